@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The core library `UDP` depends on the C library alone; only the `udp` command-line tool pulls in
+// swift-argument-parser. Heavier dependencies (SwiftNIO, swift-crypto) belong in later, separate targets.
+let package = Package(
+    name: "swift-udp",
+    products: [
+        .library(name: "UDP", targets: ["UDP"]),
+        .executable(name: "udp", targets: ["udp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2")
+    ],
+    targets: [
+        .target(name: "CUDP"),
+        .target(name: "UDP", dependencies: ["CUDP"]),
+        .executableTarget(
+            name: "udp",
+            dependencies: [
+                "UDP", "CUDP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The seed tutorial's programs, kept compiling so the README's code cannot rot.
+        .executableTarget(name: "example-server", dependencies: ["UDP"], path: "Examples/MinimalServer"),
+        .executableTarget(name: "example-client", dependencies: ["UDP"], path: "Examples/MinimalClient"),
+        .executableTarget(name: "example-query", dependencies: ["UDP"], path: "Examples/QueryWithRetries"),
+        .executableTarget(name: "example-listen", dependencies: ["UDP"], path: "Examples/MultiPeerListen"),
+        .testTarget(name: "UDPTests", dependencies: ["UDP", "CUDP"]),
+        .testTarget(name: "UDPCommandTests", dependencies: ["UDP"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,77 @@
+// C helpers the Swift code cannot import directly: the GNU-only batch calls (recvmmsg/sendmmsg), the CMSG_*
+// macros, Linux-only option numbers, and async-signal-safe stop handling for the command-line tool.
+#ifndef CUDP_H
+#define CUDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <time.h>
+
+/// Same layout as Linux's `struct mmsghdr`, which glibc declares only under _GNU_SOURCE.
+struct cudp_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+/// Same layout as `struct in6_pktinfo` (glibc: _GNU_SOURCE only).
+struct cudp_in6_pktinfo {
+    struct in6_addr ipi6_addr;
+    unsigned int ipi6_ifindex;
+};
+
+/// recvmmsg(2); returns -1 with errno set, or ENOSYS where the platform has no such call.
+int cudp_recvmmsg(int fd, struct cudp_mmsghdr *vector, unsigned int count, int flags);
+/// sendmmsg(2); returns -1 with errno set, or ENOSYS where the platform has no such call.
+int cudp_sendmmsg(int fd, struct cudp_mmsghdr *vector, unsigned int count, int flags);
+
+struct cmsghdr *cudp_cmsg_firsthdr(const struct msghdr *msg);
+struct cmsghdr *cudp_cmsg_nxthdr(struct msghdr *msg, struct cmsghdr *cmsg);
+void *cudp_cmsg_data(struct cmsghdr *cmsg);
+size_t cudp_cmsg_space(size_t payload);
+size_t cudp_cmsg_len(size_t payload);
+
+// Option numbers that are Linux-only, or hidden behind _GNU_SOURCE; -1 where the platform lacks them.
+extern const int cudp_MSG_TRUNC;
+extern const int cudp_MSG_WAITFORONE;
+extern const int cudp_MSG_NOSIGNAL;
+extern const int cudp_IPPROTO_UDP;
+extern const int cudp_IPPROTO_IP;
+extern const int cudp_IPPROTO_IPV6;
+extern const int cudp_SO_RXQ_OVFL;
+extern const int cudp_SO_REUSEPORT;
+extern const int cudp_IP_PKTINFO;
+extern const int cudp_IP_MTU_DISCOVER;
+extern const int cudp_IP_MTU;
+extern const int cudp_IP_MULTICAST_ALL;
+extern const int cudp_IP_PMTUDISC_DONT;
+extern const int cudp_IP_PMTUDISC_WANT;
+extern const int cudp_IP_PMTUDISC_DO;
+extern const int cudp_IP_PMTUDISC_PROBE;
+extern const int cudp_IPV6_RECVPKTINFO;
+extern const int cudp_IPV6_PKTINFO;
+extern const int cudp_IPV6_MTU_DISCOVER;
+extern const int cudp_IPV6_MTU;
+extern const int cudp_IPV6_MULTICAST_ALL;
+extern const int cudp_MCAST_JOIN_SOURCE_GROUP;
+extern const int cudp_MCAST_LEAVE_SOURCE_GROUP;
+extern const int cudp_UDP_SEGMENT;
+extern const int cudp_UDP_GRO;
+
+/// Protocol-independent source-specific membership request (`struct group_source_req`).
+int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,
+                           const struct sockaddr *group, socklen_t groupLength,
+                           const struct sockaddr *source, socklen_t sourceLength);
+
+/// Moves the calling thread into the network namespace open at `fd` (setns(2)); for tests.
+int cudp_setns_net(int fd);
+
+/// Installs SIGINT and SIGTERM handlers that only record the request (no SA_RESTART, so a blocking call
+/// returns EINTR), and unblocks those signals: a process started in the background by a shell inherits
+/// SIGINT ignored, so the handler must be installed explicitly.
+void cudp_install_stop_handlers(void);
+/// The signal number that asked the process to stop, or 0.
+int cudp_stop_signal(void);
+
+#endif

@@ -1,0 +1,152 @@
+#define _GNU_SOURCE
+#include "CUDP.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sched.h>
+#include <linux/udp.h>
+#endif
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+int cudp_recvmmsg(int fd, struct cudp_mmsghdr *vector, unsigned int count, int flags) {
+#ifdef __linux__
+    _Static_assert(sizeof(struct cudp_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout");
+    return recvmmsg(fd, (struct mmsghdr *)vector, count, flags, NULL);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int cudp_sendmmsg(int fd, struct cudp_mmsghdr *vector, unsigned int count, int flags) {
+#ifdef __linux__
+    return sendmmsg(fd, (struct mmsghdr *)vector, count, flags);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+struct cmsghdr *cudp_cmsg_firsthdr(const struct msghdr *msg) { return CMSG_FIRSTHDR(msg); }
+struct cmsghdr *cudp_cmsg_nxthdr(struct msghdr *msg, struct cmsghdr *cmsg) { return CMSG_NXTHDR(msg, cmsg); }
+void *cudp_cmsg_data(struct cmsghdr *cmsg) { return CMSG_DATA(cmsg); }
+size_t cudp_cmsg_space(size_t payload) { return CMSG_SPACE(payload); }
+size_t cudp_cmsg_len(size_t payload) { return CMSG_LEN(payload); }
+
+const int cudp_MSG_TRUNC = MSG_TRUNC;
+const int cudp_IPPROTO_UDP = IPPROTO_UDP;
+const int cudp_IPPROTO_IP = IPPROTO_IP;
+const int cudp_IPPROTO_IPV6 = IPPROTO_IPV6;
+#ifdef MSG_WAITFORONE
+const int cudp_MSG_WAITFORONE = MSG_WAITFORONE;
+#else
+const int cudp_MSG_WAITFORONE = 0;
+#endif
+#ifdef MSG_NOSIGNAL
+const int cudp_MSG_NOSIGNAL = MSG_NOSIGNAL;
+#else
+const int cudp_MSG_NOSIGNAL = 0;
+#endif
+
+#ifdef __linux__
+const int cudp_SO_RXQ_OVFL = SO_RXQ_OVFL;
+const int cudp_SO_REUSEPORT = SO_REUSEPORT;
+const int cudp_IP_PKTINFO = IP_PKTINFO;
+const int cudp_IP_MTU_DISCOVER = IP_MTU_DISCOVER;
+const int cudp_IP_MTU = IP_MTU;
+const int cudp_IP_MULTICAST_ALL = IP_MULTICAST_ALL;
+const int cudp_IP_PMTUDISC_DONT = IP_PMTUDISC_DONT;
+const int cudp_IP_PMTUDISC_WANT = IP_PMTUDISC_WANT;
+const int cudp_IP_PMTUDISC_DO = IP_PMTUDISC_DO;
+const int cudp_IP_PMTUDISC_PROBE = IP_PMTUDISC_PROBE;
+const int cudp_IPV6_RECVPKTINFO = IPV6_RECVPKTINFO;
+const int cudp_IPV6_PKTINFO = IPV6_PKTINFO;
+const int cudp_IPV6_MTU_DISCOVER = IPV6_MTU_DISCOVER;
+const int cudp_IPV6_MTU = IPV6_MTU;
+#ifdef IPV6_MULTICAST_ALL
+const int cudp_IPV6_MULTICAST_ALL = IPV6_MULTICAST_ALL;
+#else
+const int cudp_IPV6_MULTICAST_ALL = 29;
+#endif
+const int cudp_MCAST_JOIN_SOURCE_GROUP = MCAST_JOIN_SOURCE_GROUP;
+const int cudp_MCAST_LEAVE_SOURCE_GROUP = MCAST_LEAVE_SOURCE_GROUP;
+const int cudp_UDP_SEGMENT = UDP_SEGMENT;
+const int cudp_UDP_GRO = UDP_GRO;
+#else
+const int cudp_SO_RXQ_OVFL = -1;
+const int cudp_SO_REUSEPORT = SO_REUSEPORT;
+const int cudp_IP_PKTINFO = -1;
+const int cudp_IP_MTU_DISCOVER = -1;
+const int cudp_IP_MTU = -1;
+const int cudp_IP_MULTICAST_ALL = -1;
+const int cudp_IP_PMTUDISC_DONT = -1;
+const int cudp_IP_PMTUDISC_WANT = -1;
+const int cudp_IP_PMTUDISC_DO = -1;
+const int cudp_IP_PMTUDISC_PROBE = -1;
+const int cudp_IPV6_RECVPKTINFO = IPV6_RECVPKTINFO;
+const int cudp_IPV6_PKTINFO = IPV6_PKTINFO;
+const int cudp_IPV6_MTU_DISCOVER = -1;
+const int cudp_IPV6_MTU = -1;
+const int cudp_IPV6_MULTICAST_ALL = -1;
+const int cudp_MCAST_JOIN_SOURCE_GROUP = MCAST_JOIN_SOURCE_GROUP;
+const int cudp_MCAST_LEAVE_SOURCE_GROUP = MCAST_LEAVE_SOURCE_GROUP;
+const int cudp_UDP_SEGMENT = -1;
+const int cudp_UDP_GRO = -1;
+#endif
+
+int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,
+                           const struct sockaddr *group, socklen_t groupLength,
+                           const struct sockaddr *source, socklen_t sourceLength) {
+    struct group_source_req request;
+    memset(&request, 0, sizeof request);
+    request.gsr_interface = ifindex;
+    if (groupLength > sizeof request.gsr_group || sourceLength > sizeof request.gsr_source) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(&request.gsr_group, group, groupLength);
+    memcpy(&request.gsr_source, source, sourceLength);
+    int name = join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP;
+    return setsockopt(fd, level, name, &request, sizeof request);
+}
+
+int cudp_setns_net(int fd) {
+#ifdef __linux__
+    return setns(fd, CLONE_NEWNET);
+#else
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void record_stop(int signo) { stop_signal = signo; }
+
+void cudp_install_stop_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = record_stop;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;  // no SA_RESTART: a blocked receive returns EINTR and the loop looks at the flag
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int cudp_stop_signal(void) { return stop_signal; }

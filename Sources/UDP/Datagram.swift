@@ -1,0 +1,56 @@
+/// What the kernel said about one received datagram, besides its bytes.
+public struct ReceiveInfo: Sendable, Hashable {
+    /// Bytes stored in the caller's buffer.
+    public var count: Int
+    /// The datagram's real length on the wire, which is larger than `count` when it was truncated.
+    /// (Linux reports it; on other systems it equals `count`.)
+    public var length: Int
+    /// The peer that sent it, as the kernel reports it: a dual-stack socket reports IPv4 peers v4-mapped
+    /// (see ``SocketAddress/unmapped``). Anyone can forge it; authenticate what matters.
+    public var sender: SocketAddress
+    /// True when the buffer was too small and the kernel dropped the datagram's tail (`MSG_TRUNC`).
+    public var isTruncated: Bool
+    /// The local address the datagram was sent to, when packet info is on
+    /// (``UDPSocket/setReceivePacketInfo(_:)``): tells a unicast datagram from a broadcast or multicast one.
+    public var destination: IPAddress?
+    /// The index of the interface it arrived on, when packet info is on.
+    public var interfaceIndex: UInt32?
+    /// The kernel's running count of datagrams dropped for this socket because its receive queue was full,
+    /// when ``UDPSocket/setReceiveDropCount(_:)`` is on. Cumulative, so the difference between two readings
+    /// is the loss in between.
+    public var kernelDropCount: UInt32?
+
+    public init(
+        count: Int, length: Int, sender: SocketAddress, isTruncated: Bool, destination: IPAddress? = nil,
+        interfaceIndex: UInt32? = nil, kernelDropCount: UInt32? = nil
+    ) {
+        self.count = count
+        self.length = length
+        self.sender = sender
+        self.isTruncated = isTruncated
+        self.destination = destination
+        self.interfaceIndex = interfaceIndex
+        self.kernelDropCount = kernelDropCount
+    }
+}
+
+/// A received datagram with its bytes in an array: for code where convenience beats speed.
+/// Hot paths receive into buffers they reuse (``UDPSocket/receive(into:)``, ``DatagramBatch``).
+public struct Datagram: Sendable, Hashable {
+    /// The bytes received (at most the buffer size asked for).
+    public var payload: [UInt8]
+    /// The sender, the real length, truncation and packet info.
+    public var info: ReceiveInfo
+
+    public init(payload: [UInt8], info: ReceiveInfo) {
+        self.payload = payload
+        self.info = info
+    }
+
+    /// The peer that sent it.
+    public var sender: SocketAddress { info.sender }
+    /// True when the datagram was longer than the buffer; ``length`` is its real size.
+    public var isTruncated: Bool { info.isTruncated }
+    /// The datagram's real length.
+    public var length: Int { info.length }
+}

@@ -1,0 +1,89 @@
+import CUDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension SocketAddress {
+    /// Resolves a host name (or numeric text) to socket addresses, in a documented order.
+    ///
+    /// This is a blocking call: it may ask the DNS resolver named in `/etc/resolv.conf`. Numeric hosts never
+    /// reach the resolver.
+    ///
+    /// - Parameters:
+    ///   - host: A name such as `localhost`, or a numeric address (IPv6 without brackets, `%scope` allowed).
+    ///   - port: The port to put in each result.
+    ///   - family: `.inet` or `.inet6` for that family alone; `nil` for both, **IPv4 results first**, then
+    ///     IPv6, each in the resolver's order. IPv4 first because servers most often bind `0.0.0.0`: with the
+    ///     resolver's own order `localhost` would usually try `::1` first and find nobody there.
+    /// - Returns: At least one address, without duplicates.
+    /// - Throws: `UDPError` with code `.nameResolution` when nothing of that family is found.
+    ///
+    /// The corresponding C function is `getaddrinfo(3)`.
+    public static func resolve(_ host: String, port: UInt16, family: AddressFamily? = nil) throws(UDPError)
+        -> [SocketAddress]
+    {
+        if let numeric = try numeric(host: host, port: port, original: host) {
+            guard family == nil || numeric.family == family else {
+                throw UDPError(
+                    .nameResolution, .resolve,
+                    detail: "'\(host)' is an \(numeric.family) address, but \(family!) was asked for")
+            }
+            return [numeric]
+        }
+        var hints = addrinfo()
+        hints.ai_family = family?.rawValue ?? AF_UNSPEC
+        #if canImport(Darwin)
+        hints.ai_socktype = SOCK_DGRAM
+        #else
+        hints.ai_socktype = CInt(SOCK_DGRAM.rawValue)
+        #endif
+        hints.ai_protocol = cudp_IPPROTO_UDP
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, nil, &hints, &list)
+        guard status == 0 else {
+            var error = UDPError(.nameResolution, .resolve, detail: "'\(host)': \(resolverMessage(status))")
+            if status == EAI_SYSTEM { error.errno = .current }
+            throw error
+        }
+        defer { freeaddrinfo(list) }
+        var v4: [SocketAddress] = []
+        var v6: [SocketAddress] = []
+        var entry = list
+        while let info = entry {
+            if let address = SocketAddress(info.pointee.ai_addr, length: info.pointee.ai_addrlen) {
+                var withPort = address
+                withPort.port = port
+                if withPort.family == .inet {
+                    if !v4.contains(withPort) { v4.append(withPort) }
+                } else if !v6.contains(withPort) {
+                    v6.append(withPort)
+                }
+            }
+            entry = info.pointee.ai_next
+        }
+        let all = v4 + v6
+        guard !all.isEmpty else {
+            throw UDPError(.nameResolution, .resolve, detail: "'\(host)' has no \(family?.description ?? "IP") address")
+        }
+        return all
+    }
+
+    /// Parses `host:port` or `[host]:port`, resolving a host name when the host is not numeric, and returns the
+    /// first address in ``resolve(_:port:family:)``'s order.
+    public init(resolving text: String, family: AddressFamily? = nil) throws(UDPError) {
+        let (host, port) = try Self.splitHostPort(text)
+        self = try Self.resolve(host, port: port, family: family)[0]
+    }
+
+    private static func resolverMessage(_ status: CInt) -> String {
+        guard let text = gai_strerror(status) else { return "resolver error \(status)" }
+        let message = String(cString: text)
+        guard let first = message.first else { return message }
+        return first.lowercased() + message.dropFirst()
+    }
+}

@@ -1,0 +1,124 @@
+/// Every failure of the `UDP` library: what was attempted, on which address, and why.
+///
+/// Its `description` is one line a person can act on, in the shape Go's `net.OpError` made familiar:
+/// `bind 0.0.0.0:9000: address already in use`.
+public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is, independent of the errno that reported it.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        enum Value: Hashable, Sendable {
+            case system, timedOut, wouldBlock, connectionRefused, messageTooLarge, invalidAddress
+            case nameResolution, unknownInterface, invalidArgument, unsupported
+        }
+        let value: Value
+
+        /// A system call failed; `errno` says why.
+        public static let system = Code(value: .system)
+        /// The receive or send timeout passed before anything happened (`EAGAIN` under `SO_RCVTIMEO`).
+        public static let timedOut = Code(value: .timedOut)
+        /// A non-blocking socket had nothing to do (`EAGAIN`); try again when it is ready.
+        public static let wouldBlock = Code(value: .wouldBlock)
+        /// The peer's host answered with ICMP port unreachable: nobody listens there.
+        public static let connectionRefused = Code(value: .connectionRefused)
+        /// The datagram is larger than the protocol maximum or the path MTU; see `maximumSize`.
+        public static let messageTooLarge = Code(value: .messageTooLarge)
+        /// Text that is not an IP address with a port.
+        public static let invalidAddress = Code(value: .invalidAddress)
+        /// A host name did not resolve (or not to the family asked for).
+        public static let nameResolution = Code(value: .nameResolution)
+        /// No network interface has that name or index.
+        public static let unknownInterface = Code(value: .unknownInterface)
+        /// An argument the library rejects before calling the kernel.
+        public static let invalidArgument = Code(value: .invalidArgument)
+        /// The platform or kernel does not offer this feature.
+        public static let unsupported = Code(value: .unsupported)
+
+        public var description: String { "\(value)" }
+    }
+
+    /// The operation that failed, printed first in the message.
+    public struct Operation: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let socket = Operation(rawValue: "socket")
+        public static let bind = Operation(rawValue: "bind")
+        public static let connect = Operation(rawValue: "connect")
+        public static let send = Operation(rawValue: "send")
+        public static let receive = Operation(rawValue: "receive")
+        public static let close = Operation(rawValue: "close")
+        public static let getOption = Operation(rawValue: "getsockopt")
+        public static let setOption = Operation(rawValue: "setsockopt")
+        public static let localAddress = Operation(rawValue: "getsockname")
+        public static let remoteAddress = Operation(rawValue: "getpeername")
+        public static let parse = Operation(rawValue: "parse")
+        public static let resolve = Operation(rawValue: "resolve")
+        public static let interface = Operation(rawValue: "interface")
+        public static let joinGroup = Operation(rawValue: "join")
+        public static let leaveGroup = Operation(rawValue: "leave")
+        public static let control = Operation(rawValue: "fcntl")
+        public static let wait = Operation(rawValue: "poll")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// What was being attempted.
+    public var operation: Operation
+    /// The C library's error number, when a system call reported the failure.
+    public var errno: Errno?
+    /// The address involved, if any: the one bound, connected or sent to.
+    public var address: SocketAddress?
+    /// Further words for the message: the text that failed to parse, or a resolver's message.
+    public var detail: String?
+    /// For `.messageTooLarge`: the largest datagram allowed (the protocol maximum, or the path MTU the kernel
+    /// reports), when known.
+    public var maximumSize: Int?
+    /// For `.messageTooLarge`: the size that was refused, when known.
+    public var attemptedSize: Int?
+    /// For `.messageTooLarge` from path-MTU discovery: the path MTU the kernel reports (`IP_MTU`), when known.
+    public var pathMTU: Int?
+
+    public init(
+        _ code: Code, _ operation: Operation, errno: Errno? = nil, address: SocketAddress? = nil,
+        detail: String? = nil
+    ) {
+        self.code = code
+        self.operation = operation
+        self.errno = errno
+        self.address = address
+        self.detail = detail
+    }
+
+    /// Classifies an errno reported by `operation`.
+    public init(_ operation: Operation, errno: Errno, address: SocketAddress? = nil) {
+        let code: Code
+        switch errno {
+        case .connectionRefused: code = .connectionRefused
+        case .messageTooLong: code = .messageTooLarge
+        case .noSuchDevice: code = .unknownInterface
+        default: code = .system
+        }
+        self.init(code, operation, errno: errno, address: address)
+    }
+
+    public var description: String {
+        var text = operation.rawValue
+        if let address { text += " \(address)" }
+        text += ": "
+        switch code {
+        case .timedOut:
+            text += "timed out"
+        case .messageTooLarge where attemptedSize != nil || maximumSize != nil:
+            text += "datagram of \(attemptedSize.map(String.init) ?? "?") bytes is larger than"
+            text += maximumSize.map { " the maximum of \($0) bytes" } ?? " the path allows"
+        default:
+            if let errno { text += errno.description }
+            if let detail { text += errno == nil ? detail : " (\(detail))" }
+            if errno == nil && detail == nil { text += "\(code)" }
+        }
+        if code == .messageTooLarge, attemptedSize != nil || maximumSize != nil {
+            if let pathMTU { text += " (path MTU \(pathMTU))" } else if let detail { text += " (\(detail))" }
+        }
+        return text
+    }
+}

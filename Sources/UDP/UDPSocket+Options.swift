@@ -1,0 +1,206 @@
+import CUDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How the kernel sets the IP "don't fragment" bit and reacts to ICMP "fragmentation needed"
+/// (`IP_MTU_DISCOVER` / `IPV6_MTU_DISCOVER`).
+public struct PathMTUDiscovery: RawRepresentable, Hashable, Sendable {
+    public var rawValue: CInt
+    public init(rawValue: CInt) { self.rawValue = rawValue }
+
+    /// Never set DF; the kernel fragments large datagrams (`IP_PMTUDISC_DONT`).
+    public static let dont = PathMTUDiscovery(rawValue: cudp_IP_PMTUDISC_DONT)
+    /// Use discovery where the route allows (`IP_PMTUDISC_WANT`, Linux's default).
+    public static let want = PathMTUDiscovery(rawValue: cudp_IP_PMTUDISC_WANT)
+    /// Always set DF: a datagram larger than the known path MTU fails with `EMSGSIZE` (`IP_PMTUDISC_DO`),
+    /// so an application can keep its payloads under the MTU.
+    public static let `do` = PathMTUDiscovery(rawValue: cudp_IP_PMTUDISC_DO)
+    /// Set DF but ignore the path MTU the kernel learned; send up to the interface MTU (`IP_PMTUDISC_PROBE`).
+    public static let probe = PathMTUDiscovery(rawValue: cudp_IP_PMTUDISC_PROBE)
+}
+
+// Socket options, each a getter and a setter, read back from the kernel rather than remembered.
+extension UDPSocket {
+    /// Whether `SO_REUSEADDR` is on: lets several sockets bind the same address (for multicast receivers),
+    /// or a restarted server bind at once.
+    public var reuseAddress: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, SO_REUSEADDR) } }
+    public func setReuseAddress(_ on: Bool) throws(UDPError) { try setOption(SOL_SOCKET, SO_REUSEADDR, CInt(on ? 1 : 0)) }
+
+    /// Whether `SO_REUSEPORT` is on: several sockets (of the same user) share one port and the kernel
+    /// spreads incoming flows across them. Set it on every socket before binding.
+    public var reusePort: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, cudp_SO_REUSEPORT) } }
+    public func setReusePort(_ on: Bool) throws(UDPError) { try setOption(SOL_SOCKET, cudp_SO_REUSEPORT, CInt(on ? 1 : 0)) }
+
+    /// The receive queue size the kernel granted (`SO_RCVBUF`). Linux doubles the size asked for (half is
+    /// bookkeeping) and caps it at `net.core.rmem_max`; read this back to see what you got.
+    public var receiveBufferSize: Int { get throws(UDPError) { Int(try option(SOL_SOCKET, SO_RCVBUF, as: CInt.self)) } }
+    public func setReceiveBufferSize(_ bytes: Int) throws(UDPError) {
+        try setOption(SOL_SOCKET, SO_RCVBUF, CInt(clamping: bytes))
+    }
+
+    /// The send queue size the kernel granted (`SO_SNDBUF`), doubled and capped like the receive size.
+    public var sendBufferSize: Int { get throws(UDPError) { Int(try option(SOL_SOCKET, SO_SNDBUF, as: CInt.self)) } }
+    public func setSendBufferSize(_ bytes: Int) throws(UDPError) {
+        try setOption(SOL_SOCKET, SO_SNDBUF, CInt(clamping: bytes))
+    }
+
+    /// Whether the socket may send to broadcast addresses (`SO_BROADCAST`); without it the kernel answers
+    /// `EACCES`.
+    public var broadcast: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, SO_BROADCAST) } }
+    public func setBroadcast(_ on: Bool) throws(UDPError) { try setOption(SOL_SOCKET, SO_BROADCAST, CInt(on ? 1 : 0)) }
+
+    /// Whether an IPv6 socket is limited to IPv6 (`IPV6_V6ONLY`). This library creates IPv6 sockets
+    /// dual-stack; turn this on before ``bind(to:)`` to share a port with a separate IPv4 socket.
+    public var isIPv6Only: Bool { get throws(UDPError) { try boolOption(cudp_IPPROTO_IPV6, IPV6_V6ONLY) } }
+    public func setIPv6Only(_ on: Bool) throws(UDPError) {
+        try setOption(cudp_IPPROTO_IPV6, IPV6_V6ONLY, CInt(on ? 1 : 0))
+    }
+
+    /// The time to live (IPv4 `IP_TTL`) or hop limit (IPv6 `IPV6_UNICAST_HOPS`) of unicast datagrams.
+    public var unicastHops: Int {
+        get throws(UDPError) {
+            Int(family == .inet6
+                ? try option(cudp_IPPROTO_IPV6, IPV6_UNICAST_HOPS, as: CInt.self)
+                : try option(cudp_IPPROTO_IP, IP_TTL, as: CInt.self))
+        }
+    }
+    public func setUnicastHops(_ hops: Int) throws(UDPError) {
+        try checkRange(hops, 1...255, "hop limit")
+        if family == .inet6 {
+            try setOption(cudp_IPPROTO_IPV6, IPV6_UNICAST_HOPS, CInt(hops))
+        } else {
+            try setOption(cudp_IPPROTO_IP, IP_TTL, CInt(hops))
+        }
+    }
+
+    /// The IPv4 type-of-service byte (`IP_TOS`) or IPv6 traffic class (`IPV6_TCLASS`): DSCP in the high six
+    /// bits, ECN in the low two.
+    public var typeOfService: UInt8 {
+        get throws(UDPError) {
+            UInt8(truncatingIfNeeded: family == .inet6
+                ? try option(cudp_IPPROTO_IPV6, IPV6_TCLASS, as: CInt.self)
+                : try option(cudp_IPPROTO_IP, IP_TOS, as: CInt.self))
+        }
+    }
+    public func setTypeOfService(_ value: UInt8) throws(UDPError) {
+        if family == .inet6 {
+            try setOption(cudp_IPPROTO_IPV6, IPV6_TCLASS, CInt(value))
+        } else {
+            try setOption(cudp_IPPROTO_IP, IP_TOS, CInt(value))
+        }
+    }
+
+    /// The path-MTU discovery mode (`IP_MTU_DISCOVER` / `IPV6_MTU_DISCOVER`).
+    public var pathMTUDiscovery: PathMTUDiscovery {
+        get throws(UDPError) { PathMTUDiscovery(rawValue: try option(mtuLevel, mtuDiscoverOption, as: CInt.self)) }
+    }
+    public func setPathMTUDiscovery(_ mode: PathMTUDiscovery) throws(UDPError) {
+        try setOption(mtuLevel, mtuDiscoverOption, mode.rawValue)
+    }
+
+    /// The path MTU the kernel knows for the connected peer (`IP_MTU` / `IPV6_MTU`); connected sockets only.
+    public var pathMTU: Int {
+        get throws(UDPError) { Int(try option(mtuLevel, family == .inet6 ? cudp_IPV6_MTU : cudp_IP_MTU, as: CInt.self)) }
+    }
+
+    /// Whether each received datagram reports its destination address and arrival interface
+    /// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`), in ``ReceiveInfo/destination`` and ``ReceiveInfo/interfaceIndex``.
+    public var receivePacketInfo: Bool {
+        get throws(UDPError) {
+            family == .inet6
+                ? try boolOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVPKTINFO)
+                : try boolOption(cudp_IPPROTO_IP, cudp_IP_PKTINFO)
+        }
+    }
+    public func setReceivePacketInfo(_ on: Bool) throws(UDPError) {
+        if family == .inet6 {
+            try setOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVPKTINFO, CInt(on ? 1 : 0))
+        } else {
+            try setOption(cudp_IPPROTO_IP, cudp_IP_PKTINFO, CInt(on ? 1 : 0))
+        }
+    }
+
+    /// Whether each received datagram carries the kernel's count of datagrams dropped for this socket
+    /// (`SO_RXQ_OVFL`), in ``ReceiveInfo/kernelDropCount``: the way to see a receive queue overflowing.
+    public var receiveDropCount: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, cudp_SO_RXQ_OVFL) } }
+    public func setReceiveDropCount(_ on: Bool) throws(UDPError) {
+        try setOption(SOL_SOCKET, cudp_SO_RXQ_OVFL, CInt(on ? 1 : 0))
+    }
+
+    /// How long a receive waits before failing with `UDPError.Code.timedOut` (`SO_RCVTIMEO`); nil waits for ever.
+    /// Always set one on a client: a lost datagram never comes.
+    public var receiveTimeout: Duration? { get throws(UDPError) { try timeoutOption(SO_RCVTIMEO) } }
+    public func setReceiveTimeout(_ timeout: Duration?) throws(UDPError) { try setTimeoutOption(SO_RCVTIMEO, timeout) }
+
+    /// How long a send waits for queue space before failing with `.timedOut` (`SO_SNDTIMEO`); nil waits for ever.
+    public var sendTimeout: Duration? { get throws(UDPError) { try timeoutOption(SO_SNDTIMEO) } }
+    public func setSendTimeout(_ timeout: Duration?) throws(UDPError) { try setTimeoutOption(SO_SNDTIMEO, timeout) }
+
+    /// Reads and clears the socket's pending error (`SO_ERROR`), such as a refused connection not yet reported.
+    public func takePendingError() throws(UDPError) -> Errno? {
+        let value = try option(SOL_SOCKET, SO_ERROR, as: CInt.self)
+        return value == 0 ? nil : Errno(rawValue: value)
+    }
+}
+
+// The plumbing shared by every option.
+extension UDPSocket {
+    var mtuLevel: CInt { family == .inet6 ? cudp_IPPROTO_IPV6 : cudp_IPPROTO_IP }
+    var mtuDiscoverOption: CInt { family == .inet6 ? cudp_IPV6_MTU_DISCOVER : cudp_IP_MTU_DISCOVER }
+
+    func option<T: BitwiseCopyable>(_ level: CInt, _ name: CInt, as type: T.Type) throws(UDPError) -> T {
+        try withUnsafeTemporaryAllocation(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment) {
+            (raw) throws(UDPError) -> T in
+            raw.initializeMemory(as: UInt8.self, repeating: 0)
+            var length = socklen_t(raw.count)
+            _ = try retryingInterrupts(.getOption) { getsockopt(descriptor, level, name, raw.baseAddress, &length) }
+            return raw.load(as: T.self)
+        }
+    }
+
+    /// Sets an option from the bytes of `value` (a C integer or struct).
+    func setOption<T>(_ level: CInt, _ name: CInt, _ value: T) throws(UDPError) {
+        try withUnsafeBytes(of: value) { (raw) throws(UDPError) in
+            _ = try retryingInterrupts(.setOption) {
+                setsockopt(descriptor, level, name, raw.baseAddress, socklen_t(raw.count))
+            }
+        }
+    }
+
+    func boolOption(_ level: CInt, _ name: CInt) throws(UDPError) -> Bool {
+        try option(level, name, as: CInt.self) != 0
+    }
+
+    func checkRange(_ value: Int, _ range: ClosedRange<Int>, _ what: String) throws(UDPError) {
+        guard range.contains(value) else {
+            throw UDPError(.invalidArgument, .setOption, detail: "\(what) \(value) is out of range \(range.lowerBound)-\(range.upperBound)")
+        }
+    }
+
+    private func timeoutOption(_ name: CInt) throws(UDPError) -> Duration? {
+        let value = try option(SOL_SOCKET, name, as: timeval.self)
+        if value.tv_sec == 0 && value.tv_usec == 0 { return nil }
+        return .seconds(Int64(value.tv_sec)) + .microseconds(Int64(value.tv_usec))
+    }
+
+    private func setTimeoutOption(_ name: CInt, _ timeout: Duration?) throws(UDPError) {
+        var value = timeval()
+        if let timeout {
+            guard timeout > .zero else {
+                throw UDPError(.invalidArgument, .setOption, detail: "a timeout must be positive (nil waits for ever)")
+            }
+            let (seconds, attoseconds) = timeout.components
+            value.tv_sec = numericCast(seconds)
+            value.tv_usec = numericCast(attoseconds / 1_000_000_000_000)
+            // A timeout under a microsecond would read as zero, which the kernel takes as "wait for ever".
+            if value.tv_sec == 0 && value.tv_usec == 0 { value.tv_usec = 1 }
+        }
+        try setOption(SOL_SOCKET, name, value)
+    }
+}

@@ -1,0 +1,95 @@
+import CUDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension UDPSocket {
+    /// Receives one datagram into `buffer`, reporting its sender and whether it was truncated.
+    ///
+    /// - Parameter buffer: Where the payload goes; the kernel drops bytes past `buffer.count`, and the result
+    ///   says so (``ReceiveInfo/isTruncated``, with the real ``ReceiveInfo/length``): never silently.
+    /// - Returns: The bytes stored, the datagram's real length, the peer and any packet info.
+    /// - Throws: `UDPError` with code `.timedOut` when the receive timeout passes first, `.wouldBlock` on a
+    ///   non-blocking socket with nothing queued, `.connectionRefused` on a connected socket whose peer
+    ///   answered an earlier datagram with ICMP port unreachable.
+    ///
+    /// The corresponding C function is `recvmsg(2)`, with `MSG_TRUNC` so Linux reports the real length.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(UDPError) -> ReceiveInfo {
+        var storage = sockaddr_storage()
+        return try withUnsafeMutableBytes(of: &storage) { (name) throws(UDPError) -> ReceiveInfo in
+            try withUnsafeTemporaryAllocation(byteCount: controlBufferSize, alignment: 16) {
+                (control) throws(UDPError) -> ReceiveInfo in
+                var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+                return try withUnsafeMutablePointer(to: &vector) { (vectorPointer) throws(UDPError) -> ReceiveInfo in
+                    var message = msghdr()
+                    message.msg_name = name.baseAddress
+                    message.msg_namelen = socklen_t(name.count)
+                    message.msg_iov = vectorPointer
+                    message.msg_iovlen = 1
+                    message.msg_control = control.baseAddress
+                    message.msg_controllen = numericCast(control.count)
+                    let length: Int
+                    do throws(UDPError) {
+                        length = try retryingInterrupts(.receive) { recvmsg(descriptor, &message, receiveFlags) }
+                    } catch where error.errno == .wouldBlock {
+                        throw againError(.receive)
+                    }
+                    let truncated = message.msg_flags & cudp_MSG_TRUNC != 0
+                    let sender = SocketAddress(storage: name.baseAddress!, length: message.msg_namelen)
+                        ?? .any(family)  // only for an unnamed sender, which UDP does not produce
+                    var info = ReceiveInfo(
+                        count: min(length, buffer.count), length: length,
+                        sender: sender, isTruncated: truncated)
+                    parseControlMessages(&message, into: &info)
+                    return info
+                }
+            }
+        }
+    }
+
+    /// Receives one datagram into a new array: convenient, one allocation per call.
+    ///
+    /// - Parameter maximumSize: The largest datagram kept whole; a longer one is returned truncated, and says
+    ///   so. The default holds any IPv4 or IPv6 datagram.
+    public func receive(maximumSize: Int = 65_535) throws(UDPError) -> Datagram {
+        var payload = [UInt8](repeating: 0, count: maximumSize)
+        let info = try payload.withUnsafeMutableBytes { buffer in
+            Result { () throws(UDPError) in try receive(into: buffer) }
+        }.get()
+        payload.removeLast(maximumSize - info.count)
+        return Datagram(payload: payload, info: info)
+    }
+
+    /// Waits until a datagram (or an error, such as a refused connection) is ready to read.
+    ///
+    /// - Parameter timeout: How long to wait; `nil` waits for ever.
+    /// - Returns: False when the timeout passed first.
+    ///
+    /// The corresponding C function is `poll(2)`.
+    public func waitUntilReadable(timeout: Duration?) throws(UDPError) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = timeout.map(Self.milliseconds(rounding:)) ?? -1
+        return try retryingInterrupts(.wait) { poll(&entry, 1, milliseconds) } > 0
+    }
+
+    static func milliseconds(rounding duration: Duration) -> CInt {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        let total = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return CInt(clamping: total)
+    }
+}
+
+/// `MSG_TRUNC` asks Linux for the real length of a truncated datagram (elsewhere it is only an output flag).
+let receiveFlags: CInt = {
+    #if os(Linux)
+    return cudp_MSG_TRUNC
+    #else
+    return 0
+    #endif
+}()

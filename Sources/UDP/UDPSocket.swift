@@ -1,0 +1,215 @@
+import CUDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A UDP socket that owns its file descriptor and closes it exactly once.
+///
+/// `UDPSocket` is `~Copyable`: there is one owner of the descriptor at a time, so it cannot be closed twice,
+/// used after close, or leaked — `deinit` closes it when the owner goes away, and ``close()`` does the same
+/// while reporting errors. A class would also close in `deinit`, but it could be shared and used after
+/// `close()`; a non-copyable struct makes both mistakes compile errors and costs no allocation.
+///
+/// When one thread sends while another receives, put the socket in a `final class` with a `let` (the kernel
+/// serialises calls on one descriptor), or use ``takeDescriptor()`` to hand it to an event loop.
+///
+/// ```swift
+/// let socket = try UDPSocket(bindingTo: SocketAddress(parsing: "127.0.0.1:9000"))
+/// var buffer = [UInt8](repeating: 0, count: 65_535)
+/// let datagram = try socket.receive(maximumSize: 65_535)
+/// try socket.send(datagram.payload, to: datagram.sender)
+/// ```
+public struct UDPSocket: ~Copyable, Sendable {
+    /// The file descriptor. Use it for `poll` and the like; closing it yourself breaks the ownership rules,
+    /// use ``takeDescriptor()`` instead.
+    public let descriptor: CInt
+    /// The socket's address family, fixed at creation.
+    public let family: AddressFamily
+
+    /// Creates an unbound UDP socket (`socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP)`).
+    ///
+    /// An IPv6 socket is made dual-stack (`IPV6_V6ONLY` off) whatever the system default, so `[::]` also serves
+    /// IPv4 peers, which then appear v4-mapped (see ``SocketAddress/unmapped``); turn it back on with
+    /// ``setIPv6Only(_:)`` before binding.
+    ///
+    /// - Parameters:
+    ///   - family: `.inet` (IPv4) or `.inet6` (IPv6).
+    ///   - nonBlocking: Make calls return `UDPError.Code.wouldBlock` instead of waiting.
+    public init(family: AddressFamily = .inet, nonBlocking: Bool = false) throws(UDPError) {
+        let flags = closeOnExecFlag | (nonBlocking ? nonBlockingSocketFlag : 0)
+        let fd = try retryingInterrupts(.socket) {
+            socket(family.rawValue, datagramSocketType | flags, cudp_IPPROTO_UDP)
+        }
+        #if canImport(Darwin)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        if nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        #endif
+        if family == .inet6 {
+            var off: CInt = 0
+            if setsockopt(fd, cudp_IPPROTO_IPV6, IPV6_V6ONLY, &off, socklen_t(MemoryLayout<CInt>.size)) != 0 {
+                let error = UDPError(.setOption, errno: .current)
+                _ = systemClose(fd)  // never leak the half-made descriptor (NIO's makeSocket does the same)
+                throw error
+            }
+        }
+        self.descriptor = fd
+        self.family = family
+    }
+
+    /// Creates a socket of the address's family and binds it: the first two of the five calls.
+    ///
+    /// - Parameters:
+    ///   - address: Where to listen. Port 0 lets the kernel pick a free port; read it back from
+    ///     ``localAddress``. `[::]` gives a dual-stack socket.
+    ///   - reuseAddress: Set `SO_REUSEADDR` before binding.
+    ///   - nonBlocking: See ``init(family:nonBlocking:)``.
+    public init(bindingTo address: SocketAddress, reuseAddress: Bool = false, nonBlocking: Bool = false)
+        throws(UDPError)
+    {
+        let socket = try UDPSocket(family: address.family, nonBlocking: nonBlocking)
+        if reuseAddress { try socket.setReuseAddress(true) }
+        try socket.bind(to: address)
+        self = socket  // on a throw above, `socket` closes its descriptor as it goes out of scope
+    }
+
+    /// Takes ownership of a descriptor that is already a UDP socket (from systemd, or another library).
+    ///
+    /// - Throws: `UDPError` if `descriptor` is not an IPv4 or IPv6 datagram socket; the descriptor is then
+    ///   left open, still the caller's.
+    public init(adopting descriptor: CInt) throws(UDPError) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutableBytes(of: &storage) { raw in
+            getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+        }
+        guard status == 0 else { throw UDPError(.localAddress, errno: .current) }
+        var type: CInt = 0
+        var typeLength = socklen_t(MemoryLayout<CInt>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &typeLength) == 0 else {
+            throw UDPError(.getOption, errno: .current)
+        }
+        let family = AddressFamily(rawValue: CInt(storage.ss_family))
+        guard type == datagramSocketType, family == .inet || family == .inet6 else {
+            throw UDPError(.invalidArgument, .socket, detail: "descriptor \(descriptor) is not a UDP socket")
+        }
+        self.descriptor = descriptor
+        self.family = family
+    }
+
+    deinit {
+        // Nowhere to report an error from here; call close() to see it. close is never retried on EINTR: on
+        // Linux the descriptor is released even then, and a retry could close someone else's (LWN 576478).
+        _ = systemClose(descriptor)
+    }
+
+    /// Closes the socket now, reporting any error. The socket is consumed either way.
+    ///
+    /// The corresponding C function is `close(2)`.
+    public consuming func close() throws(UDPError) {
+        let fd = descriptor
+        discard self
+        if systemClose(fd) != 0 {
+            let error = Errno.current
+            if error != .interrupted { throw UDPError(.close, errno: error) }
+        }
+    }
+
+    /// Gives up ownership and returns the descriptor, which the caller must now close (an event loop that
+    /// adopts it, for example).
+    public consuming func takeDescriptor() -> CInt {
+        let fd = descriptor
+        discard self
+        return fd
+    }
+}
+
+extension UDPSocket {
+    /// Binds the socket to a local address: port 0 picks an ephemeral port (read it from ``localAddress``).
+    ///
+    /// An IPv4 address given to an IPv6 socket is bound in its v4-mapped form.
+    ///
+    /// The corresponding C function is `bind(2)`.
+    public func bind(to address: SocketAddress) throws(UDPError) {
+        let target = address.converted(for: family)
+        _ = try retryingInterrupts(.bind, address: address) {
+            target.withSockAddr { systemBind(descriptor, $0, $1) }
+        }
+    }
+
+    /// Connects the socket to one peer: afterwards ``send(_:)-swift.method`` needs no address, datagrams from
+    /// other peers are filtered out by the kernel, and an ICMP port-unreachable for an earlier datagram surfaces
+    /// as `UDPError.Code.connectionRefused` on the next call.
+    ///
+    /// The corresponding C function is `connect(2)`.
+    public func connect(to address: SocketAddress) throws(UDPError) {
+        let target = address.converted(for: family)
+        _ = try retryingInterrupts(.connect, address: address) {
+            target.withSockAddr { systemConnect(descriptor, $0, $1) }
+        }
+    }
+
+    /// Dissolves the association made by ``connect(to:)`` (`connect` with `AF_UNSPEC`).
+    public func disconnect() throws(UDPError) {
+        var address = sockaddr()
+        address.sa_family = sa_family_t(AF_UNSPEC)
+        let status = systemConnect(descriptor, &address, socklen_t(MemoryLayout<sockaddr>.size))
+        // Linux may report EAFNOSUPPORT for AF_UNSPEC on some socket types even though it disconnected.
+        if status != 0 && Errno.current != .addressFamilyNotSupported {
+            throw UDPError(.connect, errno: .current)
+        }
+    }
+
+    /// The address the socket is bound to, with the port the kernel chose for port 0.
+    ///
+    /// The corresponding C function is `getsockname(2)`.
+    public var localAddress: SocketAddress {
+        get throws(UDPError) { try readAddress(.localAddress) { getsockname(descriptor, $0, $1) } }
+    }
+
+    /// The connected peer.
+    ///
+    /// - Throws: `UDPError` with errno `ENOTCONN` when the socket is not connected.
+    ///
+    /// The corresponding C function is `getpeername(2)`.
+    public var remoteAddress: SocketAddress {
+        get throws(UDPError) { try readAddress(.remoteAddress) { getpeername(descriptor, $0, $1) } }
+    }
+
+    private func readAddress(
+        _ operation: UDPError.Operation,
+        _ call: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> CInt
+    ) throws(UDPError) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutableBytes(of: &storage) { raw in
+            call(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+        }
+        guard status == 0 else { throw UDPError(operation, errno: .current) }
+        return withUnsafeBytes(of: &storage) { SocketAddress(storage: $0.baseAddress!, length: length) }!
+    }
+
+    /// Whether calls return at once (`O_NONBLOCK`) instead of waiting.
+    public var isNonBlocking: Bool {
+        get throws(UDPError) { try retryingInterrupts(.control) { fcntl(descriptor, F_GETFL) } & O_NONBLOCK != 0 }
+    }
+
+    /// Turns non-blocking mode on or off.
+    public func setNonBlocking(_ on: Bool) throws(UDPError) {
+        let flags = try retryingInterrupts(.control) { fcntl(descriptor, F_GETFL) }
+        let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
+        if wanted != flags { _ = try retryingInterrupts(.control) { fcntl(descriptor, F_SETFL, wanted) } }
+    }
+
+    /// The error for `EAGAIN`: `.wouldBlock` on a non-blocking socket, `.timedOut` when a timeout passed.
+    func againError(_ operation: UDPError.Operation, address: SocketAddress? = nil) -> UDPError {
+        let nonBlocking = (try? isNonBlocking) ?? false
+        var error = UDPError(nonBlocking ? .wouldBlock : .timedOut, operation, errno: .wouldBlock, address: address)
+        if !nonBlocking { error.detail = "timed out" }
+        return error
+    }
+}
