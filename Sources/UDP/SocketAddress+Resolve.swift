@@ -46,7 +46,7 @@ extension SocketAddress {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0 else {
-            var error = UDPError(.nameResolution, .resolve, detail: "'\(host)': \(resolverMessage(status))")
+            var error = UDPError(.nameResolution, .resolve, detail: "cannot resolve '\(host)': \(resolverMessage(status))")
             if status == EAI_SYSTEM { error.errno = .current }
             throw error
         }
@@ -68,7 +68,7 @@ extension SocketAddress {
         }
         let all = v4 + v6
         guard !all.isEmpty else {
-            throw UDPError(.nameResolution, .resolve, detail: "'\(host)' has no \(family?.description ?? "IP") address")
+            throw UDPError(.nameResolution, .resolve, detail: "cannot resolve '\(host)': it has no \(family?.description ?? "IP") address")
         }
         return all
     }

@@ -173,7 +173,11 @@ public enum SocketAddress: Hashable, Sendable, LosslessStringConvertible {
         guard !host.isEmpty else {
             throw UDPError(.invalidAddress, .parse, detail: "'\(text)' has no host")
         }
-        return (String(host), try parsePort(portText))
+        do {
+            return (String(host), try parsePort(portText))
+        } catch {
+            throw UDPError(.invalidAddress, .parse, detail: "'\(text)': \(error.detail ?? "bad port")")
+        }
     }
 
     /// Parses a decimal port, 0 to 65535.

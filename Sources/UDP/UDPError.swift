@@ -102,6 +102,8 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
+        // Parse, resolve and interface errors carry a complete sentence that quotes the input.
+        if errno == nil, let detail, [.parse, .resolve, .interface].contains(operation) { return detail }
         var text = operation.rawValue
         if let address { text += " \(address)" }
         text += ": "

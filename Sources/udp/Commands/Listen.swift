@@ -1,0 +1,117 @@
+import ArgumentParser
+import UDP
+
+struct Listen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Receive datagrams from any number of peers and show each one.",
+        discussion: """
+            The tutorial's multi-peer receive loop: one socket serves every peer. The first line on stdout is \
+            `listening on udp/PORT`; then one line per datagram,
+
+              from 127.0.0.1:40112 #3: hello
+
+            with the sender, how many datagrams that sender has sent so far, and the payload (text when it is \
+            printable UTF-8, escaped otherwise, hex with --hex). A datagram longer than --buffer is shown \
+            truncated, with its real length: never silently cut. On SIGINT or SIGTERM it prints a summary per \
+            peer and exits 0. At most --max-peers peers are tracked; past that the least recently seen are \
+            forgotten (their counts go to the summary's `other peers` line), so a flood of forged source \
+            addresses cannot exhaust memory.
+
+            --join GROUP joins a multicast group (repeatable), on --interface (a name, an index, or for IPv4 \
+            one of its addresses), from --source only if given (source-specific multicast):
+
+              udp listen --port 5000 --join 239.1.2.3 --interface eth1
+            """
+    )
+
+    @OptionGroup var server: ServerOptions
+
+    @Option(help: ArgumentHelp("Multicast group to join (repeatable).", valueName: "group"))
+    var join: [String] = []
+
+    @Option(help: ArgumentHelp("Interface for --join: a name, an index, or (IPv4) one of its addresses.", valueName: "interface"))
+    var interface: String?
+
+    @Option(help: ArgumentHelp("With --join, accept only datagrams from this source address.", valueName: "address"))
+    var source: String?
+
+    @Option(help: "Receive buffer for one datagram, in bytes; longer datagrams are shown truncated.")
+    var buffer: Int = 65_535
+
+    @Option(help: "The most peers counted at once.")
+    var maxPeers: Int = 4096
+
+    @Flag(help: "Show payloads as hex.")
+    var hex = false
+
+    func validate() throws {
+        guard (1...16 * 1024 * 1024).contains(buffer) else {
+            throw ValidationError("--buffer \(buffer) is out of range 1-16777216")
+        }
+        guard (1...10_000_000).contains(maxPeers) else { throw ValidationError("--max-peers must be at least 1") }
+        if (interface != nil || source != nil) && join.isEmpty {
+            throw ValidationError("--interface and --source go with --join")
+        }
+    }
+
+    func run() throws {
+        let groups = try join.map { text throws -> IPAddress in
+            guard let group = IPAddress(text), group.isMulticast else {
+                throw RuntimeFailure("--join \(text): not a multicast group address (224.0.0.0/4 or ff00::/8)")
+            }
+            return group
+        }
+        let sourceAddress = try source.map { text throws -> IPAddress in
+            guard let address = IPAddress(text) else { throw RuntimeFailure("--source \(text): not an IP address") }
+            return address
+        }
+        let multicastInterface = try interface.map { text throws(UDPError) in try MulticastInterface(parsing: text) }
+
+        // With groups, the socket binds the wildcard of the groups' family (unless --host says otherwise) and
+        // shares the port, as multicast receivers do.
+        let bindFamily = groups.first?.family
+        var local = try server.bindAddress(family: server.host == "0.0.0.0" ? nil : bindFamily)
+        if let bindFamily, server.host == "0.0.0.0" { local = .any(bindFamily, port: UInt16(server.port)) }
+        let socket = try UDPSocket(family: local.family)
+        if !groups.isEmpty { try socket.setReuseAddress(true) }
+        try socket.bind(to: local)
+        for group in groups {
+            try socket.joinMulticastGroup(group, interface: multicastInterface ?? .any, source: sourceAddress)
+        }
+        try socket.setReceiveTimeout(StopSignal.pollInterval)
+        StopSignal.install()
+        try announceListening(socket)
+
+        var peers = PeerTable(capacity: maxPeers)
+        let format: PayloadFormat = hex ? .hex : .text
+        var storage = [UInt8](repeating: 0, count: buffer)
+        while !StopSignal.requested {
+            let received = storage.withUnsafeMutableBytes { bytes in
+                Result { () throws(UDPError) in try socket.receive(into: bytes) }
+            }
+            guard let info = try ignoringIdleWakeups(received) else { continue }
+            let peer = info.sender.unmapped
+            let count = peers.record(peer, bytes: info.length)
+            let payload = format.singleLine(storage[..<info.count])
+            if info.isTruncated {
+                Console.line("from \(peer) #\(count) (\(info.length) bytes, truncated to \(info.count)): \(payload)")
+            } else {
+                Console.line("from \(peer) #\(count): \(payload)")
+            }
+        }
+        printSummary(peers)
+    }
+
+    private func printSummary(_ peers: PeerTable) {
+        let total = peers.totalDatagrams
+        let peerCount = peers.entries.count + peers.evictedPeers
+        Console.line("--- \(total) datagram\(total == 1 ? "" : "s") from \(peerCount) peer\(peerCount == 1 ? "" : "s") ---")
+        for (peer, entry) in peers.peersInOrder {
+            Console.line("\(peer): \(entry.datagrams) datagram\(entry.datagrams == 1 ? "" : "s"), \(entry.bytes) bytes")
+        }
+        if peers.evictedPeers > 0 {
+            Console.line(
+                "other peers (\(peers.evictedPeers), forgotten past --max-peers): \(peers.evicted.datagrams) datagrams, \(peers.evicted.bytes) bytes")
+        }
+    }
+}

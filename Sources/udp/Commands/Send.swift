@@ -1,0 +1,200 @@
+import ArgumentParser
+import UDP
+
+struct Send: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send datagrams and print the replies.",
+        discussion: """
+            Sends MESSAGE (or, without it, each line of stdin as one datagram) to ADDR and prints each reply's \
+            payload on stdout: as text when it is printable UTF-8, escaped otherwise, or in hex with --hex. With \
+            no reply within --timeout seconds (2 by default), it says `no reply within N seconds` on stderr and \
+            exits 1. --retries N sends up to N more times, each wait --backoff times longer than the last: the \
+            tutorial's query() pattern, for requests that are safe to repeat.
+
+              udp send 127.0.0.1:9999 hello
+              udp send --retries 3 --timeout 0.5 '[::1]:9999' ping
+              printf 'one\\ntwo\\n' | udp send localhost:9999
+
+            A unicast destination is connected, so only its own replies count and an ICMP port unreachable \
+            ends the wait at once (`connection refused`). To a broadcast address (which needs --broadcast) or a \
+            multicast group, every reply within the timeout is printed, with its sender under --verbose.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Destination: HOST:PORT, or [IPV6]:PORT.", valueName: "address"))
+    var address: String
+
+    @Argument(help: "Payload to send; without it, each line of stdin is one datagram.")
+    var message: String?
+
+    @Option(help: "Seconds to wait for a reply to the first attempt.")
+    var timeout: Double = 2
+
+    @Option(help: "Times to resend when no reply comes.")
+    var retries: Int = 0
+
+    @Option(help: "Factor by which each retry's wait grows.")
+    var backoff: Double = 2
+
+    @Flag(help: "Send only; do not wait for replies.")
+    var noReply = false
+
+    @Option(help: ArgumentHelp("Local address to send from: HOST:PORT.", valueName: "address"))
+    var bind: String?
+
+    @Flag(name: .customShort("4"), help: "Resolve the host name to IPv4 only.")
+    var ipv4 = false
+
+    @Flag(name: .customShort("6"), help: "Resolve the host name to IPv6 only.")
+    var ipv6 = false
+
+    @Flag(help: "Allow sending to a broadcast address (SO_BROADCAST).")
+    var broadcast = false
+
+    @Option(help: "Hop limit (TTL) of multicast datagrams; 1 keeps them on the local link.")
+    var multicastTTL: Int?
+
+    @Option(help: ArgumentHelp("Interface for multicast: a name, an index, or (IPv4) one of its addresses.", valueName: "interface"))
+    var multicastInterface: String?
+
+    @Flag(help: "Print what is sent and who replied, on stderr.")
+    var verbose = false
+
+    @Flag(help: "Print replies as hex.")
+    var hex = false
+
+    func validate() throws {
+        guard timeout > 0, timeout.isFinite, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be a number of seconds above 0 (got \(timeout))")
+        }
+        guard (0...100).contains(retries) else { throw ValidationError("--retries \(retries) is out of range 0-100") }
+        guard backoff >= 1, backoff <= 100 else { throw ValidationError("--backoff must be between 1 and 100") }
+        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
+        if let multicastTTL, !(0...255).contains(multicastTTL) {
+            throw ValidationError("--multicast-ttl \(multicastTTL) is out of range 0-255")
+        }
+    }
+
+    func run() throws {
+        let family: AddressFamily? = ipv4 ? .inet : ipv6 ? .inet6 : nil
+        let destination = try SocketAddress(resolving: address, family: family)
+        let isGroup = destination.ip.isMulticast
+        let isBroadcast: Bool = if case .v4(let v4) = destination { v4.ip.isLimitedBroadcast } else { false }
+        if isBroadcast && !broadcast {
+            throw RuntimeFailure("\(destination.ip) is a broadcast address: pass --broadcast to send to it")
+        }
+        let local = try bind.map { text throws(UDPError) in try SocketAddress(resolving: text, family: destination.family) }
+        let socket = try UDPSocket(family: destination.family)
+        if let local { try socket.bind(to: local) }
+        if broadcast { try socket.setBroadcast(true) }
+        if let multicastTTL { try socket.setMulticastHops(multicastTTL) }
+        if let multicastInterface { try socket.setMulticastInterface(MulticastInterface(parsing: multicastInterface)) }
+        // Connecting lets the kernel filter out strangers and report ICMP port unreachable; replies to a group
+        // or a broadcast come from other addresses, so those stay unconnected.
+        let manyRepliers = isGroup || broadcast
+        if !manyRepliers { try socket.connect(to: destination) }
+
+        var client = Client(
+            destination: destination, manyRepliers: manyRepliers, schedule: retrySchedule, verbose: verbose,
+            format: hex ? .hex : .text)
+        var unanswered = 0
+        if let message {
+            if try !client.exchange(Array(message.utf8), socket, expectReply: !noReply) { unanswered += 1 }
+        } else {
+            for line in InputLines() where try !client.exchange(line, socket, expectReply: !noReply) {
+                unanswered += 1
+            }
+        }
+        if unanswered > 0 { throw ExitCode.failure }
+    }
+
+    /// How long to wait after each attempt: `timeout`, then `timeout × backoff`, and so on.
+    var retrySchedule: [Duration] {
+        (0...retries).map { attempt in .seconds(timeout * pow(backoff, attempt)) }
+    }
+}
+
+/// The tutorial's client: send, wait with a timeout, resend with backoff, give up with a clear message.
+struct Client {
+    let destination: SocketAddress
+    let manyRepliers: Bool
+    let schedule: [Duration]
+    let verbose: Bool
+    let format: PayloadFormat
+
+    /// Sends `payload` and prints its reply (or every reply, for a group or broadcast).
+    /// - Returns: False when nothing answered.
+    mutating func exchange(_ payload: [UInt8], _ socket: borrowing UDPSocket, expectReply: Bool) throws -> Bool {
+        // A reply that arrives after we gave up on the previous message must not pass for this one's.
+        discardLateReplies(socket)
+        for (attempt, wait) in schedule.enumerated() {
+            try socket.send(payload, to: destination)
+            if verbose {
+                Console.error("sent \(payload.count) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : ""))
+            }
+            guard expectReply else { return true }
+            if try awaitReplies(socket, for: wait) { return true }
+        }
+        let total = schedule.reduce(Duration.zero, +)
+        let attempts = schedule.count == 1 ? "" : " (\(schedule.count) attempts)"
+        Console.error("no reply within \(Self.seconds(total)) seconds\(attempts)")
+        return false
+    }
+
+    /// Waits up to `wait` for a reply; for a group or broadcast, prints every reply until `wait` is over.
+    private func awaitReplies(_ socket: borrowing UDPSocket, for wait: Duration) throws -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + wait
+        var replies = 0
+        while true {
+            let left = deadline - clock.now
+            guard left > .zero, try socket.waitUntilReadable(timeout: left) else { return replies > 0 }
+            let received = Result { () throws(UDPError) in try socket.receive() }
+            if case .failure(let error) = received, error.code == .connectionRefused {
+                throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
+            }
+            let datagram = try received.get()
+            replies += 1
+            if verbose {
+                Console.error("reply from \(datagram.sender.unmapped): \(datagram.length) bytes")
+            }
+            print(datagram)
+            if !manyRepliers { return true }
+        }
+    }
+
+    private func print(_ datagram: Datagram) {
+        if case .text = format, PayloadFormat.printable(datagram.payload, allowNewlines: true) != nil,
+            !datagram.payload.isEmpty
+        {
+            var bytes = datagram.payload
+            if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+            Console.raw(bytes)
+        } else {
+            Console.line(format.block(datagram.payload))
+        }
+        if datagram.isTruncated {
+            Console.error("udp: reply truncated: \(datagram.length) bytes, \(datagram.payload.count) shown")
+        }
+    }
+
+    private func discardLateReplies(_ socket: borrowing UDPSocket) {
+        while (try? socket.waitUntilReadable(timeout: .zero)) == true {
+            guard let late = try? socket.receive() else { return }
+            if verbose { Console.error("discarded a late reply from \(late.sender.unmapped)") }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
+        var text = String(Double(milliseconds) / 1000)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
+    }
+}
+
+private func pow(_ base: Double, _ exponent: Int) -> Double {
+    (0..<exponent).reduce(1) { value, _ in value * base }
+}

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes whole lines to stdout and stderr, flushed at once: a script reading a pipe sees each line as it
+/// happens (stdio would buffer a pipe in 4 KiB blocks), and `listening on udp/PORT` arrives before traffic.
+enum Console {
+    static func line(_ text: String) {
+        write(text + "\n", to: STDOUT_FILENO)
+    }
+
+    static func error(_ text: String) {
+        write(text + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes raw bytes to stdout (a reply payload that is not shown as text).
+    static func raw(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { writeAll($0, to: STDOUT_FILENO) }
+    }
+
+    private static func write(_ text: String, to descriptor: CInt) {
+        var text = text
+        text.withUTF8 { writeAll(UnsafeRawBufferPointer($0), to: descriptor) }
+    }
+
+    private static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: CInt) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return  // a closed pipe: nothing useful to do with the error
+            }
+            offset += written
+        }
+    }
+}
+
+private func systemWrite(_ fd: CInt, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
