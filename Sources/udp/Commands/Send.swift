@@ -92,7 +92,7 @@ struct Send: ParsableCommand {
         // Connecting lets the kernel filter out strangers and report ICMP port unreachable; replies to a group
         // or a broadcast come from other addresses, so those stay unconnected.
         let manyRepliers = isGroup || broadcast
-        if !manyRepliers { try socket.connect(to: destination) }
+        if !manyRepliers { try withBroadcastHint { () throws(UDPError) in try socket.connect(to: destination) } }
 
         var client = Client(
             destination: destination, manyRepliers: manyRepliers, schedule: retrySchedule, verbose: verbose,
@@ -128,7 +128,7 @@ struct Client {
         // A reply that arrives after we gave up on the previous message must not pass for this one's.
         discardLateReplies(socket)
         for (attempt, wait) in schedule.enumerated() {
-            try socket.send(payload, to: destination)
+            try withBroadcastHint { () throws(UDPError) in try socket.send(payload, to: destination) }
             if verbose {
                 Console.error("sent \(payload.count) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : ""))
             }
@@ -193,6 +193,17 @@ struct Client {
         while text.hasSuffix("0") { text.removeLast() }
         return text
     }
+}
+
+/// Runs `body`, turning the kernel's EACCES (a broadcast address without SO_BROADCAST) into advice.
+@discardableResult
+private func withBroadcastHint<T>(_ body: () throws(UDPError) -> T) throws -> T {
+    let result = Result(catching: body)
+    if case .failure(let error) = result, error.errno == .permissionDenied {
+        let target = error.address.map { " \($0)" } ?? ""
+        throw RuntimeFailure("\(error.operation)\(target): permission denied (a broadcast address? pass --broadcast)")
+    }
+    return try result.get()
 }
 
 private func pow(_ base: Double, _ exponent: Int) -> Double {

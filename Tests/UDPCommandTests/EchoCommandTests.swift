@@ -1,0 +1,89 @@
+import Testing
+import UDP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("udp echo")
+struct EchoCommandTests {
+    /// A client socket with a receive timeout, so no test waits for ever.
+    func client(_ family: AddressFamily = .inet) throws -> UDPSocket {
+        let socket = try UDPSocket(bindingTo: family == .inet ? .loopbackV4(port: 0) : .loopbackV6(port: 0))
+        try socket.setReceiveTimeout(.seconds(5))
+        return socket
+    }
+
+    @Test("an RFC 862 echo: the reply is byte for byte the request, binary included")
+    func reflectsExactly() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0")
+        let port = try server.listeningPort()
+        let socket = try client()
+        let payloads: [[UInt8]] = [Array("hello".utf8), [0, 1, 2, 255, 10, 13], [], Array(repeating: 7, count: 60_000)]
+        for payload in payloads {
+            try socket.send(payload, to: .loopbackV4(port: port))
+            let reply = try socket.receive()
+            #expect(reply.payload == payload)
+            #expect(reply.sender.port == port)
+        }
+    }
+
+    @Test("--prefix 'ack: ' --verbose is the tutorial's server")
+    func seedServer() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--prefix", "ack: ", "--verbose")
+        let port = try server.listeningPort()
+        let socket = try client()
+        try socket.send(Array("hello".utf8), to: .loopbackV4(port: port))
+        let reply = try socket.receive()
+        #expect(String(decoding: reply.payload, as: UTF8.self) == "ack: hello")
+        let me = try socket.localAddress
+        #expect(server.readLine() == "from \(me): hello")
+    }
+
+    @Test("--verbose escapes a binary payload instead of writing it to the terminal")
+    func verboseEscapesBinary() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--verbose")
+        let port = try server.listeningPort()
+        let socket = try client()
+        try socket.send([0x1B, 0x5B, 0x32, 0x4A, 0x00, 0xFF], to: .loopbackV4(port: port))
+        _ = try socket.receive()
+        let line = try #require(server.readLine())
+        #expect(line.hasSuffix(": \\x1b[2J\\x00\\xff"))
+        #expect(!line.utf8.contains(0x1B))
+    }
+
+    @Test("--host :: serves IPv4 and IPv6 clients on one dual-stack socket")
+    func dualStack() throws {
+        let server = try Spawned(udp: "echo", "--host", "::", "--port", "0", "--verbose")
+        let port = try server.listeningPort()
+        let v4 = try client(.inet)
+        try v4.send(Array("four".utf8), to: .loopbackV4(port: port))
+        #expect(try v4.receive().payload == Array("four".utf8))
+        // The v4 peer is shown as the IPv4 address it is, not as ::ffff:127.0.0.1.
+        #expect(server.readLine() == "from \(try v4.localAddress): four")
+        let v6 = try client(.inet6)
+        try v6.send(Array("six".utf8), to: .loopbackV6(port: port))
+        #expect(try v6.receive().payload == Array("six".utf8))
+    }
+
+    @Test("the first line arrives through a pipe at once, and SIGTERM ends the server with status 0")
+    func stopsCleanly() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0")
+        _ = try server.listeningPort(timeout: .seconds(10))
+        server.signal(SIGTERM)
+        #expect(server.wait(timeout: .seconds(5)).status == 0)
+    }
+
+    @Test("a reply that the prefix would push past the datagram limit is dropped, not sent cut")
+    func oversizedReply() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--prefix", "ack: ")
+        let port = try server.listeningPort()
+        let socket = try client()
+        try socket.setReceiveTimeout(.milliseconds(300))
+        try socket.send([UInt8](repeating: 1, count: 65_505), to: .loopbackV4(port: port))
+        #expect(throws: UDPError.self) { _ = try socket.receive() }
+        try socket.setReceiveTimeout(.seconds(5))
+        try socket.send(Array("ok".utf8), to: .loopbackV4(port: port))
+        #expect(try socket.receive().payload == Array("ack: ok".utf8))
+    }
+}

@@ -1,0 +1,24 @@
+import Testing
+
+/// The help text teaches: each subcommand has a one-sentence abstract and a real invocation.
+@Suite("help")
+struct HelpTests {
+    @Test func rootHelpListsSubcommands() throws {
+        let result = try runUDP("--help")
+        #expect(result.status == 0)
+        for line in ["echo", "Reflect each datagram back to its sender.", "send", "listen"] {
+            #expect(result.stdout.contains(line))
+        }
+    }
+
+    @Test(arguments: [
+        ("echo", "udp echo --port 9999 --prefix 'ack: ' --verbose"),
+        ("send", "udp send --retries 3 --timeout 0.5"),
+        ("listen", "udp listen --port 5000 --join 239.1.2.3 --interface eth1"),
+    ])
+    func subcommandHelpShowsAnExample(command: String, example: String) throws {
+        let result = try runUDP(command, "--help")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains(example))
+    }
+}

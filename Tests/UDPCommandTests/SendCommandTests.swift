@@ -1,0 +1,118 @@
+import Testing
+import UDP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("udp send")
+struct SendCommandTests {
+    /// A server socket on the test side, with a timeout on every receive.
+    func silentServer(_ family: AddressFamily = .inet) throws -> UDPSocket {
+        let socket = try UDPSocket(bindingTo: .any(family, port: 0))
+        try socket.setReceiveTimeout(.seconds(5))
+        return socket
+    }
+
+    @Test("prints the reply payload and exits 0")
+    func replyPrinted() throws {
+        let server = try silentServer()
+        let port = try server.localAddress.port
+        let client = try Spawned(udp: "send", "127.0.0.1:\(port)", "hello")
+        let request = try server.receive()
+        #expect(request.payload == Array("hello".utf8))
+        try server.send(Array("ack: hello".utf8), to: request.sender)
+        let result = client.wait()
+        #expect(result.status == 0)
+        #expect(result.stdout == "ack: hello\n")
+    }
+
+    @Test("no reply: 'no reply within N seconds' on stderr, exit 1, after the timeout")
+    func noReply() throws {
+        let server = try silentServer()
+        let port = try server.localAddress.port
+        let start = ContinuousClock.now
+        let result = try runUDP("send", "127.0.0.1:\(port)", "anyone?", "--timeout", "0.3")
+        #expect(ContinuousClock.now - start >= .milliseconds(300))
+        #expect(result.status == 1)
+        #expect(result.stderr == "no reply within 0.3 seconds\n")
+        #expect(try server.receive().payload == Array("anyone?".utf8))
+    }
+
+    @Test("--retries resends with backoff: N+1 datagrams arrive, then it gives up")
+    func retriesThenGivesUp() throws {
+        let server = try silentServer()
+        let port = try server.localAddress.port
+        let result = try runUDP("send", "127.0.0.1:\(port)", "again", "--timeout", "0.1", "--retries", "2", "--backoff", "2")
+        #expect(result.status == 1)
+        #expect(result.stderr == "no reply within 0.7 seconds (3 attempts)\n")
+        try server.setReceiveTimeout(.milliseconds(200))
+        var arrived = 0
+        while (try? server.receive()) != nil { arrived += 1 }
+        #expect(arrived == 3)
+    }
+
+    @Test("--retries succeeds when a later attempt is answered")
+    func retrySucceeds() throws {
+        let server = try silentServer()
+        let port = try server.localAddress.port
+        let client = try Spawned(udp: "send", "127.0.0.1:\(port)", "q", "--timeout", "0.2", "--retries", "3")
+        _ = try server.receive()  // the first attempt goes unanswered, as if the reply were lost
+        let second = try server.receive()
+        try server.send(Array("answer".utf8), to: second.sender)
+        let result = client.wait()
+        #expect(result.status == 0)
+        #expect(result.stdout == "answer\n")
+    }
+
+    @Test("without MESSAGE, each line of stdin is one datagram")
+    func stdinLines() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--prefix", "> ")
+        let port = try server.listeningPort()
+        let result = try runUDP("send", "127.0.0.1:\(port)", stdin: "one\ntwo\r\nthree")
+        #expect(result.status == 0)
+        #expect(result.stdout == "> one\n> two\n> three\n")
+    }
+
+    @Test("a binary reply is escaped, and --hex shows hex")
+    func binaryReply() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0")
+        let port = try server.listeningPort()
+        let escaped = try runUDP("send", "127.0.0.1:\(port)", "\u{1B}[2Jbin")
+        #expect(escaped.stdout == "\\x1b[2Jbin\n")
+        let hex = try runUDP("send", "127.0.0.1:\(port)", "AB", "--hex")
+        #expect(hex.stdout == "4142\n")
+    }
+
+    @Test("a closed port is reported as connection refused at once")
+    func connectionRefused() throws {
+        let port = try UDPSocket(bindingTo: .loopbackV4(port: 0)).localAddress.port  // closed again at once
+        let start = ContinuousClock.now
+        let result = try runUDP("send", "127.0.0.1:\(port)", "hi", "--timeout", "5")
+        #expect(ContinuousClock.now - start < .seconds(3))
+        expectOneLineError(result, containing: "connection refused")
+    }
+
+    @Test("IPv6 literal and -6 resolution of localhost")
+    func ipv6() throws {
+        let server = try Spawned(udp: "echo", "--host", "::1", "--port", "0")
+        let port = try server.listeningPort()
+        #expect(try runUDP("send", "[::1]:\(port)", "six").stdout == "six\n")
+        if (try? SocketAddress.resolve("localhost", port: 0, family: .inet6)) != nil {
+            #expect(try runUDP("send", "-6", "localhost:\(port)", "six").stdout == "six\n")
+        }
+    }
+
+    @Test("--no-reply sends and exits at once; --bind chooses the source")
+    func noReplyAndBind() throws {
+        let server = try silentServer()
+        let port = try server.localAddress.port
+        let source = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let sourcePort = try source.localAddress.port
+        try source.close()
+        let result = try runUDP("send", "127.0.0.1:\(port)", "fire", "--no-reply", "--bind", "127.0.0.1:\(sourcePort)")
+        #expect(result.status == 0)
+        let datagram = try server.receive()
+        #expect(datagram.sender == .loopbackV4(port: sourcePort))
+    }
+}

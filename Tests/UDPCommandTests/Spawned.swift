@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `udp` binary built beside this test bundle (`swift build` puts every product in one folder).
+let udpBinary: String = {
+    if let path = ProcessInfo.processInfo.environment["UDP_BINARY"] { return path }
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    return executable.deletingLastPathComponent().appendingPathComponent("udp").path
+}()
+
+/// A child process with its stdin, stdout and stderr on pipes; every wait has a deadline, and the child is
+/// killed when this object goes away, so a failing test never leaves a server running or hangs.
+final class Spawned: @unchecked Sendable {  // used from one test at a time; the lock guards nothing shared
+    let pid: pid_t
+    private var stdinWrite: CInt
+    private let stdoutRead: CInt
+    private let stderrRead: CInt
+    private var stdoutBuffer: [UInt8] = []
+    private var stderrBuffer: [UInt8] = []
+    private(set) var exitStatus: CInt?
+
+    /// Starts `arguments[0]` (a path) with the rest as its arguments.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        var inPipe: [CInt] = [0, 0]
+        var outPipe: [CInt] = [0, 0]
+        var errPipe: [CInt] = [0, 0]
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
+        // Not inherited by other children (dup2 clears the flag on the child's own 0, 1 and 2).
+        for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, arguments[0], &actions, nil, argv, envp)
+        close(inPipe[0])
+        close(outPipe[1])
+        close(errPipe[1])
+        guard status == 0 else {
+            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
+            throw POSIXError(POSIXErrorCode(rawValue: status) ?? .ENOENT)
+        }
+        pid = child
+        stdinWrite = inPipe[1]
+        stdoutRead = outPipe[0]
+        stderrRead = errPipe[0]
+    }
+
+    /// Starts the `udp` binary.
+    convenience init(udp arguments: String...) throws { try self.init([udpBinary] + arguments) }
+
+    deinit {
+        if exitStatus == nil {
+            kill(pid, SIGKILL)
+            var status: CInt = 0
+            waitpid(pid, &status, 0)
+        }
+        closeStandardInput()
+        close(stdoutRead)
+        close(stderrRead)
+    }
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = Glibc.write(stdinWrite, $0.baseAddress, $0.count) }
+    }
+
+    /// Closes the child's stdin (once: a second close could hit a descriptor another test has just opened).
+    func closeStandardInput() {
+        guard stdinWrite >= 0 else { return }
+        close(stdinWrite)
+        stdinWrite = -1
+    }
+
+    /// Reads until a full line is on stdout, or the deadline passes (then nil).
+    func readLine(timeout: Duration = .seconds(5)) -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let newline = stdoutBuffer.firstIndex(of: 10) {
+                let line = String(decoding: stdoutBuffer[..<newline], as: UTF8.self)
+                stdoutBuffer.removeFirst(newline + 1)
+                return line
+            }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, fill(stdoutRead, &stdoutBuffer, timeout: left) else { return nil }
+        }
+    }
+
+    /// The port from the server's first line, `listening on udp/PORT`.
+    func listeningPort(timeout: Duration = .seconds(10)) throws -> UInt16 {
+        let line = try #require(readLine(timeout: timeout), "no first line from the server")
+        #expect(line.hasPrefix("listening on udp/"), "first line was \(line)")
+        return try #require(UInt16(line.dropFirst("listening on udp/".count)))
+    }
+
+    /// Waits for the child to exit and collects the rest of its output; kills it at the deadline.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(10)) -> (status: CInt, stdout: String, stderr: String) {
+        let deadline = ContinuousClock.now + timeout
+        while exitStatus == nil {
+            var status: CInt = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+                break
+            }
+            if ContinuousClock.now > deadline {
+                kill(pid, SIGKILL)
+                Issue.record("process \(pid) did not exit in time; killed")
+                continue
+            }
+            _ = fill(stdoutRead, &stdoutBuffer, timeout: .milliseconds(10))
+            _ = fill(stderrRead, &stderrBuffer, timeout: .milliseconds(1))
+        }
+        while fill(stdoutRead, &stdoutBuffer, timeout: .milliseconds(50)) {}
+        while fill(stderrRead, &stderrBuffer, timeout: .milliseconds(50)) {}
+        return (
+            exitStatus!, String(decoding: stdoutBuffer, as: UTF8.self), String(decoding: stderrBuffer, as: UTF8.self)
+        )
+    }
+
+    func signal(_ number: CInt) { kill(pid, number) }
+
+    /// Reads what is available within `timeout`; false at end of file or when nothing came.
+    private func fill(_ descriptor: CInt, _ buffer: inout [UInt8], timeout: Duration) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = CInt(max(0, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        guard poll(&entry, 1, milliseconds) > 0 else { return false }
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        buffer += chunk[..<count]
+        return true
+    }
+}
+
+/// Runs `udp` with `arguments` to completion.
+func runUDP(_ arguments: String..., stdin: String? = nil, timeout: Duration = .seconds(10)) throws
+    -> (status: CInt, stdout: String, stderr: String)
+{
+    let process = try Spawned([udpBinary] + arguments)
+    if let stdin { process.write(stdin) }
+    process.closeStandardInput()
+    return process.wait(timeout: timeout)
+}
+
+/// Checks the contract for bad input: a non-zero exit and exactly one line on stderr, starting `udp: `, with
+/// no crash report.
+func expectOneLineError(
+    _ result: (status: CInt, stdout: String, stderr: String), containing fragment: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(result.status != 0, "exit status 0 for bad input", sourceLocation: sourceLocation)
+    #expect(result.status < 128, "killed by a signal: \(result.status)", sourceLocation: sourceLocation)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "stderr was: \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.hasPrefix("udp: "), "stderr was: \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.contains(fragment), "stderr was: \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(!result.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
+}
