@@ -13,17 +13,11 @@ func main() throws {
     let message = arguments.dropFirst().first ?? "hello"
 
     let socket = try UDPSocket(family: .inet)
-    try socket.setReceiveTimeout(.seconds(2))  // always set a client timeout: a lost datagram never comes
     try socket.send(Array(message.utf8), to: server)
-
-    let reply = Result { () throws(UDPError) in try socket.receive() }
-    switch reply {
-    case .success(let datagram):
-        print(String(decoding: datagram.payload, as: UTF8.self))
-    case .failure(let error) where error.code == .timedOut:
+    if let reply = try socket.receive(timeout: .seconds(2)) {  // always wait with a deadline: a lost datagram never comes
+        print(String(decoding: reply.payload, as: UTF8.self))
+    } else {
         print("no reply within 2 seconds")
-    case .failure(let error):
-        print("error: \(error)")
     }
 }
 

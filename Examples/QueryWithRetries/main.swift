@@ -19,13 +19,10 @@ func query(
 ) throws -> [UInt8] {
     var wait = timeout
     for _ in 0...retries {
-        try socket.setReceiveTimeout(wait)
         try socket.send(request, to: server)
-        while true {
-            let reply = Result { () throws(UDPError) in try socket.receive() }
-            if case .failure(let error) = reply, error.code == .timedOut { break }
-            let datagram = try reply.get()
-            if datagram.sender.unmapped == server.unmapped { return datagram.payload }  // ignore strangers
+        let deadline = ContinuousClock.now + wait
+        while let reply = try socket.receive(timeout: deadline - ContinuousClock.now) {
+            if reply.sender.unmapped == server.unmapped { return reply.payload }  // do not trust strangers
         }
         wait *= 2
     }

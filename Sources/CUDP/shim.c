@@ -44,6 +44,7 @@ size_t cudp_cmsg_space(size_t payload) { return CMSG_SPACE(payload); }
 size_t cudp_cmsg_len(size_t payload) { return CMSG_LEN(payload); }
 
 const int cudp_MSG_TRUNC = MSG_TRUNC;
+const int cudp_MSG_DONTWAIT = MSG_DONTWAIT;
 const int cudp_IPPROTO_UDP = IPPROTO_UDP;
 const int cudp_IPPROTO_IP = IPPROTO_IP;
 const int cudp_IPPROTO_IPV6 = IPPROTO_IPV6;

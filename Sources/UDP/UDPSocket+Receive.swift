@@ -20,6 +20,12 @@ extension UDPSocket {
     ///
     /// The corresponding C function is `recvmsg(2)`, with `MSG_TRUNC` so Linux reports the real length.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(UDPError) -> ReceiveInfo {
+        try receiveMessage(into: buffer, flags: receiveFlags)
+    }
+
+    private func receiveMessage(into buffer: UnsafeMutableRawBufferPointer, flags: CInt) throws(UDPError)
+        -> ReceiveInfo
+    {
         var storage = sockaddr_storage()
         return try withUnsafeMutableBytes(of: &storage) { (name) throws(UDPError) -> ReceiveInfo in
             try withUnsafeTemporaryAllocation(byteCount: controlBufferSize, alignment: 16) {
@@ -35,7 +41,7 @@ extension UDPSocket {
                     message.msg_controllen = numericCast(control.count)
                     let length: Int
                     do throws(UDPError) {
-                        length = try retryingInterrupts(.receive) { recvmsg(descriptor, &message, receiveFlags) }
+                        length = try retryingInterrupts(.receive) { recvmsg(descriptor, &message, flags) }
                     } catch where error.errno == .wouldBlock {
                         throw againError(.receive)
                     }
@@ -61,6 +67,46 @@ extension UDPSocket {
         let info = try payload.withUnsafeMutableBytes { buffer in
             Result { () throws(UDPError) in try receive(into: buffer) }
         }.get()
+        payload.removeLast(maximumSize - info.count)
+        return Datagram(payload: payload, info: info)
+    }
+
+    /// Receives one datagram into `buffer`, or returns nil when none arrives within `timeout`.
+    ///
+    /// This is the client's call: a lost datagram never comes, so every wait needs an end. It leaves the
+    /// socket's own receive timeout and blocking mode alone.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration) throws(UDPError)
+        -> ReceiveInfo?
+    {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let left = deadline - clock.now
+            guard try waitUntilReadable(timeout: max(left, .zero)) else { return nil }
+            // MSG_DONTWAIT: Linux may discard a datagram with a bad checksum after poll said readable, and a
+            // blocking receive would then wait past the deadline.
+            let result = Result { () throws(UDPError) in
+                try receiveMessage(into: buffer, flags: receiveFlags | cudp_MSG_DONTWAIT)
+            }
+            switch result {
+            case .success(let info): return info
+            case .failure(let error) where error.code == .wouldBlock || error.code == .timedOut: continue
+            case .failure(let error): throw error
+            }
+        }
+    }
+
+    /// Receives one datagram into a new array, or returns nil when none arrives within `timeout`:
+    ///
+    /// ```swift
+    /// if let reply = try socket.receive(timeout: .seconds(2)) { … } else { print("no reply within 2 seconds") }
+    /// ```
+    public func receive(maximumSize: Int = 65_535, timeout: Duration) throws(UDPError) -> Datagram? {
+        var payload = [UInt8](repeating: 0, count: maximumSize)
+        let info = try payload.withUnsafeMutableBytes { buffer in
+            Result { () throws(UDPError) in try receive(into: buffer, timeout: timeout) }
+        }.get()
+        guard let info else { return nil }
         payload.removeLast(maximumSize - info.count)
         return Datagram(payload: payload, info: info)
     }

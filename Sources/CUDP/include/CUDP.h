@@ -34,6 +34,7 @@ size_t cudp_cmsg_len(size_t payload);
 
 // Option numbers that are Linux-only, or hidden behind _GNU_SOURCE; -1 where the platform lacks them.
 extern const int cudp_MSG_TRUNC;
+extern const int cudp_MSG_DONTWAIT;
 extern const int cudp_MSG_WAITFORONE;
 extern const int cudp_MSG_NOSIGNAL;
 extern const int cudp_IPPROTO_UDP;

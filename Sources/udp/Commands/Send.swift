@@ -148,12 +148,12 @@ struct Client {
         var replies = 0
         while true {
             let left = deadline - clock.now
-            guard left > .zero, try socket.waitUntilReadable(timeout: left) else { return replies > 0 }
-            let received = Result { () throws(UDPError) in try socket.receive() }
+            guard left > .zero else { return replies > 0 }
+            let received = Result { () throws(UDPError) in try socket.receive(timeout: left) }
             if case .failure(let error) = received, error.code == .connectionRefused {
                 throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
             }
-            let datagram = try received.get()
+            guard let datagram = try received.get() else { return replies > 0 }
             replies += 1
             if verbose {
                 Console.error("reply from \(datagram.sender.unmapped): \(datagram.length) bytes")
@@ -179,8 +179,7 @@ struct Client {
     }
 
     private func discardLateReplies(_ socket: borrowing UDPSocket) {
-        while (try? socket.waitUntilReadable(timeout: .zero)) == true {
-            guard let late = try? socket.receive() else { return }
+        while let late = try? socket.receive(timeout: .zero) {
             if verbose { Console.error("discarded a late reply from \(late.sender.unmapped)") }
         }
     }
