@@ -121,6 +121,45 @@ int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,
     return setsockopt(fd, level, name, &request, sizeof request);
 }
 
+int cudp_ipv4_membership(int fd, int join, uint32_t group, uint32_t interface, uint32_t ifindex) {
+    int name = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
+#ifdef __linux__
+    struct ip_mreqn request;
+    memset(&request, 0, sizeof request);
+    request.imr_multiaddr.s_addr = group;
+    request.imr_address.s_addr = interface;
+    request.imr_ifindex = (int)ifindex;
+#else
+    struct ip_mreq request;
+    memset(&request, 0, sizeof request);
+    request.imr_multiaddr.s_addr = group;
+    request.imr_interface.s_addr = interface;
+    if (ifindex != 0) { errno = ENOTSUP; return -1; }
+#endif
+    return setsockopt(fd, IPPROTO_IP, name, &request, sizeof request);
+}
+
+int cudp_ipv4_multicast_interface(int fd, uint32_t interface, uint32_t ifindex) {
+#ifdef __linux__
+    struct ip_mreqn request;
+    memset(&request, 0, sizeof request);
+    request.imr_address.s_addr = interface;
+    request.imr_ifindex = (int)ifindex;
+    return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request);
+#else
+    if (ifindex != 0) {
+#ifdef IP_MULTICAST_IFINDEX
+        return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IFINDEX, &ifindex, sizeof ifindex);
+#else
+        errno = ENOTSUP;
+        return -1;
+#endif
+    }
+    struct in_addr address = { .s_addr = interface };
+    return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &address, sizeof address);
+#endif
+}
+
 int cudp_setns_net(int fd) {
 #ifdef __linux__
     return setns(fd, CLONE_NEWNET);

@@ -9,7 +9,7 @@ import Darwin
 #endif
 
 /// The interface a multicast membership or send uses.
-public enum MulticastInterface: Hashable, Sendable {
+public enum MulticastInterface: Hashable, Sendable, CustomStringConvertible {
     /// Let the kernel choose from the routing table (for IPv6 link-local groups, name one instead).
     case any
     /// The interface with this index (``NetworkInterface/index``); IPv4 and IPv6.
@@ -29,6 +29,19 @@ public enum MulticastInterface: Hashable, Sendable {
     var index: UInt32 {
         if case .index(let index) = self { return index }
         return 0
+    }
+
+    public var description: String {
+        switch self {
+        case .any: "any"
+        case .index(let index): NetworkInterface.name(ofIndex: index) ?? "index \(index)"
+        case .address(let address): "with address \(address)"
+        }
+    }
+
+    var address: IPv4Address {
+        if case .address(let address) = self { return address }
+        return .any
     }
 }
 
@@ -71,11 +84,9 @@ extension UDPSocket {
         }
         switch (group, source) {
         case (.v4(let address), nil):
-            var request = ip_mreqn()
-            request.imr_multiaddr = address.cAddress
-            if case .address(let local) = interface { request.imr_address = local.cAddress }
-            request.imr_ifindex = CInt(interface.index)
-            try membershipOption(operation, group, cudp_IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, request)
+            let status = cudp_ipv4_membership(
+                descriptor, join ? 1 : 0, address.value.bigEndian, interface.address.value.bigEndian, interface.index)
+            if status != 0 { throw membershipError(UDPError(operation, errno: .current), operation, group) }
         case (.v4(let address), .v4(let sourceAddress)?):
             if case .address(let local) = interface {
                 var request = ip_mreq_source()
@@ -151,15 +162,12 @@ extension UDPSocket {
             }
             try setOption(cudp_IPPROTO_IPV6, IPV6_MULTICAST_IF, CInt(interface.index))
         } else {
-            var request = ip_mreqn()
-            if case .address(let local) = interface { request.imr_address = local.cAddress }
-            request.imr_ifindex = CInt(interface.index)
-            do throws(UDPError) {
-                try setOption(cudp_IPPROTO_IP, IP_MULTICAST_IF, request)
-            } catch {
-                var error = error
+            let status = cudp_ipv4_multicast_interface(descriptor, interface.address.value.bigEndian, interface.index)
+            if status != 0 {
+                var error = UDPError(.setOption, errno: .current)
                 if error.errno == .addressNotAvailable || error.errno == .noSuchDevice {
                     error.code = .unknownInterface
+                    error.detail = "no local interface \(interface)"
                 }
                 throw error
             }

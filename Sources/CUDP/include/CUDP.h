@@ -65,6 +65,13 @@ int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,
                            const struct sockaddr *group, socklen_t groupLength,
                            const struct sockaddr *source, socklen_t sourceLength);
 
+/// IPv4 any-source membership (IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP) on the interface with index
+/// `ifindex`, or else the one that has address `interface` (both network byte order; 0 for "any").
+/// Linux takes `struct ip_mreqn`; elsewhere the index is not supported and only the address is used.
+int cudp_ipv4_membership(int fd, int join, uint32_t group, uint32_t interface, uint32_t ifindex);
+/// Sets IP_MULTICAST_IF by index or by address, as `cudp_ipv4_membership` chooses its interface.
+int cudp_ipv4_multicast_interface(int fd, uint32_t interface, uint32_t ifindex);
+
 /// Moves the calling thread into the network namespace open at `fd` (setns(2)); for tests.
 int cudp_setns_net(int fd);
 
