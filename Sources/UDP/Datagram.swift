@@ -17,7 +17,8 @@ public struct ReceiveInfo: Sendable, Hashable {
     public var interfaceIndex: UInt32?
     /// The kernel's running count of datagrams dropped for this socket because its receive queue was full,
     /// when ``UDPSocket/setReceiveDropCount(_:)`` is on. Cumulative, so the difference between two readings
-    /// is the loss in between.
+    /// is the loss in between. Linux attaches the count only once it is above zero, so nil means "no drop
+    /// yet" when the option is on.
     public var kernelDropCount: UInt32?
 
     public init(

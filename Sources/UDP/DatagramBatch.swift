@@ -210,6 +210,9 @@ extension UDPSocket {
     public func send(_ batch: borrowing DatagramBatch, startingAt start: Int = 0) throws(UDPError) -> Int {
         precondition(start >= 0 && start <= batch.count, "start \(start) is not in 0...\(batch.count)")
         guard start < batch.count else { return 0 }
+        // The kernel stops at the first oversized slot; the call that starts there reports it as send(_:to:) would.
+        let firstPeer = batch.peer(at: start)
+        try checkSize(batch.payload(at: start).count, destination: firstPeer.converted(for: family), address: firstPeer)
         batch.prepareForSend(from: start)
         let first = batch.headers + start
         let remaining = UInt32(batch.count - start)

@@ -103,12 +103,14 @@ public enum SocketAddress: Hashable, Sendable, LosslessStringConvertible {
     }
 
     /// This address in the form a socket of `family` needs: an IPv4 address becomes v4-mapped for an IPv6
-    /// socket; anything else is unchanged (and fails in the kernel if the families cannot meet).
+    /// socket, a v4-mapped one plain IPv4 for an IPv4 socket (so a peer reported by a dual-stack socket can be
+    /// answered from an IPv4 one); anything else is unchanged (and fails in the kernel if the families cannot
+    /// meet).
     public func converted(for family: AddressFamily) -> SocketAddress {
         if family == .inet6, case .v4(let address) = self {
             return SocketAddress(IPv6Address(v4Mapped: address.ip), port: address.port)
         }
-        return self
+        return family == .inet ? unmapped : self
     }
 
     /// `192.0.2.1:9000`, `[2001:db8::1]:9000`, `[fe80::1%lo]:9000` (the interface name when the index still
@@ -154,6 +156,9 @@ public enum SocketAddress: Hashable, Sendable, LosslessStringConvertible {
                 throw UDPError(.invalidAddress, .parse, detail: "'\(text)' has '[' without a closing ']'")
             }
             host = text[text.index(after: text.startIndex)..<close]
+            if IPv4Address(String(host)) != nil {
+                throw UDPError(.invalidAddress, .parse, detail: "'\(text)': brackets are for IPv6; write an IPv4 address bare")
+            }
             let rest = text[text.index(after: close)...]
             guard rest.hasPrefix(":") else {
                 throw UDPError(.invalidAddress, .parse, detail: "'\(text)' needs a port after ']', as in [::1]:9000")

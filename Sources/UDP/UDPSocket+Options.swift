@@ -70,8 +70,9 @@ extension UDPSocket {
                 : try option(cudp_IPPROTO_IP, IP_TTL, as: CInt.self))
         }
     }
+    /// Sets the unicast hop limit; -1 restores the system default.
     public func setUnicastHops(_ hops: Int) throws(UDPError) {
-        try checkRange(hops, 1...255, "hop limit")
+        if hops != -1 { try checkRange(hops, 1...255, "hop limit") }
         if family == .inet6 {
             try setOption(cudp_IPPROTO_IPV6, IPV6_UNICAST_HOPS, CInt(hops))
         } else {

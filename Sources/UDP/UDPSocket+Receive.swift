@@ -126,6 +126,7 @@ extension UDPSocket {
     static func milliseconds(rounding duration: Duration) -> CInt {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0 else { return 0 }
+        guard seconds < Int64(CInt.max) / 1000 else { return CInt.max }  // about 24 days: as good as for ever
         let total = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         return CInt(clamping: total)
     }

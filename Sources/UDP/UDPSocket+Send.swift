@@ -49,7 +49,10 @@ extension UDPSocket {
     /// The corresponding C function is `send(2)`.
     @discardableResult
     public func send(_ buffer: UnsafeRawBufferPointer) throws(UDPError) -> Int {
-        try checkSize(buffer.count, destination: nil, address: nil)
+        // Only an IPv6 socket connected to an IPv4 peer has a lower limit than its own family's; look the peer
+        // up (one system call) only for a datagram that could exceed it.
+        let peer = family == .inet6 && buffer.count > AddressFamily.inet.maximumPayloadSize ? try? remoteAddress : nil
+        try checkSize(buffer.count, destination: peer, address: peer?.unmapped)
         do throws(UDPError) {
             return try retryingInterrupts(.send) { systemSend(descriptor, buffer.baseAddress, buffer.count, sendFlags) }
         } catch {
@@ -70,7 +73,7 @@ extension UDPSocket {
         return AddressFamily.inet6.maximumPayloadSize
     }
 
-    private func checkSize(_ size: Int, destination: SocketAddress?, address: SocketAddress?) throws(UDPError) {
+    func checkSize(_ size: Int, destination: SocketAddress?, address: SocketAddress?) throws(UDPError) {
         let limit = maximumPayloadSize(to: destination)
         guard size > limit else { return }
         var error = UDPError(.messageTooLarge, .send, address: address)
@@ -91,7 +94,10 @@ extension UDPSocket {
             error.attemptedSize = size
             if let mtu = try? pathMTU {
                 error.pathMTU = mtu
-                error.maximumSize = mtu - (family == .inet ? 28 : 48)
+                // IPv4 and UDP headers take 28 bytes, IPv6 and UDP 48; a v4-mapped peer travels over IPv4.
+                let peer = error.address ?? (try? remoteAddress)
+                let overIPv4 = family == .inet || peer?.family == .inet || peer?.isV4Mapped == true
+                error.maximumSize = mtu - (overIPv4 ? 28 : 48)
             }
         } else if error.errno == .permissionDenied {
             error.detail = "sending to a broadcast address needs SO_BROADCAST"

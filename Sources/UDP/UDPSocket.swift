@@ -94,7 +94,17 @@ public struct UDPSocket: ~Copyable, Sendable {
             throw UDPError(.getOption, errno: .current)
         }
         let family = AddressFamily(rawValue: CInt(storage.ss_family))
-        guard type == datagramSocketType, family == .inet || family == .inet6 else {
+        var proto: CInt = 0
+        var protoLength = socklen_t(MemoryLayout<CInt>.size)
+        #if os(Linux)
+        // A ping socket (IPPROTO_ICMP) is a datagram socket too; only UDP is ours.
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PROTOCOL, &proto, &protoLength) == 0 else {
+            throw UDPError(.getOption, errno: .current)
+        }
+        #else
+        proto = cudp_IPPROTO_UDP
+        #endif
+        guard type == datagramSocketType, family == .inet || family == .inet6, proto == cudp_IPPROTO_UDP else {
             throw UDPError(.invalidArgument, .socket, detail: "descriptor \(descriptor) is not a UDP socket")
         }
         self.descriptor = descriptor
@@ -154,6 +164,9 @@ extension UDPSocket {
     }
 
     /// Dissolves the association made by ``connect(to:)`` (`connect` with `AF_UNSPEC`).
+    ///
+    /// Linux then also releases a port the kernel chose implicitly (by connect, or a bind to port 0 that it
+    /// did not pin): ``localAddress`` may read port 0 afterwards. Bind an explicit port to keep it.
     public func disconnect() throws(UDPError) {
         var address = sockaddr()
         address.sa_family = sa_family_t(AF_UNSPEC)

@@ -1,0 +1,255 @@
+import Testing
+
+@testable import UDP
+
+@Suite struct DatagramBatchTests {
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func sixtyFourDatagramsEachWay(_ family: AddressFamily) throws {
+        let server = try loopbackSocket(family)
+        let client = try loopbackSocket(family)
+        // Room for all 64 at once whatever the default queue size.
+        try server.setReceiveBufferSize(1 << 20)
+        try client.setReceiveBufferSize(1 << 20)
+        let serverAddress = try server.localAddress
+        let clientAddress = try client.localAddress
+
+        // Sizes 0 to 1400 bytes, each datagram starting with its number.
+        let expected = (0..<64).map { pattern(($0 * 97) % 1401, seed: UInt8($0)) }
+        var outgoing = DatagramBatch(capacity: 64, bufferSize: 2048)
+        for payload in expected {
+            #expect(payload.withUnsafeBytes { outgoing.append($0, to: serverAddress) })
+        }
+        #expect(outgoing.count == 64)
+        try sendAll(outgoing, from: client)
+
+        // The server echoes each batch it receives straight back: every slot still holds sender and bytes.
+        var atServer = DatagramBatch(capacity: 64, bufferSize: 2048)
+        var received: [[UInt8]] = []
+        while received.count < 64 {
+            let count = try server.receive(into: &atServer)
+            #expect(count == atServer.count)
+            for slot in 0..<count {
+                let info = atServer.info(at: slot)
+                #expect(info.sender == clientAddress)
+                #expect(atServer.peer(at: slot) == clientAddress)
+                #expect(!info.isTruncated)
+                #expect(info.count == info.length)
+                received.append(Array(atServer.payload(at: slot)))
+            }
+            try sendAll(atServer, from: server)
+        }
+        #expect(received == expected)
+
+        var atClient = DatagramBatch(capacity: 64, bufferSize: 2048)
+        var echoed: [[UInt8]] = []
+        while echoed.count < 64 {
+            let count = try client.receive(into: &atClient)
+            for slot in 0..<count {
+                #expect(atClient.info(at: slot).sender == serverAddress)
+                echoed.append(Array(atClient.payload(at: slot)))
+            }
+        }
+        #expect(echoed == expected)
+        #expect(try !client.waitUntilReadable(timeout: .milliseconds(20)))
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func repliesGoToEachSender(_ family: AddressFamily) throws {
+        let server = try loopbackSocket(family)
+        let first = try loopbackSocket(family)
+        let second = try loopbackSocket(family)
+        let serverAddress = try server.localAddress
+        try first.send(bytes("a0"), to: serverAddress)
+        try second.send(bytes("b0"), to: serverAddress)
+        try first.send(bytes("a1"), to: serverAddress)
+
+        var received = DatagramBatch(capacity: 8, bufferSize: 64)
+        var replies = DatagramBatch(capacity: 8, bufferSize: 64)
+        var handled = 0
+        while handled < 3 {
+            let count = try server.receive(into: &received)
+            replies.removeAll()
+            for slot in 0..<count {
+                let request = Array(received.payload(at: slot))
+                let added = replies.appendReply(to: slot, of: received) { buffer in
+                    let reply = bytes("re:") + request
+                    buffer.copyBytes(from: reply)
+                    return reply.count
+                }
+                #expect(added)
+                #expect(replies.peer(at: replies.count - 1) == received.peer(at: slot))
+            }
+            try sendAll(replies, from: server)
+            handled += count
+        }
+
+        for expected in ["re:a0", "re:a1"] {
+            let reply = try first.receive()
+            #expect(reply.payload == bytes(expected))
+            #expect(reply.sender == serverAddress)
+        }
+        #expect(try second.receive().payload == bytes("re:b0"))
+    }
+
+    @Test func dualStackRepliesReachIPv4Clients() throws {
+        let server = try UDPSocket(bindingTo: .any(.inet6))
+        try server.setReceiveTimeout(receiveTimeout)
+        let client = try loopbackSocket(.inet)
+        try client.send(bytes("hi"), to: .loopbackV4(port: try server.localAddress.port))
+
+        var received = DatagramBatch(capacity: 4, bufferSize: 64)
+        #expect(try server.receive(into: &received) == 1)
+        #expect(received.peer(at: 0).unmapped == (try client.localAddress))
+        var replies = DatagramBatch(capacity: 4, bufferSize: 64)
+        replies.appendReply(to: 0, of: received) { buffer in
+            buffer.copyBytes(from: bytes("ho"))
+            return 2
+        }
+        #expect(try server.send(replies) == 1)
+        #expect(try client.receive().payload == bytes("ho"))
+    }
+
+    @Test func dualStackBatchAddressesIPv4Peers() throws {
+        let server = try loopbackSocket(.inet)
+        let client = try UDPSocket(family: .inet6)
+        let target = try server.localAddress
+        #expect(target.family == .inet)
+        var batch = DatagramBatch(capacity: 2, bufferSize: 16)
+        bytes("v4 peer").withUnsafeBytes { _ = batch.append($0, to: target) }
+        // Linux's IPv6 UDP accepts a plain sockaddr_in on a dual-stack socket.
+        #expect(try client.send(batch) == 1)
+        #expect(try server.receive().payload == bytes("v4 peer"))
+    }
+
+    @Test func appendWritesInPlace() throws {
+        var batch = DatagramBatch(capacity: 2, bufferSize: 8)
+        let peer = SocketAddress.loopbackV6(port: 9)
+        let added = batch.append(to: peer) { buffer in
+            #expect(buffer.count == 8)
+            buffer[0] = 1
+            buffer[1] = 2
+            return 2
+        }
+        #expect(added)
+        #expect(batch.count == 1)
+        #expect(Array(batch.payload(at: 0)) == [1, 2])
+        #expect(batch.peer(at: 0) == peer)
+
+        #expect(!batch.append(to: peer) { _ in -1 }, "a negative size declines")
+        #expect(!batch.append(to: peer) { _ in 9 }, "more than the buffer")
+        #expect(batch.count == 1)
+
+        #expect(batch.append(to: .loopbackV4(port: 7)) { _ in 8 })
+        #expect(batch.count == 2)
+        #expect(batch.peer(at: 1) == .loopbackV4(port: 7))
+        var called = false
+        #expect(
+            !batch.append(to: peer) { _ in
+                called = true
+                return 0
+            }
+        )
+        #expect(!called, "a full batch asks for nothing")
+    }
+
+    @Test func appendRefusesWhatDoesNotFit() {
+        var batch = DatagramBatch(capacity: 1, bufferSize: 4)
+        let peer = SocketAddress.loopbackV4(port: 9)
+        #expect(![UInt8](repeating: 0, count: 5).withUnsafeBytes { batch.append($0, to: peer) })
+        #expect(batch.count == 0)
+        #expect([UInt8](repeating: 1, count: 4).withUnsafeBytes { batch.append($0, to: peer) })
+        #expect(![UInt8]([1]).withUnsafeBytes { batch.append($0, to: peer) })
+        #expect(batch.count == 1)
+        batch.removeAll()
+        #expect(batch.count == 0)
+        #expect(batch.capacity == 1)
+        #expect([UInt8]([3]).withUnsafeBytes { batch.append($0, to: peer) })
+        #expect(Array(batch.payload(at: 0)) == [3])
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func truncationIsReportedPerSlot(_ family: AddressFamily) throws {
+        let server = try loopbackSocket(family)
+        let client = try loopbackSocket(family)
+        let target = try server.localAddress
+        let sizes = [10, 16, 40, 0]
+        for (n, size) in sizes.enumerated() { try client.send(pattern(size, seed: UInt8(n)), to: target) }
+
+        var batch = DatagramBatch(capacity: 8, bufferSize: 16)
+        var infos: [ReceiveInfo] = []
+        var payloads: [[UInt8]] = []
+        while infos.count < sizes.count {
+            let count = try server.receive(into: &batch)
+            for slot in 0..<count {
+                infos.append(batch.info(at: slot))
+                payloads.append(Array(batch.payload(at: slot)))
+            }
+        }
+        #expect(infos.map(\.count) == [10, 16, 16, 0])
+        #expect(infos.map(\.length) == [10, 16, 40, 0])
+        #expect(infos.map(\.isTruncated) == [false, false, true, false])
+        #expect(payloads[2] == Array(pattern(40, seed: 2).prefix(16)))
+        #expect(payloads[0] == pattern(10, seed: 0))
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func packetInfoIsReportedPerSlot(_ family: AddressFamily) throws {
+        let server = try loopbackSocket(family)
+        try server.setReceivePacketInfo(true)
+        let client = try loopbackSocket(family)
+        try client.send(bytes("1"), to: server.localAddress)
+        try client.send(bytes("2"), to: server.localAddress)
+        var batch = DatagramBatch(capacity: 4, bufferSize: 16)
+        var seen = 0
+        while seen < 2 {
+            let count = try server.receive(into: &batch)
+            for slot in 0..<count {
+                #expect(batch.info(at: slot).destination == family.loopback)
+                #expect(batch.info(at: slot).interfaceIndex == loopbackInterfaceIndex)
+            }
+            seen += count
+        }
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func emptyQueueTimesOutOrWouldBlock(_ family: AddressFamily) throws {
+        var batch = DatagramBatch(capacity: 4, bufferSize: 16)
+        let blocking = try loopbackSocket(family)
+        try blocking.setReceiveTimeout(.milliseconds(100))
+        let timedOut = #expect(throws: UDPError.self) { try blocking.receive(into: &batch) }
+        #expect(timedOut?.code == .timedOut)
+        #expect(batch.count == 0)
+
+        let nonBlocking = try loopbackSocket(family, nonBlocking: true)
+        let wouldBlock = #expect(throws: UDPError.self) { try nonBlocking.receive(into: &batch) }
+        #expect(wouldBlock?.code == .wouldBlock)
+    }
+
+    @Test func oversizedSlotFailsAndCanBeSkipped() throws {
+        let server = try loopbackSocket(.inet)
+        let client = try loopbackSocket(.inet)
+        let target = try server.localAddress
+        var batch = DatagramBatch(capacity: 2, bufferSize: 65_535)
+        [UInt8](repeating: 0, count: 65_508).withUnsafeBytes { _ = batch.append($0, to: target) }
+        bytes("small").withUnsafeBytes { _ = batch.append($0, to: target) }
+
+        let error = #expect(throws: UDPError.self) { try client.send(batch) }
+        #expect(error?.code == .messageTooLarge)
+        #expect(error?.address == target)
+        #expect(error?.attemptedSize == 65_508)
+        #expect(error?.maximumSize == 65_507)
+
+        // The caller skips the datagram that failed and goes on.
+        #expect(try client.send(batch, startingAt: 1) == 1)
+        #expect(try server.receive().payload == bytes("small"))
+        #expect(try client.send(batch, startingAt: 2) == 0)
+    }
+}
+
+/// Sends every datagram of `batch`, calling again when the kernel stops early.
+func sendAll(_ batch: borrowing DatagramBatch, from socket: borrowing UDPSocket) throws {
+    var start = 0
+    while start < batch.count {
+        start += try socket.send(batch, startingAt: start)
+    }
+}

@@ -1,0 +1,216 @@
+import CUDP
+import Foundation
+import Synchronization
+import Testing
+
+@testable import UDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+// Shared fixtures: loopback sockets with a receive timeout, and network namespaces for what must not happen
+// in the root namespace (broadcast, multicast membership, a real MTU).
+
+/// Every receive in these tests gives up after this long, so a lost datagram fails a test instead of hanging it.
+let receiveTimeout: Duration = .seconds(2)
+
+/// How long a test waits to be sure that nothing arrives, once something that was sent later has arrived
+/// (so the datagram that must not come has already been delivered or dropped).
+let silenceWindow: Duration = .milliseconds(50)
+
+let isRoot = getuid() == 0
+
+extension AddressFamily {
+    /// `127.0.0.1` or `::1`.
+    var loopback: IPAddress { self == .inet ? .v4(.loopback) : .v6(.loopback) }
+}
+
+/// A socket bound to the loopback address of `family` on a port the kernel picks, with a receive timeout.
+func loopbackSocket(_ family: AddressFamily, nonBlocking: Bool = false) throws -> UDPSocket {
+    let socket = try UDPSocket(bindingTo: SocketAddress(family.loopback, port: 0), nonBlocking: nonBlocking)
+    if !nonBlocking { try socket.setReceiveTimeout(receiveTimeout) }
+    return socket
+}
+
+/// A port nobody listens on: bound, read back and released.
+func unusedPort(_ family: AddressFamily) throws -> UInt16 {
+    let socket = try UDPSocket(bindingTo: SocketAddress(family.loopback, port: 0))
+    let port = try socket.localAddress.port
+    try socket.close()
+    return port
+}
+
+/// The bytes of `text`.
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// `count` bytes that differ from datagram to datagram: `seed` first, then a running pattern.
+func pattern(_ count: Int, seed: UInt8) -> [UInt8] {
+    (0..<count).map { $0 == 0 ? seed : UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+}
+
+/// Holds a socket so several can live in an array (a non-copyable struct cannot be an array element).
+final class UDPSocketBox {
+    let socket: UDPSocket
+    init(_ socket: consuming UDPSocket) { self.socket = socket }
+}
+
+/// The index of `lo`, looked up in the calling thread's network namespace.
+var loopbackInterfaceIndex: UInt32 { if_nametoindex("lo") }
+
+/// Whether `/etc/hosts` maps `localhost` to `::1`. Without that line, resolving `localhost` for IPv6 would
+/// ask the DNS server, which the tests must never do.
+let hostsMapsLocalhostToIPv6: Bool = {
+    guard let hosts = try? String(contentsOfFile: "/etc/hosts", encoding: .utf8) else { return false }
+    return hosts.split(separator: "\n").contains { line in
+        let fields = line.prefix { $0 != "#" }.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        return fields.first == "::1" && fields.dropFirst().contains("localhost")
+    }
+}()
+
+// MARK: - Network namespaces
+
+/// Where `ip` lives, if it is installed.
+let ipCommand: String? = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
+
+struct NamespaceSetupError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Numbers the namespace pairs of this process, so parallel tests never share a name.
+private let namespaceCounter = Atomic<Int>(0)
+
+/// Two network namespaces joined by a veth pair, for traffic that must not touch the root namespace:
+/// `A` has `198.18.X.1/24` and `fd75:6470:X::1/64`, `B` has `.2` and `::2`, both ends and `lo` are up.
+///
+/// Create one with ``withNamespacePair(subnet:_:)``, which deletes everything afterwards.
+struct NamespacePair: Sendable {
+    let nameA: String
+    let nameB: String
+    let vethA: String
+    let vethB: String
+    let subnet: Int
+    /// The veth interface indexes, each looked up inside its own namespace.
+    var indexA: UInt32 = 0
+    var indexB: UInt32 = 0
+
+    var v4A: IPv4Address { IPv4Address(198, 18, UInt8(subnet), 1) }
+    var v4B: IPv4Address { IPv4Address(198, 18, UInt8(subnet), 2) }
+    var v4Broadcast: IPv4Address { IPv4Address(198, 18, UInt8(subnet), 255) }
+    var v6A: IPv6Address { IPv6Address("fd75:6470:\(String(subnet, radix: 16))::1")! }
+    var v6B: IPv6Address { IPv6Address("fd75:6470:\(String(subnet, radix: 16))::2")! }
+
+    fileprivate init(subnet: Int) {
+        let pid = getpid()
+        let n = namespaceCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.subnet = subnet
+        nameA = "udpt-\(pid)-\(n)-a"
+        nameB = "udpt-\(pid)-\(n)-b"
+        // Interface names are limited to 15 characters (IFNAMSIZ - 1).
+        let tag = "\(pid % 100_000)x\(n % 1000)"
+        vethA = "ua\(tag)"
+        vethB = "ub\(tag)"
+    }
+
+    fileprivate func create() throws {
+        let x = subnet
+        let hex = String(subnet, radix: 16)
+        try runIP(["netns", "add", nameA])
+        try runIP(["netns", "add", nameB])
+        // Distinct interface indexes on the two ends: Linux delays a veth's link-up event by up to a second
+        // (linkwatch rate limiting) unless its index differs from its peer's, and IPv6 waits for that event.
+        try runIP([
+            "link", "add", vethA, "netns", nameA, "index", "10", "type", "veth",
+            "peer", "name", vethB, "netns", nameB, "index", "11",
+        ])
+        for (ns, veth, host) in [(nameA, vethA, 1), (nameB, vethB, 2)] {
+            try runIP(["-n", ns, "addr", "add", "198.18.\(x).\(host)/24", "brd", "+", "dev", veth])
+            try runIP(["-n", ns, "-6", "addr", "add", "fd75:6470:\(hex)::\(host)/64", "dev", veth, "nodad"])
+            try runIP(["-n", ns, "link", "set", "lo", "up"])
+            try runIP(["-n", ns, "link", "set", veth, "up"])
+        }
+        try waitUntilIPv6IsReady()
+    }
+
+    /// Waits until both ends have their multicast route (`ff00::/8`, added once IPv6 sees the link up):
+    /// before that an IPv6 multicast datagram is dropped on arrival.
+    private func waitUntilIPv6IsReady() throws {
+        let deadline = ContinuousClock.now + .seconds(3)
+        for ns in [nameA, nameB] {
+            while !(try runIP(["-n", ns, "-6", "route", "show", "table", "local"]).contains("ff00::/8")) {
+                guard ContinuousClock.now < deadline else {
+                    throw NamespaceSetupError(description: "IPv6 did not come up in \(ns)")
+                }
+                usleep(10_000)
+            }
+        }
+    }
+
+    fileprivate func destroy() {
+        // Deleting a namespace deletes the veth end inside it, and with it the peer.
+        _ = try? runIP(["netns", "del", nameA])
+        _ = try? runIP(["netns", "del", nameB])
+    }
+
+    /// Runs `body` on this thread inside namespace A: sockets it creates stay in A for their whole life.
+    func inA<R: ~Copyable>(_ body: () throws -> R) throws -> R { try insideNamespace(nameA, body) }
+    /// Runs `body` on this thread inside namespace B.
+    func inB<R: ~Copyable>(_ body: () throws -> R) throws -> R { try insideNamespace(nameB, body) }
+}
+
+/// Creates a ``NamespacePair`` on subnet `198.18.subnet.0/24`, runs `body`, and deletes the namespaces.
+func withNamespacePair<R>(subnet: Int, _ body: (NamespacePair) throws -> R) throws -> R {
+    var pair = NamespacePair(subnet: subnet)
+    defer { pair.destroy() }
+    try pair.create()
+    let (a, b) = (pair.vethA, pair.vethB)
+    pair.indexA = try pair.inA { try NetworkInterface(named: a).index }
+    pair.indexB = try pair.inB { try NetworkInterface(named: b).index }
+    return try body(pair)
+}
+
+/// Moves this thread into namespace `name` for the duration of `body`, which must be synchronous so the
+/// thread cannot change under it, then moves it back.
+func insideNamespace<R: ~Copyable>(_ name: String, _ body: () throws -> R) throws -> R {
+    let target = open("/var/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
+    guard target >= 0 else { throw NamespaceSetupError(description: "open netns \(name): \(Errno.current)") }
+    defer { _ = close(target) }
+    let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+    guard original >= 0 else { throw NamespaceSetupError(description: "open own netns: \(Errno.current)") }
+    defer { _ = close(original) }
+    guard cudp_setns_net(target) == 0 else {
+        throw NamespaceSetupError(description: "setns \(name): \(Errno.current)")
+    }
+    defer {
+        // A pool thread left in a test namespace would put later tests' sockets there: stop instead.
+        precondition(cudp_setns_net(original) == 0, "cannot return to the original network namespace")
+    }
+    return try body()
+}
+
+/// Runs `ip` with `arguments` and returns its output, throwing its standard error when it fails.
+@discardableResult
+func runIP(_ arguments: [String]) throws -> String {
+    guard let ipCommand else { throw NamespaceSetupError(description: "no ip command") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ipCommand)
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let outputText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw NamespaceSetupError(
+            description: "ip \(arguments.joined(separator: " ")): exit \(process.terminationStatus): \(errorText)"
+        )
+    }
+    return outputText
+}
