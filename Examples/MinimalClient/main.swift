@@ -1,6 +1,7 @@
 // The tutorial's minimal client: send one datagram, wait at most 2 seconds for the reply.
 // usage: example-client [HOST:PORT] [MESSAGE]        (default localhost:9999 hello)
 import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,7 +15,8 @@ func main() throws {
 
     let socket = try UDPSocket(family: .inet)
     try socket.send(Array(message.utf8), to: server)
-    if let reply = try socket.receive(timeout: .seconds(2)) {  // always wait with a deadline: a lost datagram never comes
+    // Always wait with a deadline: a lost datagram never comes.
+    if let reply = try socket.receive(timeout: .seconds(2)) {
         print(String(decoding: reply.payload, as: UTF8.self))
     } else {
         print("no reply within 2 seconds")

@@ -1,6 +1,7 @@
 // The tutorial's minimal server: bind, then answer every datagram with "ack: " + payload.
 // usage: example-server [PORT]        (default 9999; 0 lets the kernel pick)
 import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

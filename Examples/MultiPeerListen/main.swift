@@ -1,6 +1,7 @@
 // The tutorial's multi-peer receive loop: one socket serves every peer; count each peer's datagrams.
 // usage: example-listen [PORT] [COUNT]        (default 9999, stop after 10 datagrams)
 import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

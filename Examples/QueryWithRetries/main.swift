@@ -1,6 +1,7 @@
 // The tutorial's query(): retry an idempotent request with exponential backoff, then give up clearly.
 // usage: example-query [HOST:PORT] [MESSAGE]        (default localhost:9999 ping)
 import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,8 +15,11 @@ struct NoReply: Error, CustomStringConvertible {
 
 /// Sends `request` and waits for the reply, resending up to `retries` times, doubling the wait each time.
 func query(
-    _ request: [UInt8], to server: SocketAddress, using socket: borrowing UDPSocket,
-    retries: Int = 3, timeout: Duration = .milliseconds(500)
+    _ request: [UInt8],
+    to server: SocketAddress,
+    using socket: borrowing UDPSocket,
+    retries: Int = 3,
+    timeout: Duration = .milliseconds(500)
 ) throws -> [UInt8] {
     var wait = timeout
     for _ in 0...retries {

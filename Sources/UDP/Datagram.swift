@@ -22,8 +22,13 @@ public struct ReceiveInfo: Sendable, Hashable {
     public var kernelDropCount: UInt32?
 
     public init(
-        count: Int, length: Int, sender: SocketAddress, isTruncated: Bool, destination: IPAddress? = nil,
-        interfaceIndex: UInt32? = nil, kernelDropCount: UInt32? = nil
+        count: Int,
+        length: Int,
+        sender: SocketAddress,
+        isTruncated: Bool,
+        destination: IPAddress? = nil,
+        interfaceIndex: UInt32? = nil,
+        kernelDropCount: UInt32? = nil
     ) {
         self.count = count
         self.length = length

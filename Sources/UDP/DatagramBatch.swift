@@ -88,8 +88,11 @@ public struct DatagramBatch: ~Copyable {
     public func info(at index: Int) -> ReceiveInfo {
         let header = headers + index
         var info = ReceiveInfo(
-            count: stored[index], length: Int(header.pointee.msg_len), sender: peer(at: index),
-            isTruncated: header.pointee.msg_hdr.msg_flags & cudp_MSG_TRUNC != 0)
+            count: stored[index],
+            length: Int(header.pointee.msg_len),
+            sender: peer(at: index),
+            isTruncated: header.pointee.msg_hdr.msg_flags & cudp_MSG_TRUNC != 0
+        )
         withUnsafeMutablePointer(to: &header.pointee.msg_hdr) { _ = parseControlMessages($0, into: &info) }
         return info
     }
@@ -129,7 +132,9 @@ public struct DatagramBatch: ~Copyable {
     /// as the kernel reported it, without decoding): the reply path of a server.
     @discardableResult
     public mutating func appendReply(
-        to index: Int, of received: borrowing DatagramBatch, writing write: (UnsafeMutableRawBufferPointer) -> Int
+        to index: Int,
+        of received: borrowing DatagramBatch,
+        writing write: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Bool {
         precondition(index >= 0 && index < received.count, "slot \(index) is not in 0..<\(received.count)")
         guard count < capacity else { return false }
@@ -194,7 +199,7 @@ extension UDPSocket {
             }
             batch.finishReceive(Int(received))
             return Int(received)
-        } catch where error.errno == .wouldBlock {
+        } catch  where error.errno == .wouldBlock {
             throw againError(.receive)
         }
     }

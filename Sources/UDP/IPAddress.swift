@@ -25,7 +25,9 @@ public struct IPv4Address: Hashable, Sendable, Comparable, LosslessStringConvert
     }
 
     /// The four bytes, most significant first.
-    public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+    public var bytes: [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+    }
 
     public var description: String {
         let b = bytes

@@ -24,14 +24,20 @@ extension SocketAddress {
     /// - Throws: `UDPError` with code `.nameResolution` when nothing of that family is found.
     ///
     /// The corresponding C function is `getaddrinfo(3)`.
-    public static func resolve(_ host: String, port: UInt16, family: AddressFamily? = nil) throws(UDPError)
+    public static func resolve(
+        _ host: String,
+        port: UInt16,
+        family: AddressFamily? = nil
+    ) throws(UDPError)
         -> [SocketAddress]
     {
         if let numeric = try numeric(host: host, port: port, original: host) {
             guard family == nil || numeric.family == family else {
                 throw UDPError(
-                    .nameResolution, .resolve,
-                    detail: "'\(host)' is an \(numeric.family) address, but \(family!) was asked for")
+                    .nameResolution,
+                    .resolve,
+                    detail: "'\(host)' is an \(numeric.family) address, but \(family!) was asked for"
+                )
             }
             return [numeric]
         }
@@ -46,7 +52,11 @@ extension SocketAddress {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0 else {
-            var error = UDPError(.nameResolution, .resolve, detail: "cannot resolve '\(host)': \(resolverMessage(status))")
+            var error = UDPError(
+                .nameResolution,
+                .resolve,
+                detail: "cannot resolve '\(host)': \(resolverMessage(status))"
+            )
             if status == EAI_SYSTEM { error.errno = .current }
             throw error
         }
@@ -68,7 +78,11 @@ extension SocketAddress {
         }
         let all = v4 + v6
         guard !all.isEmpty else {
-            throw UDPError(.nameResolution, .resolve, detail: "cannot resolve '\(host)': it has no \(family?.description ?? "IP") address")
+            throw UDPError(
+                .nameResolution,
+                .resolve,
+                detail: "cannot resolve '\(host)': it has no \(family?.description ?? "IP") address"
+            )
         }
         return all
     }

@@ -157,7 +157,11 @@ public enum SocketAddress: Hashable, Sendable, LosslessStringConvertible {
             }
             host = text[text.index(after: text.startIndex)..<close]
             if IPv4Address(String(host)) != nil {
-                throw UDPError(.invalidAddress, .parse, detail: "'\(text)': brackets are for IPv6; write an IPv4 address bare")
+                throw UDPError(
+                    .invalidAddress,
+                    .parse,
+                    detail: "'\(text)': brackets are for IPv6; write an IPv4 address bare"
+                )
             }
             let rest = text[text.index(after: close)...]
             guard rest.hasPrefix(":") else {
@@ -172,7 +176,10 @@ public enum SocketAddress: Hashable, Sendable, LosslessStringConvertible {
             portText = text[text.index(after: colon)...]
             if host.contains(":") {
                 throw UDPError(
-                    .invalidAddress, .parse, detail: "'\(text)': write an IPv6 address in brackets, as in [::1]:9000")
+                    .invalidAddress,
+                    .parse,
+                    detail: "'\(text)': write an IPv6 address in brackets, as in [::1]:9000"
+                )
             }
         }
         guard !host.isEmpty else {

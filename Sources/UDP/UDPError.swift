@@ -79,7 +79,10 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
     public var pathMTU: Int?
 
     public init(
-        _ code: Code, _ operation: Operation, errno: Errno? = nil, address: SocketAddress? = nil,
+        _ code: Code,
+        _ operation: Operation,
+        errno: Errno? = nil,
+        address: SocketAddress? = nil,
         detail: String? = nil
     ) {
         self.code = code

@@ -60,20 +60,27 @@ extension UDPSocket {
     ///
     /// The corresponding C options are `IP_ADD_MEMBERSHIP`, `IPV6_JOIN_GROUP` and `MCAST_JOIN_SOURCE_GROUP`.
     public func joinMulticastGroup(
-        _ group: IPAddress, interface: MulticastInterface = .any, source: IPAddress? = nil
+        _ group: IPAddress,
+        interface: MulticastInterface = .any,
+        source: IPAddress? = nil
     ) throws(UDPError) {
         try changeMembership(join: true, group, interface, source)
     }
 
     /// Leaves a group joined with ``joinMulticastGroup(_:interface:source:)``, with the same arguments.
     public func leaveMulticastGroup(
-        _ group: IPAddress, interface: MulticastInterface = .any, source: IPAddress? = nil
+        _ group: IPAddress,
+        interface: MulticastInterface = .any,
+        source: IPAddress? = nil
     ) throws(UDPError) {
         try changeMembership(join: false, group, interface, source)
     }
 
     private func changeMembership(
-        join: Bool, _ group: IPAddress, _ interface: MulticastInterface, _ source: IPAddress?
+        join: Bool,
+        _ group: IPAddress,
+        _ interface: MulticastInterface,
+        _ source: IPAddress?
     ) throws(UDPError) {
         let operation: UDPError.Operation = join ? .joinGroup : .leaveGroup
         guard group.isMulticast else {
@@ -85,7 +92,12 @@ extension UDPSocket {
         switch (group, source) {
         case (.v4(let address), nil):
             let status = cudp_ipv4_membership(
-                descriptor, join ? 1 : 0, address.value.bigEndian, interface.address.value.bigEndian, interface.index)
+                descriptor,
+                join ? 1 : 0,
+                address.value.bigEndian,
+                interface.address.value.bigEndian,
+                interface.index
+            )
             if status != 0 { throw membershipError(UDPError(operation, errno: .current), operation, group) }
         case (.v4(let address), .v4(let sourceAddress)?):
             if case .address(let local) = interface {
@@ -96,7 +108,14 @@ extension UDPSocket {
                 let name = join ? IP_ADD_SOURCE_MEMBERSHIP : IP_DROP_SOURCE_MEMBERSHIP
                 try membershipOption(operation, group, cudp_IPPROTO_IP, name, request)
             } else {
-                try sourceMembership(join, operation, cudp_IPPROTO_IP, interface.index, group, sourceAddress: .v4(sourceAddress))
+                try sourceMembership(
+                    join,
+                    operation,
+                    cudp_IPPROTO_IP,
+                    interface.index,
+                    group,
+                    sourceAddress: .v4(sourceAddress)
+                )
             }
         case (.v6(let address), nil):
             if case .address = interface {
@@ -105,19 +124,36 @@ extension UDPSocket {
             var request = ipv6_mreq()
             request.ipv6mr_multiaddr = address.cAddress
             request.ipv6mr_interface = interface.index
-            try membershipOption(operation, group, cudp_IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, request)
+            try membershipOption(
+                operation,
+                group,
+                cudp_IPPROTO_IPV6,
+                join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP,
+                request
+            )
         case (.v6, .v6(let sourceAddress)?):
             if case .address = interface {
                 throw UDPError(.invalidArgument, operation, detail: "an IPv6 group needs an interface name or index")
             }
-            try sourceMembership(join, operation, cudp_IPPROTO_IPV6, interface.index, group, sourceAddress: .v6(sourceAddress))
+            try sourceMembership(
+                join,
+                operation,
+                cudp_IPPROTO_IPV6,
+                interface.index,
+                group,
+                sourceAddress: .v6(sourceAddress)
+            )
         default:
             throw UDPError(.invalidArgument, operation, detail: "source and group differ in family")
         }
     }
 
     private func membershipOption<T>(
-        _ operation: UDPError.Operation, _ group: IPAddress, _ level: CInt, _ name: CInt, _ request: T
+        _ operation: UDPError.Operation,
+        _ group: IPAddress,
+        _ level: CInt,
+        _ name: CInt,
+        _ request: T
     ) throws(UDPError) {
         do throws(UDPError) {
             try setOption(level, name, request)
@@ -127,7 +163,11 @@ extension UDPSocket {
     }
 
     private func sourceMembership(
-        _ join: Bool, _ operation: UDPError.Operation, _ level: CInt, _ index: UInt32, _ group: IPAddress,
+        _ join: Bool,
+        _ operation: UDPError.Operation,
+        _ level: CInt,
+        _ index: UInt32,
+        _ group: IPAddress,
         sourceAddress: IPAddress
     ) throws(UDPError) {
         let groupAddress = SocketAddress(group, port: 0)
@@ -135,7 +175,15 @@ extension UDPSocket {
         let status = groupAddress.withSockAddr { groupPointer, groupLength in
             source.withSockAddr { sourcePointer, sourceLength in
                 cudp_source_membership(
-                    descriptor, level, join ? 1 : 0, index, groupPointer, groupLength, sourcePointer, sourceLength)
+                    descriptor,
+                    level,
+                    join ? 1 : 0,
+                    index,
+                    groupPointer,
+                    groupLength,
+                    sourcePointer,
+                    sourceLength
+                )
             }
         }
         if status != 0 {

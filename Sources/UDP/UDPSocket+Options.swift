@@ -30,12 +30,16 @@ extension UDPSocket {
     /// Whether `SO_REUSEADDR` is on: lets several sockets bind the same address (for multicast receivers),
     /// or a restarted server bind at once.
     public var reuseAddress: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, SO_REUSEADDR) } }
-    public func setReuseAddress(_ on: Bool) throws(UDPError) { try setOption(SOL_SOCKET, SO_REUSEADDR, CInt(on ? 1 : 0)) }
+    public func setReuseAddress(_ on: Bool) throws(UDPError) {
+        try setOption(SOL_SOCKET, SO_REUSEADDR, CInt(on ? 1 : 0))
+    }
 
     /// Whether `SO_REUSEPORT` is on: several sockets (of the same user) share one port and the kernel
     /// spreads incoming flows across them. Set it on every socket before binding.
     public var reusePort: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, cudp_SO_REUSEPORT) } }
-    public func setReusePort(_ on: Bool) throws(UDPError) { try setOption(SOL_SOCKET, cudp_SO_REUSEPORT, CInt(on ? 1 : 0)) }
+    public func setReusePort(_ on: Bool) throws(UDPError) {
+        try setOption(SOL_SOCKET, cudp_SO_REUSEPORT, CInt(on ? 1 : 0))
+    }
 
     /// The receive queue size the kernel granted (`SO_RCVBUF`). Linux doubles the size asked for (half is
     /// bookkeeping) and caps it at `net.core.rmem_max`; read this back to see what you got.
@@ -65,9 +69,11 @@ extension UDPSocket {
     /// The time to live (IPv4 `IP_TTL`) or hop limit (IPv6 `IPV6_UNICAST_HOPS`) of unicast datagrams.
     public var unicastHops: Int {
         get throws(UDPError) {
-            Int(family == .inet6
-                ? try option(cudp_IPPROTO_IPV6, IPV6_UNICAST_HOPS, as: CInt.self)
-                : try option(cudp_IPPROTO_IP, IP_TTL, as: CInt.self))
+            Int(
+                family == .inet6
+                    ? try option(cudp_IPPROTO_IPV6, IPV6_UNICAST_HOPS, as: CInt.self)
+                    : try option(cudp_IPPROTO_IP, IP_TTL, as: CInt.self)
+            )
         }
     }
     /// Sets the unicast hop limit; -1 restores the system default.
@@ -84,9 +90,11 @@ extension UDPSocket {
     /// bits, ECN in the low two.
     public var typeOfService: UInt8 {
         get throws(UDPError) {
-            UInt8(truncatingIfNeeded: family == .inet6
-                ? try option(cudp_IPPROTO_IPV6, IPV6_TCLASS, as: CInt.self)
-                : try option(cudp_IPPROTO_IP, IP_TOS, as: CInt.self))
+            UInt8(
+                truncatingIfNeeded: family == .inet6
+                    ? try option(cudp_IPPROTO_IPV6, IPV6_TCLASS, as: CInt.self)
+                    : try option(cudp_IPPROTO_IP, IP_TOS, as: CInt.self)
+            )
         }
     }
     public func setTypeOfService(_ value: UInt8) throws(UDPError) {
@@ -107,7 +115,9 @@ extension UDPSocket {
 
     /// The path MTU the kernel knows for the connected peer (`IP_MTU` / `IPV6_MTU`); connected sockets only.
     public var pathMTU: Int {
-        get throws(UDPError) { Int(try option(mtuLevel, family == .inet6 ? cudp_IPV6_MTU : cudp_IP_MTU, as: CInt.self)) }
+        get throws(UDPError) {
+            Int(try option(mtuLevel, family == .inet6 ? cudp_IPV6_MTU : cudp_IP_MTU, as: CInt.self))
+        }
     }
 
     /// Whether each received datagram reports its destination address and arrival interface
@@ -180,7 +190,11 @@ extension UDPSocket {
 
     func checkRange(_ value: Int, _ range: ClosedRange<Int>, _ what: String) throws(UDPError) {
         guard range.contains(value) else {
-            throw UDPError(.invalidArgument, .setOption, detail: "\(what) \(value) is out of range \(range.lowerBound)-\(range.upperBound)")
+            throw UDPError(
+                .invalidArgument,
+                .setOption,
+                detail: "\(what) \(value) is out of range \(range.lowerBound)-\(range.upperBound)"
+            )
         }
     }
 

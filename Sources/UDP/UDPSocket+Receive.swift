@@ -23,7 +23,10 @@ extension UDPSocket {
         try receiveMessage(into: buffer, flags: receiveFlags)
     }
 
-    private func receiveMessage(into buffer: UnsafeMutableRawBufferPointer, flags: CInt) throws(UDPError)
+    private func receiveMessage(
+        into buffer: UnsafeMutableRawBufferPointer,
+        flags: CInt
+    ) throws(UDPError)
         -> ReceiveInfo
     {
         var storage = sockaddr_storage()
@@ -42,15 +45,19 @@ extension UDPSocket {
                     let length: Int
                     do throws(UDPError) {
                         length = try retryingInterrupts(.receive) { recvmsg(descriptor, &message, flags) }
-                    } catch where error.errno == .wouldBlock {
+                    } catch  where error.errno == .wouldBlock {
                         throw againError(.receive)
                     }
                     let truncated = message.msg_flags & cudp_MSG_TRUNC != 0
-                    let sender = SocketAddress(storage: name.baseAddress!, length: message.msg_namelen)
+                    let sender =
+                        SocketAddress(storage: name.baseAddress!, length: message.msg_namelen)
                         ?? .any(family)  // only for an unnamed sender, which UDP does not produce
                     var info = ReceiveInfo(
-                        count: min(length, buffer.count), length: length,
-                        sender: sender, isTruncated: truncated)
+                        count: min(length, buffer.count),
+                        length: length,
+                        sender: sender,
+                        isTruncated: truncated
+                    )
                     parseControlMessages(&message, into: &info)
                     return info
                 }
@@ -75,7 +82,10 @@ extension UDPSocket {
     ///
     /// This is the client's call: a lost datagram never comes, so every wait needs an end. It leaves the
     /// socket's own receive timeout and blocking mode alone.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration) throws(UDPError)
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer,
+        timeout: Duration
+    ) throws(UDPError)
         -> ReceiveInfo?
     {
         let clock = ContinuousClock()

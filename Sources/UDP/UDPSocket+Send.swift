@@ -79,7 +79,8 @@ extension UDPSocket {
         var error = UDPError(.messageTooLarge, .send, address: address)
         error.attemptedSize = size
         error.maximumSize = limit
-        error.detail = "the \(destination.map { $0.family == .inet || $0.isV4Mapped ? "IPv4" : "IPv6" } ?? family.description) maximum"
+        error.detail =
+            "the \(destination.map { $0.family == .inet || $0.isV4Mapped ? "IPv4" : "IPv6" } ?? family.description) maximum"
         throw error
     }
 
@@ -108,7 +109,8 @@ extension UDPSocket {
 
 /// Calls `body` with the bytes of `payload` in contiguous memory, copying only when it is not contiguous.
 func withContiguousBytes<R>(
-    _ payload: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) throws(UDPError) -> R
+    _ payload: some Collection<UInt8>,
+    _ body: (UnsafeRawBufferPointer) throws(UDPError) -> R
 ) throws(UDPError) -> R {
     let result: Result<R, UDPError>? = payload.withContiguousStorageIfAvailable { buffer in
         Result { () throws(UDPError) -> R in try body(UnsafeRawBufferPointer(buffer)) }

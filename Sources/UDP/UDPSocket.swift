@@ -68,7 +68,11 @@ public struct UDPSocket: ~Copyable, Sendable {
     ///     ``localAddress``. `[::]` gives a dual-stack socket.
     ///   - reuseAddress: Set `SO_REUSEADDR` before binding.
     ///   - nonBlocking: See ``init(family:nonBlocking:)``.
-    public init(bindingTo address: SocketAddress, reuseAddress: Bool = false, nonBlocking: Bool = false)
+    public init(
+        bindingTo address: SocketAddress,
+        reuseAddress: Bool = false,
+        nonBlocking: Bool = false
+    )
         throws(UDPError)
     {
         let socket = try UDPSocket(family: address.family, nonBlocking: nonBlocking)

@@ -47,7 +47,8 @@ struct UDPCommand: ParsableCommand {
         } else {
             message = self.message(for: error)
         }
-        let firstLine = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? message
+        let firstLine =
+            message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? message
         Console.error("udp: " + (firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine))
         Self.exit(withError: error is UDPError || error is RuntimeFailure ? ExitCode.failure : ExitCode(code.rawValue))
     }

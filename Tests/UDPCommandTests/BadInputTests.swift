@@ -5,28 +5,33 @@ import UDP
 /// Every bad input ends in one line on stderr naming what was wrong and a non-zero exit: no crash, no hang.
 @Suite("bad input")
 struct BadInputTests {
-    @Test(arguments: [
-        (["echo", "--port", "70000"], "port 70000 is out of range 0-65535"),
-        (["listen", "--port=-1"], "port -1 is out of range 0-65535"),
-        (["send", "127.0.0.1:70000", "x"], "port 70000 is out of range 0-65535"),
-        (["send", "127.0.0.1:http", "x"], "port 'http' is not a number"),
-        (["send", "127.0.0.1", "x"], "needs a port"),
-        (["send", "::1:9000", "x"], "brackets"),
-        (["send", "[::1:9000", "x"], "closing ']'"),
-        (["send", "300.1.1.1:9", "x", "-4"], "cannot resolve"),
-        (["send", "[::1]:9", "x", "-4"], "IPv6 address, but IPv4 was asked for"),
-        (["send", "127.0.0.1:9", "x", "--timeout", "0"], "--timeout"),
-        (["send", "127.0.0.1:9", "x", "--timeout", "soon"], "soon"),
-        (["send", "127.0.0.1:9", "x", "-4", "-6"], "-4 and -6"),
-        (["send", "255.255.255.255:9", "x"], "pass --broadcast"),
-        (["send", "239.1.1.1:9", "x", "--multicast-interface", "nosuch0"], "no network interface named 'nosuch0'"),
-        (["send", "[fe80::1%nosuch0]:9", "x"], "no network interface named 'nosuch0'"),
-        (["listen", "--join", "239.1.1.1", "--interface", "nosuch0", "--port", "0"], "no network interface named 'nosuch0'"),
-        (["listen", "--join", "10.1.2.3", "--port", "0"], "not a multicast group"),
-        (["listen", "--buffer", "0", "--port", "0"], "--buffer"),
-        (["echo", "--host", "192.0.2.1", "--port", "0"], "cannot assign requested address"),
-        (["nosuch"], "nosuch"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["echo", "--port", "70000"], "port 70000 is out of range 0-65535"),
+            (["listen", "--port=-1"], "port -1 is out of range 0-65535"),
+            (["send", "127.0.0.1:70000", "x"], "port 70000 is out of range 0-65535"),
+            (["send", "127.0.0.1:http", "x"], "port 'http' is not a number"),
+            (["send", "127.0.0.1", "x"], "needs a port"),
+            (["send", "::1:9000", "x"], "brackets"),
+            (["send", "[::1:9000", "x"], "closing ']'"),
+            (["send", "300.1.1.1:9", "x", "-4"], "cannot resolve"),
+            (["send", "[::1]:9", "x", "-4"], "IPv6 address, but IPv4 was asked for"),
+            (["send", "127.0.0.1:9", "x", "--timeout", "0"], "--timeout"),
+            (["send", "127.0.0.1:9", "x", "--timeout", "soon"], "soon"),
+            (["send", "127.0.0.1:9", "x", "-4", "-6"], "-4 and -6"),
+            (["send", "255.255.255.255:9", "x"], "pass --broadcast"),
+            (["send", "239.1.1.1:9", "x", "--multicast-interface", "nosuch0"], "no network interface named 'nosuch0'"),
+            (["send", "[fe80::1%nosuch0]:9", "x"], "no network interface named 'nosuch0'"),
+            (
+                ["listen", "--join", "239.1.1.1", "--interface", "nosuch0", "--port", "0"],
+                "no network interface named 'nosuch0'"
+            ),
+            (["listen", "--join", "10.1.2.3", "--port", "0"], "not a multicast group"),
+            (["listen", "--buffer", "0", "--port", "0"], "--buffer"),
+            (["echo", "--host", "192.0.2.1", "--port", "0"], "cannot assign requested address"),
+            (["nosuch"], "nosuch"),
+        ] as [([String], String)]
+    )
     func rejected(arguments: [String], message: String) throws {
         let process = try Spawned([udpBinary] + arguments)
         process.closeStandardInput()

@@ -19,7 +19,9 @@ struct EchoCommandTests {
         let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0")
         let port = try server.listeningPort()
         let socket = try client()
-        let payloads: [[UInt8]] = [Array("hello".utf8), [0, 1, 2, 255, 10, 13], [], Array(repeating: 7, count: 60_000)]
+        let payloads: [[UInt8]] = [
+            Array("hello".utf8), [0, 1, 2, 255, 10, 13], [], Array(repeating: 7, count: 60_000),
+        ]
         for payload in payloads {
             try socket.send(payload, to: .loopbackV4(port: port))
             let reply = try socket.receive()

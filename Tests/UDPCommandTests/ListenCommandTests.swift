@@ -7,10 +7,14 @@ import Glibc
 
 @Suite("udp listen")
 struct ListenCommandTests {
-    @Test("three peers are counted separately; SIGINT prints the summary and exits 0, even when started with SIGINT ignored")
+    @Test(
+        "three peers are counted separately; SIGINT prints the summary and exits 0, even when started with SIGINT ignored"
+    )
     func countsPeers() throws {
         // A script that starts a server in the background leaves SIGINT ignored; `udp` must catch it anyway.
-        let server = try Spawned(["/bin/sh", "-c", "trap '' INT; exec \"$0\" listen --host 127.0.0.1 --port 0", udpBinary])
+        let server = try Spawned([
+            "/bin/sh", "-c", "trap '' INT; exec \"$0\" listen --host 127.0.0.1 --port 0", udpBinary,
+        ])
         let port = try server.listeningPort()
         let first = try UDPSocket(bindingTo: .loopbackV4(port: 0))
         let second = try UDPSocket(bindingTo: .loopbackV4(port: 0))

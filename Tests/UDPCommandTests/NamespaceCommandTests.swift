@@ -54,7 +54,9 @@ final class NamespacePair {
             let ready = try [(a, vethA), (b, vethB)].allSatisfy { ns, veth in
                 let link = try Self.output(["/usr/sbin/ip", "-n", ns, "link", "show", veth])
                 let route = try Self.output(["/usr/sbin/ip", "-n", ns, "-6", "route", "show", "table", "local"])
-                let tentative = try Self.output(["/usr/sbin/ip", "-n", ns, "-6", "addr", "show", "dev", veth, "tentative"])
+                let tentative = try Self.output([
+                    "/usr/sbin/ip", "-n", ns, "-6", "addr", "show", "dev", veth, "tentative",
+                ])
                 return link.contains("LOWER_UP") && route.contains("ff00::/8 dev \(veth)") && tentative.isEmpty
             }
             if ready { return }
@@ -92,7 +94,6 @@ final class NamespacePair {
 
 struct NamespaceError: Error { var message: String }
 
-
 @Suite("CLI across two network namespaces", .enabled(if: NamespacePair.available, "ip netns needs root and iproute2"))
 struct NamespaceCommandTests {
     @Test("send --broadcast reaches a listener on the other host; without --broadcast it is refused")
@@ -103,7 +104,14 @@ struct NamespaceCommandTests {
         let refused = try hosts.udp(in: hosts.a, "send", "\(hosts.broadcastAddress):\(port)", "nope", "--no-reply")
         refused.closeStandardInput()
         expectOneLineError(refused.wait(), containing: "--broadcast")
-        let sent = try hosts.udp(in: hosts.a, "send", "\(hosts.broadcastAddress):\(port)", "to all", "--broadcast", "--no-reply")
+        let sent = try hosts.udp(
+            in: hosts.a,
+            "send",
+            "\(hosts.broadcastAddress):\(port)",
+            "to all",
+            "--broadcast",
+            "--no-reply"
+        )
         sent.closeStandardInput()
         #expect(sent.wait().status == 0)
         #expect(try #require(listener.readLine()).hasPrefix("from \(hosts.addressA):"))
@@ -111,15 +119,24 @@ struct NamespaceCommandTests {
 
     @Test(
         "listen --join receives a group's datagrams from the other host",
-        arguments: [("239.1.2.3", "v4"), ("ff15::1234", "v6")])
+        arguments: [("239.1.2.3", "v4"), ("ff15::1234", "v6")]
+    )
     func multicast(group: String, label: String) throws {
         let hosts = try NamespacePair()
         let listener = try hosts.udp(in: hosts.b, "listen", "--port", "0", "--join", group, "--interface", hosts.vethB)
         let port = try listener.listeningPort()
         let destination = label == "v4" ? "\(group):\(port)" : "[\(group)]:\(port)"
         let sender = try hosts.udp(
-            in: hosts.a, "send", destination, "hello group", "--multicast-interface", hosts.vethA, "--multicast-ttl", "1",
-            "--no-reply")
+            in: hosts.a,
+            "send",
+            destination,
+            "hello group",
+            "--multicast-interface",
+            hosts.vethA,
+            "--multicast-ttl",
+            "1",
+            "--no-reply"
+        )
         sender.closeStandardInput()
         #expect(sender.wait().status == 0)
         let line = try #require(listener.readLine())
@@ -132,8 +149,15 @@ struct NamespaceCommandTests {
         let responder = try hosts.udp(in: hosts.b, "echo", "--port", "0", "--prefix", "ack: ")
         let port = try responder.listeningPort()
         let asker = try hosts.udp(
-            in: hosts.a, "send", "\(hosts.broadcastAddress):\(port)", "who", "--broadcast", "--timeout", "0.5",
-            "--verbose")
+            in: hosts.a,
+            "send",
+            "\(hosts.broadcastAddress):\(port)",
+            "who",
+            "--broadcast",
+            "--timeout",
+            "0.5",
+            "--verbose"
+        )
         asker.closeStandardInput()
         let result = asker.wait()
         #expect(result.status == 0)

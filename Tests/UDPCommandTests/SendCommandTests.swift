@@ -43,7 +43,17 @@ struct SendCommandTests {
     func retriesThenGivesUp() throws {
         let server = try silentServer()
         let port = try server.localAddress.port
-        let result = try runUDP("send", "127.0.0.1:\(port)", "again", "--timeout", "0.1", "--retries", "2", "--backoff", "2")
+        let result = try runUDP(
+            "send",
+            "127.0.0.1:\(port)",
+            "again",
+            "--timeout",
+            "0.1",
+            "--retries",
+            "2",
+            "--backoff",
+            "2"
+        )
         #expect(result.status == 1)
         #expect(result.stderr == "no reply within 0.7 seconds (3 attempts)\n")
         try server.setReceiveTimeout(.milliseconds(200))

@@ -42,8 +42,7 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time; the
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         var child: pid_t = 0
         let status = posix_spawn(&child, arguments[0], &actions, nil, argv, envp)
@@ -51,7 +50,9 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time; the
         close(outPipe[1])
         close(errPipe[1])
         guard status == 0 else {
-            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
+            close(inPipe[1])
+            close(outPipe[0])
+            close(errPipe[0])
             throw POSIXError(POSIXErrorCode(rawValue: status) ?? .ENOENT)
         }
         pid = child
@@ -137,7 +138,9 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time; the
     /// Reads what is available within `timeout`; false at end of file or when nothing came.
     private func fill(_ descriptor: CInt, _ buffer: inout [UInt8], timeout: Duration) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = CInt(max(0, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = CInt(
+            max(0, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        )
         guard poll(&entry, 1, milliseconds) > 0 else { return false }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
@@ -148,7 +151,11 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time; the
 }
 
 /// Runs `udp` with `arguments` to completion.
-func runUDP(_ arguments: String..., stdin: String? = nil, timeout: Duration = .seconds(10)) throws
+func runUDP(
+    _ arguments: String...,
+    stdin: String? = nil,
+    timeout: Duration = .seconds(10)
+) throws
     -> (status: CInt, stdout: String, stderr: String)
 {
     let process = try Spawned([udpBinary] + arguments)
@@ -160,7 +167,8 @@ func runUDP(_ arguments: String..., stdin: String? = nil, timeout: Duration = .s
 /// Checks the contract for bad input: a non-zero exit and exactly one line on stderr, starting `udp: `, with
 /// no crash report.
 func expectOneLineError(
-    _ result: (status: CInt, stdout: String, stderr: String), containing fragment: String,
+    _ result: (status: CInt, stdout: String, stderr: String),
+    containing fragment: String,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #expect(result.status != 0, "exit status 0 for bad input", sourceLocation: sourceLocation)

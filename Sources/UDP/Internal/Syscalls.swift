@@ -13,7 +13,9 @@ import Darwin
 /// the program, as NIO's `isUnacceptableErrno` does: carrying on would act on someone else's descriptor.
 @inline(__always)
 func retryingInterrupts<T: FixedWidthInteger>(
-    _ operation: UDPError.Operation, address: SocketAddress? = nil, _ call: () -> T
+    _ operation: UDPError.Operation,
+    address: SocketAddress? = nil,
+    _ call: () -> T
 ) throws(UDPError) -> T {
     while true {
         let result = call()
@@ -22,7 +24,8 @@ func retryingInterrupts<T: FixedWidthInteger>(
         if error == .interrupted { continue }
         precondition(
             error != .badFileDescriptor && error.rawValue != EFAULT && error.rawValue != ENOTSOCK,
-            "\(operation) failed with \(error): a bug in the UDP library or its caller's use of a raw descriptor")
+            "\(operation) failed with \(error): a bug in the UDP library or its caller's use of a raw descriptor"
+        )
         throw UDPError(operation, errno: error, address: address)
     }
 }
@@ -39,7 +42,9 @@ let nonBlockingSocketFlag = CInt(SOCK_NONBLOCK.rawValue)
 
 // Free functions, because methods of the same names on UDPSocket shadow the C calls inside it.
 func systemClose(_ descriptor: CInt) -> CInt { close(descriptor) }
-func systemBind(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt { bind(fd, address, length) }
+func systemBind(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt {
+    bind(fd, address, length)
+}
 func systemConnect(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt {
     connect(fd, address, length)
 }
@@ -56,8 +61,12 @@ extension SocketAddress {
             let address = UnsafeRawPointer(pointer).loadUnaligned(as: sockaddr_in6.self)
             self = .v6(
                 V6(
-                    ip: IPv6Address(address.sin6_addr), port: UInt16(bigEndian: address.sin6_port),
-                    flowInfo: UInt32(bigEndian: address.sin6_flowinfo), scopeID: address.sin6_scope_id))
+                    ip: IPv6Address(address.sin6_addr),
+                    port: UInt16(bigEndian: address.sin6_port),
+                    flowInfo: UInt32(bigEndian: address.sin6_flowinfo),
+                    scopeID: address.sin6_scope_id
+                )
+            )
         default:
             return nil
         }

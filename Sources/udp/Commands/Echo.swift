@@ -44,11 +44,16 @@ struct Echo: ParsableCommand {
         StopSignal.install()
         try announceListening(socket)
         var reflector = Reflector(
-            prefix: prefix.map { Array($0.utf8) } ?? [], verbose: verbose, format: hex ? .hex : .text, batch: batch)
+            prefix: prefix.map { Array($0.utf8) } ?? [],
+            verbose: verbose,
+            format: hex ? .hex : .text,
+            batch: batch
+        )
         try reflector.serve(socket)
         if verbose {
             Console.error(
-                "received \(reflector.received), replied \(reflector.replied), failed \(reflector.failed)")
+                "received \(reflector.received), replied \(reflector.replied), failed \(reflector.failed)"
+            )
         }
     }
 }
@@ -114,13 +119,19 @@ struct Reflector: ~Copyable {
         if !added {
             failed += 1
             if verbose {
-                Console.error("udp: reply to \(incoming.peer(at: index).unmapped) would exceed the datagram limit; dropped")
+                Console.error(
+                    "udp: reply to \(incoming.peer(at: index).unmapped) would exceed the datagram limit; dropped"
+                )
             }
         }
     }
 
     /// Sends every datagram of `batch`; one that fails (a peer gone, a full queue) is counted and skipped.
-    private static func sendAll(_ batch: borrowing DatagramBatch, _ socket: borrowing UDPSocket, verbose: Bool)
+    private static func sendAll(
+        _ batch: borrowing DatagramBatch,
+        _ socket: borrowing UDPSocket,
+        verbose: Bool
+    )
         -> (sent: Int, failed: Int)
     {
         var next = 0

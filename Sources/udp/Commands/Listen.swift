@@ -29,7 +29,12 @@ struct Listen: ParsableCommand {
     @Option(help: ArgumentHelp("Multicast group to join (repeatable).", valueName: "group"))
     var join: [String] = []
 
-    @Option(help: ArgumentHelp("Interface for --join: a name, an index, or (IPv4) one of its addresses.", valueName: "interface"))
+    @Option(
+        help: ArgumentHelp(
+            "Interface for --join: a name, an index, or (IPv4) one of its addresses.",
+            valueName: "interface"
+        )
+    )
     var interface: String?
 
     @Option(help: ArgumentHelp("With --join, accept only datagrams from this source address.", valueName: "address"))
@@ -105,13 +110,16 @@ struct Listen: ParsableCommand {
     private func printSummary(_ peers: PeerTable) {
         let total = peers.totalDatagrams
         let peerCount = peers.entries.count + peers.evictedPeers
-        Console.line("--- \(total) datagram\(total == 1 ? "" : "s") from \(peerCount) peer\(peerCount == 1 ? "" : "s") ---")
+        Console.line(
+            "--- \(total) datagram\(total == 1 ? "" : "s") from \(peerCount) peer\(peerCount == 1 ? "" : "s") ---"
+        )
         for (peer, entry) in peers.peersInOrder {
             Console.line("\(peer): \(entry.datagrams) datagram\(entry.datagrams == 1 ? "" : "s"), \(entry.bytes) bytes")
         }
         if peers.evictedPeers > 0 {
             Console.line(
-                "other peers (\(peers.evictedPeers), forgotten past --max-peers): \(peers.evicted.datagrams) datagrams, \(peers.evicted.bytes) bytes")
+                "other peers (\(peers.evictedPeers), forgotten past --max-peers): \(peers.evicted.datagrams) datagrams, \(peers.evicted.bytes) bytes"
+            )
         }
     }
 }

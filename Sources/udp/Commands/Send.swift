@@ -54,7 +54,12 @@ struct Send: ParsableCommand {
     @Option(help: "Hop limit (TTL) of multicast datagrams; 1 keeps them on the local link.")
     var multicastTTL: Int?
 
-    @Option(help: ArgumentHelp("Interface for multicast: a name, an index, or (IPv4) one of its addresses.", valueName: "interface"))
+    @Option(
+        help: ArgumentHelp(
+            "Interface for multicast: a name, an index, or (IPv4) one of its addresses.",
+            valueName: "interface"
+        )
+    )
     var multicastInterface: String?
 
     @Flag(help: "Print what is sent and who replied, on stderr.")
@@ -83,7 +88,9 @@ struct Send: ParsableCommand {
         if isBroadcast && !broadcast {
             throw RuntimeFailure("\(destination.ip) is a broadcast address: pass --broadcast to send to it")
         }
-        let local = try bind.map { text throws(UDPError) in try SocketAddress(resolving: text, family: destination.family) }
+        let local = try bind.map { text throws(UDPError) in
+            try SocketAddress(resolving: text, family: destination.family)
+        }
         let socket = try UDPSocket(family: destination.family)
         if let local { try socket.bind(to: local) }
         if broadcast { try socket.setBroadcast(true) }
@@ -95,8 +102,12 @@ struct Send: ParsableCommand {
         if !manyRepliers { try withBroadcastHint { () throws(UDPError) in try socket.connect(to: destination) } }
 
         var client = Client(
-            destination: destination, manyRepliers: manyRepliers, schedule: retrySchedule, verbose: verbose,
-            format: hex ? .hex : .text)
+            destination: destination,
+            manyRepliers: manyRepliers,
+            schedule: retrySchedule,
+            verbose: verbose,
+            format: hex ? .hex : .text
+        )
         var unanswered = 0
         if let message {
             if try !client.exchange(Array(message.utf8), socket, expectReply: !noReply) { unanswered += 1 }
@@ -130,7 +141,9 @@ struct Client {
         for (attempt, wait) in schedule.enumerated() {
             try withBroadcastHint { () throws(UDPError) in try socket.send(payload, to: destination) }
             if verbose {
-                Console.error("sent \(payload.count) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : ""))
+                Console.error(
+                    "sent \(payload.count) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : "")
+                )
             }
             guard expectReply else { return true }
             if try awaitReplies(socket, for: wait) { return true }

@@ -3,9 +3,12 @@ import UDP
 
 /// Where a server listens: `--host` and `--port`, shared by `echo` and `listen`.
 struct ServerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Local address to bind: 0.0.0.0 for every IPv4 address, :: for a dual-stack IPv6 socket, 127.0.0.1 for this host only.",
-        valueName: "address"))
+    @Option(
+        help: ArgumentHelp(
+            "Local address to bind: 0.0.0.0 for every IPv4 address, :: for a dual-stack IPv6 socket, 127.0.0.1 for this host only.",
+            valueName: "address"
+        )
+    )
     var host: String = "0.0.0.0"
 
     @Option(help: "Port to bind; 0 lets the kernel pick one (it is printed on the first line).")
