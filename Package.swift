@@ -10,7 +10,8 @@ let package = Package(
         .executable(name: "udp", targets: ["udp"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .target(name: "CUDP"),
@@ -20,6 +21,7 @@ let package = Package(
             dependencies: [
                 "UDP", "CUDP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         // The seed tutorial's programs, kept compiling so the README's code cannot rot.
