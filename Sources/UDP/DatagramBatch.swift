@@ -16,8 +16,14 @@ import Darwin
 ///
 /// Receive fills slots `0..<count` (``UDPSocket/receive(into:)-(DatagramBatch)``); read each with
 /// ``payload(at:)`` and ``info(at:)``. To send, ``removeAll()`` and ``append(_:to:)`` (or fill in place with
-/// ``append(to:writing:)``), then ``UDPSocket/send(_:startingAt:)``. An echo server can send a received batch
-/// straight back: each slot still holds its sender and its bytes.
+/// ``append(to:segmentSize:writing:)``), then ``UDPSocket/send(_:startingAt:)``. An echo server can send a
+/// received batch straight back: each slot still holds its sender and its bytes.
+///
+/// **Segmentation offload.** With UDP GRO on (``UDPSocket/setGenericReceiveOffload(_:)``) one slot may hold a
+/// *train*: several datagrams from one peer, of ``segmentSize(at:)`` bytes each (the last may be shorter),
+/// coalesced by the kernel. A slot sent with a segment size goes out the same way, as one UDP GSO
+/// (`UDP_SEGMENT`) send that the kernel cuts into datagrams. If the kernel refuses GSO (`EIO`, `EINVAL`),
+/// the batch turns it off (``isSegmentationOffloadEnabled``) and sends such slots one datagram at a time.
 public struct DatagramBatch: ~Copyable {
     /// The most datagrams one call moves.
     public let capacity: Int
@@ -33,6 +39,13 @@ public struct DatagramBatch: ~Copyable {
     private let buffers: UnsafeMutableRawPointer
     /// Bytes stored in each slot's buffer: the payload to send, or what a receive kept.
     private let stored: UnsafeMutablePointer<Int>
+    /// Each slot's segment size: 0 for a single datagram.
+    private let segmentSizes: UnsafeMutablePointer<Int>
+    /// Whether sends may use GSO; heap-held so a `borrowing` send can turn it off when the kernel refuses.
+    private let offloadEnabled: UnsafeMutablePointer<Bool>
+
+    /// The most datagrams one GSO send may carry (`UDP_MAX_SEGMENTS`, 64 on kernels before 6.11).
+    public static let maximumSegments = 64
 
     /// Allocates room for `capacity` datagrams of up to `bufferSize` bytes each.
     ///
@@ -54,6 +67,10 @@ public struct DatagramBatch: ~Copyable {
         buffers = .allocate(byteCount: capacity * bufferSize, alignment: 16)
         stored = .allocate(capacity: capacity)
         stored.initialize(repeating: 0, count: capacity)
+        segmentSizes = .allocate(capacity: capacity)
+        segmentSizes.initialize(repeating: 0, count: capacity)
+        offloadEnabled = .allocate(capacity: 1)
+        offloadEnabled.initialize(to: true)
         for slot in 0..<capacity {
             vectors[slot].iov_base = buffers + slot * bufferSize
             headers[slot].msg_hdr.msg_name = UnsafeMutableRawPointer(names + slot)
@@ -69,7 +86,16 @@ public struct DatagramBatch: ~Copyable {
         controls.deallocate()
         buffers.deallocate()
         stored.deallocate()
+        segmentSizes.deallocate()
+        offloadEnabled.deallocate()
     }
+
+    /// Whether slots with a segment size are sent with UDP GSO. Turned off for good when the kernel or the
+    /// device refuses it; such slots then go out one datagram at a time.
+    public var isSegmentationOffloadEnabled: Bool { offloadEnabled.pointee }
+
+    /// Turns GSO sends off (or back on, to try again).
+    public func setSegmentationOffload(_ on: Bool) { offloadEnabled.pointee = on }
 
     /// The bytes of datagram `index` (what was received, or what will be sent).
     public func payload(at index: Int) -> UnsafeRawBufferPointer {
@@ -97,6 +123,29 @@ public struct DatagramBatch: ~Copyable {
         return info
     }
 
+    /// The size of each datagram in slot `index` when it holds a train (received with GRO, or to be sent with
+    /// GSO); nil for a single datagram.
+    public func segmentSize(at index: Int) -> Int? {
+        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
+        let size = segmentSizes[index]
+        return size > 0 && size < stored[index] ? size : nil
+    }
+
+    /// How many datagrams slot `index` holds: 1, or the train's length.
+    public func segmentCount(at index: Int) -> Int {
+        guard let size = segmentSize(at: index) else { return 1 }
+        return (stored[index] + size - 1) / size
+    }
+
+    /// The bytes of datagram `segment` of slot `index` (``segmentCount(at:)`` of them).
+    public func segment(_ segment: Int, at index: Int) -> UnsafeRawBufferPointer {
+        let payload = payload(at: index)
+        guard let size = segmentSize(at: index) else { return payload }
+        let start = segment * size
+        precondition(segment >= 0 && start < payload.count, "segment \(segment) is not in slot \(index)")
+        return UnsafeRawBufferPointer(rebasing: payload[start..<min(start + size, payload.count)])
+    }
+
     /// Empties the batch, keeping its memory.
     public mutating func removeAll() { count = 0 }
 
@@ -105,7 +154,7 @@ public struct DatagramBatch: ~Copyable {
     /// - Returns: False, adding nothing, when the batch is full or `payload` is larger than ``bufferSize``.
     @discardableResult
     public mutating func append(_ payload: UnsafeRawBufferPointer, to peer: SocketAddress) -> Bool {
-        append(to: peer) { buffer in
+        append(to: peer, segmentSize: nil) { buffer in
             guard payload.count <= buffer.count else { return -1 }
             buffer.copyMemory(from: payload)
             return payload.count
@@ -115,15 +164,22 @@ public struct DatagramBatch: ~Copyable {
     /// Writes the next datagram in place: `write` fills the slot's buffer and returns how many bytes it used
     /// (or a negative number to add nothing).
     ///
+    /// - Parameter segmentSize: Send the bytes as a train of datagrams of this size (the last may be shorter),
+    ///   with one GSO send; at most ``maximumSegments`` of them. Nil for one datagram.
     /// - Returns: False when the batch was full or `write` declined.
     @discardableResult
-    public mutating func append(to peer: SocketAddress, writing write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+    public mutating func append(
+        to peer: SocketAddress,
+        segmentSize: Int? = nil,
+        writing write: (UnsafeMutableRawBufferPointer) -> Int
+    ) -> Bool {
         guard count < capacity else { return false }
         let slot = count
         let used = write(UnsafeMutableRawBufferPointer(start: buffers + slot * bufferSize, count: bufferSize))
         guard used >= 0 && used <= bufferSize else { return false }
         headers[slot].msg_hdr.msg_namelen = peer.write(to: names + slot)
         stored[slot] = used
+        segmentSizes[slot] = segmentSize ?? 0
         count += 1
         return true
     }
@@ -134,6 +190,7 @@ public struct DatagramBatch: ~Copyable {
     public mutating func appendReply(
         to index: Int,
         of received: borrowing DatagramBatch,
+        segmentSize: Int? = nil,
         writing write: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Bool {
         precondition(index >= 0 && index < received.count, "slot \(index) is not in 0..<\(received.count)")
@@ -145,6 +202,7 @@ public struct DatagramBatch: ~Copyable {
         UnsafeMutableRawPointer(names + slot).copyMemory(from: received.names + index, byteCount: Int(length))
         headers[slot].msg_hdr.msg_namelen = length
         stored[slot] = used
+        segmentSizes[slot] = segmentSize ?? 0
         count += 1
         return true
     }
@@ -161,72 +219,40 @@ public struct DatagramBatch: ~Copyable {
         count = 0
     }
 
-    /// Records what `recvmmsg` filled in.
+    /// Records what `recvmmsg` filled in, with the GRO segment size of each train.
     mutating func finishReceive(_ received: Int) {
         for slot in 0..<received {
             stored[slot] = min(Int(headers[slot].msg_len), bufferSize)
+            segmentSizes[slot] = 0
+            if headers[slot].msg_hdr.msg_controllen > 0 {
+                segmentSizes[slot] = withUnsafeMutablePointer(to: &headers[slot].msg_hdr) { receivedSegmentSize($0) }
+            }
         }
         count = received
     }
 
-    /// Prepares slots `start..<count` for `sendmmsg`: each vector covers the stored bytes, and no ancillary data
-    /// goes out (what a receive left there, such as a drop counter, is not valid on send).
-    func prepareForSend(from start: Int) {
-        for slot in start..<count {
+    /// Whether slot `index` must go out as a train (several datagrams).
+    func isTrain(_ index: Int) -> Bool { segmentSizes[index] > 0 && segmentSizes[index] < stored[index] }
+
+    /// Where slot `index`'s peer address is, as the kernel takes it.
+    func name(at index: Int) -> (UnsafeRawPointer, socklen_t) {
+        (UnsafeRawPointer(names + index), headers[index].msg_hdr.msg_namelen)
+    }
+
+    /// Prepares slots `range` for `sendmmsg`: each vector covers the stored bytes; a train carries its
+    /// `UDP_SEGMENT` size, and nothing else goes out as ancillary data (what a receive left there, such as a
+    /// drop counter, is not valid on send).
+    func prepareForSend(_ range: Range<Int>) {
+        for slot in range {
             vectors[slot].iov_len = stored[slot]
-            headers[slot].msg_hdr.msg_control = nil
-            headers[slot].msg_hdr.msg_controllen = 0
-        }
-    }
-}
-
-extension UDPSocket {
-    /// Receives up to ``DatagramBatch/capacity`` datagrams in one call; waits for the first only.
-    ///
-    /// - Returns: How many slots of `batch` now hold a datagram (at least 1).
-    /// - Throws: `UDPError` with code `.timedOut` or `.wouldBlock` when nothing arrived, as
-    ///   ``receive(into:)-(UnsafeMutableRawBufferPointer)`` does.
-    ///
-    /// The corresponding C function is `recvmmsg(2)` with `MSG_WAITFORONE`.
-    @discardableResult
-    public func receive(into batch: inout DatagramBatch) throws(UDPError) -> Int {
-        batch.prepareForReceive()
-        let headers = batch.headers
-        let capacity = UInt32(batch.capacity)
-        do throws(UDPError) {
-            let received = try retryingInterrupts(.receive) {
-                cudp_recvmmsg(descriptor, headers, capacity, receiveFlags | cudp_MSG_WAITFORONE)
+            if isTrain(slot) {
+                let control = controls + slot * controlBufferSize
+                headers[slot].msg_hdr.msg_control = control
+                headers[slot].msg_hdr.msg_controllen = numericCast(writeSegmentSize(segmentSizes[slot], to: control))
+            } else {
+                headers[slot].msg_hdr.msg_control = nil
+                headers[slot].msg_hdr.msg_controllen = 0
             }
-            batch.finishReceive(Int(received))
-            return Int(received)
-        } catch  where error.errno == .wouldBlock {
-            throw againError(.receive)
-        }
-    }
-
-    /// Sends datagrams `start..<batch.count` of `batch`, each to its peer, in one call.
-    ///
-    /// - Returns: How many were sent, from `start` on. The kernel may stop early: call again from
-    ///   `start + sent`. When the datagram at `start` itself fails, this throws, and the caller decides whether
-    ///   to skip it and go on.
-    ///
-    /// The corresponding C function is `sendmmsg(2)`.
-    @discardableResult
-    public func send(_ batch: borrowing DatagramBatch, startingAt start: Int = 0) throws(UDPError) -> Int {
-        precondition(start >= 0 && start <= batch.count, "start \(start) is not in 0...\(batch.count)")
-        guard start < batch.count else { return 0 }
-        // The kernel stops at the first oversized slot; the call that starts there reports it as send(_:to:) would.
-        let firstPeer = batch.peer(at: start)
-        try checkSize(batch.payload(at: start).count, destination: firstPeer.converted(for: family), address: firstPeer)
-        batch.prepareForSend(from: start)
-        let first = batch.headers + start
-        let remaining = UInt32(batch.count - start)
-        do throws(UDPError) {
-            return Int(try retryingInterrupts(.send) { cudp_sendmmsg(descriptor, first, remaining, sendFlags) })
-        } catch {
-            var error = refine(error, size: batch.payload(at: start).count)
-            error.address = batch.peer(at: start)
-            throw error
         }
     }
 }

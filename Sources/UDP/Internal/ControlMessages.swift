@@ -39,3 +39,27 @@ func parseControlMessages(_ message: UnsafeMutablePointer<msghdr>, into info: in
     }
     return segmentSize
 }
+
+/// The GRO segment size of a received train, or 0: the hot path's only look at the ancillary data.
+func receivedSegmentSize(_ message: UnsafeMutablePointer<msghdr>) -> Int {
+    var header = cudp_cmsg_firsthdr(message)
+    while let cmsg = header {
+        if cmsg.pointee.cmsg_level == cudp_IPPROTO_UDP && cmsg.pointee.cmsg_type == cudp_UDP_GRO {
+            return Int(UnsafeRawPointer(cudp_cmsg_data(cmsg)!).loadUnaligned(as: CInt.self))
+        }
+        header = cudp_cmsg_nxthdr(message, cmsg)
+    }
+    return 0
+}
+
+/// Writes a `UDP_SEGMENT` control message for a GSO send into `control`; returns its length.
+func writeSegmentSize(_ size: Int, to control: UnsafeMutableRawPointer) -> Int {
+    let space = cudp_cmsg_space(MemoryLayout<UInt16>.size)
+    control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
+    let header = control.assumingMemoryBound(to: cmsghdr.self)
+    header.pointee.cmsg_level = cudp_IPPROTO_UDP
+    header.pointee.cmsg_type = cudp_UDP_SEGMENT
+    header.pointee.cmsg_len = numericCast(cudp_cmsg_len(MemoryLayout<UInt16>.size))
+    UnsafeMutableRawPointer(cudp_cmsg_data(header)!).storeBytes(of: UInt16(size), as: UInt16.self)
+    return space
+}

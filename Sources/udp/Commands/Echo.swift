@@ -12,8 +12,15 @@ struct Echo: ParsableCommand {
               udp echo --port 9999 --prefix 'ack: ' --verbose
 
             The first line on stdout is `listening on udp/PORT`, with the port actually bound (try --port 0). \
-            Datagrams are received and answered up to --batch at a time (recvmmsg/sendmmsg). SIGINT or SIGTERM \
-            stops the server; with --verbose it then prints its counters on stderr.
+            It is built for speed: datagrams are received and answered up to --batch at a time \
+            (recvmmsg/sendmmsg) into buffers allocated once; UDP GRO lets the kernel hand over a burst from one \
+            peer as one train, answered with one GSO send (--no-gro turns that off; where the kernel refuses \
+            GSO the replies go out one by one); --workers N runs N threads, each with its own SO_REUSEPORT \
+            socket on the port, among which the kernel spreads the peers:
+
+              udp echo --port 9999 --workers 2
+
+            SIGINT or SIGTERM stops the server; with --verbose it then prints its counters on stderr.
             """
     )
 
@@ -28,126 +35,65 @@ struct Echo: ParsableCommand {
     @Flag(help: "With --verbose, show payloads as hex.")
     var hex = false
 
-    @Option(help: "Datagrams received and sent per system call.")
+    @Option(help: "Datagrams (or GRO trains) received and sent per system call.")
     var batch: Int = 64
+
+    @Flag(help: "Do not ask the kernel to coalesce datagrams (UDP GRO).")
+    var noGRO = false
+
+    @Option(help: "Threads, each with its own SO_REUSEPORT socket on the port.")
+    var workers: Int = 1
 
     func validate() throws {
         guard (1...1024).contains(batch) else { throw ValidationError("--batch \(batch) is out of range 1-1024") }
+        guard (1...256).contains(workers) else {
+            throw ValidationError("--workers \(workers) is out of range 1-256")
+        }
         if let prefix, prefix.utf8.count > 65_507 {
             throw ValidationError("--prefix is \(prefix.utf8.count) bytes, more than a datagram can carry")
         }
     }
 
     func run() throws {
-        let socket = try UDPSocket(bindingTo: server.bindAddress())
-        try socket.setReceiveTimeout(StopSignal.pollInterval)
+        // Every socket is made and bound before the first line, so a bad address fails before `listening on`.
+        let first = try makeSocket(server.bindAddress())
+        let port = try first.localAddress.port
+        var others: [CInt] = []
+        for _ in 1..<workers {
+            var address = try server.bindAddress()
+            address.port = port
+            others.append(try makeSocket(address).takeDescriptor())
+        }
         StopSignal.install()
-        try announceListening(socket)
-        var reflector = Reflector(
+        try announceListening(first)
+
+        let reflector = Reflector(
             prefix: prefix.map { Array($0.utf8) } ?? [],
             verbose: verbose,
             format: hex ? .hex : .text,
-            batch: batch
+            batchSize: batch
         )
-        try reflector.serve(socket)
+        var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
+        for descriptor in others {
+            threads.start {
+                Result { () throws(UDPError) in try reflector.serve(UDPSocket(adopting: descriptor)) }
+            }
+        }
+        let mine = Result { () throws(UDPError) in try reflector.serve(first) }
+        var total = Reflector.Counters()
+        for result in [mine] + threads.join() { total = total + (try result.get()) }
         if verbose {
-            Console.error(
-                "received \(reflector.received), replied \(reflector.replied), failed \(reflector.failed)"
-            )
-        }
-    }
-}
-
-/// The echo loop: receive a batch, answer every datagram to its own sender, repeat until SIGINT/SIGTERM.
-struct Reflector: ~Copyable {
-    let prefix: [UInt8]
-    let verbose: Bool
-    let format: PayloadFormat
-    private var incoming: DatagramBatch
-    private var replies: DatagramBatch
-    private(set) var received = 0
-    private(set) var replied = 0
-    private(set) var failed = 0
-
-    init(prefix: [UInt8], verbose: Bool, format: PayloadFormat, batch: Int) {
-        self.prefix = prefix
-        self.verbose = verbose
-        self.format = format
-        incoming = DatagramBatch(capacity: batch)
-        // Replies with a prefix are built in a second batch; an echo sends the received batch straight back.
-        replies = DatagramBatch(capacity: prefix.isEmpty ? 1 : batch)
-    }
-
-    mutating func serve(_ socket: borrowing UDPSocket) throws(UDPError) {
-        while !StopSignal.requested {
-            let result = Result { () throws(UDPError) in try socket.receive(into: &incoming) }
-            guard let count = try ignoringIdleWakeups(result) else { continue }
-            received += count
-            if verbose { report(count) }
-            let outcome: (sent: Int, failed: Int)
-            if prefix.isEmpty {
-                outcome = Self.sendAll(incoming, socket, verbose: verbose)
-            } else {
-                replies.removeAll()
-                for index in 0..<count { addPrefixedReply(to: index) }
-                outcome = Self.sendAll(replies, socket, verbose: verbose)
-            }
-            replied += outcome.sent
-            failed += outcome.failed
+            Console.error("received \(total.received), replied \(total.replied), failed \(total.failed)")
         }
     }
 
-    private func report(_ count: Int) {
-        for index in 0..<count {
-            let info = incoming.info(at: index)
-            var line = "from \(info.sender.unmapped): \(format.singleLine(incoming.payload(at: index)))"
-            if info.isTruncated { line += " (truncated: \(info.length) bytes)" }
-            Console.line(line)
-        }
-    }
-
-    private mutating func addPrefixedReply(to index: Int) {
-        let payload = incoming.payload(at: index)
-        let prefix = self.prefix
-        let added = replies.appendReply(to: index, of: incoming) { buffer in
-            let size = prefix.count + payload.count
-            guard size <= buffer.count, size <= AddressFamily.inet.maximumPayloadSize else { return -1 }
-            buffer.copyBytes(from: prefix)
-            UnsafeMutableRawBufferPointer(rebasing: buffer[prefix.count...]).copyMemory(from: payload)
-            return size
-        }
-        if !added {
-            failed += 1
-            if verbose {
-                Console.error(
-                    "udp: reply to \(incoming.peer(at: index).unmapped) would exceed the datagram limit; dropped"
-                )
-            }
-        }
-    }
-
-    /// Sends every datagram of `batch`; one that fails (a peer gone, a full queue) is counted and skipped.
-    private static func sendAll(
-        _ batch: borrowing DatagramBatch,
-        _ socket: borrowing UDPSocket,
-        verbose: Bool
-    )
-        -> (sent: Int, failed: Int)
-    {
-        var next = 0
-        var sent = 0
-        var failed = 0
-        while next < batch.count {
-            do {
-                let count = try socket.send(batch, startingAt: next)
-                sent += count
-                next += count
-            } catch {
-                failed += 1
-                if verbose { Console.error("udp: \(error)") }
-                next += 1
-            }
-        }
-        return (sent, failed)
+    private func makeSocket(_ address: SocketAddress) throws(UDPError) -> UDPSocket {
+        let socket = try UDPSocket(family: address.family)
+        if workers > 1 { try socket.setReusePort(true) }
+        try socket.bind(to: address)
+        try socket.setReceiveTimeout(StopSignal.pollInterval)
+        // GRO needs Linux 5.0; without it the server still works, a datagram at a time.
+        if !noGRO { try? socket.setGenericReceiveOffload(true) }
+        return socket
     }
 }

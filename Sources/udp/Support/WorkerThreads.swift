@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs blocking loops on threads of their own (POSIX threads, one per worker), and joins them.
+///
+/// Servers and load generators block in system calls for their whole life, so they must not run on Swift
+/// concurrency's cooperative pool; and a dedicated thread per socket is what SO_REUSEPORT sharding wants.
+struct WorkerThreads<Value: Sendable> {
+    /// Where a thread leaves its value: written by that thread before it ends, read only after
+    /// `pthread_join`, which orders the two accesses — hence `@unchecked Sendable`.
+    private final class Slot: @unchecked Sendable {
+        var value: Value?
+    }
+
+    private var threads: [(pthread_t, Slot)] = []
+
+    /// Starts `body` on a new thread.
+    mutating func start(_ body: @escaping @Sendable () -> Value) {
+        let slot = Slot()
+        threads.append((spawnThread { slot.value = body() }, slot))
+    }
+
+    /// Waits for every thread and returns their values in start order.
+    func join() -> [Value] {
+        threads.map { thread, slot in
+            pthread_join(thread, nil)
+            return slot.value!
+        }
+    }
+}
+
+/// The closure a new thread runs, passed through `pthread_create`'s context pointer.
+private final class ThreadEntry {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+}
+
+private func spawnThread(_ run: @escaping @Sendable () -> Void) -> pthread_t {
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(ThreadEntry(run)).toOpaque()
+    let status = pthread_create(
+        &thread,
+        nil,
+        { context in
+            Unmanaged<ThreadEntry>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        },
+        context
+    )
+    precondition(status == 0, "pthread_create failed: \(status)")
+    return thread
+}
