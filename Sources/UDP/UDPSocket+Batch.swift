@@ -39,9 +39,10 @@ extension UDPSocket {
     /// - Returns: How many *slots* were sent, from `start` on. The kernel may stop early: call again from
     ///   `start + sent`. When the slot at `start` itself fails, this throws, and the caller decides whether to
     ///   skip it and go on. When the kernel refuses GSO for a train (`EIO` from a device without checksum
-    ///   offload, `EINVAL` for a segment size it cannot take), the batch turns GSO off
+    ///   offload, `EINVAL` from a socket that cannot do it), the batch turns GSO off
     ///   (``DatagramBatch/isSegmentationOffloadEnabled``) and sends that train one datagram at a time, as
-    ///   quinn-udp does.
+    ///   quinn-udp does; a train whose segments exceed the path MTU (`EMSGSIZE`) goes out one datagram at a
+    ///   time too, with GSO left on for the others.
     ///
     /// The corresponding C function is `sendmmsg(2)`.
     @discardableResult
@@ -73,10 +74,21 @@ extension UDPSocket {
         do throws(UDPError) {
             return Int(try retryingInterrupts(.send) { cudp_sendmmsg(descriptor, first, slots, sendFlags) })
         } catch {
-            if batch.isTrain(start), error.errno == .ioError || error.errno == .invalidArgument {
-                batch.setSegmentationOffload(false)
-                try sendSegments(of: batch, at: start)
-                return 1
+            if batch.isTrain(start) {
+                switch error.errno {
+                case .ioError?, .invalidArgument?:
+                    // The device or the socket cannot do GSO (no checksum offload, SO_NO_CHECK): stop asking.
+                    batch.setSegmentationOffload(false)
+                    try sendSegments(of: batch, at: start)
+                    return 1
+                case .messageTooLong?:
+                    // A segment larger than the path MTU: this train only goes out datagram by datagram (and
+                    // IP fragments them, or reports EMSGSIZE for each under IP_PMTUDISC_DO).
+                    try sendSegments(of: batch, at: start)
+                    return 1
+                default:
+                    break
+                }
             }
             var error = refine(error, size: batch.payload(at: start).count)
             error.address = firstPeer

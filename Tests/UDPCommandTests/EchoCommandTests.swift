@@ -88,4 +88,43 @@ struct EchoCommandTests {
         try socket.send(Array("ok".utf8), to: .loopbackV4(port: port))
         #expect(try socket.receive().payload == Array("ack: ok".utf8))
     }
+
+    @Test(
+        "a GSO train is answered datagram by datagram, with and without --prefix, with and without GRO",
+        arguments: [[], ["--prefix", "ack: "], ["--no-gro"], ["--no-gro", "--prefix", "ack: "]]
+    )
+    func trains(flags: [String]) throws {
+        let server = try Spawned([udpBinary, "echo", "--host", "127.0.0.1", "--port", "0"] + flags)
+        let port = try server.listeningPort()
+        let socket = try client()
+        let segments = (0..<8).map { index in
+            (0..<(index == 7 ? 13 : 50)).map { UInt8(truncatingIfNeeded: $0 * 7 + index) }
+        }
+        var batch = DatagramBatch(capacity: 1)
+        let joined = segments.flatMap { $0 }
+        _ = batch.append(to: .loopbackV4(port: port), segmentSize: 50) { buffer in
+            buffer.copyBytes(from: joined)
+            return joined.count
+        }
+        try socket.send(batch)
+        let prefix = flags.contains("--prefix") ? Array("ack: ".utf8) : []
+        for segment in segments {
+            #expect(try socket.receive().payload == prefix + segment)
+        }
+    }
+
+    @Test("--workers 3: every client is answered, whichever socket the kernel gives it to")
+    func workers() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--workers", "3", "--verbose")
+        let port = try server.listeningPort()
+        for index in 0..<30 {
+            let socket = try client()
+            try socket.send(Array("client \(index)".utf8), to: .loopbackV4(port: port))
+            #expect(try socket.receive().payload == Array("client \(index)".utf8))
+        }
+        server.signal(SIGINT)
+        let result = server.wait(timeout: .seconds(5))
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("received 30, replied 30, failed 0"))
+    }
 }
