@@ -7,6 +7,7 @@ let package = Package(
     name: "swift-udp",
     products: [
         .library(name: "UDP", targets: ["UDP"]),
+        .library(name: "UDPTools", targets: ["UDPTools"]),
         .executable(name: "udp", targets: ["udp"]),
     ],
     dependencies: [
@@ -16,10 +17,13 @@ let package = Package(
     targets: [
         .target(name: "CUDP"),
         .target(name: "UDP", dependencies: ["CUDP"]),
+        // The engines behind the CLI (the echo reflector, the load generator), usable from Swift and from the
+        // allocation benchmarks in Benchmarks/.
+        .target(name: "UDPTools", dependencies: ["UDP"]),
         .executableTarget(
             name: "udp",
             dependencies: [
-                "UDP", "CUDP",
+                "UDP", "CUDP", "UDPTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -109,6 +109,12 @@ public struct DatagramBatch: ~Copyable {
         return SocketAddress(storage: names + index, length: headers[index].msg_hdr.msg_namelen) ?? .any(.inet)
     }
 
+    /// Whether received datagram `index` was longer than ``bufferSize`` and lost its tail.
+    public func isTruncated(at index: Int) -> Bool {
+        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
+        return headers[index].msg_hdr.msg_flags & cudp_MSG_TRUNC != 0
+    }
+
     /// Everything the kernel reported about received datagram `index`: sender, real length, truncation and
     /// packet info.
     public func info(at index: Int) -> ReceiveInfo {

@@ -1,108 +1,129 @@
 import UDP
 
-/// The echo loop of `udp echo`: receive a batch (GRO trains included), answer every datagram to its own
-/// sender, repeat until SIGINT/SIGTERM. Buffers are allocated once, before the loop.
+/// The engine of `udp echo`: receives a batch of datagrams (GRO trains included) and answers every datagram
+/// to its own sender, with buffers allocated once, so the steady state allocates nothing per datagram.
 ///
 /// Without a prefix the received batch goes straight back: each slot still holds its sender, and a train
 /// goes back as one GSO send of the same segment size. With a prefix each datagram is copied behind the
 /// prefix into a reply batch; a train's replies stay a train (segment size + prefix), split where one GSO
 /// send would exceed the datagram limit.
-struct Reflector: Sendable {
-    let prefix: [UInt8]
-    let verbose: Bool
-    let format: PayloadFormat
-    let batchSize: Int
-
+///
+/// ```swift
+/// var reflector = Reflector(prefix: Array("ack: ".utf8))
+/// while !stopping { _ = try reflector.reflectNextBatch(socket) }
+/// ```
+public struct Reflector: ~Copyable {
     /// What a reflector did, summed over workers at exit.
-    struct Counters: Sendable {
+    public struct Counters: Sendable, Equatable {
         /// Datagrams received (each datagram of a train counts).
-        var received = 0
+        public var received = 0
         /// Datagrams answered.
-        var replied = 0
+        public var replied = 0
         /// Datagrams not answered: the reply would exceed the datagram limit, or the send failed.
-        var failed = 0
+        public var failed = 0
         /// Datagrams that arrived truncated (never with the 64 KiB buffers used here).
-        var truncated = 0
+        public var truncated = 0
 
-        static func + (lhs: Counters, rhs: Counters) -> Counters {
-            Counters(
-                received: lhs.received + rhs.received,
-                replied: lhs.replied + rhs.replied,
-                failed: lhs.failed + rhs.failed,
-                truncated: lhs.truncated + rhs.truncated
-            )
+        public init() {}
+
+        public static func + (lhs: Counters, rhs: Counters) -> Counters {
+            var sum = lhs
+            sum.received += rhs.received
+            sum.replied += rhs.replied
+            sum.failed += rhs.failed
+            sum.truncated += rhs.truncated
+            return sum
         }
     }
+
+    /// The bytes put before each reply; empty for an RFC 862 echo.
+    public let prefix: [UInt8]
+    /// Running totals.
+    public private(set) var counters = Counters()
+    private var incoming: DatagramBatch
+    private var replies: DatagramBatch
 
     /// The largest reply payload: the IPv4 limit, so a reply fits whichever family the peer uses.
     private static let replyLimit = AddressFamily.inet.maximumPayloadSize
 
-    func serve(_ socket: borrowing UDPSocket) throws(UDPError) -> Counters {
-        var counters = Counters()
-        var incoming = DatagramBatch(capacity: batchSize)
-        var replies = DatagramBatch(capacity: prefix.isEmpty ? 1 : batchSize)
-        while !StopSignal.requested {
-            let result = Result { () throws(UDPError) in try socket.receive(into: &incoming) }
-            guard let count = try ignoringIdleWakeups(result) else { continue }
-            for index in 0..<count {
-                counters.received += incoming.segmentCount(at: index)
-                if incoming.info(at: index).isTruncated { counters.truncated += 1 }
-            }
-            if verbose { report(incoming, count) }
-            if prefix.isEmpty {
-                sendAll(incoming, socket, &counters)
-            } else {
-                replies.removeAll()
-                for index in 0..<count {
-                    addPrefixedReplies(to: index, of: incoming, into: &replies, socket, &counters)
-                }
-                sendAll(replies, socket, &counters)
-            }
-        }
-        return counters
+    /// - Parameters:
+    ///   - prefix: Bytes put before each reply.
+    ///   - batchSize: Datagrams (or trains) received per system call.
+    public init(prefix: [UInt8] = [], batchSize: Int = 64) {
+        self.prefix = prefix
+        incoming = DatagramBatch(capacity: batchSize)
+        replies = DatagramBatch(capacity: prefix.isEmpty ? 1 : batchSize)
     }
 
-    private func report(_ batch: borrowing DatagramBatch, _ count: Int) {
-        for index in 0..<count {
-            let info = batch.info(at: index)
-            for segment in 0..<batch.segmentCount(at: index) {
-                var line = "from \(info.sender.unmapped): \(format.singleLine(batch.segment(segment, at: index)))"
-                if info.isTruncated { line += " (truncated: \(info.length) bytes)" }
-                Console.line(line)
-            }
+    /// Receives one batch from `socket` and answers it.
+    ///
+    /// - Parameters:
+    ///   - observe: Called with the received batch and its slot count before the replies go out (for logging).
+    ///   - sendFailed: Called for each datagram that could not be answered, with the reason.
+    /// - Returns: The datagrams received, or nil when the receive only timed out (the socket's receive timeout
+    ///   lets a caller look at a stop flag), or reported an ICMP error left by an earlier reply (on an
+    ///   unconnected socket `ECONNREFUSED` concerns no datagram now queued).
+    public mutating func reflectNextBatch(
+        _ socket: borrowing UDPSocket,
+        observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
+        sendFailed: ((UDPError) -> Void)? = nil
+    ) throws(UDPError) -> Int? {
+        let slots: Int
+        do throws(UDPError) {
+            slots = try socket.receive(into: &incoming)
+        } catch {
+            if error.code == .timedOut || error.code == .wouldBlock || error.code == .connectionRefused { return nil }
+            throw error
         }
+        var datagrams = 0
+        for slot in 0..<slots {
+            datagrams += incoming.segmentCount(at: slot)
+            if incoming.isTruncated(at: slot) { counters.truncated += 1 }
+        }
+        counters.received += datagrams
+        observe?(incoming, slots)
+        if prefix.isEmpty {
+            Self.sendAll(incoming, socket, &counters, sendFailed)
+        } else {
+            replies.removeAll()
+            for slot in 0..<slots {
+                Self.addPrefixedReplies(prefix, to: slot, of: incoming, into: &replies, socket, &counters, sendFailed)
+            }
+            Self.sendAll(replies, socket, &counters, sendFailed)
+        }
+        return datagrams
     }
 
     /// Queues the prefixed replies to slot `index` (a datagram or a train), sending `replies` first when full.
-    private func addPrefixedReplies(
+    private static func addPrefixedReplies(
+        _ prefix: [UInt8],
         to index: Int,
         of incoming: borrowing DatagramBatch,
         into replies: inout DatagramBatch,
         _ socket: borrowing UDPSocket,
-        _ counters: inout Counters
+        _ counters: inout Counters,
+        _ sendFailed: ((UDPError) -> Void)?
     ) {
         let segments = incoming.segmentCount(at: index)
         let longest = (incoming.segmentSize(at: index) ?? incoming.payload(at: index).count) + prefix.count
-        guard longest <= Self.replyLimit else {
+        guard longest <= replyLimit else {
             counters.failed += segments
-            if verbose {
-                Console.error(
-                    "udp: reply to \(incoming.peer(at: index).unmapped) would exceed the datagram limit; dropped"
-                )
-            }
+            var error = UDPError(.messageTooLarge, .send, address: incoming.peer(at: index))
+            error.attemptedSize = longest
+            error.maximumSize = replyLimit
+            sendFailed?(error)
             return
         }
         // A train's replies stay a train; one GSO send carries at most 64 datagrams and 65507 bytes.
-        let perSend = min(DatagramBatch.maximumSegments, Self.replyLimit / longest)
+        let perSend = min(DatagramBatch.maximumSegments, replyLimit / longest)
         var next = 0
         while next < segments {
             let take = min(perSend, segments - next)
             if replies.count == replies.capacity {
-                sendAll(replies, socket, &counters)
+                sendAll(replies, socket, &counters, sendFailed)
                 replies.removeAll()
             }
             let first = next
-            let prefix = self.prefix
             replies.appendReply(to: index, of: incoming, segmentSize: take > 1 ? longest : nil) { buffer in
                 var offset = 0
                 for segment in first..<first + take {
@@ -118,16 +139,21 @@ struct Reflector: Sendable {
     }
 
     /// Sends every slot of `batch`; one that fails (a peer gone, a full queue) is counted and skipped.
-    private func sendAll(_ batch: borrowing DatagramBatch, _ socket: borrowing UDPSocket, _ counters: inout Counters) {
+    private static func sendAll(
+        _ batch: borrowing DatagramBatch,
+        _ socket: borrowing UDPSocket,
+        _ counters: inout Counters,
+        _ sendFailed: ((UDPError) -> Void)?
+    ) {
         var next = 0
         while next < batch.count {
-            do {
+            do throws(UDPError) {
                 let sent = try socket.send(batch, startingAt: next)
                 for slot in next..<next + sent { counters.replied += batch.segmentCount(at: slot) }
                 next += sent
             } catch {
                 counters.failed += batch.segmentCount(at: next)
-                if verbose { Console.error("udp: \(error)") }
+                sendFailed?(error)
                 next += 1
             }
         }

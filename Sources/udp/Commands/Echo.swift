@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPTools
 
 struct Echo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,23 +68,47 @@ struct Echo: ParsableCommand {
         StopSignal.install()
         try announceListening(first)
 
-        let reflector = Reflector(
-            prefix: prefix.map { Array($0.utf8) } ?? [],
-            verbose: verbose,
-            format: hex ? .hex : .text,
-            batchSize: batch
-        )
         var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
         for descriptor in others {
-            threads.start {
-                Result { () throws(UDPError) in try reflector.serve(UDPSocket(adopting: descriptor)) }
+            threads.start { [self] in
+                Result { () throws(UDPError) in try serve(UDPSocket(adopting: descriptor)) }
             }
         }
-        let mine = Result { () throws(UDPError) in try reflector.serve(first) }
+        let mine = Result { () throws(UDPError) in try serve(first) }
         var total = Reflector.Counters()
         for result in [mine] + threads.join() { total = total + (try result.get()) }
         if verbose {
             Console.error("received \(total.received), replied \(total.replied), failed \(total.failed)")
+        }
+    }
+
+    /// One worker: reflect batches until SIGINT or SIGTERM.
+    private func serve(_ socket: borrowing UDPSocket) throws(UDPError) -> Reflector.Counters {
+        var reflector = Reflector(prefix: prefix.map { Array($0.utf8) } ?? [], batchSize: batch)
+        let format: PayloadFormat = hex ? .hex : .text
+        while !StopSignal.requested {
+            if verbose {
+                _ = try reflector.reflectNextBatch(
+                    socket,
+                    observe: { (batch: borrowing DatagramBatch, slots: Int) in Self.report(batch, slots, format) },
+                    sendFailed: { (error: UDPError) in Console.error("udp: \(error)") }
+                )
+            } else {
+                _ = try reflector.reflectNextBatch(socket)
+            }
+        }
+        return reflector.counters
+    }
+
+    /// `from PEER: PAYLOAD` for each datagram of a received batch, trains included.
+    private static func report(_ batch: borrowing DatagramBatch, _ slots: Int, _ format: PayloadFormat) {
+        for slot in 0..<slots {
+            let info = batch.info(at: slot)
+            for segment in 0..<batch.segmentCount(at: slot) {
+                var line = "from \(info.sender.unmapped): \(format.singleLine(batch.segment(segment, at: slot)))"
+                if info.isTruncated { line += " (truncated: \(info.length) bytes)" }
+                Console.line(line)
+            }
         }
     }
 
