@@ -1,0 +1,230 @@
+import UDP
+
+/// One `udp bench` worker: a connected socket of its own, a window of probes in flight, batch sends and
+/// receives, and a tracker that times every reply; run on a thread of its own.
+///
+/// The steady state allocates nothing: both batches, the tracker's ring and the histograms are allocated
+/// before the first send, probes are written in place into the send batch, and replies are read where
+/// `recvmmsg` put them.
+struct BenchWorker: ~Copyable {
+    struct Configuration: Sendable {
+        var destination: SocketAddress
+        var payloadSize: Int
+        /// Probes in flight at most.
+        var window: Int
+        /// Probes per second for this worker; 0 sends as fast as the window allows.
+        var rate: Double
+        /// Nanoseconds after which a probe with no reply is lost, freeing its place in the window.
+        var lossTimeout: UInt64
+        /// When to start and stop sending, on ``MonotonicClock``.
+        var start: UInt64
+        var end: UInt64
+        /// Whether to publish counts to the board for the live line.
+        var live: Bool
+    }
+
+    /// What a worker ends with.
+    struct Result: Sendable {
+        var counts = ProbeCounts()
+        var foreign = 0
+        var errors = 0
+        var latency: LatencyRecorder
+        /// When it stopped sending: at the end of the duration, or earlier on SIGINT.
+        var stoppedAt: UInt64 = 0
+        /// Why it stopped early, worded for a person.
+        var failure: String?
+    }
+
+    /// Datagrams per system call: what NIO's vector reads and `udp echo` use.
+    static let batchSize = 64
+    /// How long a wait may last before the loop looks at the clock, the stop flag and the board again.
+    private static let wakeInterval: UInt64 = 50_000_000
+    /// How often the live line's counts are published.
+    private static let publishInterval: UInt64 = 100_000_000
+
+    private let configuration: Configuration
+    private let index: Int
+    private let board: BenchBoard
+    private let probe: Probe
+    private var tracker: ProbeTracker
+    private var latency: LatencyRecorder
+    /// Round trips since the last publication, for the live line's percentile.
+    private var recent: LatencyRecorder
+    private var pacer: Pacer
+    private var outgoing: DatagramBatch
+    private var incoming: DatagramBatch
+    /// Send slots whose bytes past the probe header have been zeroed (once each: the header is all that changes).
+    private var zeroedSlots = 0
+    private var foreign = 0
+    private var errors = 0
+    private var stoppedAt: UInt64 = 0
+    private var nextPublication: UInt64 = 0
+
+    /// Runs worker `index` to the end of the configured time, and returns its counts and round trips.
+    static func run(_ configuration: Configuration, index: Int, board: BenchBoard) -> Result {
+        defer { board.finished() }
+        var worker = BenchWorker(configuration, index: index, board: board)
+        do throws(UDPError) {
+            let socket = try UDPSocket(family: configuration.destination.family)
+            try socket.connect(to: configuration.destination)
+            // Neither a full send queue nor a receive after a spurious wakeup may block for long.
+            try socket.setSendTimeout(.milliseconds(100))
+            try socket.setReceiveTimeout(.milliseconds(100))
+            try worker.loop(socket)
+            return worker.result(failure: nil)
+        } catch {
+            board.abort()
+            return worker.result(failure: error.description)
+        }
+    }
+
+    private init(_ configuration: Configuration, index: Int, board: BenchBoard) {
+        self.configuration = configuration
+        self.index = index
+        self.board = board
+        probe = Probe()
+        // 65536 slots cover a 200 ms loss timeout at 300k datagrams per second, loopback's pace on a small
+        // machine; a probe overtaken by that many others is counted lost even before its timeout.
+        tracker = ProbeTracker(capacity: max(65_536, configuration.window * 4), lossTimeout: configuration.lossTimeout)
+        latency = LatencyRecorder(highest: configuration.lossTimeout)
+        recent = LatencyRecorder(highest: configuration.lossTimeout)
+        pacer = Pacer(rate: configuration.rate, start: configuration.start, burst: configuration.window)
+        outgoing = DatagramBatch(
+            capacity: min(Self.batchSize, configuration.window),
+            bufferSize: configuration.payloadSize
+        )
+        // Room for what a server adds around the probe; a longer reply is cut, and its probe still found
+        // unless the server put it at the very end.
+        incoming = DatagramBatch(capacity: Self.batchSize, bufferSize: min(65_535, configuration.payloadSize + 4096))
+    }
+
+    private func result(failure: String?) -> Result {
+        Result(
+            counts: tracker.counts,
+            foreign: foreign,
+            errors: errors,
+            latency: latency,
+            stoppedAt: stoppedAt,
+            failure: failure
+        )
+    }
+
+    private mutating func loop(_ socket: borrowing UDPSocket) throws(UDPError) {
+        var sending = true
+        var drainUntil: UInt64 = 0
+        while true {
+            let now = MonotonicClock.now()
+            tracker.expire(now: now)
+            if sending && (now >= configuration.end || StopSignal.requested || board.isAborted) {
+                // Stop sending, and give the probes in flight their full timeout to come back.
+                sending = false
+                stoppedAt = now
+                drainUntil = now + configuration.lossTimeout
+            }
+            if !sending && (tracker.inFlight == 0 || now >= drainUntil || board.isAborted) { break }
+            if configuration.live && now >= nextPublication {
+                board.publish(worker: index, counts: tracker.counts, latency: &recent)
+                nextPublication = now + Self.publishInterval
+            }
+            var roomLeft = false
+            if sending {
+                try sendWhatTheWindowAllows(socket, now: now)
+                roomLeft = tracker.inFlight < configuration.window && pacer.available(at: now) > 0
+            }
+            var wake = min(now + Self.wakeInterval, sending ? configuration.end : drainUntil)
+            if let deadline = tracker.nextDeadline { wake = min(wake, deadline) }
+            if sending, let release = pacer.nextRelease { wake = min(wake, release) }
+            let wait = roomLeft || wake <= now ? 0 : wake - now
+            if try socket.waitUntilReadable(timeout: MonotonicClock.duration(nanoseconds: wait)) {
+                try receiveReplies(socket)
+            }
+        }
+        tracker.finish()
+        if configuration.live { board.publish(worker: index, counts: tracker.counts, latency: &recent) }
+    }
+
+    /// Fills the window (or what the pacer allows) with probes, a batch at a time.
+    private mutating func sendWhatTheWindowAllows(_ socket: borrowing UDPSocket, now: UInt64) throws(UDPError) {
+        var room = min(configuration.window - tracker.inFlight, pacer.available(at: now))
+        while room > 0 {
+            let count = min(room, outgoing.capacity)
+            fillBatch(count)
+            var next = 0
+            var refusals = 0
+            while next < count {
+                let sentAt = MonotonicClock.now()
+                do throws(UDPError) {
+                    let sent = try socket.send(outgoing, startingAt: next)
+                    tracker.sent(sent, at: sentAt)
+                    pacer.consume(sent)
+                    next += sent
+                } catch {
+                    if error.code == .connectionRefused {
+                        // An ICMP port unreachable for an earlier probe, reported instead of this send and
+                        // cleared by reporting it: one more try.
+                        errors += 1
+                        refusals += 1
+                        if refusals > 1 { return }
+                    } else if error.code == .timedOut || error.code == .wouldBlock || error.errno == .noBufferSpace {
+                        return  // the send queue is full: let replies drain it
+                    } else {
+                        throw error
+                    }
+                }
+            }
+            room -= count
+        }
+    }
+
+    /// Writes probes ``ProbeTracker/nextSequence`` and on into the first `count` slots of the send batch.
+    private mutating func fillBatch(_ count: Int) {
+        let probe = probe
+        let size = configuration.payloadSize
+        let destination = configuration.destination
+        let first = tracker.nextSequence
+        let zeroed = zeroedSlots
+        outgoing.removeAll()
+        for slot in 0..<count {
+            outgoing.append(to: destination) { buffer in
+                if slot >= zeroed {
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[Probe.headerSize..<size])
+                        .initializeMemory(as: UInt8.self, repeating: 0)
+                }
+                probe.writeHeader(sequence: first + UInt64(slot), into: buffer)
+                return size
+            }
+        }
+        zeroedSlots = max(zeroed, count)
+    }
+
+    private mutating func receiveReplies(_ socket: borrowing UDPSocket) throws(UDPError) {
+        let received: Int
+        do throws(UDPError) {
+            received = try socket.receive(into: &incoming)
+        } catch {
+            if error.code == .connectionRefused {
+                errors += 1
+                return
+            }
+            if error.code == .timedOut || error.code == .wouldBlock { return }
+            throw error
+        }
+        let now = MonotonicClock.now()
+        let size = configuration.payloadSize
+        for slot in 0..<received {
+            guard let sequence = probe.sequence(in: incoming.payload(at: slot), requestSize: size) else {
+                foreign += 1
+                continue
+            }
+            switch tracker.handleReply(sequence: sequence, at: now) {
+            case .received(let roundTrip, _):
+                latency.record(roundTrip)
+                if configuration.live { recent.record(roundTrip) }
+            case .unknown:
+                foreign += 1
+            case .duplicate, .late:
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import UDP
+
+/// The echo server that `ping` and `bench` measure: ADDR, with `-4` / `-6` to choose the family of a name.
+struct DestinationOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The echo server: HOST:PORT, or [IPV6]:PORT.", valueName: "address"))
+    var address: String
+
+    @Flag(name: .customShort("4"), help: "Resolve the host name to IPv4 only.")
+    var ipv4 = false
+
+    @Flag(name: .customShort("6"), help: "Resolve the host name to IPv6 only.")
+    var ipv6 = false
+
+    func validate() throws {
+        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
+    }
+
+    /// The address: a literal as is, a name resolved (IPv4 first unless -4 or -6 says otherwise).
+    func resolve() throws(UDPError) -> SocketAddress {
+        try SocketAddress(resolving: address, family: ipv4 ? .inet : ipv6 ? .inet6 : nil)
+    }
+}

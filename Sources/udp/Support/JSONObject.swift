@@ -1,0 +1,43 @@
+/// One JSON object, written by hand with its keys in the order they were added: the machine-readable last
+/// line of `udp ping --json` and `udp bench --json`.
+struct JSONObject {
+    private var members: [String] = []
+
+    mutating func add(_ key: String, _ value: Int) {
+        members.append(Self.quoted(key) + ": " + String(value))
+    }
+
+    /// A number with up to `decimals` decimals; `null` when there is none (no reply, so no latency).
+    mutating func add(_ key: String, _ value: Double?, decimals: Int) {
+        let number = value.flatMap { $0.isFinite ? NumberFormat.trimmed($0, maximumDecimals: decimals) : nil }
+        members.append(Self.quoted(key) + ": " + (number ?? "null"))
+    }
+
+    mutating func add(_ key: String, _ value: String) {
+        members.append(Self.quoted(key) + ": " + Self.quoted(value))
+    }
+
+    /// The object on one line.
+    var text: String { "{" + members.joined(separator: ", ") + "}" }
+
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped (RFC 8259 section 7).
+    static func quoted(_ text: String) -> String {
+        let digits = Array("0123456789abcdef".unicodeScalars)
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u00"
+                out.unicodeScalars.append(digits[Int(scalar.value >> 4)])
+                out.unicodeScalars.append(digits[Int(scalar.value & 0xF)])
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

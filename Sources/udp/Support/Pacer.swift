@@ -1,0 +1,36 @@
+/// Spaces sends evenly at a rate: by time `t` after the start, at most `1 + t × rate` may have gone out. What a
+/// stall left unsent is forgiven beyond `burst`, so a pause is never made up by a flood.
+///
+/// Holds no clock: the caller passes nanoseconds on the monotonic clock.
+struct Pacer {
+    /// Datagrams per second; 0 means no pacing.
+    let rate: Double
+    let start: UInt64
+    let burst: Int
+    private var released = 0
+
+    init(rate: Double, start: UInt64, burst: Int) {
+        self.rate = rate
+        self.start = start
+        self.burst = max(1, burst)
+    }
+
+    /// How many may go out at `now` (`Int.max` without pacing).
+    mutating func available(at now: UInt64) -> Int {
+        guard rate > 0 else { return .max }
+        let due = Int(Double(now > start ? now - start : 0) * rate / 1e9) + 1
+        if due - released > burst { released = due - burst }
+        return due - released
+    }
+
+    /// Records that `count` went out.
+    mutating func consume(_ count: Int) {
+        released += count
+    }
+
+    /// When the next one may go out; nil without pacing.
+    var nextRelease: UInt64? {
+        guard rate > 0 else { return nil }
+        return start + UInt64(Double(released) * 1e9 / rate)
+    }
+}
