@@ -13,7 +13,9 @@ struct Bench: ParsableCommand {
         discussion: """
             Keeps up to --window probes in flight to ADDR, an echo server (any kind `udp ping` accepts), for \
             --duration seconds, and times every reply. Probes go out and replies come in up to 64 per system \
-            call (sendmmsg/recvmmsg), in buffers allocated once. A probe with no reply within --loss-timeout \
+            call (sendmmsg/recvmmsg), in buffers allocated once; by default a burst of probes goes out as one \
+            UDP GSO train and trains of replies come in through GRO, which halves the client's cost per \
+            datagram (--no-offload sends them one by one). A probe with no reply within --loss-timeout \
             seconds is lost and frees its place, so loss never stalls the run. --rate paces the probes \
             (datagrams per second in all, shared by the workers); 0 sends as fast as the window allows. \
             --workers N runs N sockets, each on its own thread with its own window.
@@ -58,6 +60,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print the statistics as one JSON object on the last line, too.")
     var json = false
 
+    @Flag(help: "Send one datagram per message instead of GSO trains, and receive without GRO.")
+    var noOffload = false
+
     func validate() throws {
         guard duration > 0, duration <= 86_400 else {
             throw ValidationError("--duration must be a number of seconds above 0, at most 86400 (got \(duration))")
@@ -94,7 +99,8 @@ struct Bench: ParsableCommand {
             lossTimeout: lossTimeout,
             start: start,
             end: start + MonotonicClock.nanoseconds(seconds: duration),
-            live: live.isEnabled
+            live: live.isEnabled,
+            offload: !noOffload
         )
         let board = BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()

@@ -21,6 +21,8 @@ struct BenchWorker: ~Copyable {
         var end: UInt64
         /// Whether to publish counts to the board for the live line.
         var live: Bool
+        /// Whether probes go out as GSO trains and replies may come in as GRO trains.
+        var offload: Bool
     }
 
     /// What a worker ends with.
@@ -53,8 +55,12 @@ struct BenchWorker: ~Copyable {
     private var pacer: Pacer
     private var outgoing: DatagramBatch
     private var incoming: DatagramBatch
-    /// Send slots whose bytes past the probe header have been zeroed (once each: the header is all that changes).
+    /// Send slots whose bytes have been zeroed (once each: the probe headers are all that change).
     private var zeroedSlots = 0
+    /// Probes per send slot: 1, or up to 64 in a GSO train.
+    private let probesPerSlot: Int
+    /// How many probes each send slot of the current batch holds (allocated once, `outgoing.capacity` long).
+    private var slotProbes: [Int]
     private var foreign = 0
     private var errors = 0
     private var stoppedAt: UInt64 = 0
@@ -70,6 +76,8 @@ struct BenchWorker: ~Copyable {
             // Neither a full send queue nor a receive after a spurious wakeup may block for long.
             try socket.setSendTimeout(.milliseconds(100))
             try socket.setReceiveTimeout(.milliseconds(100))
+            // Replies to trains come back as trains from GSO servers; GRO hands each over in one buffer.
+            if configuration.offload { try? socket.setGenericReceiveOffload(true) }
             try worker.loop(socket)
             return worker.result(failure: nil)
         } catch {
@@ -89,13 +97,19 @@ struct BenchWorker: ~Copyable {
         latency = LatencyRecorder(highest: configuration.lossTimeout)
         recent = LatencyRecorder(highest: configuration.lossTimeout)
         pacer = Pacer(rate: configuration.rate, start: configuration.start, burst: configuration.window)
-        outgoing = DatagramBatch(
-            capacity: min(Self.batchSize, configuration.window),
-            bufferSize: configuration.payloadSize
-        )
+        // With offload, a slot carries a GSO train: as many probes as one send takes (64, and 65507 bytes).
+        probesPerSlot =
+            configuration.offload
+            ? max(1, min(DatagramBatch.maximumSegments, 65_507 / configuration.payloadSize, configuration.window)) : 1
+        let slots = min(Self.batchSize, (configuration.window + probesPerSlot - 1) / probesPerSlot)
+        outgoing = DatagramBatch(capacity: slots, bufferSize: configuration.payloadSize * probesPerSlot)
+        slotProbes = Array(repeating: 0, count: slots)
         // Room for what a server adds around the probe; a longer reply is cut, and its probe still found
-        // unless the server put it at the very end.
-        incoming = DatagramBatch(capacity: Self.batchSize, bufferSize: min(65_535, configuration.payloadSize + 4096))
+        // unless the server put it at the very end. A GRO train needs the full 64 KiB.
+        incoming = DatagramBatch(
+            capacity: Self.batchSize,
+            bufferSize: configuration.offload ? 65_535 : min(65_535, configuration.payloadSize + 4096)
+        )
     }
 
     private func result(failure: String?) -> Result {
@@ -147,16 +161,18 @@ struct BenchWorker: ~Copyable {
     private mutating func sendWhatTheWindowAllows(_ socket: borrowing UDPSocket, now: UInt64) throws(UDPError) {
         var room = min(configuration.window - tracker.inFlight, pacer.available(at: now))
         while room > 0 {
-            let count = min(room, outgoing.capacity)
+            let count = min(room, outgoing.capacity * probesPerSlot)
             fillBatch(count)
             var next = 0
             var refusals = 0
-            while next < count {
+            while next < outgoing.count {
                 let sentAt = MonotonicClock.now()
                 do throws(UDPError) {
                     let sent = try socket.send(outgoing, startingAt: next)
-                    tracker.sent(sent, at: sentAt)
-                    pacer.consume(sent)
+                    var probes = 0
+                    for slot in next..<next + sent { probes += slotProbes[slot] }
+                    tracker.sent(probes, at: sentAt)
+                    pacer.consume(probes)
                     next += sent
                 } catch {
                     if error.code == .connectionRefused {
@@ -176,25 +192,38 @@ struct BenchWorker: ~Copyable {
         }
     }
 
-    /// Writes probes ``ProbeTracker/nextSequence`` and on into the first `count` slots of the send batch.
+    /// Writes `count` probes, ``ProbeTracker/nextSequence`` and on, into the send batch: one a slot, or
+    /// trains of ``probesPerSlot`` with offload.
     private mutating func fillBatch(_ count: Int) {
         let probe = probe
         let size = configuration.payloadSize
         let destination = configuration.destination
-        let first = tracker.nextSequence
+        var sequence = tracker.nextSequence
         let zeroed = zeroedSlots
         outgoing.removeAll()
-        for slot in 0..<count {
-            outgoing.append(to: destination) { buffer in
+        var left = count
+        var slot = 0
+        while left > 0 {
+            let probes = min(left, probesPerSlot)
+            let first = sequence
+            outgoing.append(to: destination, segmentSize: probes > 1 ? size : nil) { buffer in
                 if slot >= zeroed {
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[Probe.headerSize..<size])
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[..<buffer.count])
                         .initializeMemory(as: UInt8.self, repeating: 0)
                 }
-                probe.writeHeader(sequence: first + UInt64(slot), into: buffer)
-                return size
+                for index in 0..<probes {
+                    let start = index * size
+                    let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + size])
+                    probe.writeHeader(sequence: first + UInt64(index), into: bytes)
+                }
+                return probes * size
             }
+            slotProbes[slot] = probes
+            sequence += UInt64(probes)
+            left -= probes
+            slot += 1
         }
-        zeroedSlots = max(zeroed, count)
+        zeroedSlots = max(zeroed, slot)
     }
 
     private mutating func receiveReplies(_ socket: borrowing UDPSocket) throws(UDPError) {
@@ -212,18 +241,20 @@ struct BenchWorker: ~Copyable {
         let now = MonotonicClock.now()
         let size = configuration.payloadSize
         for slot in 0..<received {
-            guard let sequence = probe.sequence(in: incoming.payload(at: slot), requestSize: size) else {
-                foreign += 1
-                continue
-            }
-            switch tracker.handleReply(sequence: sequence, at: now) {
-            case .received(let roundTrip, _):
-                latency.record(roundTrip)
-                if configuration.live { recent.record(roundTrip) }
-            case .unknown:
-                foreign += 1
-            case .duplicate, .late:
-                break
+            for segment in 0..<incoming.segmentCount(at: slot) {
+                guard let sequence = probe.sequence(in: incoming.segment(segment, at: slot), requestSize: size) else {
+                    foreign += 1
+                    continue
+                }
+                switch tracker.handleReply(sequence: sequence, at: now) {
+                case .received(let roundTrip, _):
+                    latency.record(roundTrip)
+                    if configuration.live { recent.record(roundTrip) }
+                case .unknown:
+                    foreign += 1
+                case .duplicate, .late:
+                    break
+                }
             }
         }
     }
