@@ -129,8 +129,13 @@ extension UDPSocket {
     /// The corresponding C function is `poll(2)`.
     public func waitUntilReadable(timeout: Duration?) throws(UDPError) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = timeout.map(Self.milliseconds(rounding:)) ?? -1
-        return try retryingInterrupts(.wait) { poll(&entry, 1, milliseconds) } > 0
+        guard let timeout else { return try retryingInterrupts(.wait) { poll(&entry, 1, -1) } > 0 }
+        // A signal interrupts poll; the retry waits only for what is left, so the deadline holds.
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        return try retryingInterrupts(.wait) {
+            poll(&entry, 1, Self.milliseconds(rounding: max(deadline - clock.now, .zero)))
+        } > 0
     }
 
     static func milliseconds(rounding duration: Duration) -> CInt {

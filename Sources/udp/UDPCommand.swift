@@ -5,7 +5,7 @@ import UDP
 struct UDPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "udp",
-        abstract: "Send, receive and reflect UDP datagrams.",
+        abstract: "Send, receive, reflect and measure UDP datagrams.",
         discussion: """
             The tutorial's programs as tools: a reflector, a client with timeouts and retries, and a receive loop \
             for many peers. Addresses are HOST:PORT or [IPV6]:PORT; host names resolve IPv4 first unless -4 or -6 \

@@ -14,7 +14,7 @@ let udpBinary: String = {
 
 /// A child process with its stdin, stdout and stderr on pipes; every wait has a deadline, and the child is
 /// killed when this object goes away, so a failing test never leaves a server running or hangs.
-final class Spawned: @unchecked Sendable {  // used from one test at a time; the lock guards nothing shared
+final class Spawned: @unchecked Sendable {  // used from one test at a time
     let pid: pid_t
     private var stdinWrite: CInt
     private let stdoutRead: CInt

@@ -105,7 +105,7 @@ struct Bench: ParsableCommand {
         let board = BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()
         for index in 0..<workers {
-            threads.start { BenchWorker.run(configuration, index: index, board: board) }
+            try threads.start { BenchWorker.run(configuration, index: index, board: board) }
         }
         if live.isEnabled { showProgress(board, live, start: start) }
         let results = threads.join()

@@ -70,7 +70,7 @@ struct Echo: ParsableCommand {
 
         var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
         for descriptor in others {
-            threads.start { [self] in
+            try threads.start { [self] in
                 Result { () throws(UDPError) in try serve(UDPSocket(adopting: descriptor)) }
             }
         }

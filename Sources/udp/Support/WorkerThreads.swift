@@ -1,3 +1,5 @@
+import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,9 +20,11 @@ struct WorkerThreads<Value: Sendable> {
     private var threads: [(pthread_t, Slot)] = []
 
     /// Starts `body` on a new thread.
-    mutating func start(_ body: @escaping @Sendable () -> Value) {
+    ///
+    /// - Throws: `RuntimeFailure` when the system has no thread to give (a limit on threads or memory).
+    mutating func start(_ body: @escaping @Sendable () -> Value) throws {
         let slot = Slot()
-        threads.append((spawnThread { slot.value = body() }, slot))
+        threads.append((try spawnThread { slot.value = body() }, slot))
     }
 
     /// Waits for every thread and returns their values in start order.
@@ -38,9 +42,10 @@ private final class ThreadEntry {
     init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
 
-private func spawnThread(_ run: @escaping @Sendable () -> Void) -> pthread_t {
+private func spawnThread(_ run: @escaping @Sendable () -> Void) throws -> pthread_t {
     var thread = pthread_t()
-    let context = Unmanaged.passRetained(ThreadEntry(run)).toOpaque()
+    let entry = Unmanaged.passRetained(ThreadEntry(run))
+    let context = entry.toOpaque()
     let status = pthread_create(
         &thread,
         nil,
@@ -50,6 +55,9 @@ private func spawnThread(_ run: @escaping @Sendable () -> Void) -> pthread_t {
         },
         context
     )
-    precondition(status == 0, "pthread_create failed: \(status)")
+    guard status == 0 else {
+        entry.release()
+        throw RuntimeFailure("cannot start a thread: \(Errno(rawValue: status))")
+    }
     return thread
 }

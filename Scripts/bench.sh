@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Reproduces the tables of BENCHMARKS.md: `udp echo` against the C and SwiftNIO reference servers with
+# ../shared/bench/compare.sh (servers alternated in each run, server pinned to CPU 0, load to CPU 1), and
+# `udp bench` against the C load generator. Run it on a quiet machine: a build beside it moves ratios by a
+# third. Quote ratios from one run only.
+#
+# usage: Scripts/bench.sh [-r ROUNDS] [SECTION ...]     sections: trains trains256 large single nogro client
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=5
+while getopts "r:" o; do case $o in r) ROUNDS=$OPTARG ;; *) exit 2 ;; esac; done
+shift $((OPTIND - 1))
+if (($#)); then SECTIONS=("$@"); else SECTIONS=(trains trains256 large single nogro client); fi
+BENCH=../shared/bench
+UDP=$PWD/.build/release/udp
+
+swift build -c release --product udp >&2
+[[ -x $BENCH/c/nio-build/release/nio-echo || -x ${BENCH_BIN:-$HOME/.cache/udp-bench}/nio-build/release/nio-echo ]] ||
+    "$BENCH/build.sh" >&2
+
+echo "# $(date -u +%F) $(nproc) cpus, $(uname -sr), $(swift --version 2>/dev/null | head -1)"
+run() { echo; echo "## $1"; echo "\$ compare.sh ${*:2}"; "$BENCH/compare.sh" -r "$ROUNDS" "${@:2}" 2>/dev/null; }
+udp_echo="udp=$UDP echo --host 127.0.0.1 --port {port}"
+for section in "${SECTIONS[@]}"; do
+    case $section in
+    trains) run "GSO trains (compare.sh default), 64 B, window 64" c-gro c-batch nio-gro "$udp_echo" ;;
+    trains256) run "GSO trains, 64 B, window 256" -w 256 c-gro c-batch nio-gro "$udp_echo" ;;
+    large) run "GSO trains, 1200 B, window 64" -s 1200 c-gro c-batch nio-gro "$udp_echo" ;;
+    single) run "single datagrams (-F ''), 64 B, window 64" -F '' c-batch c-simple nio-v64 "$udp_echo" \
+        "udp-nogro=$UDP echo --host 127.0.0.1 --port {port} --no-gro" ;;
+    nogro) run "udp echo --no-gro against trains, 64 B, window 64" c-batch c-gro \
+        "udp-nogro=$UDP echo --host 127.0.0.1 --port {port} --no-gro" ;;
+    client) Scripts/bench-client.sh -r "$ROUNDS" ;;
+    *) echo "unknown section $section" >&2; exit 2 ;;
+    esac
+done
