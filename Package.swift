@@ -8,11 +8,16 @@ let package = Package(
     products: [
         .library(name: "UDP", targets: ["UDP"]),
         .library(name: "UDPTools", targets: ["UDPTools"]),
+        .library(name: "UDPPatterns", targets: ["UDPPatterns"]),
+        .library(name: "UDPAsync", targets: ["UDPAsync"]),
         .executable(name: "udp", targets: ["udp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(name: "CUDP"),
@@ -20,6 +25,20 @@ let package = Package(
         // The engines behind the CLI (the echo reflector, the load generator), usable from Swift and from the
         // allocation benchmarks in Benchmarks/.
         .target(name: "UDPTools", dependencies: ["UDP"]),
+        // Protocol logic that holds no socket and no clock (sans-I/O): request/reply matching, retry schedules,
+        // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.
+        .target(name: "UDPPatterns"),
+        // async/await sockets on SwiftNIO's event loop; NIO stays out of the core and the CLI.
+        .target(
+            name: "UDPAsync",
+            dependencies: [
+                "UDP", "UDPPatterns",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "udp",
             dependencies: [
@@ -35,6 +54,8 @@ let package = Package(
         .executableTarget(name: "example-listen", dependencies: ["UDP"], path: "Examples/MultiPeerListen"),
         .testTarget(name: "UDPTests", dependencies: ["UDP", "CUDP"]),
         .testTarget(name: "UDPCommandTests", dependencies: ["UDP"]),
+        .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
+        .testTarget(name: "UDPAsyncTests", dependencies: ["UDPAsync", "UDP", "UDPPatterns"]),
     ],
     swiftLanguageModes: [.v6]
 )

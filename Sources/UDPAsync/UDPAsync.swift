@@ -1,0 +1,1 @@
+// The async layer on SwiftNIO; see issue 4.

@@ -1,0 +1,1 @@
+// The sans-I/O patterns; see issue 4.
