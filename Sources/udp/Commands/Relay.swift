@@ -1,0 +1,118 @@
+import ArgumentParser
+import UDP
+
+struct Relay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forward datagrams both ways, losing, duplicating, reordering and delaying them on purpose.",
+        discussion: """
+            A user-space netem: clients send to --listen, the relay forwards to --to from a socket of each \
+            client's own (so replies find their way back, as through a NAT), and forwards the replies. Idle \
+            mappings expire after --idle seconds; at most --max-clients are kept.
+
+            Faults apply per direction: --loss, --duplicate, --reorder, --delay, --jitter and --rate set both \
+            directions, and the -up (client to server) and -down (server to client) forms one of them. \
+            Probabilities are written 0.2 or 20%; delays in milliseconds. --seed makes a run reproducible: \
+            the same datagrams meet the same fate. A reordered datagram is held back until the next one in its \
+            direction has gone (at most 50 ms); --rate queues the excess up to one second's worth and drops the \
+            rest.
+
+              udp relay --listen 127.0.0.1:0 --to 127.0.0.1:9999 --loss 20% --seed 7
+              udp relay --listen 127.0.0.1:7000 --to '[::1]:9999' --delay 40 --jitter 10 --reorder-up 0.1 --stats
+
+            The first line on stdout is `listening on udp/PORT`. On SIGINT or SIGTERM (and every second with \
+            --stats) the counters of each direction go to stderr: received, forwarded, dropped, duplicated, \
+            reordered, delayed.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Where clients send: HOST:PORT (port 0 lets the kernel pick).", valueName: "address"))
+    var listen: String
+
+    @Option(help: ArgumentHelp("The server to forward to: HOST:PORT.", valueName: "address"))
+    var to: String
+
+    @Option(help: "Probability of losing a datagram, both ways.") var loss: Probability?
+    @Option(help: "… client to server only.") var lossUp: Probability?
+    @Option(help: "… server to client only.") var lossDown: Probability?
+    @Option(help: "Probability of sending a datagram twice, both ways.") var duplicate: Probability?
+    @Option(help: "… client to server only.") var duplicateUp: Probability?
+    @Option(help: "… server to client only.") var duplicateDown: Probability?
+    @Option(help: "Probability of holding a datagram back behind the next one, both ways.") var reorder: Probability?
+    @Option(help: "… client to server only.") var reorderUp: Probability?
+    @Option(help: "… server to client only.") var reorderDown: Probability?
+    @Option(help: "Milliseconds added to every datagram, both ways.") var delay: Double?
+    @Option(help: "… client to server only.") var delayUp: Double?
+    @Option(help: "… server to client only.") var delayDown: Double?
+    @Option(help: "Milliseconds by which the delay varies either way, both ways.") var jitter: Double?
+    @Option(help: "… client to server only.") var jitterUp: Double?
+    @Option(help: "… server to client only.") var jitterDown: Double?
+    @Option(help: "Datagrams per second at most, both ways (0: no limit).") var rate: Double?
+    @Option(help: "… client to server only.") var rateUp: Double?
+    @Option(help: "… server to client only.") var rateDown: Double?
+
+    @Option(help: "Seed for the random choices; the same seed repeats a run. Default: a random seed, printed.")
+    var seed: UInt64?
+
+    @Flag(help: "Print the counters every second, on stderr.")
+    var stats = false
+
+    @Option(help: "Seconds after which a client's mapping with no traffic is dropped.")
+    var idle: Double = 60
+
+    @Option(help: "The most client mappings kept at once; the least recently active goes first.")
+    var maxClients: Int = 1024
+
+    func validate() throws {
+        for (name, value) in [
+            ("--delay", delay), ("--delay-up", delayUp), ("--delay-down", delayDown), ("--jitter", jitter),
+            ("--jitter-up", jitterUp), ("--jitter-down", jitterDown),
+        ] {
+            if let value, !(0...60_000).contains(value) {
+                throw ValidationError("\(name) \(value) is out of range 0-60000 milliseconds")
+            }
+        }
+        for (name, value) in [("--rate", rate), ("--rate-up", rateUp), ("--rate-down", rateDown)] {
+            if let value, !(0...10_000_000).contains(value) {
+                throw ValidationError("\(name) \(value) is out of range 0-10000000 datagrams per second")
+            }
+        }
+        guard idle > 0, idle <= 86_400 else { throw ValidationError("--idle must be between 0 and 86400 seconds") }
+        guard (1...65_536).contains(maxClients) else { throw ValidationError("--max-clients must be 1-65536") }
+    }
+
+    /// The faults of one direction: its own flag if given, else the both-ways flag.
+    func impairment(up: Bool) -> Impairment {
+        func pick<T>(_ both: T?, _ one: T?) -> T? { one ?? both }
+        let milliseconds = 1_000_000.0
+        var impairment = Impairment()
+        impairment.loss = pick(loss, up ? lossUp : lossDown)?.value ?? 0
+        impairment.duplicate = pick(duplicate, up ? duplicateUp : duplicateDown)?.value ?? 0
+        impairment.reorder = pick(reorder, up ? reorderUp : reorderDown)?.value ?? 0
+        impairment.delay = UInt64((pick(delay, up ? delayUp : delayDown) ?? 0) * milliseconds)
+        impairment.jitter = UInt64((pick(jitter, up ? jitterUp : jitterDown) ?? 0) * milliseconds)
+        impairment.rate = pick(rate, up ? rateUp : rateDown) ?? 0
+        return impairment
+    }
+
+    func run() throws {
+        let listenAddress = try SocketAddress(resolving: listen)
+        let target = try SocketAddress(resolving: to)
+        let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        var engine = try RelayEngine(
+            listen: listenAddress,
+            target: target,
+            up: impairment(up: true),
+            down: impairment(up: false),
+            seed: seed,
+            idleTimeout: MonotonicClock.nanoseconds(seconds: idle),
+            maxClients: maxClients
+        )
+        StopSignal.install()
+        Console.line("listening on udp/\(try engine.port)")
+        Console.error(
+            "relay \(listenAddress) -> \(target), seed \(seed); up: \(engine.up.description); down: \(engine.down.description)"
+        )
+        try engine.run(printingStatsEverySecond: stats)
+        engine.printStats()
+    }
+}
