@@ -23,7 +23,7 @@ struct TimerQueue<Element> {
 
     /// Removes and returns the earliest element if it is due at `now`.
     mutating func popDue(now: UInt64) -> Element? {
-        guard let first = heap.first, first.time <= now else { return nil }
+        guard let due = heap.first?.time, due <= now else { return nil }
         heap.swapAt(0, heap.count - 1)
         let element = heap.removeLast().element
         var parent = 0
@@ -37,7 +37,6 @@ struct TimerQueue<Element> {
             heap.swapAt(parent, smallest)
             parent = smallest
         }
-        _ = first
         return element
     }
 
