@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "UDPTests", dependencies: ["UDP", "CUDP"]),
         .testTarget(name: "UDPCommandTests", dependencies: ["UDP"]),
         .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
+        .testTarget(name: "UDPToolsTests", dependencies: ["UDPTools", "UDP"]),
         .testTarget(name: "UDPAsyncTests", dependencies: ["UDPAsync", "UDP", "UDPPatterns"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,9 @@ public struct Reflector: ~Copyable {
         public var failed = 0
         /// Datagrams that arrived truncated (never with the 64 KiB buffers used here).
         public var truncated = 0
+        /// The kernel's count of datagrams dropped for this socket because its receive queue was full, as last
+        /// reported (`SO_RXQ_OVFL`; only when ``UDPSocket/setReceiveDropCount(_:)`` is on).
+        public var kernelDrops = 0
 
         public init() {}
 
@@ -32,6 +35,7 @@ public struct Reflector: ~Copyable {
             sum.replied += rhs.replied
             sum.failed += rhs.failed
             sum.truncated += rhs.truncated
+            sum.kernelDrops += rhs.kernelDrops
             return sum
         }
     }
@@ -81,6 +85,9 @@ public struct Reflector: ~Copyable {
             if incoming.isTruncated(at: slot) { counters.truncated += 1 }
         }
         counters.received += datagrams
+        // The drop counter is cumulative, so the batch's last datagram carries the newest value; one look a
+        // batch, not a datagram.
+        if let drops = incoming.info(at: slots - 1).kernelDropCount { counters.kernelDrops = Int(drops) }
         observe?(incoming, slots)
         if prefix.isEmpty {
             Self.sendAll(incoming, socket, &counters, sendFailed)

@@ -45,8 +45,17 @@ struct Echo: ParsableCommand {
     @Option(help: "Threads, each with its own SO_REUSEPORT socket on the port.")
     var workers: Int = 1
 
+    @Flag(help: "Print the counters every second and at exit, on stderr: received, replied, failed, kernel drops.")
+    var stats = false
+
+    @Option(help: "Ask for this receive queue size (SO_RCVBUF; the kernel doubles it and caps it at rmem_max).")
+    var receiveBuffer: Int?
+
     func validate() throws {
         guard (1...1024).contains(batch) else { throw ValidationError("--batch \(batch) is out of range 1-1024") }
+        if let receiveBuffer, !(1...1 << 30).contains(receiveBuffer) {
+            throw ValidationError("--receive-buffer \(receiveBuffer) is out of range 1-1073741824")
+        }
         guard (1...256).contains(workers) else {
             throw ValidationError("--workers \(workers) is out of range 1-256")
         }
@@ -69,24 +78,28 @@ struct Echo: ParsableCommand {
         try announceListening(first)
 
         var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
-        for descriptor in others {
+        for (index, descriptor) in others.enumerated() {
             try threads.start { [self] in
-                Result { () throws(UDPError) in try serve(UDPSocket(adopting: descriptor)) }
+                Result { () throws(UDPError) in try serve(UDPSocket(adopting: descriptor), worker: index + 1) }
             }
         }
-        let mine = Result { () throws(UDPError) in try serve(first) }
+        let mine = Result { () throws(UDPError) in try serve(first, worker: 0) }
         var total = Reflector.Counters()
         for result in [mine] + threads.join() { total = total + (try result.get()) }
-        if verbose {
-            Console.error("received \(total.received), replied \(total.replied), failed \(total.failed)")
-        }
+        if verbose || stats { Console.error(Self.describe(total)) }
     }
 
     /// One worker: reflect batches until SIGINT or SIGTERM.
-    private func serve(_ socket: borrowing UDPSocket) throws(UDPError) -> Reflector.Counters {
+    private func serve(_ socket: borrowing UDPSocket, worker: Int) throws(UDPError) -> Reflector.Counters {
         var reflector = Reflector(prefix: prefix.map { Array($0.utf8) } ?? [], batchSize: batch)
         let format: PayloadFormat = hex ? .hex : .text
+        var nextReport = MonotonicClock.now() + 1_000_000_000
+        let label = workers > 1 ? "worker \(worker): " : ""
         while !StopSignal.requested {
+            if stats, MonotonicClock.now() >= nextReport {
+                Console.error(label + Self.describe(reflector.counters))
+                nextReport += 1_000_000_000
+            }
             if verbose {
                 _ = try reflector.reflectNextBatch(
                     socket,
@@ -98,6 +111,11 @@ struct Echo: ParsableCommand {
             }
         }
         return reflector.counters
+    }
+
+    static func describe(_ counters: Reflector.Counters) -> String {
+        "received \(counters.received), replied \(counters.replied), failed \(counters.failed), "
+            + "kernel drops \(counters.kernelDrops)"
     }
 
     /// `from PEER: PAYLOAD` for each datagram of a received batch, trains included.
@@ -117,6 +135,8 @@ struct Echo: ParsableCommand {
         if workers > 1 { try socket.setReusePort(true) }
         try socket.bind(to: address)
         try socket.setReceiveTimeout(StopSignal.pollInterval)
+        if stats { try socket.setReceiveDropCount(true) }
+        if let receiveBuffer { try socket.setReceiveBufferSize(receiveBuffer) }
         // GRO needs Linux 5.0; without it the server still works, a datagram at a time.
         if !noGRO { try? socket.setGenericReceiveOffload(true) }
         return socket
