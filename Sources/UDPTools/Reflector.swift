@@ -26,6 +26,10 @@ public struct Reflector: ~Copyable {
         /// The kernel's count of datagrams dropped for this socket because its receive queue was full, as last
         /// reported (`SO_RXQ_OVFL`; only when ``UDPSocket/setReceiveDropCount(_:)`` is on).
         public var kernelDrops = 0
+        /// Datagrams not answered because their source exceeded its rate (``PeerAdmission``).
+        public var rateLimited = 0
+        /// Datagrams not answered because the reply would exceed the source's amplification budget.
+        public var amplificationLimited = 0
 
         public init() {}
 
@@ -36,6 +40,8 @@ public struct Reflector: ~Copyable {
             sum.failed += rhs.failed
             sum.truncated += rhs.truncated
             sum.kernelDrops += rhs.kernelDrops
+            sum.rateLimited += rhs.rateLimited
+            sum.amplificationLimited += rhs.amplificationLimited
             return sum
         }
     }
@@ -46,6 +52,7 @@ public struct Reflector: ~Copyable {
     public private(set) var counters = Counters()
     private var incoming: DatagramBatch
     private var replies: DatagramBatch
+    private var admission: PeerAdmission?
 
     /// The largest reply payload: the IPv4 limit, so a reply fits whichever family the peer uses.
     private static let replyLimit = AddressFamily.inet.maximumPayloadSize
@@ -53,11 +60,17 @@ public struct Reflector: ~Copyable {
     /// - Parameters:
     ///   - prefix: Bytes put before each reply.
     ///   - batchSize: Datagrams (or trains) received per system call.
-    public init(prefix: [UInt8] = [], batchSize: Int = 64) {
+    ///   - admission: Per-source rate limit and amplification guard; nil answers everyone (the fastest path:
+    ///     without it and without a prefix the received batch goes straight back).
+    public init(prefix: [UInt8] = [], batchSize: Int = 64, admission: PeerAdmission.Policy? = nil) {
         self.prefix = prefix
         incoming = DatagramBatch(capacity: batchSize)
-        replies = DatagramBatch(capacity: prefix.isEmpty ? 1 : batchSize)
+        replies = DatagramBatch(capacity: prefix.isEmpty && admission == nil ? 1 : batchSize)
+        self.admission = admission.map(PeerAdmission.init(policy:))
     }
+
+    /// Sources whose state the admission policy keeps now.
+    public var admittedSources: Int { admission?.count ?? 0 }
 
     /// Receives one batch from `socket` and answers it.
     ///
@@ -89,16 +102,37 @@ public struct Reflector: ~Copyable {
         // batch, not a datagram.
         if let drops = incoming.info(at: slots - 1).kernelDropCount { counters.kernelDrops = Int(drops) }
         observe?(incoming, slots)
-        if prefix.isEmpty {
+        if prefix.isEmpty && admission == nil {
             Self.sendAll(incoming, socket, &counters, sendFailed)
         } else {
             replies.removeAll()
+            let now = admission == nil ? 0 : PeerAdmission.now()
             for slot in 0..<slots {
+                if admission != nil && !admit(slot, now: now) { continue }
                 Self.addPrefixedReplies(prefix, to: slot, of: incoming, into: &replies, socket, &counters, sendFailed)
             }
             Self.sendAll(replies, socket, &counters, sendFailed)
         }
         return datagrams
+    }
+
+    /// Asks the admission policy about slot `index` (a datagram or a whole train), counting a refusal.
+    private mutating func admit(_ index: Int, now: UInt64) -> Bool {
+        let datagrams = incoming.segmentCount(at: index)
+        let requestBytes = incoming.payload(at: index).count
+        let verdict = admission!.admit(
+            incoming.peer(at: index),
+            datagrams: datagrams,
+            requestBytes: requestBytes,
+            replyBytes: requestBytes + prefix.count * datagrams,
+            now: now
+        )
+        switch verdict {
+        case .admitted: return true
+        case .rateLimited: counters.rateLimited += datagrams
+        case .amplificationLimited: counters.amplificationLimited += datagrams
+        }
+        return false
     }
 
     /// Queues the prefixed replies to slot `index` (a datagram or a train), sending `replies` first when full.

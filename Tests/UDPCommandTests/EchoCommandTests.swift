@@ -127,4 +127,50 @@ struct EchoCommandTests {
         #expect(result.status == 0)
         #expect(result.stderr.contains("received 30, replied 30, failed 0"))
     }
+
+    @Test("--rate-limit answers a flooding source only as fast as allowed, and counts the rest")
+    func rateLimit() throws {
+        let server = try Spawned(
+            udp: "echo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--rate-limit",
+            "5",
+            "--burst",
+            "5",
+            "--stats"
+        )
+        let port = try server.listeningPort()
+        let socket = try client()
+        for index in 0..<20 { try socket.send([UInt8(index)], to: .loopbackV4(port: port)) }
+        var replies = 0
+        while try socket.receive(timeout: .milliseconds(300)) != nil { replies += 1 }
+        #expect(replies >= 5 && replies <= 7, "a burst of 5, and at most a token or two more: got \(replies)")
+        server.signal(SIGINT)
+        let result = server.wait(timeout: .seconds(5))
+        #expect(result.stderr.contains("rate-limited \(20 - replies)"), "stderr: \(result.stderr)")
+    }
+
+    @Test("--amplification-limit refuses replies that would send a source more than F times its bytes")
+    func amplificationGuard() throws {
+        let server = try Spawned(
+            udp: "echo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--prefix",
+            "0123456789",
+            "--amplification-limit",
+            "2"
+        )
+        let port = try server.listeningPort()
+        let socket = try client()
+        try socket.send(Array("x".utf8), to: .loopbackV4(port: port))  // 1 byte in, 11 out: refused
+        #expect(try socket.receive(timeout: .milliseconds(300)) == nil)
+        try socket.send(Array(repeating: 0x61, count: 20), to: .loopbackV4(port: port))  // 21 in, 30 out ≤ 42
+        #expect(try socket.receive(timeout: .seconds(2))?.payload.count == 30)
+    }
 }

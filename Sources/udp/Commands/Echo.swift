@@ -21,7 +21,14 @@ struct Echo: ParsableCommand {
 
               udp echo --port 9999 --workers 2
 
-            SIGINT or SIGTERM stops the server; with --verbose it then prints its counters on stderr.
+            --rate-limit answers each source address at most so many datagrams per second, and \
+            --amplification-limit F never sends a source more than F times the bytes it sent (per source, \
+            over its life in the table): the defences of a reflector against forged sources. With --prefix \
+            each reply is longer than its request, by the prefix: a 2-byte request with `ack: ` draws 7 bytes \
+            (3.5×), so pick F above 1 + prefix/typical request, or leave the guard off for the tutorial's \
+            server. State is kept for at most --max-peers sources.
+
+            SIGINT or SIGTERM stops the server; with --verbose or --stats it then prints its counters on stderr.
             """
     )
 
@@ -51,8 +58,32 @@ struct Echo: ParsableCommand {
     @Option(help: "Ask for this receive queue size (SO_RCVBUF; the kernel doubles it and caps it at rmem_max).")
     var receiveBuffer: Int?
 
+    @Option(help: "Answer each source at most this many datagrams per second (a token bucket per address).")
+    var rateLimit: Double?
+
+    @Option(help: "With --rate-limit, how many datagrams a quiet source may send at once (default: one second's).")
+    var burst: Double?
+
+    @Option(
+        help: "Send each source at most this many times the bytes received from it (3 is QUIC's limit; off by default)."
+    )
+    var amplificationLimit: Double?
+
+    @Option(help: "Sources remembered by --rate-limit and --amplification-limit; the least recently seen go first.")
+    var maxPeers: Int = 4096
+
     func validate() throws {
         guard (1...1024).contains(batch) else { throw ValidationError("--batch \(batch) is out of range 1-1024") }
+        if let rateLimit, !(rateLimit > 0 && rateLimit <= 1e9) {
+            throw ValidationError("--rate-limit must be above 0 datagrams per second (got \(rateLimit))")
+        }
+        if let burst, !(burst >= 1 && burst <= 1e9) {
+            throw ValidationError("--burst must be at least 1 (got \(burst))")
+        }
+        if let amplificationLimit, !(amplificationLimit > 0 && amplificationLimit <= 1e6) {
+            throw ValidationError("--amplification-limit must be above 0 (got \(amplificationLimit))")
+        }
+        guard (1...10_000_000).contains(maxPeers) else { throw ValidationError("--max-peers must be at least 1") }
         if let receiveBuffer, !(1...1 << 30).contains(receiveBuffer) {
             throw ValidationError("--receive-buffer \(receiveBuffer) is out of range 1-1073741824")
         }
@@ -91,7 +122,7 @@ struct Echo: ParsableCommand {
 
     /// One worker: reflect batches until SIGINT or SIGTERM.
     private func serve(_ socket: borrowing UDPSocket, worker: Int) throws(UDPError) -> Reflector.Counters {
-        var reflector = Reflector(prefix: prefix.map { Array($0.utf8) } ?? [], batchSize: batch)
+        var reflector = Reflector(prefix: prefix.map { Array($0.utf8) } ?? [], batchSize: batch, admission: admission)
         let format: PayloadFormat = hex ? .hex : .text
         var nextReport = MonotonicClock.now() + 1_000_000_000
         let label = workers > 1 ? "worker \(worker): " : ""
@@ -113,9 +144,22 @@ struct Echo: ParsableCommand {
         return reflector.counters
     }
 
+    /// The per-source rules asked for, or nil.
+    private var admission: PeerAdmission.Policy? {
+        guard rateLimit != nil || amplificationLimit != nil else { return nil }
+        return PeerAdmission.Policy(
+            ratePerSecond: rateLimit,
+            burst: burst,
+            amplificationLimit: amplificationLimit,
+            maximumPeers: maxPeers
+        )
+    }
+
     static func describe(_ counters: Reflector.Counters) -> String {
-        "received \(counters.received), replied \(counters.replied), failed \(counters.failed), "
-            + "kernel drops \(counters.kernelDrops)"
+        var text = "received \(counters.received), replied \(counters.replied), failed \(counters.failed)"
+        if counters.rateLimited > 0 { text += ", rate-limited \(counters.rateLimited)" }
+        if counters.amplificationLimited > 0 { text += ", amplification-limited \(counters.amplificationLimited)" }
+        return text + ", kernel drops \(counters.kernelDrops)"
     }
 
     /// `from PEER: PAYLOAD` for each datagram of a received batch, trains included.
