@@ -18,13 +18,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "CUDP"),
         .target(name: "UDP", dependencies: ["CUDP"]),
         // The engines behind the CLI (the echo reflector, the load generator), usable from Swift and from the
         // allocation benchmarks in Benchmarks/.
-        .target(name: "UDPTools", dependencies: ["UDP"]),
+        .target(name: "UDPTools", dependencies: ["UDP", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // Protocol logic that holds no socket and no clock (sans-I/O): request/reply matching, retry schedules,
         // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.
         .target(name: "UDPPatterns"),
@@ -55,7 +56,10 @@ let package = Package(
         .testTarget(name: "UDPTests", dependencies: ["UDP", "CUDP"]),
         .testTarget(name: "UDPCommandTests", dependencies: ["UDP"]),
         .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
-        .testTarget(name: "UDPToolsTests", dependencies: ["UDPTools", "UDP"]),
+        .testTarget(
+            name: "UDPToolsTests",
+            dependencies: ["UDPTools", "UDP", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
         .testTarget(name: "UDPAsyncTests", dependencies: ["UDPAsync", "UDP", "UDPPatterns"]),
     ],
     swiftLanguageModes: [.v6]

@@ -53,6 +53,8 @@ public struct Reflector: ~Copyable {
     private var incoming: DatagramBatch
     private var replies: DatagramBatch
     private var admission: PeerAdmission?
+    /// Where the counters are published, if anywhere; set ``metrics`` to start.
+    public var metrics: ReflectorMetrics?
 
     /// The largest reply payload: the IPv4 limit, so a reply fits whichever family the peer uses.
     private static let replyLimit = AddressFamily.inet.maximumPayloadSize
@@ -85,6 +87,8 @@ public struct Reflector: ~Copyable {
         observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
         sendFailed: ((UDPError) -> Void)? = nil
     ) throws(UDPError) -> Int? {
+        let before = counters
+        defer { metrics?.record(from: before, to: counters) }
         let slots: Int
         do throws(UDPError) {
             slots = try socket.receive(into: &incoming)
