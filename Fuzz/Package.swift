@@ -1,0 +1,16 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libFuzzer targets, kept out of the main package: they build with -sanitize=fuzzer.
+//   Scripts/fuzz.sh [SECONDS]      builds them and runs each for a bounded time
+let package = Package(
+    name: "swift-udp-fuzz",
+    dependencies: [.package(name: "swift-udp", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzAddressParser",
+            dependencies: [.product(name: "UDP", package: "swift-udp")]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of Fuzz/ (with -sanitize=fuzzer,address) and runs each for a bounded time,
+# printing executions and whether anything crashed. Exits non-zero on a crash; the crashing input is left in
+# the working folder as crash-*.
+#
+# usage: Scripts/fuzz.sh [SECONDS_PER_TARGET]        (default 30)
+set -euo pipefail
+cd "$(dirname "$0")/../Fuzz"
+SECONDS_EACH=${1:-30}
+swift build -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
+status=0
+for target in $(sed -n 's/.*name: "\(Fuzz[A-Za-z]*\)".*/\1/p' Package.swift); do
+    corpus=$(mktemp -d)
+    log=$(mktemp)
+    if ".build/debug/$target" "$corpus" -max_total_time="$SECONDS_EACH" -print_final_stats=1 >"$log" 2>&1; then
+        result="0 crashes"
+    else
+        result="CRASHED (see $log)"
+        status=1
+    fi
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    echo "$target: ${runs:-?} executions in ${SECONDS_EACH} s, $result"
+    rm -rf "$corpus"
+done
+exit $status
