@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(name: "CUDP"),
@@ -53,7 +54,10 @@ let package = Package(
         .executableTarget(name: "example-client", dependencies: ["UDP"], path: "Examples/MinimalClient"),
         .executableTarget(name: "example-query", dependencies: ["UDP"], path: "Examples/QueryWithRetries"),
         .executableTarget(name: "example-listen", dependencies: ["UDP"], path: "Examples/MultiPeerListen"),
-        .testTarget(name: "UDPTests", dependencies: ["UDP", "CUDP"]),
+        .testTarget(
+            name: "UDPTests",
+            dependencies: ["UDP", "CUDP", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "UDPCommandTests", dependencies: ["UDP"]),
         .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
         .testTarget(
