@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "UDPTools", targets: ["UDPTools"]),
         .library(name: "UDPPatterns", targets: ["UDPPatterns"]),
         .library(name: "UDPAsync", targets: ["UDPAsync"]),
+        .library(name: "UDPSeal", targets: ["UDPSeal"]),
         .executable(name: "udp", targets: ["udp"]),
     ],
     dependencies: [
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .target(name: "CUDP"),
@@ -30,6 +32,8 @@ let package = Package(
         // Protocol logic that holds no socket and no clock (sans-I/O): request/reply matching, retry schedules,
         // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.
         .target(name: "UDPPatterns"),
+        // Datagrams sealed with a pre-shared key (AEAD), with replay protection; sans-I/O like UDPPatterns.
+        .target(name: "UDPSeal", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // async/await sockets on SwiftNIO's event loop; NIO stays out of the core and the CLI.
         .target(
             name: "UDPAsync",
@@ -64,6 +68,7 @@ let package = Package(
             name: "UDPToolsTests",
             dependencies: ["UDPTools", "UDP", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
+        .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
         .testTarget(name: "UDPAsyncTests", dependencies: ["UDPAsync", "UDP", "UDPPatterns"]),
     ],
     swiftLanguageModes: [.v6]

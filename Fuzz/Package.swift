@@ -10,7 +10,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzAddressParser",
             dependencies: [.product(name: "UDP", package: "swift-udp")]
-        )
+        ),
+        .executableTarget(
+            name: "FuzzSealedEnvelope",
+            dependencies: [.product(name: "UDPSeal", package: "swift-udp")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,152 @@
+import Crypto
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A pre-shared key for sealed datagrams: 256 bits for ChaCha20-Poly1305, and the id that names it in each
+/// datagram (so keys can be rotated: a receiver holds the old and the new).
+///
+/// The key file is text, one `name: value` a line, `#` comments:
+///
+/// ```
+/// # swift-udp key file: keep it secret (mode 600)
+/// key-id: 1
+/// chacha20-poly1305: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+/// ```
+///
+/// The key is 64 hexadecimal digits. A file that group or others can read is refused, as ssh refuses such
+/// a private key: a leaked key lets anyone forge datagrams.
+public struct SealKey: Sendable {
+    /// The id carried in each sealed datagram.
+    public var id: UInt32
+    /// The key itself.
+    public var key: SymmetricKey
+
+    public init(id: UInt32, key: SymmetricKey) {
+        precondition(key.bitCount == 256, "ChaCha20-Poly1305 takes a 256-bit key")
+        self.id = id
+        self.key = key
+    }
+
+    /// A new random key (from the system's secure generator).
+    public static func generate(id: UInt32 = 1) -> SealKey {
+        SealKey(id: id, key: SymmetricKey(size: .bits256))
+    }
+
+    /// The key file's text for this key.
+    public var fileText: String {
+        let hex = key.withUnsafeBytes { bytes in bytes.map { byte in hexDigits(byte) }.joined() }
+        return """
+            # swift-udp key file: keep it secret (chmod 600). Datagrams sealed with it carry key-id \(id).
+            key-id: \(id)
+            chacha20-poly1305: \(hex)
+
+            """
+    }
+
+    /// Parses a key file's text.
+    public init(fileText text: String) throws(SealKeyError) {
+        var id: UInt32?
+        var keyBytes: [UInt8]?
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let line = rawLine.drop { $0 == " " || $0 == "\t" }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let colon = line.firstIndex(of: ":") else { throw .malformed("'\(line)' is not `name: value`") }
+            let name = line[..<colon].trimmingSpaces
+            let value = line[line.index(after: colon)...].trimmingSpaces
+            switch name {
+            case "key-id":
+                guard let number = UInt32(value) else { throw .malformed("key-id '\(value)' is not a number") }
+                id = number
+            case "chacha20-poly1305":
+                guard value.utf8.count == 64, let bytes = Self.bytes(hex: value) else {
+                    throw .malformed("the key must be 64 hexadecimal digits")
+                }
+                keyBytes = bytes
+            default:
+                throw .malformed("unknown field '\(name)'")
+            }
+        }
+        guard let id else { throw .malformed("no key-id line") }
+        guard let keyBytes else { throw .malformed("no chacha20-poly1305 line") }
+        self.init(id: id, key: SymmetricKey(data: keyBytes))
+    }
+
+    /// Reads a key file, refusing one that group or others may read.
+    public init(contentsOfFile path: String) throws(SealKeyError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        let mode = status.st_mode & 0o777
+        guard mode & 0o077 == 0 else { throw .tooOpen(path, mode: UInt32(mode)) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { readFile(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[..<count]
+            guard bytes.count <= 65_536 else { throw .malformed("\(path) is too large for a key file") }
+        }
+        try self.init(fileText: String(decoding: bytes, as: UTF8.self))
+    }
+
+    private static func bytes(hex: Substring) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var high: UInt8?
+        for character in hex.utf8 {
+            let nibble: UInt8
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = character - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            if let first = high {
+                bytes.append(first << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return high == nil ? bytes : nil
+    }
+}
+
+/// `read(2)`, which the initializer's own name would otherwise shadow.
+private func readFile(_ descriptor: CInt, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
+}
+
+private func hexDigits(_ byte: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()
+            .reduce(into: Substring()) { $0.append($1) }
+    }
+}
+
+/// A key file that cannot be used.
+public enum SealKeyError: Error, Sendable, CustomStringConvertible {
+    case unreadable(String, String)
+    case tooOpen(String, mode: UInt32)
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read key file \(path): \(reason)"
+        case .tooOpen(let path, let mode):
+            "key file \(path) is readable by others (mode \(String(mode, radix: 8))): run chmod 600 \(path)"
+        case .malformed(let reason): "bad key file: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Crypto
+
+/// The wire format of a sealed datagram: a header in the clear but authenticated, then the payload
+/// encrypted with ChaCha20-Poly1305, then the 16-byte tag. All integers big-endian.
+///
+/// | bytes | field | |
+/// |---|---|---|
+/// | 0 | magic `0x53` (`S`) | |
+/// | 1 | version, 1 | |
+/// | 2–5 | key id | which pre-shared key sealed it |
+/// | 6–9 | sender id | random per sender, chosen at start |
+/// | 10–17 | sequence | per sender, from 0, never repeated |
+/// | 18… | ciphertext | as long as the payload |
+/// | last 16 | tag | Poly1305 over header and ciphertext |
+///
+/// The nonce is the sender id followed by the sequence (12 bytes): unique as long as no two senders sharing
+/// a key pick the same random id (a chance of about n²/2³³ for n senders) and no sender reuses a sequence
+/// number. A restarted sender picks a new id, so starting again from 0 is safe.
+public enum SealedEnvelope {
+    public static let magic: UInt8 = 0x53
+    public static let version: UInt8 = 1
+    public static let headerSize = 18
+    public static let tagSize = 16
+    /// Bytes a sealed datagram adds to its payload.
+    public static let overhead = headerSize + tagSize
+
+    static func nonce(sender: UInt32, sequence: UInt64) -> ChaChaPoly.Nonce {
+        var bytes = [UInt8](repeating: 0, count: 12)
+        writeBigEndian(sender, into: &bytes, at: 0)
+        writeBigEndian(sequence, into: &bytes, at: 4)
+        return try! ChaChaPoly.Nonce(data: bytes)  // 12 bytes is the nonce size: cannot fail
+    }
+}
+
+/// Seals datagrams for one sender: one sender id, a sequence number that only grows.
+public struct Sealer: Sendable {
+    public let key: SealKey
+    /// This sender's random id.
+    public let sender: UInt32
+    /// The sequence number the next datagram gets.
+    public private(set) var nextSequence: UInt64 = 0
+
+    public init(key: SealKey, sender: UInt32 = UInt32.random(in: 1...UInt32.max)) {
+        self.key = key
+        self.sender = sender
+    }
+
+    /// Seals `payload` into a datagram of `payload.count + SealedEnvelope.overhead` bytes.
+    public mutating func seal(_ payload: some Collection<UInt8>) -> [UInt8] {
+        let sequence = nextSequence
+        nextSequence += 1
+        var header = [UInt8](repeating: 0, count: SealedEnvelope.headerSize)
+        header[0] = SealedEnvelope.magic
+        header[1] = SealedEnvelope.version
+        writeBigEndian(key.id, into: &header, at: 2)
+        writeBigEndian(sender, into: &header, at: 6)
+        writeBigEndian(sequence, into: &header, at: 10)
+        let box = try! ChaChaPoly.seal(
+            Array(payload),
+            using: key.key,
+            nonce: SealedEnvelope.nonce(sender: sender, sequence: sequence),
+            authenticating: header
+        )  // sealing with a valid key and nonce does not fail
+        return header + box.ciphertext + box.tag
+    }
+}
+
+/// Opens sealed datagrams: checks the key id, the tag and the replay window of the sender, and counts every
+/// rejection by kind. Never crashes on any input.
+public struct Opener: Sendable {
+    /// Why a datagram was refused.
+    public enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Too short, or not this format (magic, version).
+        case malformed
+        /// Sealed with a key id this opener does not hold.
+        case unknownKey(UInt32)
+        /// The tag does not verify: forged, corrupted, or sealed with another key of the same id.
+        case forged
+        /// A sequence number this sender already used.
+        case replayed
+        /// A sequence number older than the replay window reaches.
+        case tooOld
+
+        public var description: String {
+            switch self {
+            case .malformed: "malformed"
+            case .unknownKey(let id): "unknown key id \(id)"
+            case .forged: "failed authentication"
+            case .replayed: "replayed"
+            case .tooOld: "older than the replay window"
+            }
+        }
+    }
+
+    /// What was opened and refused so far.
+    public struct Counters: Sendable, Equatable {
+        public var opened = 0
+        public var malformed = 0
+        public var unknownKey = 0
+        public var forged = 0
+        public var replayed = 0
+        public var tooOld = 0
+        public var rejected: Int { malformed + unknownKey + forged + replayed + tooOld }
+        public init() {}
+    }
+
+    /// A payload that authenticated, with who sealed it.
+    public struct Opened: Sendable, Equatable {
+        public var payload: [UInt8]
+        public var keyID: UInt32
+        public var sender: UInt32
+        public var sequence: UInt64
+    }
+
+    private let keys: [UInt32: SymmetricKey]
+    private var windows: [UInt32: (window: ReplayWindow, lastUsed: UInt64)] = [:]
+    private var clock: UInt64 = 0
+    /// The most senders whose replay windows are kept; the least recently heard is forgotten first (and
+    /// could then replay its old datagrams once: bound it to the senders you expect).
+    public let maximumSenders: Int
+    public private(set) var counters = Counters()
+
+    public init(keys: [SealKey], maximumSenders: Int = 4096) {
+        self.keys = Dictionary(keys.map { ($0.id, $0.key) }, uniquingKeysWith: { _, last in last })
+        self.maximumSenders = max(1, maximumSenders)
+    }
+
+    /// Opens `datagram`, or throws the reason it was refused (and counts it).
+    public mutating func open(_ datagram: some Collection<UInt8>) throws(Rejection) -> Opened {
+        do throws(Rejection) {
+            let opened = try authenticate(Array(datagram))
+            try checkReplay(opened)
+            counters.opened += 1
+            return opened
+        } catch {
+            switch error {
+            case .malformed: counters.malformed += 1
+            case .unknownKey: counters.unknownKey += 1
+            case .forged: counters.forged += 1
+            case .replayed: counters.replayed += 1
+            case .tooOld: counters.tooOld += 1
+            }
+            throw error
+        }
+    }
+
+    private func authenticate(_ bytes: [UInt8]) throws(Rejection) -> Opened {
+        guard bytes.count >= SealedEnvelope.overhead, bytes[0] == SealedEnvelope.magic,
+            bytes[1] == SealedEnvelope.version
+        else { throw .malformed }
+        let keyID: UInt32 = readBigEndian(bytes, at: 2)
+        let sender: UInt32 = readBigEndian(bytes, at: 6)
+        let sequence: UInt64 = readBigEndian(bytes, at: 10)
+        guard let key = keys[keyID] else { throw .unknownKey(keyID) }
+        let header = bytes[..<SealedEnvelope.headerSize]
+        let ciphertext = bytes[SealedEnvelope.headerSize..<(bytes.count - SealedEnvelope.tagSize)]
+        let tag = bytes[(bytes.count - SealedEnvelope.tagSize)...]
+        do {
+            let box = try ChaChaPoly.SealedBox(
+                nonce: SealedEnvelope.nonce(sender: sender, sequence: sequence),
+                ciphertext: ciphertext,
+                tag: tag
+            )
+            let payload = try ChaChaPoly.open(box, using: key, authenticating: header)
+            return Opened(payload: Array(payload), keyID: keyID, sender: sender, sequence: sequence)
+        } catch {
+            throw .forged
+        }
+    }
+
+    /// Only authenticated datagrams reach the window, so a forger cannot move it.
+    private mutating func checkReplay(_ opened: Opened) throws(Rejection) {
+        clock += 1
+        var entry = windows[opened.sender] ?? (ReplayWindow(), clock)
+        if windows[opened.sender] == nil && windows.count >= maximumSenders,
+            let oldest = windows.min(by: { $0.value.lastUsed < $1.value.lastUsed })
+        {
+            windows[oldest.key] = nil
+        }
+        let verdict = entry.window.check(opened.sequence)
+        entry.lastUsed = clock
+        windows[opened.sender] = entry
+        switch verdict {
+        case .accepted: return
+        case .replayed: throw .replayed
+        case .tooOld: throw .tooOld
+        }
+    }
+}
+
+func writeBigEndian<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8], at offset: Int) {
+    for index in 0..<MemoryLayout<T>.size {
+        bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * (MemoryLayout<T>.size - 1 - index)))
+    }
+}
+
+func readBigEndian<T: FixedWidthInteger>(_ bytes: [UInt8], at offset: Int) -> T {
+    var value: T = 0
+    for index in 0..<MemoryLayout<T>.size { value = value << 8 | T(bytes[offset + index]) }
+    return value
+}
