@@ -28,7 +28,10 @@ let package = Package(
         .target(name: "UDP", dependencies: ["CUDP"]),
         // The engines behind the CLI (the echo reflector, the load generator), usable from Swift and from the
         // allocation benchmarks in Benchmarks/.
-        .target(name: "UDPTools", dependencies: ["UDP", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .target(
+            name: "UDPTools",
+            dependencies: ["UDP", "UDPSeal", .product(name: "CoreMetrics", package: "swift-metrics")]
+        ),
         // Protocol logic that holds no socket and no clock (sans-I/O): request/reply matching, retry schedules,
         // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.
         .target(name: "UDPPatterns"),
@@ -48,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "udp",
             dependencies: [
-                "UDP", "CUDP", "UDPTools",
+                "UDP", "CUDP", "UDPTools", "UDPSeal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -76,13 +76,17 @@ public struct PeerAdmission {
     /// Decides whether `datagrams` datagrams from `source`, of `requestBytes` in all, get their replies of
     /// `replyBytes` in all; a train is admitted or refused whole.
     ///
-    /// - Parameter now: Monotonic nanoseconds (``PeerAdmission/now()``).
+    /// - Parameters:
+    ///   - now: Monotonic nanoseconds (``PeerAdmission/now()``).
+    ///   - validated: The source proved it owns its address (it sealed the datagram with the key): the
+    ///     amplification guard does not apply to it, the rate limit still does.
     public mutating func admit(
         _ source: SocketAddress,
         datagrams: Int,
         requestBytes: Int,
         replyBytes: Int,
-        now: UInt64
+        now: UInt64,
+        validated: Bool = false
     ) -> Verdict {
         var peer = peers[source] ?? newPeer(now: now)
         if now &- peer.lastSeen > idleNanoseconds { peer = Peer(tokens: policy.burst, refilledAt: now, lastSeen: now) }
@@ -98,7 +102,7 @@ public struct PeerAdmission {
                 verdict = .rateLimited
             }
         }
-        if verdict == .admitted, let limit = policy.amplificationLimit {
+        if verdict == .admitted, !validated, let limit = policy.amplificationLimit {
             if Double(peer.bytesSent + replyBytes) > limit * Double(peer.bytesReceived) {
                 verdict = .amplificationLimited
             } else {

@@ -1,4 +1,5 @@
 import UDP
+import UDPSeal
 
 /// The engine of `udp echo`: receives a batch of datagrams (GRO trains included) and answers every datagram
 /// to its own sender, with buffers allocated once, so the steady state allocates nothing per datagram.
@@ -30,6 +31,8 @@ public struct Reflector: ~Copyable {
         public var rateLimited = 0
         /// Datagrams not answered because the reply would exceed the source's amplification budget.
         public var amplificationLimited = 0
+        /// Datagrams refused because they did not open under the key (forged, corrupted, replayed, unknown key).
+        public var rejected = 0
 
         public init() {}
 
@@ -42,6 +45,7 @@ public struct Reflector: ~Copyable {
             sum.kernelDrops += rhs.kernelDrops
             sum.rateLimited += rhs.rateLimited
             sum.amplificationLimited += rhs.amplificationLimited
+            sum.rejected += rhs.rejected
             return sum
         }
     }
@@ -53,6 +57,20 @@ public struct Reflector: ~Copyable {
     private var incoming: DatagramBatch
     private var replies: DatagramBatch
     private var admission: PeerAdmission?
+    private var sealing: Sealing?
+
+    /// Sealed datagrams: every request is opened (and refused unless it authenticates), every reply sealed.
+    public struct Sealing: Sendable {
+        public var opener: Opener
+        public var sealer: Sealer
+        public init(opener: Opener, sealer: Sealer) {
+            self.opener = opener
+            self.sealer = sealer
+        }
+    }
+
+    /// The opener's counts by kind of rejection, when sealing.
+    public var rejections: Opener.Counters? { sealing?.opener.counters }
     /// Where the counters are published, if anywhere; set ``metrics`` to start.
     public var metrics: ReflectorMetrics?
 
@@ -64,11 +82,20 @@ public struct Reflector: ~Copyable {
     ///   - batchSize: Datagrams (or trains) received per system call.
     ///   - admission: Per-source rate limit and amplification guard; nil answers everyone (the fastest path:
     ///     without it and without a prefix the received batch goes straight back).
-    public init(prefix: [UInt8] = [], batchSize: Int = 64, admission: PeerAdmission.Policy? = nil) {
+    ///   - sealing: Open every request and seal every reply with a pre-shared key (``UDPSeal``); sources that
+    ///     authenticate are validated, so the amplification guard leaves them alone.
+    public init(
+        prefix: [UInt8] = [],
+        batchSize: Int = 64,
+        admission: PeerAdmission.Policy? = nil,
+        sealing: Sealing? = nil
+    ) {
         self.prefix = prefix
         incoming = DatagramBatch(capacity: batchSize)
-        replies = DatagramBatch(capacity: prefix.isEmpty && admission == nil ? 1 : batchSize)
+        let copies = !prefix.isEmpty || admission != nil || sealing != nil
+        replies = DatagramBatch(capacity: copies ? batchSize : 1)
         self.admission = admission.map(PeerAdmission.init(policy:))
+        self.sealing = sealing
     }
 
     /// Sources whose state the admission policy keeps now.
@@ -106,7 +133,9 @@ public struct Reflector: ~Copyable {
         // batch, not a datagram.
         if let drops = incoming.info(at: slots - 1).kernelDropCount { counters.kernelDrops = Int(drops) }
         observe?(incoming, slots)
-        if prefix.isEmpty && admission == nil {
+        if sealing != nil {
+            answerSealed(slots, socket, sendFailed)
+        } else if prefix.isEmpty && admission == nil {
             Self.sendAll(incoming, socket, &counters, sendFailed)
         } else {
             replies.removeAll()
@@ -118,6 +147,49 @@ public struct Reflector: ~Copyable {
             Self.sendAll(replies, socket, &counters, sendFailed)
         }
         return datagrams
+    }
+
+    /// Opens each datagram of the batch, and answers those that authenticate with a sealed reply.
+    private mutating func answerSealed(
+        _ slots: Int,
+        _ socket: borrowing UDPSocket,
+        _ sendFailed: ((UDPError) -> Void)?
+    ) {
+        replies.removeAll()
+        let now = admission == nil ? 0 : PeerAdmission.now()
+        for slot in 0..<slots {
+            for segment in 0..<incoming.segmentCount(at: slot) {
+                guard let opened = try? sealing!.opener.open(incoming.segment(segment, at: slot)) else {
+                    counters.rejected += 1
+                    continue
+                }
+                if admission != nil {
+                    let verdict = admission!.admit(
+                        incoming.peer(at: slot),
+                        datagrams: 1,
+                        requestBytes: opened.payload.count,
+                        replyBytes: opened.payload.count,
+                        now: now,
+                        validated: true
+                    )
+                    if verdict != .admitted {
+                        counters.rateLimited += 1
+                        continue
+                    }
+                }
+                let reply = sealing!.sealer.seal(prefix + opened.payload)
+                if replies.count == replies.capacity {
+                    Self.sendAll(replies, socket, &counters, sendFailed)
+                    replies.removeAll()
+                }
+                replies.appendReply(to: slot, of: incoming) { buffer in
+                    guard reply.count <= buffer.count else { return -1 }
+                    buffer.copyBytes(from: reply)
+                    return reply.count
+                }
+            }
+        }
+        Self.sendAll(replies, socket, &counters, sendFailed)
     }
 
     /// Asks the admission policy about slot `index` (a datagram or a whole train), counting a refusal.

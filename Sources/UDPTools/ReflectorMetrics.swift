@@ -13,6 +13,7 @@ public final class ReflectorMetrics: Sendable {
     private let rateLimited: Counter
     private let amplificationLimited: Counter
     private let kernelDrops: Counter
+    private let rejected: Counter
 
     /// - Parameters:
     ///   - label: The prefix of each metric's label: `udp_echo` gives `udp_echo_received`, and so on.
@@ -33,6 +34,7 @@ public final class ReflectorMetrics: Sendable {
             factory: factory
         )
         kernelDrops = Counter(label: "\(label)_kernel_drops", dimensions: dimensions, factory: factory)
+        rejected = Counter(label: "\(label)_rejected", dimensions: dimensions, factory: factory)
     }
 
     /// Adds what happened between two readings of a reflector's counters.
@@ -43,6 +45,7 @@ public final class ReflectorMetrics: Sendable {
         add(rateLimited, new.rateLimited - old.rateLimited)
         add(amplificationLimited, new.amplificationLimited - old.amplificationLimited)
         add(kernelDrops, new.kernelDrops - old.kernelDrops)
+        add(rejected, new.rejected - old.rejected)
     }
 
     private func add(_ counter: Counter, _ amount: Int) {

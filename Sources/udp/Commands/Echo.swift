@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPSeal
 import UDPTools
 
 struct Echo: ParsableCommand {
@@ -33,6 +34,7 @@ struct Echo: ParsableCommand {
     )
 
     @OptionGroup var server: ServerOptions
+    @OptionGroup var key: KeyOptions
 
     @Option(help: "Text to put before each reply (the tutorial's server uses 'ack: ').")
     var prefix: String?
@@ -105,24 +107,39 @@ struct Echo: ParsableCommand {
             address.port = port
             others.append(try makeSocket(address).takeDescriptor())
         }
+        let sealKey = try key.load()
         StopSignal.install()
         try announceListening(first)
 
         var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
         for (index, descriptor) in others.enumerated() {
             try threads.start { [self] in
-                Result { () throws(UDPError) in try serve(UDPSocket(adopting: descriptor), worker: index + 1) }
+                Result { () throws(UDPError) in
+                    try serve(UDPSocket(adopting: descriptor), worker: index + 1, key: sealKey)
+                }
             }
         }
-        let mine = Result { () throws(UDPError) in try serve(first, worker: 0) }
+        let mine = Result { () throws(UDPError) in try serve(first, worker: 0, key: sealKey) }
         var total = Reflector.Counters()
         for result in [mine] + threads.join() { total = total + (try result.get()) }
         if verbose || stats { Console.error(Self.describe(total)) }
     }
 
     /// One worker: reflect batches until SIGINT or SIGTERM.
-    private func serve(_ socket: borrowing UDPSocket, worker: Int) throws(UDPError) -> Reflector.Counters {
-        var reflector = Reflector(prefix: prefix.map { Array($0.utf8) } ?? [], batchSize: batch, admission: admission)
+    private func serve(
+        _ socket: borrowing UDPSocket,
+        worker: Int,
+        key: SealKey?
+    ) throws(UDPError)
+        -> Reflector.Counters
+    {
+        let sealing = key.map { Reflector.Sealing(opener: Opener(keys: [$0]), sealer: Sealer(key: $0)) }
+        var reflector = Reflector(
+            prefix: prefix.map { Array($0.utf8) } ?? [],
+            batchSize: batch,
+            admission: admission,
+            sealing: sealing
+        )
         let format: PayloadFormat = hex ? .hex : .text
         var nextReport = MonotonicClock.now() + 1_000_000_000
         let label = workers > 1 ? "worker \(worker): " : ""
@@ -159,6 +176,7 @@ struct Echo: ParsableCommand {
         var text = "received \(counters.received), replied \(counters.replied), failed \(counters.failed)"
         if counters.rateLimited > 0 { text += ", rate-limited \(counters.rateLimited)" }
         if counters.amplificationLimited > 0 { text += ", amplification-limited \(counters.amplificationLimited)" }
+        if counters.rejected > 0 { text += ", rejected by authentication \(counters.rejected)" }
         return text + ", kernel drops \(counters.kernelDrops)"
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPSeal
 
 struct Listen: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,7 @@ struct Listen: ParsableCommand {
     )
 
     @OptionGroup var server: ServerOptions
+    @OptionGroup var key: KeyOptions
 
     @Option(help: ArgumentHelp("Multicast group to join (repeatable).", valueName: "group"))
     var join: [String] = []
@@ -87,6 +89,7 @@ struct Listen: ParsableCommand {
         StopSignal.install()
         try announceListening(socket)
 
+        var opener = try key.load().map { Opener(keys: [$0]) }
         var peers = PeerTable(capacity: maxPeers)
         let format: PayloadFormat = hex ? .hex : .text
         var storage = [UInt8](repeating: 0, count: buffer)
@@ -96,8 +99,17 @@ struct Listen: ParsableCommand {
             }
             guard let info = try ignoringIdleWakeups(received) else { continue }
             let peer = info.sender.unmapped
+            var payload = format.singleLine(storage[..<info.count])
+            if opener != nil {
+                // Only what opens under the key is shown and counted per peer; the rest is named, not shown.
+                do {
+                    payload = format.singleLine(try opener!.open(storage[..<info.count]).payload)
+                } catch {
+                    Console.line("from \(peer): rejected (\(error))")
+                    continue
+                }
+            }
             let count = peers.record(peer, bytes: info.length)
-            let payload = format.singleLine(storage[..<info.count])
             if info.isTruncated {
                 Console.line("from \(peer) #\(count) (\(info.length) bytes, truncated to \(info.count)): \(payload)")
             } else {
@@ -105,6 +117,12 @@ struct Listen: ParsableCommand {
             }
         }
         printSummary(peers)
+        if let counts = opener?.counters, counts.rejected > 0 {
+            Console.line(
+                "rejected \(counts.rejected): \(counts.forged) failed authentication, \(counts.replayed) replayed, "
+                    + "\(counts.tooOld) too old, \(counts.unknownKey) unknown key, \(counts.malformed) malformed"
+            )
+        }
     }
 
     private func printSummary(_ peers: PeerTable) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPSeal
 
 struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +21,8 @@ struct Send: ParsableCommand {
             multicast group, every reply within the timeout is printed, with its sender under --verbose.
             """
     )
+
+    @OptionGroup var key: KeyOptions
 
     @Argument(help: ArgumentHelp("Destination: HOST:PORT, or [IPV6]:PORT.", valueName: "address"))
     var address: String
@@ -108,6 +111,10 @@ struct Send: ParsableCommand {
             verbose: verbose,
             format: hex ? .hex : .text
         )
+        if let sealKey = try key.load() {
+            client.sealer = Sealer(key: sealKey)
+            client.opener = Opener(keys: [sealKey])
+        }
         var unanswered = 0
         if let message {
             if try !client.exchange(Array(message.utf8), socket, expectReply: !noReply) { unanswered += 1 }
@@ -132,6 +139,10 @@ struct Client {
     let schedule: [Duration]
     let verbose: Bool
     let format: PayloadFormat
+    /// With `--key-file`: seals each request; each attempt gets a sequence number of its own.
+    var sealer: Sealer?
+    /// With `--key-file`: opens each reply; one that does not open is ignored, as if it never came.
+    var opener: Opener?
 
     /// Sends `payload` and prints its reply (or every reply, for a group or broadcast).
     /// - Returns: False when nothing answered.
@@ -139,7 +150,8 @@ struct Client {
         // A reply that arrives after we gave up on the previous message must not pass for this one's.
         discardLateReplies(socket)
         for (attempt, wait) in schedule.enumerated() {
-            try withBroadcastHint { () throws(UDPError) in try socket.send(payload, to: destination) }
+            let datagram = sealer == nil ? payload : sealer!.seal(payload)
+            try withBroadcastHint { () throws(UDPError) in try socket.send(datagram, to: destination) }
             if verbose {
                 Console.error(
                     "sent \(payload.count) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : "")
@@ -155,7 +167,7 @@ struct Client {
     }
 
     /// Waits up to `wait` for a reply; for a group or broadcast, prints every reply until `wait` is over.
-    private func awaitReplies(_ socket: borrowing UDPSocket, for wait: Duration) throws -> Bool {
+    private mutating func awaitReplies(_ socket: borrowing UDPSocket, for wait: Duration) throws -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + wait
         var replies = 0
@@ -166,7 +178,15 @@ struct Client {
             if case .failure(let error) = received, error.code == .connectionRefused {
                 throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
             }
-            guard let datagram = try received.get() else { return replies > 0 }
+            guard var datagram = try received.get() else { return replies > 0 }
+            if opener != nil {
+                do {
+                    datagram.payload = try opener!.open(datagram.payload).payload
+                } catch {
+                    if verbose { Console.error("ignored a reply from \(datagram.sender.unmapped): \(error)") }
+                    continue
+                }
+            }
             replies += 1
             if verbose {
                 Console.error("reply from \(datagram.sender.unmapped): \(datagram.length) bytes")

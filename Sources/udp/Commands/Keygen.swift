@@ -1,0 +1,49 @@
+import ArgumentParser
+import UDPSeal
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct Keygen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a new pre-shared key for sealed datagrams (--key-file).",
+        discussion: """
+            Prints a new random 256-bit ChaCha20-Poly1305 key file on stdout, or writes it to --output with \
+            mode 600 (a key file that group or others can read is refused by every command, as ssh refuses \
+            such a private key). Give the same file to both ends:
+
+              udp keygen --output udp.key
+              udp echo --port 9999 --key-file udp.key
+              udp send 127.0.0.1:9999 hello --key-file udp.key
+
+            Sealed datagrams carry the key id (--id, default 1), so a receiver can tell keys apart while they \
+            are rotated. Each sealed datagram is 34 bytes longer than its payload.
+            """
+    )
+
+    @Option(help: "The key id that sealed datagrams carry.")
+    var id: UInt32 = 1
+
+    @Option(help: ArgumentHelp("Write the key file here, mode 600, instead of stdout.", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        let text = SealKey.generate(id: id).fileText
+        guard let output else {
+            Console.raw(Array(text.utf8))
+            return
+        }
+        // O_EXCL: never overwrite a key that may be in use.
+        let descriptor = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw RuntimeFailure("cannot create \(output): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let written = text.utf8CString.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count - 1) }
+        guard written == text.utf8.count else { throw RuntimeFailure("cannot write \(output)") }
+        Console.error("wrote key id \(id) to \(output)")
+    }
+}

@@ -1,0 +1,79 @@
+import Testing
+import UDP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sealed datagrams from the command line: `udp keygen` and `--key-file`.
+@Suite("keys")
+struct KeyCommandTests {
+    /// A fresh key file, mode 600, removed by the caller.
+    func makeKey(id: Int = 1) throws -> String {
+        let path = "/tmp/udp-key-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).key"
+        let result = try runUDP("keygen", "--output", path, "--id", "\(id)")
+        #expect(result.status == 0)
+        return path
+    }
+
+    @Test("keygen writes a mode-600 file and refuses to overwrite one")
+    func keygen() throws {
+        let path = try makeKey()
+        defer { unlink(path) }
+        var status = stat()
+        #expect(stat(path, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o600)
+        expectOneLineError(try runUDP("keygen", "--output", path), containing: "cannot create")
+        let printed = try runUDP("keygen")
+        #expect(printed.stdout.contains("chacha20-poly1305: "))
+    }
+
+    @Test("a sealed exchange works; a wrong key or none gets no reply and shows in the server's counters")
+    func sealedEcho() throws {
+        let key = try makeKey()
+        let other = try makeKey()
+        defer {
+            unlink(key)
+            unlink(other)
+        }
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--key-file", key, "--stats")
+        let port = try server.listeningPort()
+        let good = try runUDP("send", "127.0.0.1:\(port)", "sealed", "--key-file", key)
+        #expect(good.status == 0)
+        #expect(good.stdout == "sealed\n")
+        let wrong = try runUDP("send", "127.0.0.1:\(port)", "forged", "--key-file", other, "--timeout", "0.3")
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr == "no reply within 0.3 seconds\n")
+        let plain = try runUDP("send", "127.0.0.1:\(port)", "plain", "--timeout", "0.3")
+        #expect(plain.status == 1)
+        server.signal(SIGINT)
+        let result = server.wait(timeout: .seconds(5))
+        #expect(result.stderr.contains("received 3, replied 1, failed 0, rejected by authentication 2"))
+    }
+
+    @Test("listen --key-file shows what opens and names what does not")
+    func sealedListen() throws {
+        let key = try makeKey()
+        defer { unlink(key) }
+        let listener = try Spawned(udp: "listen", "--host", "127.0.0.1", "--port", "0", "--key-file", key)
+        let port = try listener.listeningPort()
+        #expect(try runUDP("send", "127.0.0.1:\(port)", "secret", "--key-file", key, "--no-reply").status == 0)
+        #expect(try #require(listener.readLine()).hasSuffix("#1: secret"))
+        #expect(try runUDP("send", "127.0.0.1:\(port)", "plain", "--no-reply").status == 0)
+        #expect(try #require(listener.readLine()).hasSuffix(": rejected (malformed)"))
+        listener.signal(SIGINT)
+        #expect(listener.wait(timeout: .seconds(5)).stdout.contains("rejected 1:"))
+    }
+
+    @Test("a key file others can read is refused, as ssh does")
+    func openKeyFileRefused() throws {
+        let key = try makeKey()
+        defer { unlink(key) }
+        chmod(key, 0o644)
+        expectOneLineError(try runUDP("send", "127.0.0.1:9", "x", "--key-file", key), containing: "chmod 600")
+        expectOneLineError(
+            try runUDP("send", "127.0.0.1:9", "x", "--key-file", "/nonexistent/key"),
+            containing: "cannot read"
+        )
+    }
+}
