@@ -76,4 +76,29 @@ struct KeyCommandTests {
             containing: "cannot read"
         )
     }
+
+    @Test("ping --key-file measures a sealed echo server; without the key every probe is lost")
+    func sealedPing() throws {
+        let key = try makeKey()
+        defer { unlink(key) }
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--key-file", key)
+        let port = try server.listeningPort()
+        let sealed = try runUDP(
+            "ping",
+            "127.0.0.1:\(port)",
+            "--count",
+            "3",
+            "--interval",
+            "0.01",
+            "--timeout",
+            "0.5",
+            "--key-file",
+            key
+        )
+        #expect(sealed.status == 0)
+        #expect(sealed.stdout.contains("3 packets transmitted, 3 received, 0% packet loss"))
+        let plain = try runUDP("ping", "127.0.0.1:\(port)", "--count", "2", "--interval", "0.01", "--timeout", "0.2")
+        #expect(plain.status == 1)
+        #expect(plain.stdout.contains("2 packets transmitted, 0 received, 100% packet loss"))
+    }
 }

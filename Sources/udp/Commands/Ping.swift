@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPSeal
 
 struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,7 @@ struct Ping: ParsableCommand {
     )
 
     @OptionGroup var destination: DestinationOptions
+    @OptionGroup var key: KeyOptions
 
     @Option(name: [.customShort("c"), .long], help: "Probes to send; 0 sends until Ctrl-C.")
     var count: Int = 0
@@ -78,6 +80,7 @@ struct Ping: ParsableCommand {
         let target = try destination.resolve()
         let socket = try UDPSocket(family: target.family)
         try socket.connect(to: target)
+        let sealKey = try key.load()
         StopSignal.install()
         let shown = destination.address == target.description ? "" : " (\(target))"
         Console.line("PING \(destination.address)\(shown): \(size) data bytes")
@@ -89,6 +92,7 @@ struct Ping: ParsableCommand {
             timeout: timeout,
             verbose: verbose
         )
+        if let sealKey { session.seal(with: sealKey) }
         try session.run(socket)
         let summary = session.summary
         Console.line("")
@@ -151,6 +155,14 @@ struct PingSession: ~Copyable {
     private var reply = [UInt8](repeating: 0, count: 65_535)
     private var started: UInt64 = 0
     private var stopped: UInt64 = 0
+    /// With `--key-file`: probes go out sealed, and replies that do not open count as foreign.
+    private var sealer: Sealer?
+    private var opener: Opener?
+
+    mutating func seal(with key: SealKey) {
+        sealer = Sealer(key: key)
+        opener = Opener(keys: [key])
+    }
 
     /// How long a wait may last before the loop looks at the stop flag again.
     private static let stopCheck: UInt64 = 100_000_000
@@ -221,7 +233,13 @@ struct PingSession: ~Copyable {
         // cleared by reporting it, so one more try goes out.
         for _ in 0..<2 {
             let sentAt = MonotonicClock.now()
-            let result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
+            let result: Result<Int, UDPError>
+            if sealer != nil {
+                let sealed = sealer!.seal(request)
+                result = Result { () throws(UDPError) in try socket.send(sealed) }
+            } else {
+                result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
+            }
             switch result {
             case .success:
                 tracker.sent(1, at: sentAt)
@@ -246,6 +264,18 @@ struct PingSession: ~Copyable {
             let now = MonotonicClock.now()
             let size = size
             let probe = probe
+            if opener != nil {
+                guard let opened = try? opener!.open(reply[..<info.count]) else {
+                    foreign += 1
+                    if verbose {
+                        Console.error("ignored \(info.length) bytes from \(info.sender.unmapped): did not open")
+                    }
+                    return
+                }
+                let sequence = opened.payload.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
+                handle(info, sequence: sequence, at: now)
+                return
+            }
             let sequence = reply.withUnsafeBytes { bytes in
                 probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
             }
