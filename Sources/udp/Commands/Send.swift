@@ -24,8 +24,7 @@ struct Send: ParsableCommand {
 
     @OptionGroup var key: KeyOptions
 
-    @Argument(help: ArgumentHelp("Destination: HOST:PORT, or [IPV6]:PORT.", valueName: "address"))
-    var address: String
+    @OptionGroup var target: DestinationOptions
 
     @Argument(help: "Payload to send; without it, each line of stdin is one datagram.")
     var message: String?
@@ -44,12 +43,6 @@ struct Send: ParsableCommand {
 
     @Option(help: ArgumentHelp("Local address to send from: HOST:PORT.", valueName: "address"))
     var bind: String?
-
-    @Flag(name: .customShort("4"), help: "Resolve the host name to IPv4 only.")
-    var ipv4 = false
-
-    @Flag(name: .customShort("6"), help: "Resolve the host name to IPv6 only.")
-    var ipv6 = false
 
     @Flag(help: "Allow sending to a broadcast address (SO_BROADCAST).")
     var broadcast = false
@@ -77,15 +70,13 @@ struct Send: ParsableCommand {
         }
         guard (0...100).contains(retries) else { throw ValidationError("--retries \(retries) is out of range 0-100") }
         guard backoff >= 1, backoff <= 100 else { throw ValidationError("--backoff must be between 1 and 100") }
-        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
         if let multicastTTL, !(0...255).contains(multicastTTL) {
             throw ValidationError("--multicast-ttl \(multicastTTL) is out of range 0-255")
         }
     }
 
     func run() throws {
-        let family: AddressFamily? = ipv4 ? .inet : ipv6 ? .inet6 : nil
-        let destination = try SocketAddress(resolving: address, family: family)
+        let destination = try target.resolve()
         let isGroup = destination.ip.isMulticast
         let isBroadcast: Bool = if case .v4(let v4) = destination { v4.ip.isLimitedBroadcast } else { false }
         if isBroadcast && !broadcast {

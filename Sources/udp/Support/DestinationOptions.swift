@@ -1,9 +1,9 @@
 import ArgumentParser
 import UDP
 
-/// The echo server that `ping` and `bench` measure: ADDR, with `-4` / `-6` to choose the family of a name.
+/// Where `send`, `ping` and `bench` send: ADDR, with `-4` / `-6` to choose the family of a name.
 struct DestinationOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("The echo server: HOST:PORT, or [IPV6]:PORT.", valueName: "address"))
+    @Argument(help: ArgumentHelp("Destination: HOST:PORT, or [IPV6]:PORT.", valueName: "address"))
     var address: String
 
     @Flag(name: .customShort("4"), help: "Resolve the host name to IPv4 only.")
