@@ -1,1 +1,0 @@
-// The sans-I/O patterns; see issue 4.
