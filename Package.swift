@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "udp",
             dependencies: [
-                "UDP", "CUDP", "UDPTools", "UDPSeal",
+                "UDP", "CUDP", "UDPTools", "UDPSeal", "UDPPatterns",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -61,6 +61,7 @@ let package = Package(
         .executableTarget(name: "example-client", dependencies: ["UDP"], path: "Examples/MinimalClient"),
         .executableTarget(name: "example-query", dependencies: ["UDP"], path: "Examples/QueryWithRetries"),
         .executableTarget(name: "example-listen", dependencies: ["UDP"], path: "Examples/MultiPeerListen"),
+        .executableTarget(name: "example-async-echo", dependencies: ["UDPAsync", "UDP"], path: "Examples/AsyncEcho"),
         .testTarget(
             name: "UDPTests",
             dependencies: ["UDP", "CUDP", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -125,4 +125,27 @@ struct SendCommandTests {
         let datagram = try server.receive()
         #expect(datagram.sender == .loopbackV4(port: sourcePort))
     }
+
+    @Test("--deadline caps the retries; a huge backoff neither overflows nor waits for ever")
+    func deadline() throws {
+        let server = try silentServer()
+        let port = try server.localAddress.port
+        let start = ContinuousClock.now
+        let result = try runUDP(
+            "send",
+            "127.0.0.1:\(port)",
+            "x",
+            "--timeout",
+            "0.1",
+            "--retries",
+            "10",
+            "--backoff",
+            "100",
+            "--deadline",
+            "0.3"
+        )
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(result.status == 1)
+        #expect(result.stderr == "no reply within 0.3 seconds (2 attempts)\n")
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPPatterns
 import UDPSeal
 
 struct Send: ParsableCommand {
@@ -38,6 +39,15 @@ struct Send: ParsableCommand {
     @Option(help: "Factor by which each retry's wait grows.")
     var backoff: Double = 2
 
+    @Flag(
+        help:
+            "Draw each retry's wait at random between --timeout and its backoff value (full jitter), so many clients do not retry in step."
+    )
+    var jitter = false
+
+    @Option(help: "Give up on a message after this many seconds in all, whatever --retries says.")
+    var deadline: Double?
+
     @Flag(help: "Send only; do not wait for replies.")
     var noReply = false
 
@@ -70,6 +80,9 @@ struct Send: ParsableCommand {
         }
         guard (0...100).contains(retries) else { throw ValidationError("--retries \(retries) is out of range 0-100") }
         guard backoff >= 1, backoff <= 100 else { throw ValidationError("--backoff must be between 1 and 100") }
+        if let deadline, !(deadline > 0 && deadline <= 86_400) {
+            throw ValidationError("--deadline must be a number of seconds above 0 (got \(deadline))")
+        }
         if let multicastTTL, !(0...255).contains(multicastTTL) {
             throw ValidationError("--multicast-ttl \(multicastTTL) is out of range 0-255")
         }
@@ -98,7 +111,7 @@ struct Send: ParsableCommand {
         var client = Client(
             destination: destination,
             manyRepliers: manyRepliers,
-            schedule: retrySchedule,
+            policy: retryPolicy,
             verbose: verbose,
             format: hex ? .hex : .text
         )
@@ -117,9 +130,16 @@ struct Send: ParsableCommand {
         if unanswered > 0 { throw ExitCode.failure }
     }
 
-    /// How long to wait after each attempt: `timeout`, then `timeout × backoff`, and so on.
-    var retrySchedule: [Duration] {
-        (0...retries).map { attempt in .seconds(timeout * pow(backoff, attempt)) }
+    /// How long to wait after each attempt: `timeout`, then `timeout × backoff`, and so on (UDPPatterns'
+    /// schedule, shared with the library's request/reply client).
+    var retryPolicy: RetryPolicy {
+        RetryPolicy(
+            attempts: retries + 1,
+            timeout: .seconds(timeout),
+            backoff: backoff,
+            deadline: deadline.map { .seconds($0) },
+            jitter: jitter ? .full : .none
+        )
     }
 }
 
@@ -127,7 +147,7 @@ struct Send: ParsableCommand {
 struct Client {
     let destination: SocketAddress
     let manyRepliers: Bool
-    let schedule: [Duration]
+    let policy: RetryPolicy
     let verbose: Bool
     let format: PayloadFormat
     /// With `--key-file`: seals each request; each attempt gets a sequence number of its own.
@@ -140,6 +160,8 @@ struct Client {
     mutating func exchange(_ payload: [UInt8], _ socket: borrowing UDPSocket, expectReply: Bool) throws -> Bool {
         // A reply that arrives after we gave up on the previous message must not pass for this one's.
         discardLateReplies(socket)
+        var random = SystemRandomNumberGenerator()
+        let schedule = policy.waits(using: &random)
         for (attempt, wait) in schedule.enumerated() {
             let datagram = sealer == nil ? payload : sealer!.seal(payload)
             try withBroadcastHint { () throws(UDPError) in try socket.send(datagram, to: destination) }
@@ -227,8 +249,4 @@ private func withBroadcastHint<T>(_ body: () throws(UDPError) -> T) throws -> T 
         throw RuntimeFailure("\(error.operation)\(target): permission denied (a broadcast address? pass --broadcast)")
     }
     return try result.get()
-}
-
-private func pow(_ base: Double, _ exponent: Int) -> Double {
-    (0..<exponent).reduce(1) { value, _ in value * base }
 }
