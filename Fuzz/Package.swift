@@ -12,6 +12,10 @@ let package = Package(
             dependencies: [.product(name: "UDP", package: "swift-udp")]
         ),
         .executableTarget(
+            name: "FuzzFrameDecoder",
+            dependencies: [.product(name: "UDPPatterns", package: "swift-udp")]
+        ),
+        .executableTarget(
             name: "FuzzSealedEnvelope",
             dependencies: [.product(name: "UDPSeal", package: "swift-udp")]
         ),
