@@ -140,4 +140,47 @@ struct RelayCommandTests {
         process.closeStandardInput()
         expectOneLineError(process.wait(), containing: fragment)
     }
+
+    @Test("--framed through 50% reply loss: every request answered, each computed once (the rest from the cache)")
+    func framedRetriesThroughLoss() throws {
+        let server = try Spawned(
+            udp: "echo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--framed",
+            "--prefix",
+            "ack: ",
+            "--stats"
+        )
+        let serverPort = try server.listeningPort()
+        let relay = try Spawned(
+            [
+                udpBinary, "relay", "--listen", "127.0.0.1:0", "--to", "127.0.0.1:\(serverPort)", "--loss-down", "50%",
+                "--seed", "3",
+            ])
+        let relayPort = try relay.listeningPort()
+        for index in 1...8 {
+            let result = try runUDP(
+                "send",
+                "127.0.0.1:\(relayPort)",
+                "m\(index)",
+                "--framed",
+                "--timeout",
+                "0.05",
+                "--backoff",
+                "1",
+                "--retries",
+                "12"
+            )
+            #expect(result.status == 0)
+            #expect(result.stdout == "ack: m\(index)\n")
+        }
+        relay.signal(SIGTERM)
+        relay.wait()
+        server.signal(SIGINT)
+        let stderr = server.wait(timeout: .seconds(5)).stderr
+        #expect(stderr.contains("handled 8, from cache"), "stderr: \(stderr)")
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPPatterns
 import UDPSeal
 import UDPTools
 
@@ -71,6 +72,12 @@ struct Echo: ParsableCommand {
     )
     var amplificationLimit: Double?
 
+    @Flag(
+        help:
+            "Speak UDPPatterns' framed requests (as `udp send --framed`): a retried request is answered from a reply cache, so the reply is computed once per request id."
+    )
+    var framed = false
+
     @Option(help: "Sources remembered by --rate-limit and --amplification-limit; the least recently seen go first.")
     var maxPeers: Int = 4096
 
@@ -133,6 +140,7 @@ struct Echo: ParsableCommand {
     ) throws(UDPError)
         -> Reflector.Counters
     {
+        if framed { return try serveFramed(socket) }
         let sealing = key.map { Reflector.Sealing(opener: Opener(keys: [$0]), sealer: Sealer(key: $0)) }
         var reflector = Reflector(
             prefix: prefix.map { Array($0.utf8) } ?? [],
@@ -159,6 +167,39 @@ struct Echo: ParsableCommand {
             }
         }
         return reflector.counters
+    }
+
+    /// `--framed`: each request is answered through an idempotent server, a datagram at a time; replies to
+    /// a retried request id come from its cache (30 s, 4096 entries).
+    private func serveFramed(_ socket: borrowing UDPSocket) throws(UDPError) -> Reflector.Counters {
+        var server = IdempotentServer<SocketAddress>(timeToLive: .seconds(30))
+        var counters = Reflector.Counters()
+        let prefix = Array((self.prefix ?? "").utf8)
+        var buffer = [UInt8](repeating: 0, count: 65_535)
+        while !StopSignal.requested {
+            let received = buffer.withUnsafeMutableBytes { bytes in
+                Result { () throws(UDPError) in try socket.receive(into: bytes) }
+            }
+            guard let info = try ignoringIdleWakeups(received) else { continue }
+            counters.received += 1
+            let request = buffer[..<info.count]
+            guard let reply = server.respond(to: request, from: info.sender, now: .now, handler: { prefix + $0 }) else {
+                counters.failed += 1  // not a framed request: nothing to answer
+                if verbose { Console.error("udp: from \(info.sender.unmapped): not a framed request") }
+                continue
+            }
+            if verbose { Console.line("from \(info.sender.unmapped): \(info.count) bytes, framed") }
+            do throws(UDPError) {
+                try socket.send(reply, to: info.sender)
+                counters.replied += 1
+            } catch {
+                counters.failed += 1
+            }
+        }
+        if verbose || stats {
+            Console.error("handled \(server.counters.handled), from cache \(server.counters.servedFromCache)")
+        }
+        return counters
     }
 
     /// The per-source rules asked for, or nil.

@@ -48,6 +48,12 @@ struct Send: ParsableCommand {
     @Option(help: "Give up on a message after this many seconds in all, whatever --retries says.")
     var deadline: Double?
 
+    @Flag(
+        help:
+            "Frame each request with a request id (UDPPatterns' header), so retries are matched to replies and an `udp echo --framed` server answers a retry from its reply cache."
+    )
+    var framed = false
+
     @Flag(help: "Send only; do not wait for replies.")
     var noReply = false
 
@@ -118,6 +124,22 @@ struct Send: ParsableCommand {
         if let sealKey = try key.load() {
             client.sealer = Sealer(key: sealKey)
             client.opener = Opener(keys: [sealKey])
+        }
+        if framed {
+            guard !manyRepliers, key.keyFile == nil, !noReply else {
+                throw RuntimeFailure("--framed goes with one unicast destination, without --key-file or --no-reply")
+            }
+            var exchange = FramedExchange(
+                client: RequestReplyClient(policy: retryPolicy),
+                destination: destination,
+                verbose: verbose,
+                format: hex ? .hex : .text
+            )
+            let messages = message.map { [Array($0.utf8)] } ?? Array(InputLines())
+            var failed = 0
+            for payload in messages where try !exchange.run(payload, socket) { failed += 1 }
+            if failed > 0 { throw ExitCode.failure }
+            return
         }
         var unanswered = 0
         if let message {
@@ -249,4 +271,48 @@ private func withBroadcastHint<T>(_ body: () throws(UDPError) -> T) throws -> T 
         throw RuntimeFailure("\(error.operation)\(target): permission denied (a broadcast address? pass --broadcast)")
     }
     return try result.get()
+}
+
+/// `--framed`: the request/reply client of UDPPatterns drives the socket; replies are matched by request id,
+/// so a late reply to an earlier attempt or message can never pass for this one's.
+struct FramedExchange {
+    var client: RequestReplyClient
+    let destination: SocketAddress
+    let verbose: Bool
+    let format: PayloadFormat
+
+    /// Sends `payload` with retries until its reply or the policy gives up. Returns false on no reply.
+    mutating func run(_ payload: [UInt8], _ socket: borrowing UDPSocket) throws -> Bool {
+        let clock = ContinuousClock()
+        let id = try Result { () throws(RequestReplyClient.StartError) in try client.start(payload, now: clock.now) }
+            .mapError { RuntimeFailure("cannot frame the request: \($0)") }.get()
+        while true {
+            while let transmit = client.pollTransmit(now: clock.now) {
+                try socket.send(transmit.bytes)
+                if verbose { Console.error("sent request \(transmit.requestID), attempt \(transmit.attempt)") }
+            }
+            while let event = client.pollEvent() {
+                if case .failed(id, let error) = event {
+                    Console.error("no reply: \(error)")
+                    return false
+                }
+            }
+            let wait = (client.nextDeadline ?? clock.now) - clock.now
+            let received = Result { () throws(UDPError) in try socket.receive(timeout: max(wait, .zero)) }
+            if case .failure(let error) = received, error.code == .connectionRefused {
+                throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
+            }
+            guard let datagram = try received.get() else {
+                client.handleTimeout(now: clock.now)
+                continue
+            }
+            switch client.handleDatagram(datagram.payload, now: clock.now) {
+            case .completed(id, let reply):
+                Console.line(format.block(reply))
+                return true
+            case let other:
+                if verbose { Console.error("ignored a reply: \(other)") }
+            }
+        }
+    }
 }
