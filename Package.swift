@@ -73,7 +73,15 @@ let package = Package(
             dependencies: ["UDPTools", "UDP", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
-        .testTarget(name: "UDPAsyncTests", dependencies: ["UDPAsync", "UDP", "UDPPatterns"]),
+        .testTarget(
+            name: "UDPAsyncTests",
+            dependencies: [
+                "UDPAsync", "UDP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

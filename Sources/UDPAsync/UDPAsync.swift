@@ -1,1 +1,0 @@
-// The async layer on SwiftNIO; see issue 4.
