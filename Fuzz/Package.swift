@@ -7,17 +7,18 @@ let package = Package(
     name: "swift-udp-fuzz",
     dependencies: [.package(name: "swift-udp", path: "..")],
     targets: [
+        .target(name: "FuzzDriver"),
         .executableTarget(
             name: "FuzzAddressParser",
-            dependencies: [.product(name: "UDP", package: "swift-udp")]
+            dependencies: ["FuzzDriver", .product(name: "UDP", package: "swift-udp")]
         ),
         .executableTarget(
             name: "FuzzFrameDecoder",
-            dependencies: [.product(name: "UDPPatterns", package: "swift-udp")]
+            dependencies: ["FuzzDriver", .product(name: "UDPPatterns", package: "swift-udp")]
         ),
         .executableTarget(
             name: "FuzzSealedEnvelope",
-            dependencies: [.product(name: "UDPSeal", package: "swift-udp")]
+            dependencies: ["FuzzDriver", .product(name: "UDPSeal", package: "swift-udp")]
         ),
     ],
     swiftLanguageModes: [.v6]

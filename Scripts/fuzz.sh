@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../Fuzz"
 SECONDS_EACH=${1:-30}
 swift build -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
 status=0
-for target in $(sed -n 's/.*name: "\(Fuzz[A-Za-z]*\)".*/\1/p' Package.swift); do
+for target in $(sed -n 's/.*name: "\(Fuzz[A-Za-z]*\)".*/\1/p' Package.swift | grep -v FuzzDriver); do
     corpus=$(mktemp -d)
     log=$(mktemp)
     if ".build/debug/$target" "$corpus" -max_total_time="$SECONDS_EACH" -print_final_stats=1 >"$log" 2>&1; then
