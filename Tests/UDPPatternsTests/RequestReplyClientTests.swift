@@ -269,6 +269,9 @@ import UDPPatterns
         var generator = SeededGenerator(seed: 32)
         var outcomes: [RequestID: String] = [:]
         var payloads: [RequestID: String] = [:]
+        // Ids in the order they were started: cancellation picks from this, never from `payloads.keys`, whose
+        // order changes with every process (hashing is seeded per process) and would make the storm differ.
+        var started: [RequestID] = []
         var inFlight: [RequestReplyClient.Transmit] = []
         var now = 0
         for step in 0..<20_000 {
@@ -277,6 +280,7 @@ import UDPPatterns
             case 0...1 where client.outstandingCount < 64:
                 let id = try client.start(bytes("r\(step)"), now: at(now))
                 payloads[id] = "r\(step)"
+                started.append(id)
             case 2...3 where !inFlight.isEmpty:
                 // Answer one of the latest datagrams sent, maybe twice; older ones are lost.
                 let latest = max(0, inFlight.count - 8)..<inFlight.count
@@ -290,8 +294,10 @@ import UDPPatterns
                 }
             case 4 where !inFlight.isEmpty:
                 inFlight.remove(at: Int.random(in: 0..<inFlight.count, using: &generator))  // lost
-            case 5 where !payloads.isEmpty:
-                let id = payloads.keys.randomElement(using: &generator)!
+            case 5 where !started.isEmpty:
+                // Mostly recent ids, so most cancellations find the request still outstanding.
+                let recent = max(0, started.count - 64)..<started.count
+                let id = started[Int.random(in: recent, using: &generator)]
                 if client.cancel(id) {
                     #expect(outcomes[id] == nil)
                     outcomes[id] = "cancelled"
