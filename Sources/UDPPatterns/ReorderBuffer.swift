@@ -138,7 +138,10 @@ public struct ReorderBuffer<Element> {
         }
         if offset >= capacity {
             skip(offset - capacity + 1)
-            offset = capacity - 1
+            // What is held right after the skipped run is now in order: release it, or it would wait for the
+            // next push or timeout while later arrivals count as reordered.
+            releaseContiguous()
+            offset = (expected ?? sequence).distance(to: sequence)
         }
         let index = (head + offset) % capacity
         if slots[index] != nil {

@@ -133,18 +133,27 @@ public struct Opener: Sendable {
             counters.opened += 1
             return opened
         } catch {
-            switch error {
-            case .malformed: counters.malformed += 1
-            case .unknownKey: counters.unknownKey += 1
-            case .forged: counters.forged += 1
-            case .replayed: counters.replayed += 1
-            case .tooOld: counters.tooOld += 1
-            }
+            count(error)
             throw error
         }
     }
 
-    private func authenticate(_ bytes: [UInt8]) throws(Rejection) -> Opened {
+    /// Counts a datagram that opened.
+    mutating func countOpened() { counters.opened += 1 }
+
+    /// Counts a refusal by its kind.
+    mutating func count(_ rejection: Rejection) {
+        switch rejection {
+        case .malformed: counters.malformed += 1
+        case .unknownKey: counters.unknownKey += 1
+        case .forged: counters.forged += 1
+        case .replayed: counters.replayed += 1
+        case .tooOld: counters.tooOld += 1
+        }
+    }
+
+    /// Checks format, key id and tag; touches no state, so threads may run it side by side.
+    func authenticate(_ bytes: [UInt8]) throws(Rejection) -> Opened {
         guard bytes.count >= SealedEnvelope.overhead, bytes[0] == SealedEnvelope.magic,
             bytes[1] == SealedEnvelope.version
         else { throw .malformed }
@@ -169,7 +178,7 @@ public struct Opener: Sendable {
     }
 
     /// Only authenticated datagrams reach the window, so a forger cannot move it.
-    private mutating func checkReplay(_ opened: Opened) throws(Rejection) {
+    mutating func checkReplay(_ opened: Opened) throws(Rejection) {
         clock += 1
         var entry = windows[opened.sender] ?? (ReplayWindow(), clock)
         if windows[opened.sender] == nil && windows.count >= maximumSenders,

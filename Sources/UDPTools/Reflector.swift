@@ -61,9 +61,11 @@ public struct Reflector: ~Copyable {
 
     /// Sealed datagrams: every request is opened (and refused unless it authenticates), every reply sealed.
     public struct Sealing: Sendable {
-        public var opener: Opener
+        /// Shared by every worker of a server, so that a replayed datagram is refused whichever socket it
+        /// reaches.
+        public var opener: SharedOpener
         public var sealer: Sealer
-        public init(opener: Opener, sealer: Sealer) {
+        public init(opener: SharedOpener, sealer: Sealer) {
             self.opener = opener
             self.sealer = sealer
         }
@@ -178,6 +180,15 @@ public struct Reflector: ~Copyable {
                     }
                 }
                 let reply = sealing!.sealer.seal(prefix + opened.payload)
+                guard reply.count <= Self.replyLimit else {
+                    // The prefix and the seal made it larger than a datagram: counted, never dropped unseen.
+                    counters.failed += 1
+                    var error = UDPError(.messageTooLarge, .send, address: incoming.peer(at: slot))
+                    error.attemptedSize = reply.count
+                    error.maximumSize = Self.replyLimit
+                    sendFailed?(error)
+                    continue
+                }
                 if replies.count == replies.capacity {
                     Self.sendAll(replies, socket, &counters, sendFailed)
                     replies.removeAll()

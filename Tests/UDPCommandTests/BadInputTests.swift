@@ -28,6 +28,11 @@ struct BadInputTests {
             (["listen", "--join", "10.1.2.3", "--port", "0"], "not a multicast group"),
             (["listen", "--buffer", "0", "--port", "0"], "--buffer"),
             (["echo", "--receive-buffer", "0", "--port", "0"], "--receive-buffer"),
+            (["echo", "--framed", "--rate-limit", "10", "--port", "0"], "--framed does not combine with --rate-limit"),
+            (
+                ["echo", "--framed", "--key-file", "/dev/null", "--port", "0"],
+                "--framed does not combine with --key-file"
+            ),
             (["echo", "--host", "192.0.2.1", "--port", "0"], "cannot assign requested address"),
             (["nosuch"], "nosuch"),
         ] as [([String], String)]

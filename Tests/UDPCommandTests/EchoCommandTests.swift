@@ -126,6 +126,38 @@ struct EchoCommandTests {
         let result = server.wait(timeout: .seconds(5))
         #expect(result.status == 0)
         #expect(result.stderr.contains("received 30, replied 30, failed 0"))
+        // Each worker answered some: 30 source ports over 3 sockets leave one idle with odds of about 1 in 65 000.
+        for worker in 0..<3 {
+            let line = result.stderr.split(separator: "\n").first { $0.hasPrefix("worker \(worker): received ") }
+            #expect(line != nil && !(line!.hasPrefix("worker \(worker): received 0,")))
+        }
+    }
+
+    @Test("--framed answers requests that arrive as one GSO train, each on its own (it never asks for GRO)")
+    func framedTrain() throws {
+        // Two framed requests of the same size, captured from `udp send --framed`.
+        let trap = try client()
+        let trapPort = try trap.localAddress.port
+        var frames: [[UInt8]] = []
+        for message in ["a", "b"] {
+            _ = try runUDP("send", "--framed", "127.0.0.1:\(trapPort)", message, "--timeout", "0.05")
+            frames.append(try trap.receive().payload)
+        }
+        #expect(frames[0].count == frames[1].count)
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--framed", "--stats")
+        let port = try server.listeningPort()
+        let socket = try client()
+        var batch = DatagramBatch(capacity: 1)
+        let joined = frames[0] + frames[1]
+        _ = batch.append(to: .loopbackV4(port: port), segmentSize: frames[0].count) { buffer in
+            buffer.copyBytes(from: joined)
+            return joined.count
+        }
+        try socket.send(batch)
+        #expect(try socket.receive(maximumSize: 2048, timeout: .seconds(5)) != nil)
+        #expect(try socket.receive(maximumSize: 2048, timeout: .seconds(5)) != nil)
+        server.signal(SIGINT)
+        #expect(server.wait(timeout: .seconds(5)).stderr.contains("handled 2, from cache 0"))
     }
 
     @Test("--rate-limit answers a flooding source only as fast as allowed, and counts the rest")

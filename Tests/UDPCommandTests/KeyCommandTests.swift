@@ -77,6 +77,48 @@ struct KeyCommandTests {
         )
     }
 
+    @Test("a captured sealed datagram replayed from many ports is answered once, across all workers")
+    func replayAcrossWorkers() async throws {
+        let key = try makeKey()
+        defer { unlink(key) }
+        // Capture one sealed datagram as an attacker on the path would.
+        let trap = try UDPSocket(bindingTo: SocketAddress(parsing: "127.0.0.1:0"))
+        let trapPort = try trap.localAddress.port
+        #expect(try runUDP("send", "127.0.0.1:\(trapPort)", "once", "--key-file", key, "--no-reply").status == 0)
+        let captured = try #require(try trap.receive(maximumSize: 2048, timeout: .seconds(5))).payload
+
+        let server = try Spawned(
+            udp: "echo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--key-file",
+            key,
+            "--workers",
+            "4",
+            "--stats"
+        )
+        let target = try SocketAddress(parsing: "127.0.0.1:\(try server.listeningPort())")
+        // Twenty source ports: the kernel spreads them over the four workers' sockets.
+        var descriptors: [CInt] = []
+        for _ in 0..<20 {
+            let socket = try UDPSocket(bindingTo: SocketAddress(parsing: "127.0.0.1:0"))
+            try socket.send(captured, to: target)
+            descriptors.append(socket.takeDescriptor())
+        }
+        try await Task.sleep(for: .milliseconds(300))  // every answer there is has arrived by now
+        var replies = 0
+        for descriptor in descriptors {
+            let socket = try UDPSocket(adopting: descriptor)
+            if try socket.receive(maximumSize: 2048, timeout: .milliseconds(1)) != nil { replies += 1 }
+        }
+        #expect(replies == 1)
+        server.signal(SIGINT)
+        let result = server.wait(timeout: .seconds(5))
+        #expect(result.stderr.contains("received 20, replied 1, failed 0, rejected by authentication 19"))
+    }
+
     @Test("ping --key-file measures a sealed echo server; without the key every probe is lost")
     func sealedPing() throws {
         let key = try makeKey()

@@ -64,6 +64,19 @@ import UDPPatterns
         #expect(buffer.counters.lost == 1 + 3 + 993)
     }
 
+    @Test func releasesWhatIsHeldRightAfterASkippedRun() {
+        var buffer = ReorderBuffer<String>(capacity: 4, first: 0)
+        buffer.receive(2, "2", now: at(0))
+        // 5 is beyond the window 0…3: 0 and 1 are lost, and 2, now first in line, is released at once.
+        #expect(buffer.receive(5, "5", now: at(0)) == .buffered)
+        #expect(drain(&buffer) == ["lost(0, 2)", "2"])
+        #expect(buffer.expected == 3)
+        #expect(buffer.receive(3, "3", now: at(0)) == .inOrder)
+        #expect(buffer.receive(4, "4", now: at(0)) == .inOrder)
+        #expect(drain(&buffer) == ["3", "4", "5"])
+        #expect(buffer.counters.reordered == 2)  // 2 and 5 waited; 3 and 4 did not
+    }
+
     @Test func classifiesLateArrivals() {
         var buffer = ReorderBuffer<String>(capacity: 2, first: 0)
         buffer.receive(0, "0", now: at(0))

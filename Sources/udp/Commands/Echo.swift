@@ -99,6 +99,15 @@ struct Echo: ParsableCommand {
         guard (1...256).contains(workers) else {
             throw ValidationError("--workers \(workers) is out of range 1-256")
         }
+        if framed {
+            // The framed path answers one request at a time through the reply cache; it does not open sealed
+            // datagrams or police sources, and silently ignoring such a request would be worse than refusing.
+            let unsupported = [
+                key.keyFile != nil ? "--key-file" : nil, rateLimit != nil ? "--rate-limit" : nil,
+                burst != nil ? "--burst" : nil, amplificationLimit != nil ? "--amplification-limit" : nil,
+            ].compactMap { $0 }
+            if let first = unsupported.first { throw ValidationError("--framed does not combine with \(first)") }
+        }
         if let prefix, prefix.utf8.count > 65_507 {
             throw ValidationError("--prefix is \(prefix.utf8.count) bytes, more than a datagram can carry")
         }
@@ -115,6 +124,8 @@ struct Echo: ParsableCommand {
             others.append(try makeSocket(address).takeDescriptor())
         }
         let sealKey = try key.load()
+        // One opener for all workers: one replay window per sender, whichever socket a datagram reaches.
+        let opener = sealKey.map { SharedOpener(keys: [$0]) }
         StopSignal.install()
         try announceListening(first)
 
@@ -122,13 +133,18 @@ struct Echo: ParsableCommand {
         for (index, descriptor) in others.enumerated() {
             try threads.start { [self] in
                 Result { () throws(UDPError) in
-                    try serve(UDPSocket(adopting: descriptor), worker: index + 1, key: sealKey)
+                    try serve(UDPSocket(adopting: descriptor), worker: index + 1, key: sealKey, opener: opener)
                 }
             }
         }
-        let mine = Result { () throws(UDPError) in try serve(first, worker: 0, key: sealKey) }
+        let mine = Result { () throws(UDPError) in try serve(first, worker: 0, key: sealKey, opener: opener) }
         var total = Reflector.Counters()
-        for result in [mine] + threads.join() { total = total + (try result.get()) }
+        for (worker, result) in ([mine] + threads.join()).enumerated() {
+            let counters = try result.get()
+            // Each worker's share shows how the kernel spread the peers over the sockets.
+            if workers > 1 && (verbose || stats) { Console.error("worker \(worker): " + Self.describe(counters)) }
+            total = total + counters
+        }
         if verbose || stats { Console.error(Self.describe(total)) }
     }
 
@@ -136,12 +152,14 @@ struct Echo: ParsableCommand {
     private func serve(
         _ socket: borrowing UDPSocket,
         worker: Int,
-        key: SealKey?
+        key: SealKey?,
+        opener: SharedOpener?
     ) throws(UDPError)
         -> Reflector.Counters
     {
         if framed { return try serveFramed(socket) }
-        let sealing = key.map { Reflector.Sealing(opener: Opener(keys: [$0]), sealer: Sealer(key: $0)) }
+        var sealing: Reflector.Sealing?
+        if let key, let opener { sealing = Reflector.Sealing(opener: opener, sealer: Sealer(key: key)) }
         var reflector = Reflector(
             prefix: prefix.map { Array($0.utf8) } ?? [],
             batchSize: batch,
@@ -176,7 +194,12 @@ struct Echo: ParsableCommand {
         var counters = Reflector.Counters()
         let prefix = Array((self.prefix ?? "").utf8)
         var buffer = [UInt8](repeating: 0, count: 65_535)
+        var nextReport = MonotonicClock.now() + 1_000_000_000
         while !StopSignal.requested {
+            if stats, MonotonicClock.now() >= nextReport {
+                Console.error(Self.describeFramed(counters, server.counters))
+                nextReport += 1_000_000_000
+            }
             let received = buffer.withUnsafeMutableBytes { bytes in
                 Result { () throws(UDPError) in try socket.receive(into: bytes) }
             }
@@ -202,6 +225,17 @@ struct Echo: ParsableCommand {
         return counters
     }
 
+    /// The framed path's counters: datagrams, and how many requests ran the handler or came from the cache.
+    private static func describeFramed(
+        _ counters: Reflector.Counters,
+        _ server: IdempotentServer<SocketAddress>.Counters
+    )
+        -> String
+    {
+        "received \(counters.received), replied \(counters.replied), failed \(counters.failed), "
+            + "handled \(server.handled), from cache \(server.servedFromCache)"
+    }
+
     /// The per-source rules asked for, or nil.
     private var admission: PeerAdmission.Policy? {
         guard rateLimit != nil || amplificationLimit != nil else { return nil }
@@ -218,6 +252,7 @@ struct Echo: ParsableCommand {
         if counters.rateLimited > 0 { text += ", rate-limited \(counters.rateLimited)" }
         if counters.amplificationLimited > 0 { text += ", amplification-limited \(counters.amplificationLimited)" }
         if counters.rejected > 0 { text += ", rejected by authentication \(counters.rejected)" }
+        if counters.truncated > 0 { text += ", truncated \(counters.truncated)" }
         return text + ", kernel drops \(counters.kernelDrops)"
     }
 
@@ -240,8 +275,9 @@ struct Echo: ParsableCommand {
         try socket.setReceiveTimeout(StopSignal.pollInterval)
         if stats { try socket.setReceiveDropCount(true) }
         if let receiveBuffer { try socket.setReceiveBufferSize(receiveBuffer) }
-        // GRO needs Linux 5.0; without it the server still works, a datagram at a time.
-        if !noGRO { try? socket.setGenericReceiveOffload(true) }
+        // GRO needs Linux 5.0; without it the server still works, a datagram at a time. The framed path reads
+        // one datagram per call and could not split a coalesced train, so it never asks for GRO.
+        if !noGRO && !framed { try? socket.setGenericReceiveOffload(true) }
         return socket
     }
 }
