@@ -41,7 +41,9 @@ func main() throws {
         let reply = try query(Array((arguments.dropFirst().first ?? "ping").utf8), to: server, using: socket)
         print(String(decoding: reply, as: UTF8.self))
     } catch {
-        print(error)  // "no reply after 4 attempts", or the socket error, such as a refused connection
+        // "no reply after 4 attempts", or the socket error, such as a refused connection: a failure, exit 1.
+        print(error)
+        exit(1)
     }
 }
 

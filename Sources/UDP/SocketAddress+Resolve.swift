@@ -41,6 +41,15 @@ extension SocketAddress {
             }
             return [numeric]
         }
+        if let reason = notAHostName(host) {
+            // A typo such as `0.0.0.0:9000` would otherwise go to the DNS resolver, off this machine, and come
+            // back as "name or service not known", which names the wrong mistake.
+            throw UDPError(
+                .invalidAddress,
+                .resolve,
+                detail: "'\(host)' is not an IP address or a host name: \(reason)"
+            )
+        }
         var hints = addrinfo()
         hints.ai_family = family?.rawValue ?? AF_UNSPEC
         #if canImport(Darwin)
@@ -92,6 +101,23 @@ extension SocketAddress {
     public init(resolving text: String, family: AddressFamily? = nil) throws(UDPError) {
         let (host, port) = try Self.splitHostPort(text)
         self = try Self.resolve(host, port: port, family: family)[0]
+    }
+
+    /// Why `host`, which is not numeric, cannot be a host name either; nil when it may be one.
+    static func notAHostName(_ host: String) -> String? {
+        if host.isEmpty { return "it is empty" }
+        if host.contains("[") || host.contains("]") {
+            return "brackets go around an IPv6 address followed by a port, as in [::1]:9000"
+        }
+        if host.contains("%") { return "a %scope follows an IPv6 address only" }
+        if host.contains(":") { return "a colon belongs in an IPv6 address only (a port is given apart)" }
+        let allowed = host.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        }
+        return allowed ? nil : "a host name holds letters, digits, '-', '_' and '.' only"
     }
 
     private static func resolverMessage(_ status: CInt) -> String {

@@ -28,6 +28,11 @@ struct BadInputTests {
             (["listen", "--join", "10.1.2.3", "--port", "0"], "not a multicast group"),
             (["listen", "--buffer", "0", "--port", "0"], "--buffer"),
             (["echo", "--receive-buffer", "0", "--port", "0"], "--receive-buffer"),
+            (["echo", "--host", "0.0.0.0:9000", "--port", "0"], "'0.0.0.0:9000' is not an IP address or a host name"),
+            (["echo", "--host", "", "--port", "0"], "'' is not an IP address or a host name: it is empty"),
+            (["send", "127.0.0.1%lo:9", "x"], "a %scope follows an IPv6 address only"),
+            (["send", "bad host:9", "x"], "letters, digits"),
+            (["send", "127.0.0.1:0", "x"], "port 0 is not a destination"),
             (["echo", "--framed", "--rate-limit", "10", "--port", "0"], "--framed does not combine with --rate-limit"),
             (
                 ["echo", "--framed", "--key-file", "/dev/null", "--port", "0"],

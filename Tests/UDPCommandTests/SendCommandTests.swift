@@ -27,6 +27,24 @@ struct SendCommandTests {
         #expect(result.stdout == "ack: hello\n")
     }
 
+    @Test(
+        "a reply that could rewrite the terminal line is escaped",
+        arguments: [
+            ("AAAA\rBB", "AAAA\\rBB"), ("x\u{202E}y", "x\\xe2\\x80\\xaey"),
+            ("line one\r\nline two", "line one\r\nline two"),
+        ]
+    )
+    func hostileReplyEscaped(reply: String, shown: String) throws {
+        let server = try silentServer()
+        let port = try server.localAddress.port
+        let client = try Spawned(udp: "send", "127.0.0.1:\(port)", "hello")
+        let request = try server.receive()
+        try server.send(Array(reply.utf8), to: request.sender)
+        let result = client.wait()
+        #expect(result.status == 0)
+        #expect(result.stdout == shown + "\n")
+    }
+
     @Test("no reply: 'no reply within N seconds' on stderr, exit 1, after the timeout")
     func noReply() throws {
         let server = try silentServer()
@@ -60,6 +78,10 @@ struct SendCommandTests {
         var arrived = 0
         while (try? server.receive()) != nil { arrived += 1 }
         #expect(arrived == 3)
+
+        // 0.3 + 0.6 + 1.2 is 2.0999… in binary: the total is rounded, not cut, when printed.
+        let odd = try runUDP("send", "127.0.0.1:\(port)", "x", "--timeout", "0.3", "--retries", "2")
+        #expect(odd.stderr.hasPrefix("no reply within 2.1 seconds"))
     }
 
     @Test("--retries succeeds when a later attempt is answered")

@@ -86,10 +86,12 @@ struct Listen: ParsableCommand {
             try socket.joinMulticastGroup(group, interface: multicastInterface ?? .any, source: sourceAddress)
         }
         try socket.setReceiveTimeout(StopSignal.pollInterval)
+        // The key is read before the first line, so a script that waits for `listening on` never sees it
+        // followed by an error.
+        var opener = try key.load().map { Opener(keys: [$0]) }
         StopSignal.install()
         try announceListening(socket)
 
-        var opener = try key.load().map { Opener(keys: [$0]) }
         var peers = PeerTable(capacity: maxPeers)
         let format: PayloadFormat = hex ? .hex : .text
         var storage = [UInt8](repeating: 0, count: buffer)

@@ -254,7 +254,8 @@ struct Client {
 
     static func seconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
-        let milliseconds = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        // Rounded, not truncated: 0.3 + 0.6 + 1.2 s add up to 2.0999… in binary and must print as 2.1.
+        let milliseconds = Int(seconds) * 1000 + Int((attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
         if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
         var text = String(Double(milliseconds) / 1000)
         while text.hasSuffix("0") { text.removeLast() }

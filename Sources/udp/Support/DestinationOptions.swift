@@ -18,6 +18,15 @@ struct DestinationOptions: ParsableArguments {
 
     /// The address: a literal as is, a name resolved (IPv4 first unless -4 or -6 says otherwise).
     func resolve() throws(UDPError) -> SocketAddress {
-        try SocketAddress(resolving: address, family: ipv4 ? .inet : ipv6 ? .inet6 : nil)
+        let destination = try SocketAddress(resolving: address, family: ipv4 ? .inet : ipv6 ? .inet6 : nil)
+        guard destination.port != 0 else {
+            // The kernel would answer EINVAL ("invalid argument"), which does not say what to change.
+            throw UDPError(
+                .invalidAddress,
+                .parse,
+                detail: "'\(address)': port 0 is not a destination; name the server's port"
+            )
+        }
+        return destination
     }
 }

@@ -39,16 +39,25 @@ enum PayloadFormat {
         var scalars = String.UnicodeScalarView()
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
+        // A carriage return is allowed only as the first half of CRLF: alone it moves the cursor back and lets
+        // a datagram overwrite what is already on the line.
+        var afterCarriageReturn = false
         while true {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar):
                 let value = scalar.value
-                let isControl = value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
+                if afterCarriageReturn && value != 0x0A { return nil }
+                afterCarriageReturn = allowNewlines && value == 0x0D
+                // C0, DEL, C1, the Unicode line and paragraph separators, and the bidirectional overrides and
+                // isolates, which reorder how the rest of the line is shown.
+                let isControl =
+                    value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
+                    || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
                 let allowed = value == 0x09 || (allowNewlines && (value == 0x0A || value == 0x0D))
                 if isControl && !allowed { return nil }
                 scalars.append(scalar)
             case .emptyInput:
-                return String(scalars)
+                return afterCarriageReturn ? nil : String(scalars)
             case .error:
                 return nil
             }
