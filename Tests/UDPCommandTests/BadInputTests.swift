@@ -79,4 +79,18 @@ struct BadInputTests {
             expectOneLineError(process.wait(timeout: .seconds(30)), containing: "cannot resolve '\(host)'")
         }
     }
+
+    @Test(
+        "--join with the other family's --host, or groups of both families, is a one-line error (in unshare -n)",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") && getuid() == 0),
+        arguments: [
+            (["--host", "::", "--join", "239.1.2.3"], "--join 239.1.2.3 is an IPv4 group, but --host :: is IPv6"),
+            (["--join", "239.1.2.3", "--join", "ff15::1"], "one listener joins groups of one family"),
+        ]
+    )
+    func joinFamilyMismatch(arguments: [String], message: String) throws {
+        // A private namespace, so that a join that should have been refused reports nothing to the host's network.
+        let process = try Spawned(["/usr/bin/unshare", "-n", udpBinary, "listen", "--port", "0"] + arguments)
+        expectOneLineError(process.wait(timeout: .seconds(30)), containing: message)
+    }
 }

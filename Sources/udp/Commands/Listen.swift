@@ -73,6 +73,19 @@ struct Listen: ParsableCommand {
             return address
         }
         let multicastInterface = try interface.map { text throws(UDPError) in try MulticastInterface(parsing: text) }
+        if let first = groups.first {
+            // One socket joins groups of one family; say so before the kernel answers "protocol not available".
+            if let other = groups.first(where: { $0.family != first.family }) {
+                throw RuntimeFailure("--join \(first) and --join \(other): one listener joins groups of one family")
+            }
+            if server.host != "0.0.0.0", let bound = IPAddress(server.host.trimmingBrackets),
+                bound.family != first.family
+            {
+                throw RuntimeFailure(
+                    "--join \(first) is an \(first.family) group, but --host \(server.host) is \(bound.family): bind an \(first.family) address (or leave --host out)"
+                )
+            }
+        }
 
         // With groups, the socket binds the wildcard of the groups' family (unless --host says otherwise) and
         // shares the port, as multicast receivers do.
@@ -141,5 +154,12 @@ struct Listen: ParsableCommand {
                 "other peers (\(peers.evictedPeers), forgotten past --max-peers): \(peers.evicted.datagrams) datagrams, \(peers.evicted.bytes) bytes"
             )
         }
+    }
+}
+
+extension String {
+    /// `[::1]` as `::1`; anything else as it is.
+    fileprivate var trimmingBrackets: String {
+        hasPrefix("[") && hasSuffix("]") ? String(dropFirst().dropLast()) : self
     }
 }
