@@ -1,7 +1,7 @@
 /// What happened to a request, or to a datagram that arrived, in a ``RequestReplyClient``.
 public enum ClientEvent: Sendable, Hashable {
     /// Why an arriving datagram was dropped without completing anything.
-    public enum Ignored: Sendable, Hashable {
+    public enum Ignored: Sendable, Hashable, CustomStringConvertible {
         /// A second reply to a request already answered: the reply to an earlier attempt, or a network
         /// duplicate.
         case duplicate
@@ -11,6 +11,16 @@ public enum ClientEvent: Sendable, Hashable {
         case unknown
         /// Not a well-formed reply frame: garbage, a request, or a frame without a request id.
         case malformed
+
+        /// What it was, for people: `a duplicate reply`.
+        public var description: String {
+            switch self {
+            case .duplicate: "a duplicate reply"
+            case .late: "a late reply (its request had ended)"
+            case .unknown: "a reply to a request id never sent"
+            case .malformed: "not a framed reply"
+            }
+        }
     }
 
     /// The request's reply arrived: its payload.

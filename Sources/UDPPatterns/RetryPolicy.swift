@@ -71,6 +71,7 @@ public struct RetryPolicy: Sendable, Hashable {
         precondition(timeout > .zero, "the timeout must be above zero (got \(timeout))")
         precondition(backoff >= 1 && backoff.isFinite, "the backoff must be at least 1 (got \(backoff))")
         precondition(maximumWait.map { $0 > .zero } ?? true, "the maximum wait must be above zero")
+        precondition(deadline.map { $0 > .zero } ?? true, "the deadline must be above zero")
         self.attempts = attempts
         self.timeout = timeout
         self.backoff = backoff

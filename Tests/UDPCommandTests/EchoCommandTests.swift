@@ -133,6 +133,16 @@ struct EchoCommandTests {
         }
     }
 
+    @Test("send --framed against a plain echo says why nothing counts as a reply")
+    func framedAgainstPlainEcho() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0")
+        let port = try server.listeningPort()
+        let result = try runUDP("send", "--framed", "127.0.0.1:\(port)", "hi", "--timeout", "0.2")
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("no reply"))
+        #expect(result.stderr.hasSuffix("not as framed replies: is the server `udp echo --framed`?)\n"))
+    }
+
     @Test("--framed answers requests that arrive as one GSO train, each on its own (it never asks for GRO)")
     func framedTrain() throws {
         // Two framed requests of the same size, captured from `udp send --framed`.

@@ -294,7 +294,12 @@ struct FramedExchange {
             }
             while let event = client.pollEvent() {
                 if case .failed(id, let error) = event {
-                    Console.error("no reply: \(error)")
+                    var text = "\(error)"
+                    if client.counters.malformed > 0 {
+                        // An RFC 862 echo sends the request frame back: it arrives, but is no reply.
+                        text += " (datagrams came back, but not as framed replies: is the server `udp echo --framed`?)"
+                    }
+                    Console.error(text)
                     return false
                 }
             }
@@ -311,8 +316,10 @@ struct FramedExchange {
             case .completed(id, let reply):
                 Console.line(format.block(reply))
                 return true
+            case .ignored(let reason):
+                if verbose { Console.error("ignored a datagram: \(reason)") }
             case let other:
-                if verbose { Console.error("ignored a reply: \(other)") }
+                if verbose { Console.error("ignored: \(other)") }
             }
         }
     }
