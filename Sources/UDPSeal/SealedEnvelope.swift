@@ -8,7 +8,7 @@ import Crypto
 /// | 0 | magic `0x53` (`S`) | |
 /// | 1 | version, 1 | |
 /// | 2–5 | key id | which pre-shared key sealed it |
-/// | 6–9 | sender id | random per sender, chosen at start |
+/// | 6–9 | sender id | random per sender, chosen at start; its top bit is the direction: 0 request, 1 reply |
 /// | 10–17 | sequence | per sender, from 0, never repeated |
 /// | 18… | ciphertext | as long as the payload |
 /// | last 16 | tag | Poly1305 over header and ciphertext |
@@ -16,7 +16,26 @@ import Crypto
 /// The nonce is the sender id followed by the sequence (12 bytes): unique as long as no two senders sharing
 /// a key pick the same random id (a chance of about n²/2³³ for n senders) and no sender reuses a sequence
 /// number. A restarted sender picks a new id, so starting again from 0 is safe.
+///
+/// The direction bit stops reflection: without it, anyone on the path could send a client's own sealed
+/// request back to it as a "reply" (it opens: same key, a sender the client never heard), or bounce one
+/// server's sealed reply to another server with the same key, which would answer, and so on for ever. A
+/// client opens replies only and a server requests only (``Opener/init(keys:maximumSenders:accepting:)``);
+/// the bit is in the authenticated header, so flipping it breaks the tag.
 public enum SealedEnvelope {
+    /// Which way a sealed datagram travels, carried in the top bit of its sender id.
+    public enum Direction: Sendable, Hashable {
+        /// From a client to a server (top bit 0).
+        case request
+        /// From a server back to a client (top bit 1).
+        case reply
+
+        static let replyBit: UInt32 = 0x8000_0000
+
+        /// The direction a sender id carries.
+        public init(sender: UInt32) { self = sender & Self.replyBit == 0 ? .request : .reply }
+    }
+
     public static let magic: UInt8 = 0x53
     public static let version: UInt8 = 1
     public static let headerSize = 18
@@ -40,9 +59,18 @@ public struct Sealer: Sendable {
     /// The sequence number the next datagram gets.
     public private(set) var nextSequence: UInt64 = 0
 
-    public init(key: SealKey, sender: UInt32 = UInt32.random(in: 1...UInt32.max)) {
+    /// - Parameters:
+    ///   - key: The pre-shared key.
+    ///   - direction: Requests for a client, replies for a server; it sets the top bit of the sender id.
+    ///   - sender: The sender id (random by default); its top bit is replaced by the direction.
+    public init(
+        key: SealKey,
+        direction: SealedEnvelope.Direction = .request,
+        sender: UInt32 = UInt32.random(in: 1...UInt32.max)
+    ) {
         self.key = key
-        self.sender = sender
+        let id = sender & ~SealedEnvelope.Direction.replyBit
+        self.sender = direction == .reply ? id | SealedEnvelope.Direction.replyBit : id
     }
 
     /// Seals `payload` into a datagram of `payload.count + SealedEnvelope.overhead` bytes.
@@ -80,6 +108,8 @@ public struct Opener: Sendable {
         case replayed
         /// A sequence number older than the replay window reaches.
         case tooOld
+        /// Sealed for the other direction: a request sent back to a client, or a reply sent to a server.
+        case wrongDirection
 
         public var description: String {
             switch self {
@@ -88,6 +118,7 @@ public struct Opener: Sendable {
             case .forged: "failed authentication"
             case .replayed: "replayed"
             case .tooOld: "older than the replay window"
+            case .wrongDirection: "sealed for the other direction (reflected)"
             }
         }
     }
@@ -100,7 +131,8 @@ public struct Opener: Sendable {
         public var forged = 0
         public var replayed = 0
         public var tooOld = 0
-        public var rejected: Int { malformed + unknownKey + forged + replayed + tooOld }
+        public var wrongDirection = 0
+        public var rejected: Int { malformed + unknownKey + forged + replayed + tooOld + wrongDirection }
         public init() {}
     }
 
@@ -118,11 +150,19 @@ public struct Opener: Sendable {
     /// The most senders whose replay windows are kept; the least recently heard is forgotten first (and
     /// could then replay its old datagrams once: bound it to the senders you expect).
     public let maximumSenders: Int
+    /// The direction this opener takes; nil takes both.
+    public let accepting: SealedEnvelope.Direction?
     public private(set) var counters = Counters()
 
-    public init(keys: [SealKey], maximumSenders: Int = 4096) {
+    /// - Parameters:
+    ///   - keys: The keys that open; their ids must differ.
+    ///   - maximumSenders: The most senders whose replay windows are kept.
+    ///   - accepting: `.request` for a server, `.reply` for a client: the other direction is refused, so a
+    ///     sealed datagram cannot be reflected back to where it came from. nil takes both.
+    public init(keys: [SealKey], maximumSenders: Int = 4096, accepting: SealedEnvelope.Direction? = nil) {
         self.keys = Dictionary(keys.map { ($0.id, $0.key) }, uniquingKeysWith: { _, last in last })
         self.maximumSenders = max(1, maximumSenders)
+        self.accepting = accepting
     }
 
     /// Opens `datagram`, or throws the reason it was refused (and counts it).
@@ -149,6 +189,7 @@ public struct Opener: Sendable {
         case .forged: counters.forged += 1
         case .replayed: counters.replayed += 1
         case .tooOld: counters.tooOld += 1
+        case .wrongDirection: counters.wrongDirection += 1
         }
     }
 
@@ -179,6 +220,7 @@ public struct Opener: Sendable {
 
     /// Only authenticated datagrams reach the window, so a forger cannot move it.
     mutating func checkReplay(_ opened: Opened) throws(Rejection) {
+        if let accepting, SealedEnvelope.Direction(sender: opened.sender) != accepting { throw .wrongDirection }
         clock += 1
         var entry = windows[opened.sender] ?? (ReplayWindow(), clock)
         if windows[opened.sender] == nil && windows.count >= maximumSenders,

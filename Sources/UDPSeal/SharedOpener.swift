@@ -14,8 +14,9 @@ public final class SharedOpener: Sendable {
     /// - Parameters:
     ///   - keys: The keys that open; their ids must differ.
     ///   - maximumSenders: The most senders whose replay windows are kept (see ``Opener/maximumSenders``).
-    public init(keys: [SealKey], maximumSenders: Int = 4096) {
-        let opener = Opener(keys: keys, maximumSenders: maximumSenders)
+    ///   - accepting: The direction taken, as ``Opener/init(keys:maximumSenders:accepting:)`` explains.
+    public init(keys: [SealKey], maximumSenders: Int = 4096, accepting: SealedEnvelope.Direction? = nil) {
+        let opener = Opener(keys: keys, maximumSenders: maximumSenders, accepting: accepting)
         authenticator = opener
         state = Mutex(opener)
     }

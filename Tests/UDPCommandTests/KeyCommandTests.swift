@@ -119,6 +119,46 @@ struct KeyCommandTests {
         #expect(result.stderr.contains("received 20, replied 1, failed 0, rejected by authentication 19"))
     }
 
+    @Test("bench --key-file loads a sealed echo server; a plain echo that reflects the sealed probes answers nothing")
+    func sealedBench() throws {
+        let key = try makeKey()
+        defer { unlink(key) }
+        let sealed = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0", "--key-file", key)
+        let sealedPort = try sealed.listeningPort()
+        let result = try runUDP(
+            "bench",
+            "127.0.0.1:\(sealedPort)",
+            "--duration",
+            "0.3",
+            "--key-file",
+            key,
+            "--json",
+            "--window",
+            "16"
+        )
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\"lost\": 0,") && result.stdout.contains("\"foreign\": 0,"))
+        #expect(!result.stdout.contains("\"received\": 0,"))
+        // An RFC 862 echo sends each sealed probe back unchanged: it opens with the key, but it is a request,
+        // not a reply, so it counts as foreign and nothing as received.
+        let plain = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0")
+        let plainPort = try plain.listeningPort()
+        let reflected = try runUDP(
+            "bench",
+            "127.0.0.1:\(plainPort)",
+            "--duration",
+            "0.2",
+            "--key-file",
+            key,
+            "--window",
+            "4"
+        )
+        #expect(reflected.status == 1)
+        #expect(reflected.stdout.contains("received 0,") && reflected.stdout.contains("foreign"))
+        let send = try runUDP("send", "127.0.0.1:\(plainPort)", "mine", "--key-file", key, "--timeout", "0.2")
+        #expect(send.status == 1)
+    }
+
     @Test("ping --key-file measures a sealed echo server; without the key every probe is lost")
     func sealedPing() throws {
         let key = try makeKey()

@@ -101,6 +101,32 @@ import Glibc
         #expect(throws: SealKeyError.self) { try SealKey(fileText: "key-id: 1\nchacha20-poly1305: 1234\n") }
         #expect(throws: SealKeyError.self) { try SealKey(fileText: "# nothing\n") }
     }
+
+    @Test func aSealedDatagramCannotBeReflectedBackTheWayItCame() throws {
+        let key = SealKey.generate(id: 3)
+        var client = Sealer(key: key)
+        var server = Sealer(key: key, direction: .reply)
+        #expect(SealedEnvelope.Direction(sender: client.sender) == .request)
+        #expect(SealedEnvelope.Direction(sender: server.sender) == .reply)
+        var serverSide = Opener(keys: [key], accepting: .request)
+        var clientSide = Opener(keys: [key], accepting: .reply)
+        let request = client.seal(Array("ping".utf8))
+        let reply = server.seal(Array("pong".utf8))
+        #expect(try serverSide.open(request).payload == Array("ping".utf8))
+        #expect(try clientSide.open(reply).payload == Array("pong".utf8))
+        // The client's own request sent back to it, and a server's reply bounced to a server: both refused.
+        #expect(throws: Opener.Rejection.wrongDirection) { try clientSide.open(request) }
+        #expect(throws: Opener.Rejection.wrongDirection) { try serverSide.open(reply) }
+        #expect(clientSide.counters.wrongDirection == 1 && serverSide.counters.wrongDirection == 1)
+        // The bit is authenticated: flipping it breaks the tag.
+        var flipped = request
+        flipped[6] ^= 0x80
+        #expect(throws: Opener.Rejection.forged) { try clientSide.open(flipped) }
+        // An opener that takes both directions still opens either.
+        var either = Opener(keys: [key])
+        #expect(try either.open(client.seal([1])).payload == [1])
+        #expect(try either.open(server.seal([2])).payload == [2])
+    }
 }
 
 extension Array where Element == UInt8 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPSeal
 
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +19,10 @@ struct Bench: ParsableCommand {
             datagram (--no-offload sends them one by one). A probe with no reply within --loss-timeout \
             seconds is lost and frees its place, so loss never stalls the run. --rate paces the probes \
             (datagrams per second in all, shared by the workers); 0 sends as fast as the window allows. \
-            --workers N runs N sockets, each on its own thread with its own window.
+            --workers N runs N sockets, each on its own thread with its own window. --key-file seals every \
+            probe for a server started with the same key (`udp echo --key-file`), and counts replies that do \
+            not open as foreign; sealing costs an allocation per probe, so it measures the sealed path, not \
+            the kernel's limit.
 
               udp bench 127.0.0.1:9999
               udp bench --duration 10 --window 256 --workers 2 --json '[::1]:9999'
@@ -35,6 +39,7 @@ struct Bench: ParsableCommand {
     )
 
     @OptionGroup var destination: DestinationOptions
+    @OptionGroup var key: KeyOptions
 
     @Option(help: "Seconds to send for.")
     var duration: Double = 5
@@ -72,6 +77,11 @@ struct Bench: ParsableCommand {
                 "--size \(size) is out of range \(Probe.headerSize)-65507 (a probe's header takes \(Probe.headerSize) bytes)"
             )
         }
+        if key.keyFile != nil && size + SealedEnvelope.overhead > 65_507 {
+            throw ValidationError(
+                "--size \(size) is too large to seal: the envelope adds \(SealedEnvelope.overhead) bytes, up to 65507 in all"
+            )
+        }
         guard (1...16_384).contains(window) else { throw ValidationError("--window \(window) is out of range 1-16384") }
         guard rate >= 0, rate <= 100_000_000 else {
             throw ValidationError(
@@ -86,6 +96,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let target = try destination.resolve()
+        let sealKey = try key.load()
         let histogramFile = try histogram.map { try OutputFile(path: $0) }
         StopSignal.install()
         let live = LiveLine()
@@ -100,7 +111,8 @@ struct Bench: ParsableCommand {
             start: start,
             end: start + MonotonicClock.nanoseconds(seconds: duration),
             live: live.isEnabled,
-            offload: !noOffload
+            offload: !noOffload,
+            sealKey: sealKey
         )
         let board = BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()

@@ -125,7 +125,7 @@ struct Echo: ParsableCommand {
         }
         let sealKey = try key.load()
         // One opener for all workers: one replay window per sender, whichever socket a datagram reaches.
-        let opener = sealKey.map { SharedOpener(keys: [$0]) }
+        let opener = sealKey.map { SharedOpener(keys: [$0], accepting: .request) }
         StopSignal.install()
         try announceListening(first)
 
@@ -159,7 +159,9 @@ struct Echo: ParsableCommand {
     {
         if framed { return try serveFramed(socket) }
         var sealing: Reflector.Sealing?
-        if let key, let opener { sealing = Reflector.Sealing(opener: opener, sealer: Sealer(key: key)) }
+        if let key, let opener {
+            sealing = Reflector.Sealing(opener: opener, sealer: Sealer(key: key, direction: .reply))
+        }
         var reflector = Reflector(
             prefix: prefix.map { Array($0.utf8) } ?? [],
             batchSize: batch,

@@ -101,7 +101,7 @@ struct Listen: ParsableCommand {
         try socket.setReceiveTimeout(StopSignal.pollInterval)
         // The key is read before the first line, so a script that waits for `listening on` never sees it
         // followed by an error.
-        var opener = try key.load().map { Opener(keys: [$0]) }
+        var opener = try key.load().map { Opener(keys: [$0], accepting: .request) }
         StopSignal.install()
         try announceListening(socket)
 
@@ -135,7 +135,8 @@ struct Listen: ParsableCommand {
         if let counts = opener?.counters, counts.rejected > 0 {
             Console.line(
                 "rejected \(counts.rejected): \(counts.forged) failed authentication, \(counts.replayed) replayed, "
-                    + "\(counts.tooOld) too old, \(counts.unknownKey) unknown key, \(counts.malformed) malformed"
+                    + "\(counts.tooOld) too old, \(counts.unknownKey) unknown key, \(counts.malformed) malformed, "
+                    + "\(counts.wrongDirection) reflected"
             )
         }
     }

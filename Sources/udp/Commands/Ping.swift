@@ -161,7 +161,7 @@ struct PingSession: ~Copyable {
 
     mutating func seal(with key: SealKey) {
         sealer = Sealer(key: key)
-        opener = Opener(keys: [key])
+        opener = Opener(keys: [key], accepting: .reply)
     }
 
     /// How long a wait may last before the loop looks at the stop flag again.

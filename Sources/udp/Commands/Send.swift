@@ -123,7 +123,7 @@ struct Send: ParsableCommand {
         )
         if let sealKey = try key.load() {
             client.sealer = Sealer(key: sealKey)
-            client.opener = Opener(keys: [sealKey])
+            client.opener = Opener(keys: [sealKey], accepting: .reply)
         }
         if framed {
             guard !manyRepliers, key.keyFile == nil, !noReply else {

@@ -1,11 +1,13 @@
 import UDP
+import UDPSeal
 
 /// One `udp bench` worker: a connected socket of its own, a window of probes in flight, batch sends and
 /// receives, and a tracker that times every reply; run on a thread of its own.
 ///
 /// The steady state allocates nothing: both batches, the tracker's ring and the histograms are allocated
 /// before the first send, probes are written in place into the send batch, and replies are read where
-/// `recvmmsg` put them.
+/// `recvmmsg` put them. Sealed probes (`--key-file`) are the exception: sealing and opening make new arrays,
+/// a cost a load generator for an authenticated server accepts.
 struct BenchWorker: ~Copyable {
     struct Configuration: Sendable {
         var destination: SocketAddress
@@ -23,6 +25,11 @@ struct BenchWorker: ~Copyable {
         var live: Bool
         /// Whether probes go out as GSO trains and replies may come in as GRO trains.
         var offload: Bool
+        /// Seal every probe and open every reply with this key (`--key-file`); nil sends probes in the clear.
+        var sealKey: SealKey? = nil
+
+        /// Bytes of each probe on the wire: the payload, plus the envelope when sealed.
+        var wireSize: Int { payloadSize + (sealKey == nil ? 0 : SealedEnvelope.overhead) }
     }
 
     /// What a worker ends with.
@@ -61,6 +68,8 @@ struct BenchWorker: ~Copyable {
     private let probesPerSlot: Int
     /// How many probes each send slot of the current batch holds (allocated once, `outgoing.capacity` long).
     private var slotProbes: [Int]
+    private var sealer: Sealer?
+    private var opener: Opener?
     private var foreign = 0
     private var errors = 0
     private var stoppedAt: UInt64 = 0
@@ -91,6 +100,8 @@ struct BenchWorker: ~Copyable {
         self.index = index
         self.board = board
         probe = Probe()
+        sealer = configuration.sealKey.map { Sealer(key: $0) }
+        opener = configuration.sealKey.map { Opener(keys: [$0], accepting: .reply) }
         // 65536 slots cover a 200 ms loss timeout at 300k datagrams per second, loopback's pace on a small
         // machine; a probe overtaken by that many others is counted lost even before its timeout.
         tracker = ProbeTracker(capacity: max(65_536, configuration.window * 4), lossTimeout: configuration.lossTimeout)
@@ -100,9 +111,9 @@ struct BenchWorker: ~Copyable {
         // With offload, a slot carries a GSO train: as many probes as one send takes (64, and 65507 bytes).
         probesPerSlot =
             configuration.offload
-            ? max(1, min(DatagramBatch.maximumSegments, 65_507 / configuration.payloadSize, configuration.window)) : 1
+            ? max(1, min(DatagramBatch.maximumSegments, 65_507 / configuration.wireSize, configuration.window)) : 1
         let slots = min(Self.batchSize, (configuration.window + probesPerSlot - 1) / probesPerSlot)
-        outgoing = DatagramBatch(capacity: slots, bufferSize: configuration.payloadSize * probesPerSlot)
+        outgoing = DatagramBatch(capacity: slots, bufferSize: configuration.wireSize * probesPerSlot)
         slotProbes = Array(repeating: 0, count: slots)
         // Room for what a server adds around the probe; a longer reply is cut, and its probe still found
         // unless the server put it at the very end. A GRO train needs the full 64 KiB.
@@ -197,7 +208,11 @@ struct BenchWorker: ~Copyable {
     private mutating func fillBatch(_ count: Int) {
         let probe = probe
         let size = configuration.payloadSize
+        let wireSize = configuration.wireSize
         let destination = configuration.destination
+        // A local copy: the closure below writes into `outgoing`, so it may not touch `self` as well.
+        var sealer = sealer
+        defer { self.sealer = sealer }
         var sequence = tracker.nextSequence
         let zeroed = zeroedSlots
         outgoing.removeAll()
@@ -206,17 +221,22 @@ struct BenchWorker: ~Copyable {
         while left > 0 {
             let probes = min(left, probesPerSlot)
             let first = sequence
-            outgoing.append(to: destination, segmentSize: probes > 1 ? size : nil) { buffer in
+            outgoing.append(to: destination, segmentSize: probes > 1 ? wireSize : nil) { buffer in
                 if slot >= zeroed {
                     UnsafeMutableRawBufferPointer(rebasing: buffer[..<buffer.count])
                         .initializeMemory(as: UInt8.self, repeating: 0)
                 }
                 for index in 0..<probes {
-                    let start = index * size
-                    let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + size])
-                    probe.writeHeader(sequence: first + UInt64(index), into: bytes)
+                    let start = index * wireSize
+                    let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + wireSize])
+                    if sealer != nil {
+                        let sealed = sealer!.seal(probe.payload(sequence: first + UInt64(index), size: size))
+                        bytes.copyBytes(from: sealed)
+                    } else {
+                        probe.writeHeader(sequence: first + UInt64(index), into: bytes)
+                    }
                 }
-                return probes * size
+                return probes * wireSize
             }
             slotProbes[slot] = probes
             sequence += UInt64(probes)
@@ -242,7 +262,15 @@ struct BenchWorker: ~Copyable {
         let size = configuration.payloadSize
         for slot in 0..<received {
             for segment in 0..<incoming.segmentCount(at: slot) {
-                guard let sequence = probe.sequence(in: incoming.segment(segment, at: slot), requestSize: size) else {
+                let found: UInt64?
+                if opener != nil {
+                    // A reply that does not open (forged, replayed, another key) is foreign, like a stranger's.
+                    let opened = try? opener!.open(incoming.segment(segment, at: slot))
+                    found = opened?.payload.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
+                } else {
+                    found = probe.sequence(in: incoming.segment(segment, at: slot), requestSize: size)
+                }
+                guard let sequence = found else {
                     foreign += 1
                     continue
                 }
