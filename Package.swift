@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "UDPAsyncTests",
             dependencies: [
-                "UDPAsync", "UDP",
+                "UDPAsync", "UDP", "UDPPatterns",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

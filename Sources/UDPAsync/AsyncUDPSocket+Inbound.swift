@@ -6,6 +6,12 @@ extension AsyncUDPSocket {
     /// Iterate it once, from one task, either datagram by datagram or by ``batches``. It ends (returns nil) when
     /// the socket closes or after ``AsyncUDPSocket/stopReceiving()``, and throws `CancellationError` when the
     /// waiting task is cancelled. GRO trains are split back into their datagrams here.
+    ///
+    /// **Iteration is one-shot.** Leaving the loop (`break`, `return`, a throw) or cancelling the task that waits
+    /// in it ends NIO's stream for good: NIO never reads the socket again, and a second `for try await` gets
+    /// nothing. So don't build a timeout by racing a receive against a sleep more than once; run one long-lived
+    /// reader task that hands every datagram on, and time requests out elsewhere, as ``AsyncRequestReplyClient``
+    /// does.
     public struct Inbound: AsyncSequence, Sendable {
         public typealias Element = InboundDatagram
 
