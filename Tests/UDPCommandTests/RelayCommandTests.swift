@@ -126,6 +126,95 @@ struct RelayCommandTests {
         relay.wait()
     }
 
+    @Test("--rate 10 with 200 datagrams at once: one second's worth leaves, the rest is dropped over rate")
+    func rateBacklogIsBounded() throws {
+        let server = try socket()
+        let (relay, address) = try relay(to: server, "--rate", "10")
+        let client = try socket()
+        // In bursts of 20, so the relay's receive queue (not the rate) never drops any.
+        for burst in 0..<10 {
+            for index in 0..<20 { try client.send([UInt8(burst), UInt8(index)], to: address) }
+            usleep(1000)
+        }
+        var arrived = 0
+        while try server.receive(timeout: .milliseconds(400)) != nil { arrived += 1 }
+        relay.signal(SIGINT)
+        let result = relay.wait(timeout: .seconds(5))
+        #expect(result.status == 0)
+        let up = RelaySummary(result.stderr).up
+        #expect(up["received"] == 200, "stderr: \(result.stderr)")
+        // A slot every 100 ms, none more than a second away: the first datagram's and ten more.
+        #expect((10...12).contains(up["forwarded", default: 0]), "stderr: \(result.stderr)")
+        #expect(up["forwarded"] == arrived)
+        #expect(up["over rate", default: 0] >= 188, "stderr: \(result.stderr)")
+        #expect(up["in flight"] == 0)
+        #expect(RelaySummary.addsUp(up), "stderr: \(result.stderr)")
+    }
+
+    @Test("more sources than descriptors (ulimit -n 64): the relay evicts, goes on forwarding, and counts it all")
+    func floodOfSources() throws {
+        let server = try socket()
+        let script = "ulimit -n 64 && exec \"$0\" \"$@\""
+        let relay = try Spawned(
+            [
+                "/bin/bash", "-c", script, udpBinary, "relay", "--listen", "127.0.0.1:0", "--to",
+                "\(try server.localAddress)",
+            ]
+        )
+        let address = SocketAddress.loopbackV4(port: try relay.listeningPort())
+        // 100 sources, all open at once so each has a port of its own; kept as descriptors, since an array
+        // cannot hold the non-copyable socket.
+        var sources: [CInt] = []
+        defer {
+            for descriptor in sources { close(descriptor) }
+        }
+        for index in 0..<100 {
+            let source = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+            try source.send([UInt8(index)], to: address)
+            sources.append(source.takeDescriptor())
+            if index % 20 == 19 { usleep(1000) }  // in bursts, so the relay's receive queue never overflows
+        }
+        var arrived = 0
+        while try server.receive(timeout: .milliseconds(300)) != nil { arrived += 1 }
+        // Afterwards a client still gets through, both ways.
+        let client = try socket()
+        try client.send(Array("after the flood".utf8), to: address)
+        guard let request = try server.receive(timeout: .seconds(2)) else {
+            relay.signal(SIGINT)
+            Issue.record("nothing forwarded after the flood; relay: \(relay.wait().stderr)")
+            return
+        }
+        #expect(request.payload == Array("after the flood".utf8))
+        try server.send(Array("still here".utf8), to: request.sender)
+        #expect(try client.receive().payload == Array("still here".utf8))
+        relay.signal(SIGINT)
+        let result = relay.wait(timeout: .seconds(5))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("relay: at most 48 clients: the descriptor limit is 64"))
+        let summary = RelaySummary(result.stderr)
+        #expect(summary.up["received"] == 101, "stderr: \(result.stderr)")
+        #expect(summary.up["forwarded"] == arrived + 1)
+        // Each of the 101 clients got a mapping, evicted later or still there; at most 48 at once. (Fewer
+        // when the relay inherited descriptors from the test runner: then sockets ran out first, and the
+        // relay evicted on EMFILE.)
+        let clients = try #require(result.stderr.split(separator: "\n").first { $0.hasPrefix("clients: ") })
+        let numbers = clients.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(numbers.count == 3 && numbers[0] <= 48 && numbers[1] == 0, "\(clients)")
+        #expect(numbers.count == 3 && numbers[0] + numbers[2] + summary.up["no upstream socket", default: 0] == 101)
+        #expect(RelaySummary.addsUp(summary.up) && RelaySummary.addsUp(summary.down), "stderr: \(result.stderr)")
+        #expect(summary.down["forwarded"] == 1)
+    }
+
+    @Test("--help says what bounds the clients and the rate queue, and how the seed splits")
+    func helpExplainsTheBounds() throws {
+        let result = try runUDP("relay", "--help")
+        #expect(result.status == 0)
+        let text = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")  // unwrapped
+        for fragment in ["ulimit -n", "no upstream socket", "over rate", "a generator of its own", "add up"] {
+            #expect(text.contains(fragment), "missing \(fragment)")
+        }
+    }
+
     @Test(
         arguments: [
             (["--loss", "120%"], "--loss"),

@@ -7,21 +7,29 @@ struct Relay: ParsableCommand {
         discussion: """
             A user-space netem: clients send to --listen, the relay forwards to --to from a socket of each \
             client's own (so replies find their way back, as through a NAT), and forwards the replies. Idle \
-            mappings expire after --idle seconds; at most --max-clients are kept.
+            mappings expire after --idle seconds; at most --max-clients are kept, the least recently active \
+            evicted first. Each mapping holds a descriptor, so the relay raises its soft descriptor limit \
+            (ulimit -n) as far as the hard limit allows, and keeps fewer mappings (saying so) when that is not \
+            enough. A datagram from a new client whose socket cannot be made is dropped and counted (no \
+            upstream socket); the relay goes on.
 
             Faults apply per direction: --loss, --duplicate, --reorder, --delay, --jitter and --rate set both \
             directions, and the -up (client to server) and -down (server to client) forms one of them. \
             Probabilities are written 0.2 or 20%; delays in milliseconds. --seed makes a run reproducible: \
-            the same datagrams meet the same fate. A reordered datagram is held back until the next one in its \
-            direction has gone (at most 50 ms); --rate queues the excess up to one second's worth and drops the \
-            rest.
+            the same datagrams meet the same fate. Each direction draws from a generator of its own, derived \
+            from the seed, so the fate of the n-th datagram one way does not depend on how many went the other \
+            way meanwhile. A reordered datagram is held back until the next one in its direction has gone (at \
+            most 50 ms). --rate gives each datagram a departure slot as it arrives; one that would wait more \
+            than a second for its slot is dropped (over rate), so the queue holds one second's worth at most.
 
               udp relay --listen 127.0.0.1:0 --to 127.0.0.1:9999 --loss 20% --seed 7
               udp relay --listen 127.0.0.1:7000 --to '[::1]:9999' --delay 40 --jitter 10 --reorder-up 0.1 --stats
 
             The first line on stdout is `listening on udp/PORT`. On SIGINT or SIGTERM (and every second with \
             --stats) the counters of each direction go to stderr: received, forwarded, dropped, duplicated, \
-            reordered, delayed.
+            reordered, delayed, over rate, send errors, no upstream socket, in flight, unreachable (ICMP errors \
+            from the server's side). They add up: received - dropped + duplicated = forwarded + over rate + \
+            send errors + no upstream socket + in flight.
             """
     )
 
@@ -59,7 +67,10 @@ struct Relay: ParsableCommand {
     @Option(help: "Seconds after which a client's mapping with no traffic is dropped.")
     var idle: Double = 60
 
-    @Option(help: "The most client mappings kept at once; the least recently active goes first.")
+    @Option(
+        help:
+            "The most client mappings kept at once; the least recently active goes first. Capped by the descriptor limit (ulimit -n), less \(DescriptorLimit.reserved)."
+    )
     var maxClients: Int = 1024
 
     func validate() throws {
@@ -98,6 +109,15 @@ struct Relay: ParsableCommand {
         let listenAddress = try SocketAddress(resolving: listen)
         let target = try SocketAddress(resolving: to)
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        // Past the descriptor limit every new client would fail to get a socket; evicting the least recently
+        // active instead keeps the relay useful under a flood of sources.
+        var clientLimit = maxClients
+        if let softLimit = DescriptorLimit.raiseSoftLimit(toward: maxClients + DescriptorLimit.reserved) {
+            clientLimit = DescriptorLimit.mappings(wanted: maxClients, softLimit: softLimit)
+            if clientLimit < maxClients {
+                Console.error("relay: at most \(clientLimit) clients: the descriptor limit is \(softLimit) (ulimit -n)")
+            }
+        }
         var engine = try RelayEngine(
             listen: listenAddress,
             target: target,
@@ -105,7 +125,7 @@ struct Relay: ParsableCommand {
             down: impairment(up: false),
             seed: seed,
             idleTimeout: MonotonicClock.nanoseconds(seconds: idle),
-            maxClients: maxClients
+            maxClients: clientLimit
         )
         StopSignal.install()
         Console.line("listening on udp/\(try engine.port)")

@@ -33,7 +33,8 @@ struct Impairment: CustomStringConvertible {
     var delay: UInt64 = 0
     /// Delay varies uniformly by up to this much either way, nanoseconds (which reorders, as netem's does).
     var jitter: UInt64 = 0
-    /// Datagrams per second at most, 0 for no limit; the excess waits in a bounded queue, then is dropped.
+    /// Datagrams per second at most, 0 for no limit; the excess waits up to a second for its slot (see
+    /// ``RateShaper``), then is dropped.
     var rate = 0.0
 
     /// How long a held-back datagram waits for a successor before it goes anyway.
@@ -73,6 +74,11 @@ struct Impairment: CustomStringConvertible {
 }
 
 /// Counters of one direction, printed by `--stats` and at exit.
+///
+/// They add up: every datagram received is lost (`dropped`) or goes on as one copy, or two when
+/// `duplicated`, and every copy is `forwarded`, refused `over rate`, met a `send error`, found `no upstream
+/// socket`, or is still `in flight`. So received − dropped + duplicated = forwarded + over rate + send errors
+/// + no upstream socket + in flight.
 struct DirectionCounters {
     var received = 0
     var forwarded = 0
@@ -82,9 +88,18 @@ struct DirectionCounters {
     var delayed = 0
     var rateDropped = 0
     var failed = 0
+    /// Copies with no socket to leave by: the client's could not be made (descriptors ran out), or its
+    /// mapping expired or was evicted while the copy waited.
+    var unmapped = 0
+    /// Copies waiting for their time (delay, rate slot, or held back to reorder).
+    var inFlight = 0
+    /// ICMP errors (port unreachable, most often) reported on the upstream sockets: not datagrams, so
+    /// outside the sum above.
+    var unreachable = 0
 
     var summary: String {
         "received \(received), forwarded \(forwarded), dropped \(dropped), duplicated \(duplicated), "
-            + "reordered \(reordered), delayed \(delayed), over rate \(rateDropped), send errors \(failed)"
+            + "reordered \(reordered), delayed \(delayed), over rate \(rateDropped), send errors \(failed), "
+            + "no upstream socket \(unmapped), in flight \(inFlight), unreachable \(unreachable)"
     }
 }

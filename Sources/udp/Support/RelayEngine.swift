@@ -38,17 +38,21 @@ struct RelayEngine: ~Copyable {
     private let target: SocketAddress
     private let idleTimeout: UInt64
     private let maxClients: Int
-    private var random: SeededRandom
+    /// One generator per direction, both drawn from the seed: a direction's fate does not depend on how its
+    /// datagrams interleave with the other direction's.
+    private var random: [Direction: SeededRandom]
+    /// `--rate` per direction; absent for no limit.
+    private var shapers: [Direction: RateShaper] = [:]
     private var mappings: [Int: Mapping] = [:]
     private var clients: [SocketAddress: Int] = [:]
+    private var mappingOfDescriptor: [CInt: Int] = [:]
     private var nextMapping = 0
     private var timers = TimerQueue<Departure>()
     /// A datagram held back per direction, and when it goes anyway.
     private var held: [Direction: (departure: Departure, until: UInt64)] = [:]
-    /// Rate limiting: the earliest time the next datagram of a direction may leave.
-    private var nextFree: [Direction: UInt64] = [:]
     private var counters: [Direction: DirectionCounters] = [.up: DirectionCounters(), .down: DirectionCounters()]
     private var expired = 0
+    private var evicted = 0
     private var buffer = [UInt8](repeating: 0, count: 65_535)
 
     init(
@@ -64,7 +68,10 @@ struct RelayEngine: ~Copyable {
         self.target = target
         self.up = up
         self.down = down
-        random = SeededRandom(seed: seed)
+        var seeds = SeededRandom(seed: seed)
+        random = [.up: SeededRandom(seed: seeds.next()), .down: SeededRandom(seed: seeds.next())]
+        shapers[.up] = RateShaper(rate: up.rate)
+        shapers[.down] = RateShaper(rate: down.rate)
         self.idleTimeout = idleTimeout
         self.maxClients = maxClients
     }
@@ -93,7 +100,7 @@ struct RelayEngine: ~Copyable {
     func printStats() {
         Console.error("client->server: \(counters[.up]!.summary)")
         Console.error("server->client: \(counters[.down]!.summary)")
-        Console.error("clients: \(mappings.count) active, \(expired) expired")
+        Console.error("clients: \(mappings.count) active, \(expired) expired, \(evicted) evicted")
     }
 
     // MARK: Receiving
@@ -117,7 +124,7 @@ struct RelayEngine: ~Copyable {
     /// timers) and hands each datagram to its direction's faults.
     private mutating func drain(_ descriptor: CInt, now: UInt64) throws(UDPError) {
         let isListener = descriptor == listener.descriptor
-        let mappingID = isListener ? nil : mappings.first { $0.value.upstream.descriptor == descriptor }?.key
+        let mappingID = isListener ? nil : mappingOfDescriptor[descriptor]
         for _ in 0..<256 {
             let result: Result<ReceiveInfo, UDPError>
             if isListener {
@@ -135,39 +142,73 @@ struct RelayEngine: ~Copyable {
             switch result {
             case .success(let received): info = received
             case .failure(let error) where error.code == .wouldBlock: return
-            case .failure(let error) where error.code == .connectionRefused:
-                // The server's host said nobody listens: nothing to forward, the client just sees silence.
-                counters[.down]!.failed += 1
+            case .failure where !isListener:
+                // An ICMP error (most often port unreachable: nobody listens) that the kernel reports on this
+                // client's socket: nothing to forward, the client just sees silence, and the others go on.
+                counters[.down]!.unreachable += 1
                 continue
             case .failure(let error): throw error
             }
             let payload = Array(buffer[..<info.count])
             if isListener {
-                guard let id = try mapping(for: info.sender, now: now) else { continue }
+                guard let id = mapping(for: info.sender, now: now) else {
+                    // No socket for this client (descriptors exhausted): it is dropped, the relay goes on.
+                    counters[.up]!.received += 1
+                    counters[.up]!.unmapped += 1
+                    continue
+                }
                 accept(payload, direction: .up, mapping: id, now: now)
             } else if let mappingID {
                 mappings[mappingID]?.lastActive = now
                 accept(payload, direction: .down, mapping: mappingID, now: now)
             }
+            // What is due goes now, before a later arrival in this batch can evict the mapping it leaves by.
+            sendDue(now: now)
         }
     }
 
     /// The mapping of `client`, made on its first datagram (evicting the least recently active when full).
-    private mutating func mapping(for client: SocketAddress, now: UInt64) throws(UDPError) -> Int? {
+    /// - Returns: nil when its socket cannot be made: that is this client's datagram lost, not a reason to
+    ///   stop relaying for everyone else.
+    private mutating func mapping(for client: SocketAddress, now: UInt64) -> Int? {
         if let id = clients[client] {
             mappings[id]!.lastActive = now
             return id
         }
-        if mappings.count >= maxClients, let oldest = mappings.min(by: { $0.value.lastActive < $1.value.lastActive }) {
-            remove(oldest.key)
+        if mappings.count >= maxClients { evictLeastRecentlyActive() }
+        var made = makeMapping(for: client, now: now)
+        // Out of descriptors below --max-clients (the cap leaves room for ours, not for what the relay
+        // inherited or the runtime opened): the least recently active client gives up its socket.
+        if case .failure(let error) = made, let code = error.errno?.rawValue, code == EMFILE || code == ENFILE,
+            evictLeastRecentlyActive()
+        {
+            made = makeMapping(for: client, now: now)
         }
-        let upstream = try UDPSocket(family: target.family, nonBlocking: true)
-        try upstream.connect(to: target)
+        guard case .success(let mapping) = made else { return nil }
         let id = nextMapping
         nextMapping += 1
-        mappings[id] = Mapping(client: client, upstream: upstream, now: now)
+        mappings[id] = mapping
         clients[client] = id
+        mappingOfDescriptor[mapping.upstream.descriptor] = id
         return id
+    }
+
+    /// A socket connected to the server, for `client`.
+    private func makeMapping(for client: SocketAddress, now: UInt64) -> Result<Mapping, UDPError> {
+        Result { () throws(UDPError) -> Mapping in
+            let upstream = try UDPSocket(family: target.family, nonBlocking: true)
+            try upstream.connect(to: target)
+            return Mapping(client: client, upstream: upstream, now: now)
+        }
+    }
+
+    /// Drops the mapping with the oldest traffic; false when there is none.
+    @discardableResult
+    private mutating func evictLeastRecentlyActive() -> Bool {
+        guard let oldest = mappings.min(by: { $0.value.lastActive < $1.value.lastActive }) else { return false }
+        remove(oldest.key)
+        evicted += 1
+        return true
     }
 
     private mutating func expireIdle(now: UInt64) {
@@ -180,18 +221,30 @@ struct RelayEngine: ~Copyable {
     private mutating func remove(_ id: Int) {
         guard let mapping = mappings.removeValue(forKey: id) else { return }
         clients[mapping.client] = nil
+        mappingOfDescriptor[mapping.upstream.descriptor] = nil
     }
 
     // MARK: Faults and sending
 
+    /// Decides the fate of a datagram as it arrives: lost, or when each copy leaves (after its delay, in
+    /// the slot `--rate` gives it; a copy that would wait too long for a slot is dropped over rate).
     private mutating func accept(_ payload: [UInt8], direction: Direction, mapping: Int, now: UInt64) {
         counters[direction]!.received += 1
         let impairment = direction == .up ? up : down
-        let (times, reorder) = impairment.departures(now: now, using: &random)
+        let (times, reorder) = impairment.departures(now: now, using: &random[direction]!)
         if times.isEmpty { counters[direction]!.dropped += 1 }
         if times.count > 1 { counters[direction]!.duplicated += 1 }
         if impairment.delay > 0 || impairment.jitter > 0 { counters[direction]!.delayed += times.count }
-        for time in times {
+        for ready in times {
+            var time = ready
+            if shapers[direction] != nil {
+                guard let slot = shapers[direction]!.book(readyAt: ready) else {
+                    counters[direction]!.rateDropped += 1
+                    continue
+                }
+                time = slot
+            }
+            counters[direction]!.inFlight += 1
             timers.insert(
                 Departure(direction: direction, mapping: mapping, payload: payload, reorder: reorder),
                 at: time
@@ -199,7 +252,7 @@ struct RelayEngine: ~Copyable {
         }
     }
 
-    /// Sends every datagram whose time has come, holding back and rate-limiting as asked.
+    /// Sends every datagram whose time has come (its rate slot included), holding back as asked.
     private mutating func sendDue(now: UInt64) {
         for direction in [Direction.up, .down] {
             if let entry = held[direction], entry.until <= now {
@@ -208,21 +261,6 @@ struct RelayEngine: ~Copyable {
             }
         }
         while let departure = timers.popDue(now: now) {
-            let impairment = departure.direction == .up ? up : down
-            if impairment.rate > 0 {
-                let interval = UInt64(1e9 / impairment.rate)
-                let free = max(nextFree[departure.direction] ?? 0, now)
-                if free > now {
-                    // Shaped: wait for the next free slot, unless that is more than a second of backlog away.
-                    if free - now > 1_000_000_000 {
-                        counters[departure.direction]!.rateDropped += 1
-                    } else {
-                        timers.insert(departure, at: free)
-                    }
-                    continue
-                }
-                nextFree[departure.direction] = free + interval
-            }
             if departure.reorder && held[departure.direction] == nil {
                 held[departure.direction] = (departure, now + Impairment.reorderHold)
                 continue
@@ -236,8 +274,14 @@ struct RelayEngine: ~Copyable {
         }
     }
 
+    /// Sends one datagram; every accepted copy ends here, counted once.
     private mutating func transmit(_ departure: Departure, now: UInt64) {
-        guard let mapping = mappings[departure.mapping] else { return }  // expired meanwhile
+        counters[departure.direction]!.inFlight -= 1
+        guard let mapping = mappings[departure.mapping] else {
+            // Expired or evicted while the datagram waited: its socket (and its client's address) are gone.
+            counters[departure.direction]!.unmapped += 1
+            return
+        }
         let result: Result<Int, UDPError>
         switch departure.direction {
         case .up:
