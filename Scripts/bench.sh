@@ -4,33 +4,55 @@
 # `udp bench` against the C load generator. Run it on a quiet machine: a build beside it moves ratios by a
 # third. Quote ratios from one run only.
 #
-# usage: Scripts/bench.sh [-r ROUNDS] [SECTION ...]     sections: trains trains256 large single nogro client
+# usage: Scripts/bench.sh [-r ROUNDS] [SECTION ...]
+#   64-byte sections:   trains trains256 single nogro pingpong client async
+#   1200-byte sections: large large256 largesingle largenogro largepingpong largeclient
+# With no SECTION, all of them, in that order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=5
 while getopts "r:" o; do case $o in r) ROUNDS=$OPTARG ;; *) exit 2 ;; esac; done
 shift $((OPTIND - 1))
-if (($#)); then SECTIONS=("$@"); else SECTIONS=(trains trains256 large single nogro client); fi
+if (($#)); then
+    SECTIONS=("$@")
+else
+    SECTIONS=(trains trains256 single nogro pingpong client async large large256 largesingle largenogro largepingpong
+        largeclient)
+fi
 BENCH=../shared/bench
 UDP=$PWD/.build/release/udp
 
 swift build -c release --product udp >&2
+swift build -c release --product example-async-echo >&2
 [[ -x $BENCH/c/nio-build/release/nio-echo || -x ${BENCH_BIN:-$HOME/.cache/udp-bench}/nio-build/release/nio-echo ]] ||
     "$BENCH/build.sh" >&2
 
 echo "# $(date -u +%F) $(nproc) cpus, $(uname -sr), $(swift --version 2>/dev/null | head -1)"
 run() { echo; echo "## $1"; echo "\$ compare.sh ${*:2}"; "$BENCH/compare.sh" -r "$ROUNDS" "${@:2}" 2>/dev/null; }
 udp_echo="udp=$UDP echo --host 127.0.0.1 --port {port}"
+udp_nogro="udp-nogro=$UDP echo --host 127.0.0.1 --port {port} --no-gro"
+async_echo=$PWD/.build/release/example-async-echo
 for section in "${SECTIONS[@]}"; do
     case $section in
     trains) run "GSO trains (compare.sh default), 64 B, window 64" c-gro c-batch nio-gro "$udp_echo" ;;
     trains256) run "GSO trains, 64 B, window 256" -w 256 c-gro c-batch nio-gro "$udp_echo" ;;
-    large) run "GSO trains, 1200 B, window 64" -s 1200 c-gro c-batch nio-gro "$udp_echo" ;;
-    single) run "single datagrams (-F ''), 64 B, window 64" -F '' c-batch c-simple nio-v64 "$udp_echo" \
-        "udp-nogro=$UDP echo --host 127.0.0.1 --port {port} --no-gro" ;;
-    nogro) run "udp echo --no-gro against trains, 64 B, window 64" c-batch c-gro \
-        "udp-nogro=$UDP echo --host 127.0.0.1 --port {port} --no-gro" ;;
+    single) run "single datagrams (-F ''), 64 B, window 64" -F '' c-batch c-simple nio-v64 "$udp_echo" "$udp_nogro" ;;
+    nogro) run "udp echo --no-gro against trains, 64 B, window 64" c-batch c-gro "$udp_nogro" ;;
+    pingpong) run "ping-pong, 64 B, 100000 round trips a round" -d 1 -n 100000 c-simple "$udp_echo" "$udp_nogro" ;;
     client) Scripts/bench-client.sh -r "$ROUNDS" ;;
+    async)
+        run "async echo (UDPAsync) against SwiftNIO, single datagrams" -F '' nio-v64 \
+            "asyncecho=$async_echo --port {port}"
+        run "async echo (UDPAsync) against SwiftNIO, trains" nio-gro "asyncecho=$async_echo --port {port} --gro"
+        ;;
+    large) run "GSO trains, 1200 B, window 64" -s 1200 c-gro c-batch nio-gro "$udp_echo" ;;
+    large256) run "GSO trains, 1200 B, window 256" -s 1200 -w 256 c-gro c-batch nio-gro "$udp_echo" ;;
+    largesingle) run "single datagrams (-F ''), 1200 B, window 64" -s 1200 -F '' c-batch c-simple nio-v64 \
+        "$udp_echo" "$udp_nogro" ;;
+    largenogro) run "udp echo --no-gro against trains, 1200 B, window 64" -s 1200 c-batch c-gro "$udp_nogro" ;;
+    largepingpong) run "ping-pong, 1200 B, 100000 round trips a round" -s 1200 -d 1 -n 100000 c-simple \
+        "$udp_echo" "$udp_nogro" ;;
+    largeclient) Scripts/bench-client.sh -r "$ROUNDS" -s 1200 ;;
     *) echo "unknown section $section" >&2; exit 2 ;;
     esac
 done
