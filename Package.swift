@@ -26,11 +26,14 @@ let package = Package(
     targets: [
         .target(name: "CUDP"),
         .target(name: "UDP", dependencies: ["CUDP"]),
-        // The engines behind the CLI (the echo reflector, the load generator), usable from Swift and from the
-        // allocation benchmarks in Benchmarks/.
+        // The engines behind the CLI (the echo reflector, the load generator and its probe tracking), usable
+        // from Swift and from the allocation benchmarks in Benchmarks/.
         .target(
             name: "UDPTools",
-            dependencies: ["UDP", "UDPSeal", .product(name: "CoreMetrics", package: "swift-metrics")]
+            dependencies: [
+                "UDP", "UDPSeal", .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         // Protocol logic that holds no socket and no clock (sans-I/O): request/reply matching, retry schedules,
         // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.

@@ -1,6 +1,11 @@
 import Benchmark
+import Synchronization
 import UDP
 import UDPTools
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Heap allocations per datagram in the steady state of the echo server's engine (Reflector) and of the batch
 // I/O it stands on. Each iteration moves 64 datagrams client -> server -> client over loopback; sockets and
@@ -29,6 +34,24 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Reflector echo with 'ack: ' prefix, one GSO train of 64 (GRO on)") { benchmark in
         try echoRoundTrips(benchmark, train: true, prefix: Array("ack: ".utf8))
     }
+    // The load generator of `udp bench`: one worker against an in-process Reflector, for a fixed time. What it
+    // allocates is its start (batches, tracker ring, histograms), the same for 0.1 s as for 0.4 s although
+    // the longer run moves four times the datagrams (tens of thousands).
+    for (seconds, offload) in [(0.1, true), (0.4, true), (0.1, false), (0.4, false)] {
+        let name = "udp bench worker, \(seconds) s, \(offload ? "GSO trains" : "one datagram a message"), window 64"
+        Benchmark(
+            name,
+            configuration: .init(
+                metrics: [.mallocCountTotal, .wallClock],
+                warmupIterations: 1,
+                maxDuration: .seconds(10),
+                maxIterations: 5
+            )
+        ) { benchmark in
+            try benchRun(benchmark, seconds: seconds, offload: offload)
+        }
+    }
+
     // The control: the convenience receive allocates an array per datagram, and the counter must show it.
     Benchmark("Control: receive(maximumSize:) allocates per datagram") { benchmark in
         let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
@@ -85,4 +108,73 @@ func echoRoundTrips(_ benchmark: Benchmark, train: Bool, prefix: [UInt8]) throws
     }
     benchmark.stopMeasurement()
     precondition(reflector.counters.failed == 0, "the reflector failed to answer")
+}
+
+/// Runs one `udp bench` worker for `seconds` against a Reflector on a thread of its own, and checks that replies
+/// came back; only the worker's run is measured.
+func benchRun(_ benchmark: Benchmark, seconds: Double, offload: Bool) throws {
+    let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+    try server.setReceiveTimeout(.milliseconds(50))
+    if offload { try server.setGenericReceiveOffload(true) }
+    let address = try server.localAddress
+    let echo = EchoThread(descriptor: server.takeDescriptor())
+    echo.start()
+    defer { echo.stopAndJoin() }
+    for _ in benchmark.scaledIterations {
+        let start = MonotonicClock.now()
+        let configuration = BenchWorker.Configuration(
+            destination: address,
+            payloadSize: 64,
+            window: 64,
+            rate: 0,
+            lossTimeout: 200_000_000,
+            start: start,
+            end: start + MonotonicClock.nanoseconds(seconds: seconds),
+            live: false,
+            offload: offload
+        )
+        let board = BenchBoard(workers: 1, highest: configuration.lossTimeout)
+        benchmark.startMeasurement()
+        let result = BenchWorker.run(configuration, index: 0, board: board)
+        benchmark.stopMeasurement()
+        precondition(result.failure == nil && result.counts.received > 1_000, "the bench worker got too few replies")
+    }
+}
+
+/// A Reflector that answers on a thread of its own until told to stop.
+final class EchoThread: Sendable {
+    private let descriptor: CInt
+    private let stopping = Atomic<Bool>(false)
+    private let thread = Mutex<pthread_t?>(nil)
+
+    init(descriptor: CInt) { self.descriptor = descriptor }
+
+    func start() {
+        var created = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(
+            &created,
+            nil,
+            { context in
+                let echo = Unmanaged<EchoThread>.fromOpaque(context!).takeRetainedValue()
+                echo.serve()
+                return nil
+            },
+            context
+        )
+        precondition(status == 0, "cannot start the echo thread")
+        thread.withLock { $0 = created }
+    }
+
+    func stopAndJoin() {
+        stopping.store(true, ordering: .relaxed)
+        if let running = thread.withLock({ $0 }) { pthread_join(running, nil) }
+    }
+
+    private func serve() {
+        // The socket closes when this returns; its receive timeout lets the loop see the stop flag.
+        guard let socket = try? UDPSocket(adopting: descriptor) else { return }
+        var reflector = Reflector(prefix: [], batchSize: 64)
+        while !stopping.load(ordering: .relaxed) { _ = try? reflector.reflectNextBatch(socket) }
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import UDP
 import UDPSeal
+import UDPTools
 
 #if canImport(Glibc)
 import Glibc
@@ -112,7 +113,8 @@ struct Bench: ParsableCommand {
             end: start + MonotonicClock.nanoseconds(seconds: duration),
             live: live.isEnabled,
             offload: !noOffload,
-            sealKey: sealKey
+            sealKey: sealKey,
+            stopRequested: { StopSignal.requested }
         )
         let board = BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()

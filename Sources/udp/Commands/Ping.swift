@@ -1,6 +1,7 @@
 import ArgumentParser
 import UDP
 import UDPSeal
+import UDPTools
 
 struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(

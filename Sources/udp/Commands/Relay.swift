@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPTools
 
 struct Relay: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,3 +1,5 @@
+import UDPTools
+
 /// The numbers a `ping` or `bench` run ends with: counts, rates and round-trip statistics, as text pieces for
 /// the summary and as the `--json` object.
 struct LatencySummary {

@@ -1,4 +1,5 @@
 import UDP
+import UDPTools
 
 #if canImport(Glibc)
 import Glibc

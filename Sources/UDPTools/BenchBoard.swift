@@ -5,7 +5,7 @@ import Synchronization
 /// that stops them all when one fails.
 ///
 /// Workers publish a few times a second (not per datagram), so the lock is never contended in earnest.
-final class BenchBoard: Sendable {
+public final class BenchBoard: Sendable {
     private struct Tally {
         var counts: [ProbeCounts]
         var latency: LatencyRecorder
@@ -15,14 +15,14 @@ final class BenchBoard: Sendable {
     private let running: Atomic<Int>
     private let failed = Atomic<Bool>(false)
 
-    init(workers: Int, highest: UInt64) {
+    public init(workers: Int, highest: UInt64) {
         tally = Mutex(Tally(counts: Array(repeating: ProbeCounts(), count: workers), latency: .init(highest: highest)))
         running = Atomic(workers)
     }
 
     /// Worker `index` reports its counts so far and hands over the round-trip times recorded since its last
     /// report (its recorder is emptied, keeping its memory).
-    func publish(worker index: Int, counts: ProbeCounts, latency: inout LatencyRecorder) {
+    public func publish(worker index: Int, counts: ProbeCounts, latency: inout LatencyRecorder) {
         tally.withLock { tally in
             tally.counts[index] = counts
             tally.latency.add(latency)
@@ -32,7 +32,7 @@ final class BenchBoard: Sendable {
 
     /// The counts of all workers so far, and the 99th percentile of the round trips published since the last
     /// call (which starts a new window).
-    func takeWindow() -> (counts: ProbeCounts, p99: UInt64?) {
+    public func takeWindow() -> (counts: ProbeCounts, p99: UInt64?) {
         tally.withLock { tally in
             var total = ProbeCounts()
             for counts in tally.counts { total += counts }
@@ -43,16 +43,16 @@ final class BenchBoard: Sendable {
     }
 
     /// A worker is done.
-    func finished() {
+    public func finished() {
         running.subtract(1, ordering: .releasing)
     }
 
-    var isRunning: Bool { running.load(ordering: .acquiring) > 0 }
+    public var isRunning: Bool { running.load(ordering: .acquiring) > 0 }
 
     /// Tells every worker to stop: one of them failed.
-    func abort() {
+    public func abort() {
         failed.store(true, ordering: .relaxed)
     }
 
-    var isAborted: Bool { failed.load(ordering: .relaxed) }
+    public var isAborted: Bool { failed.load(ordering: .relaxed) }
 }

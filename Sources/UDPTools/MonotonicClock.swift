@@ -9,20 +9,20 @@ import Darwin
 ///
 /// The corresponding C function is `clock_gettime(2)` with `CLOCK_MONOTONIC` (a vDSO call on Linux: no
 /// kernel entry).
-enum MonotonicClock {
-    static func now() -> UInt64 {
+public enum MonotonicClock {
+    public static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     /// `seconds` in nanoseconds, for option values already checked to be positive and finite.
-    static func nanoseconds(seconds: Double) -> UInt64 {
+    public static func nanoseconds(seconds: Double) -> UInt64 {
         UInt64((seconds * 1e9).rounded())
     }
 
     /// A wait of `nanoseconds`, for ``UDP/UDPSocket/receive(into:timeout:)`` and `waitUntilReadable`.
-    static func duration(nanoseconds: UInt64) -> Duration {
+    public static func duration(nanoseconds: UInt64) -> Duration {
         .nanoseconds(Int64(clamping: nanoseconds))
     }
 }

@@ -2,21 +2,23 @@
 ///
 /// `received + lost + inFlight == sent` at every moment, and `received + lost == sent` once a run is
 /// finished. Duplicates and late replies are counted apart and never in `received`.
-struct ProbeCounts: Sendable, Equatable {
+public struct ProbeCounts: Sendable, Equatable {
     /// Probes handed to the kernel.
-    var sent = 0
+    public var sent = 0
     /// Probes answered within the loss timeout (each counted once).
-    var received = 0
+    public var received = 0
     /// Probes with no reply within the loss timeout (or still unanswered when the run stopped).
-    var lost = 0
+    public var lost = 0
     /// Further replies to a probe already answered.
-    var duplicates = 0
+    public var duplicates = 0
     /// First replies whose sequence number is lower than that of a reply received before them.
-    var reordered = 0
+    public var reordered = 0
     /// Replies to probes already counted lost: after the timeout, or too old to track.
-    var late = 0
+    public var late = 0
 
-    static func += (total: inout ProbeCounts, part: ProbeCounts) {
+    public init() {}
+
+    public static func += (total: inout ProbeCounts, part: ProbeCounts) {
         total.sent += part.sent
         total.received += part.received
         total.lost += part.lost
@@ -35,8 +37,8 @@ struct ProbeCounts: Sendable, Equatable {
 /// A probe is lost when no reply comes within `lossTimeout`, or, if sooner, when `capacity` later probes
 /// have been sent (its slot is needed again). Its slot is kept after it is answered or lost, until reused, so
 /// a duplicate or a late reply is still recognised as one.
-struct ProbeTracker: ~Copyable {
-    enum Outcome: Equatable {
+public struct ProbeTracker: ~Copyable {
+    public enum Outcome: Equatable {
         /// The first reply to a probe in flight: `roundTrip` nanoseconds after it was sent.
         case received(roundTrip: UInt64, reordered: Bool)
         /// A further reply to a probe already answered.
@@ -54,18 +56,18 @@ struct ProbeTracker: ~Copyable {
     /// A probe's send time and fate. Its sequence number is not stored: only the last `capacity` sequence
     /// numbers are looked up, and each of those has a slot of its own.
     private struct Slot {
-        var sentAt: UInt64 = 0
-        var state = State.empty
+        public var sentAt: UInt64 = 0
+        public var state = State.empty
     }
 
-    let capacity: Int
+    public let capacity: Int
     /// Nanoseconds a probe may wait for its reply.
-    let lossTimeout: UInt64
+    public let lossTimeout: UInt64
     private let mask: UInt64
     private let slots: UnsafeMutablePointer<Slot>
-    private(set) var counts = ProbeCounts()
+    public private(set) var counts = ProbeCounts()
     /// The sequence number the next probe gets.
-    private(set) var nextSequence: UInt64 = 1
+    public private(set) var nextSequence: UInt64 = 1
     /// The lowest sequence number that may still be in flight; every probe below it is answered or lost.
     private var oldest: UInt64 = 1
     private var highestReceived: UInt64 = 0
@@ -73,7 +75,7 @@ struct ProbeTracker: ~Copyable {
     /// - Parameters:
     ///   - capacity: Slots, rounded up to a power of two; at least the most probes in flight at once.
     ///   - lossTimeout: Nanoseconds after which an unanswered probe is lost.
-    init(capacity: Int, lossTimeout: UInt64) {
+    public init(capacity: Int, lossTimeout: UInt64) {
         precondition(capacity > 0 && capacity <= 1 << 24)
         var size = 1
         while size < capacity { size <<= 1 }
@@ -89,16 +91,16 @@ struct ProbeTracker: ~Copyable {
     }
 
     /// Probes sent and not yet answered or lost.
-    var inFlight: Int { counts.sent - counts.received - counts.lost }
+    public var inFlight: Int { counts.sent - counts.received - counts.lost }
 
     /// When the oldest probe in flight is lost if no reply comes first; nil with nothing in flight.
-    var nextDeadline: UInt64? {
+    public var nextDeadline: UInt64? {
         guard oldest < nextSequence else { return nil }
         return slots[Int(oldest & mask)].sentAt + lossTimeout
     }
 
     /// Records that the next `count` probes (``nextSequence`` on) were sent at `now`.
-    mutating func sent(_ count: Int, at now: UInt64) {
+    public mutating func sent(_ count: Int, at now: UInt64) {
         for _ in 0..<count {
             if nextSequence - oldest == UInt64(capacity) {
                 // The slot is needed again while its probe is still in flight: count it lost now.
@@ -113,7 +115,7 @@ struct ProbeTracker: ~Copyable {
 
     /// Counts every probe in flight whose deadline is at or before `now` as lost, calling `onLost` with each
     /// one's sequence number.
-    mutating func expire(now: UInt64, onLost: (UInt64) -> Void = { _ in }) {
+    public mutating func expire(now: UInt64, onLost: (UInt64) -> Void = { _ in }) {
         while oldest < nextSequence {
             let slot = slots[Int(oldest & mask)]
             guard slot.sentAt + lossTimeout <= now else { return }
@@ -124,7 +126,7 @@ struct ProbeTracker: ~Copyable {
     }
 
     /// Counts every probe still in flight as lost: the run is over.
-    mutating func finish() {
+    public mutating func finish() {
         while oldest < nextSequence {
             markLost(oldest)
             advanceOldest()
@@ -132,7 +134,7 @@ struct ProbeTracker: ~Copyable {
     }
 
     /// Classifies a reply carrying probe `sequence`, received at `now`, and counts it.
-    mutating func handleReply(sequence: UInt64, at now: UInt64) -> Outcome {
+    public mutating func handleReply(sequence: UInt64, at now: UInt64) -> Outcome {
         guard sequence > 0, sequence < nextSequence else { return .unknown }
         guard nextSequence - sequence <= UInt64(capacity) else {
             counts.late += 1  // so old that its slot was reused: it was counted lost then

@@ -2,21 +2,21 @@
 /// stall left unsent is forgiven beyond `burst`, so a pause is never made up by a flood.
 ///
 /// Holds no clock: the caller passes nanoseconds on the monotonic clock.
-struct Pacer {
+public struct Pacer {
     /// Datagrams per second; 0 means no pacing.
-    let rate: Double
-    let start: UInt64
-    let burst: Int
+    public let rate: Double
+    public let start: UInt64
+    public let burst: Int
     private var released = 0
 
-    init(rate: Double, start: UInt64, burst: Int) {
+    public init(rate: Double, start: UInt64, burst: Int) {
         self.rate = rate
         self.start = start
         self.burst = max(1, burst)
     }
 
     /// How many may go out at `now` (`Int.max` without pacing).
-    mutating func available(at now: UInt64) -> Int {
+    public mutating func available(at now: UInt64) -> Int {
         guard rate > 0 else { return .max }
         let due = Int(Double(now > start ? now - start : 0) * rate / 1e9) + 1
         if due - released > burst { released = due - burst }
@@ -24,12 +24,12 @@ struct Pacer {
     }
 
     /// Records that `count` went out.
-    mutating func consume(_ count: Int) {
+    public mutating func consume(_ count: Int) {
         released += count
     }
 
     /// When the next one may go out; nil without pacing.
-    var nextRelease: UInt64? {
+    public var nextRelease: UInt64? {
         guard rate > 0 else { return nil }
         return start + UInt64(Double(released) * 1e9 / rate)
     }

@@ -5,17 +5,17 @@ import Histogram
 ///
 /// Recording allocates nothing while values stay below the `highest` given at creation (a run's loss timeout:
 /// a slower reply is late, not recorded).
-struct LatencyRecorder: Sendable {
-    private(set) var histogram: Histogram<UInt64>
-    private(set) var count = 0
-    private(set) var minimum = UInt64.max
-    private(set) var maximum: UInt64 = 0
+public struct LatencyRecorder: Sendable {
+    public private(set) var histogram: Histogram<UInt64>
+    public private(set) var count = 0
+    public private(set) var minimum = UInt64.max
+    public private(set) var maximum: UInt64 = 0
     private var sum: Double = 0
     private var sumOfSquares: Double = 0
 
     /// - Parameter highest: The largest value expected, in nanoseconds; larger ones still fit (the histogram
     ///   grows), at the cost of an allocation.
-    init(highest: UInt64) {
+    public init(highest: UInt64) {
         histogram = Histogram(
             lowestDiscernibleValue: 1,
             highestTrackableValue: max(highest, 1_000_000),
@@ -24,7 +24,7 @@ struct LatencyRecorder: Sendable {
         histogram.autoResize = true
     }
 
-    mutating func record(_ nanoseconds: UInt64) {
+    public mutating func record(_ nanoseconds: UInt64) {
         histogram.record(nanoseconds)
         count += 1
         minimum = min(minimum, nanoseconds)
@@ -35,7 +35,7 @@ struct LatencyRecorder: Sendable {
     }
 
     /// Adds `other`'s values, as if they had been recorded here: how bench merges its workers.
-    mutating func add(_ other: LatencyRecorder) {
+    public mutating func add(_ other: LatencyRecorder) {
         histogram.add(other.histogram)
         count += other.count
         minimum = min(minimum, other.minimum)
@@ -45,7 +45,7 @@ struct LatencyRecorder: Sendable {
     }
 
     /// Forgets every value, keeping the memory: for the live line's one-second windows.
-    mutating func reset() {
+    public mutating func reset() {
         histogram.reset()
         count = 0
         minimum = .max
@@ -56,22 +56,22 @@ struct LatencyRecorder: Sendable {
 
     /// The value at `percentile` (0–100), from the histogram, kept within the exact minimum and maximum (the
     /// histogram reports the top of a value's bucket); nil with no values.
-    func percentile(_ percentile: Double) -> UInt64? {
+    public func percentile(_ percentile: Double) -> UInt64? {
         guard count > 0 else { return nil }
         return min(max(histogram.valueAtPercentile(percentile), minimum), maximum)
     }
 
-    var mean: Double? { count > 0 ? sum / Double(count) : nil }
+    public var mean: Double? { count > 0 ? sum / Double(count) : nil }
 
     /// ping(8)'s `mdev`: the standard deviation, √(mean of squares − square of mean).
-    var meanDeviation: Double? {
+    public var meanDeviation: Double? {
         guard let mean else { return nil }
         return (max(0, sumOfSquares / Double(count) - mean * mean)).squareRoot()
     }
 
     /// The full percentile distribution in HdrHistogram's `.hgrm` text format (what `HistogramLogProcessor` and
     /// the online plotter read), with values in microseconds.
-    var percentileDistribution: String {
+    public var percentileDistribution: String {
         var text = ""
         histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1000)
         return text

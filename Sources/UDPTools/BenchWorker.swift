@@ -8,44 +8,72 @@ import UDPSeal
 /// before the first send, probes are written in place into the send batch, and replies are read where
 /// `recvmmsg` put them. Sealed probes (`--key-file`) are the exception: sealing and opening make new arrays,
 /// a cost a load generator for an authenticated server accepts.
-struct BenchWorker: ~Copyable {
-    struct Configuration: Sendable {
-        var destination: SocketAddress
-        var payloadSize: Int
+public struct BenchWorker: ~Copyable {
+    public struct Configuration: Sendable {
+        public var destination: SocketAddress
+        public var payloadSize: Int
         /// Probes in flight at most.
-        var window: Int
+        public var window: Int
         /// Probes per second for this worker; 0 sends as fast as the window allows.
-        var rate: Double
+        public var rate: Double
         /// Nanoseconds after which a probe with no reply is lost, freeing its place in the window.
-        var lossTimeout: UInt64
+        public var lossTimeout: UInt64
         /// When to start and stop sending, on ``MonotonicClock``.
-        var start: UInt64
-        var end: UInt64
+        public var start: UInt64
+        public var end: UInt64
         /// Whether to publish counts to the board for the live line.
-        var live: Bool
+        public var live: Bool
         /// Whether probes go out as GSO trains and replies may come in as GRO trains.
-        var offload: Bool
+        public var offload: Bool
         /// Seal every probe and open every reply with this key (`--key-file`); nil sends probes in the clear.
-        var sealKey: SealKey? = nil
+        public var sealKey: SealKey? = nil
+        /// Asked before each send: true stops the run early, as SIGINT does for `udp bench`.
+        public var stopRequested: @Sendable () -> Bool = { false }
+
+        public init(
+            destination: SocketAddress,
+            payloadSize: Int,
+            window: Int,
+            rate: Double,
+            lossTimeout: UInt64,
+            start: UInt64,
+            end: UInt64,
+            live: Bool,
+            offload: Bool,
+            sealKey: SealKey? = nil,
+            stopRequested: @escaping @Sendable () -> Bool = { false }
+        ) {
+            self.destination = destination
+            self.payloadSize = payloadSize
+            self.window = window
+            self.rate = rate
+            self.lossTimeout = lossTimeout
+            self.start = start
+            self.end = end
+            self.live = live
+            self.offload = offload
+            self.sealKey = sealKey
+            self.stopRequested = stopRequested
+        }
 
         /// Bytes of each probe on the wire: the payload, plus the envelope when sealed.
-        var wireSize: Int { payloadSize + (sealKey == nil ? 0 : SealedEnvelope.overhead) }
+        public var wireSize: Int { payloadSize + (sealKey == nil ? 0 : SealedEnvelope.overhead) }
     }
 
     /// What a worker ends with.
-    struct Result: Sendable {
-        var counts = ProbeCounts()
-        var foreign = 0
-        var errors = 0
-        var latency: LatencyRecorder
+    public struct Result: Sendable {
+        public var counts = ProbeCounts()
+        public var foreign = 0
+        public var errors = 0
+        public var latency: LatencyRecorder
         /// When it stopped sending: at the end of the duration, or earlier on SIGINT.
-        var stoppedAt: UInt64 = 0
+        public var stoppedAt: UInt64 = 0
         /// Why it stopped early, worded for a person.
-        var failure: String?
+        public var failure: String?
     }
 
     /// Datagrams per system call: what NIO's vector reads and `udp echo` use.
-    static let batchSize = 64
+    public static let batchSize = 64
     /// How long a wait may last before the loop looks at the clock, the stop flag and the board again.
     private static let wakeInterval: UInt64 = 50_000_000
     /// How often the live line's counts are published.
@@ -76,7 +104,7 @@ struct BenchWorker: ~Copyable {
     private var nextPublication: UInt64 = 0
 
     /// Runs worker `index` to the end of the configured time, and returns its counts and round trips.
-    static func run(_ configuration: Configuration, index: Int, board: BenchBoard) -> Result {
+    public static func run(_ configuration: Configuration, index: Int, board: BenchBoard) -> Result {
         defer { board.finished() }
         var worker = BenchWorker(configuration, index: index, board: board)
         do throws(UDPError) {
@@ -140,7 +168,7 @@ struct BenchWorker: ~Copyable {
         while true {
             let now = MonotonicClock.now()
             tracker.expire(now: now)
-            if sending && (now >= configuration.end || StopSignal.requested || board.isAborted) {
+            if sending && (now >= configuration.end || configuration.stopRequested() || board.isAborted) {
                 // Stop sending, and give the probes in flight their full timeout to come back.
                 sending = false
                 stoppedAt = now

@@ -9,21 +9,21 @@
 /// Echo servers differ in where they put the request: an RFC 862 echo sends it back as is, the tutorial's
 /// server sends `ack: ` and then the request, others add bytes before or after. ``sequence(in:requestSize:)``
 /// finds the probe wherever it is; a reply that holds no probe with this run's id is not ours (foreign).
-struct Probe {
+public struct Probe {
     /// The bytes a probe needs: the smallest `--size`.
-    static let headerSize = 20
+    public static let headerSize = 20
     /// "UDPp" in ASCII, so a hex dump shows where a probe starts.
-    static let magic: UInt32 = 0x5544_5070
+    public static let magic: UInt32 = 0x5544_5070
 
     /// The id that tells this run's probes from any other's.
-    let runID: UInt64
+    public let runID: UInt64
 
-    init(runID: UInt64 = .random(in: .min ... .max)) {
+    public init(runID: UInt64 = .random(in: .min ... .max)) {
         self.runID = runID
     }
 
     /// Writes the header of probe `sequence` at the start of `buffer`, which holds at least ``headerSize`` bytes.
-    func writeHeader(sequence: UInt64, into buffer: UnsafeMutableRawBufferPointer) {
+    public func writeHeader(sequence: UInt64, into buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count >= Self.headerSize)
         buffer.storeBytes(of: Self.magic.bigEndian, toByteOffset: 0, as: UInt32.self)
         buffer.storeBytes(of: runID.bigEndian, toByteOffset: 4, as: UInt64.self)
@@ -31,7 +31,7 @@ struct Probe {
     }
 
     /// A whole probe of `size` bytes: the header, then zeros.
-    func payload(sequence: UInt64, size: Int) -> [UInt8] {
+    public func payload(sequence: UInt64, size: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: size)
         bytes.withUnsafeMutableBytes { writeHeader(sequence: sequence, into: $0) }
         return bytes
@@ -41,7 +41,7 @@ struct Probe {
     ///
     /// It looks first at `reply.count - requestSize`, where the probe is when the server added bytes only
     /// before it (0 for an RFC 862 echo, 5 after `ack: `), then at the start, then at every offset.
-    func sequence(in reply: UnsafeRawBufferPointer, requestSize: Int) -> UInt64? {
+    public func sequence(in reply: UnsafeRawBufferPointer, requestSize: Int) -> UInt64? {
         guard reply.count >= Self.headerSize else { return nil }
         let last = reply.count - Self.headerSize
         let expected = reply.count - requestSize
