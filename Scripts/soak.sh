@@ -15,17 +15,23 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
+# Waits up to 10 s for a server's `listening on` line; a server that died instead ends the soak with its error.
+await_line() {
+    for _ in $(seq 100); do [[ -s $1 ]] && return 0; kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
+    echo "soak: the server did not start: $(cat "$3")" >&2
+    exit 1
+}
 
 "$UDP" keygen --output "$WORK/key" 2>/dev/null
 "$UDP" echo --host 127.0.0.1 --port 0 --key-file "$WORK/key" --rate-limit 20000 --stats \
     >"$WORK/echo.out" 2>"$WORK/echo.err" &
 ECHO=$!; PIDS+=("$ECHO")
-until [[ -s $WORK/echo.out ]]; do sleep 0.1; done
+await_line "$WORK/echo.out" "$ECHO" "$WORK/echo.err"
 EPORT=$(cut -d/ -f2 "$WORK/echo.out" | head -1)
 "$UDP" relay --listen 127.0.0.1:0 --to "127.0.0.1:$EPORT" --loss 10% --duplicate 10% --reorder 10% --seed 1 \
     >"$WORK/relay.out" 2>"$WORK/relay.err" &
 RELAY=$!; PIDS+=("$RELAY")
-until [[ -s $WORK/relay.out ]]; do sleep 0.1; done
+await_line "$WORK/relay.out" "$RELAY" "$WORK/relay.err"
 RPORT=$(cut -d/ -f2 "$WORK/relay.out" | head -1)
 echo "echo pid $ECHO on $EPORT, relay pid $RELAY on $RPORT, $SECS s" >&2
 
@@ -43,7 +49,8 @@ while time.monotonic() < end:
 print(sent)
 PY
 PIDS+=($!)
-# Sealed traffic that should be answered: udp bench cannot seal, so a loop of udp send does.
+# Sealed traffic that should be answered: a loop of udp send, each run a new sender (so the server keeps
+# many replay windows), with retries through the relay's faults.
 ( end=$((SECONDS + SECS)); while ((SECONDS < end)); do
     "$UDP" send "127.0.0.1:$RPORT" "$(head -c $((RANDOM % 1000 + 1)) /dev/zero | tr '\0' x)" --key-file "$WORK/key" \
         --timeout 0.2 --retries 2 >/dev/null 2>&1 || true

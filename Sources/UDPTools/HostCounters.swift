@@ -100,7 +100,12 @@ public struct HostUDPCounters: Sendable, Equatable {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
         while true {
+            // Qualified: `read` alone would find the type's own `read()`. Darwin's is the same call.
+            #if canImport(Glibc)
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            #else
+            let count = chunk.withUnsafeMutableBytes { Darwin.read(descriptor, $0.baseAddress, $0.count) }
+            #endif
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
             bytes += chunk[..<count]
