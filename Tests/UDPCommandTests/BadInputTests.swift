@@ -81,6 +81,22 @@ struct BadInputTests {
     }
 
     @Test(
+        "a privileged port without the privilege: one line, 'permission denied' (as nobody, through setpriv)",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0)
+    )
+    func permissionDenied() throws {
+        let nobody = ["/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", udpBinary]
+        // The build folder must be reachable by nobody; where it is not (a home folder of mode 700), skip.
+        guard try Spawned(nobody + ["--help"]).wait().status == 0 else { return }
+        // Port 80 must be privileged here (net.ipv4.ip_unprivileged_port_start, 1024 by default).
+        let start = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_unprivileged_port_start", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard let start, start > 80 else { return }
+        let result = try Spawned(nobody + ["echo", "--host", "127.0.0.1", "--port", "80"]).wait()
+        expectOneLineError(result, containing: "bind 127.0.0.1:80: permission denied")
+    }
+
+    @Test(
         "--join with the other family's --host, or groups of both families, is a one-line error (in unshare -n)",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") && getuid() == 0),
         arguments: [
