@@ -43,8 +43,9 @@ public struct IdempotentServer<Peer: Hashable & Sendable>: Sendable {
     ///   - timeToLive: How long a reply is replayed to retries: at least the longest a client keeps
     ///     retrying.
     ///   - capacity: The most replies remembered.
-    public init(timeToLive: Duration, capacity: Int = 4096) {
-        self.cache = ReplyCache(timeToLive: timeToLive, capacity: capacity)
+    ///   - maximumBytes: The most bytes of replies remembered, all together.
+    public init(timeToLive: Duration, capacity: Int = 4096, maximumBytes: Int = 16 << 20) {
+        self.cache = ReplyCache(timeToLive: timeToLive, capacity: capacity, maximumBytes: maximumBytes)
     }
 
     /// Answers one datagram.

@@ -9,8 +9,9 @@
 ///
 /// An entry lives for `timeToLive` after it was stored, which should be at least as long as clients keep
 /// retrying (the sum of their waits, or their deadline); a retry after that runs the handler again. At most
-/// `capacity` entries are kept, and a full cache forgets the least recently used entry first, so a flood of
-/// requests from forged addresses costs bounded memory (and can only push out entries, never grow the cache).
+/// `capacity` entries and `maximumBytes` bytes of replies are kept, and a full cache forgets the least recently
+/// used entry first, so a flood of requests from forged addresses costs bounded memory (and can only push out
+/// entries, never grow the cache). Both bounds matter: 4096 replies of 64 KiB would be 256 MiB.
 ///
 /// `Peer` is whatever identifies a client: `SocketAddress` for a real server, a string in tests.
 public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
@@ -24,6 +25,8 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
         public var evicted = 0
         /// Entries dropped because their time to live passed.
         public var expired = 0
+        /// Replies not stored because one alone is larger than `maximumBytes`.
+        public var tooLarge = 0
 
         /// All zero.
         public init() {}
@@ -51,6 +54,10 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
     public let timeToLive: Duration
     /// The most entries kept.
     public let capacity: Int
+    /// The most bytes of replies kept, all entries together.
+    public let maximumBytes: Int
+    /// Bytes of replies held now.
+    public private(set) var bytes = 0
     /// What the cache has done so far.
     public private(set) var counters = Counters()
 
@@ -67,10 +74,13 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
     /// - Parameters:
     ///   - timeToLive: How long a reply is kept: at least the longest a client keeps retrying.
     ///   - capacity: The most replies kept (at least 1).
-    public init(timeToLive: Duration, capacity: Int) {
+    ///   - maximumBytes: The most bytes of replies kept (16 MiB by default).
+    public init(timeToLive: Duration, capacity: Int, maximumBytes: Int = 16 << 20) {
         precondition(capacity >= 1, "a reply cache needs room for at least 1 reply")
+        precondition(maximumBytes >= 1, "a reply cache needs room for at least 1 byte")
         self.timeToLive = timeToLive
         self.capacity = capacity
+        self.maximumBytes = maximumBytes
     }
 
     /// Replies held, expired ones included until the next call that takes `now`.
@@ -97,20 +107,17 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
     }
 
     /// Stores the reply sent for `id` from `peer`, replacing any earlier one, and restarting its time to live.
-    /// A full cache first forgets its least recently used entry.
+    /// A full cache first forgets its least recently used entries; a reply larger than `maximumBytes` on its
+    /// own is not stored (a retry of its request runs the handler again) and is counted.
     public mutating func store(_ reply: [UInt8], for peer: Peer, _ id: RequestID, now: ContinuousClock.Instant) {
         removeExpired(now: now)
         let key = Key(peer: peer, id: id)
-        if let node = index[key] {
-            nodes[node].reply = reply
-            nodes[node].stored = now
-            unlinkRecency(node)
-            linkMostRecent(node)
-            unlinkStorage(node)
-            linkNewestStored(node)
+        if let old = index[key] { remove(old) }
+        guard reply.count <= maximumBytes else {
+            counters.tooLarge += 1
             return
         }
-        if index.count == capacity {
+        while index.count == capacity || bytes + reply.count > maximumBytes {
             counters.evicted += 1
             remove(leastRecent)
         }
@@ -124,6 +131,7 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
             nodes.append(fresh)
         }
         index[key] = node
+        bytes += reply.count
         linkMostRecent(node)
         linkNewestStored(node)
     }
@@ -142,6 +150,7 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
         unlinkRecency(node)
         unlinkStorage(node)
         index[nodes[node].key] = nil
+        bytes -= nodes[node].reply.count
         nodes[node].reply = []  // free the bytes now, not when the slot is reused
         freeNodes.append(node)
     }

@@ -82,4 +82,21 @@ import UDPPatterns
             #expect(cache.count == model.count)
         }
     }
+
+    @Test func bytesAreBoundedAsWellAsEntries() {
+        var cache = ReplyCache<String>(timeToLive: .seconds(60), capacity: 100, maximumBytes: 1_000)
+        for id in 0..<10 { cache.store([UInt8](repeating: 1, count: 300), for: "p", RequestID(UInt64(id)), now: at(0)) }
+        // 300-byte replies in 1000 bytes: three fit; the least recently used went first.
+        #expect(cache.count == 3 && cache.bytes == 900)
+        #expect(cache.counters.evicted == 7)
+        #expect(
+            cache.lookup("p", RequestID(9), now: at(0)) != nil && cache.lookup("p", RequestID(6), now: at(0)) == nil
+        )
+        // A reply larger than the whole budget is not stored, and pushes nothing out.
+        cache.store([UInt8](repeating: 2, count: 1_001), for: "p", RequestID(99), now: at(0))
+        #expect(cache.count == 3 && cache.counters.tooLarge == 1)
+        // Replacing an entry counts its new size, not both.
+        cache.store([1], for: "p", RequestID(9), now: at(0))
+        #expect(cache.bytes == 601)
+    }
 }

@@ -102,6 +102,21 @@ import Glibc
         #expect(throws: SealKeyError.self) { try SealKey(fileText: "# nothing\n") }
     }
 
+    @Test func replayWindowsAreKeptForAtMostMaximumSenders() throws {
+        let key = SealKey.generate(id: 4)
+        var opener = Opener(keys: [key], maximumSenders: 2)
+        var senders = (0..<3).map { Sealer(key: key, sender: UInt32($0 + 1)) }
+        let first = senders[0].seal([0])
+        #expect(try opener.open(first).sender == 1)
+        #expect(throws: Opener.Rejection.replayed) { try opener.open(first) }  // its window remembers it
+        _ = try opener.open(senders[1].seal([1]))
+        _ = try opener.open(senders[2].seal([2]))  // a third sender: the least recently heard is forgotten
+        // Sender 1's window is gone, so its old datagram opens again: the documented price of the bound,
+        // which is why it should cover the senders a server expects.
+        #expect(try opener.open(first).sender == 1)
+        #expect(throws: Opener.Rejection.replayed) { try opener.open(first) }
+    }
+
     @Test func aSealedDatagramCannotBeReflectedBackTheWayItCame() throws {
         let key = SealKey.generate(id: 3)
         var client = Sealer(key: key)
