@@ -134,7 +134,7 @@ func withReplyDroppingRelay<T: Sendable>(
 }
 
 /// Polls `condition` every 10 ms, at most `limit` long: for counters that change after a reply was handled.
-func eventually(_ limit: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
+func eventually(_ limit: Duration = .seconds(20), _ condition: () -> Bool) async throws -> Bool {
     let clock = ContinuousClock()
     let end = clock.now + limit
     while clock.now < end {

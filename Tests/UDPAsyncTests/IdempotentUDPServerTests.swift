@@ -9,8 +9,9 @@ import UDPPatterns
     @Test func lostRepliesAreRetriedAndTheHandlerRunsOncePerRequest() async throws {
         let requests = 50
         let tally = Tally()
-        let policy = RetryPolicy(attempts: 4, timeout: .milliseconds(200), jitter: .full)
-        try await withTimeout(.seconds(20)) {
+        // Six attempts from 0.5 s, doubling: over 30 s before a request gives up (see TestSupport.swift).
+        let policy = RetryPolicy(attempts: 6, timeout: .milliseconds(500), jitter: .full)
+        try await withTimeout(.seconds(60)) {
             try await withIdempotentServer(handler: { request, _ in
                 tally.add(String(decoding: request, as: UTF8.self))
                 return Array("done: ".utf8) + request

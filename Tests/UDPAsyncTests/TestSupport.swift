@@ -15,11 +15,17 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String { "timed out after \(limit)" }
 }
 
+// Why the timing margins of these tests are seconds wide: `swift test` runs every suite in one process, and the
+// synchronous tests of the other targets block the cooperative thread pool (two threads on a two-core machine)
+// while they wait on sockets and child processes. An async test can then be held for seconds between two of its
+// steps, so a per-attempt timeout or an elapsed-time bound here must survive such a pause; measured: async tests
+// that take 10 ms alone finished 13 s into a full run.
+
 /// Runs `operation`, failing with ``TimedOut`` if it takes longer than `limit`: the operation races a sleep in a
 /// task group, and the loser is cancelled. Every wait in these tests goes through here, so a lost datagram fails
 /// a test instead of hanging the suite.
 func withTimeout<T: Sendable>(
-    _ limit: Duration = .seconds(5),
+    _ limit: Duration = .seconds(30),
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in

@@ -66,9 +66,14 @@ struct ListenCommandTests {
     func boundedPeers() throws {
         let server = try Spawned(udp: "listen", "--host", "127.0.0.1", "--port", "0", "--max-peers", "8")
         let port = try server.listeningPort()
+        // Twenty source ports, all different: each socket stays open to the end, so the kernel cannot hand a
+        // closed one's port to the next.
+        var descriptors: [CInt] = []
+        defer { for descriptor in descriptors { close(descriptor) } }
         for _ in 0..<20 {
-            let client = try UDPSocket(family: .inet)  // a new source port each time
+            let client = try UDPSocket(family: .inet)
             try client.send(Array("x".utf8), to: .loopbackV4(port: port))
+            descriptors.append(client.takeDescriptor())
             _ = try #require(server.readLine())
         }
         server.signal(SIGTERM)
