@@ -173,11 +173,7 @@ struct EchoCommandTests {
     @Test("--rate-limit answers a flooding source only as fast as allowed, and counts the rest")
     func rateLimit() throws {
         let server = try Spawned(
-            udp: "echo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
+            loopbackServer: "echo",
             "--rate-limit",
             "5",
             "--burst",
@@ -198,11 +194,7 @@ struct EchoCommandTests {
     @Test("--amplification-limit refuses replies that would send a source more than F times its bytes")
     func amplificationGuard() throws {
         let server = try Spawned(
-            udp: "echo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
+            loopbackServer: "echo",
             "--prefix",
             "0123456789",
             "--amplification-limit",

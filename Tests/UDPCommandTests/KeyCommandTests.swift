@@ -88,11 +88,7 @@ struct KeyCommandTests {
         let captured = try #require(try trap.receive(maximumSize: 2048, timeout: .seconds(5))).payload
 
         let server = try Spawned(
-            udp: "echo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
+            loopbackServer: "echo",
             "--key-file",
             key,
             "--workers",

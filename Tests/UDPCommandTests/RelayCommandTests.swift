@@ -233,11 +233,7 @@ struct RelayCommandTests {
     @Test("--framed through 50% reply loss: every request answered, each computed once (the rest from the cache)")
     func framedRetriesThroughLoss() throws {
         let server = try Spawned(
-            udp: "echo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
+            loopbackServer: "echo",
             "--framed",
             "--prefix",
             "ack: ",

@@ -14,11 +14,7 @@ struct RelayProofTests {
     @Test("1,000 framed requests through 20% loss each way: all answered, each handled exactly once")
     func thousandRequestsThroughLoss() throws {
         let server = try Spawned(
-            udp: "echo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
+            loopbackServer: "echo",
             "--framed",
             "--prefix",
             "ack: ",

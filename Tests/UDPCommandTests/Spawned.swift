@@ -64,6 +64,12 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
     /// Starts the `udp` binary.
     convenience init(udp arguments: String...) throws { try self.init([udpBinary] + arguments) }
 
+    /// `udp COMMAND --host 127.0.0.1 --port 0 ARGUMENTS…`: one of the CLI's servers, on loopback, on a port the
+    /// kernel picks (read it with ``listeningPort(timeout:)``).
+    convenience init(loopbackServer command: String, _ arguments: String...) throws {
+        try self.init([udpBinary, command, "--host", "127.0.0.1", "--port", "0"] + arguments)
+    }
+
     deinit {
         if exitStatus == nil {
             kill(pid, SIGKILL)

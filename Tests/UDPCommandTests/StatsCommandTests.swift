@@ -22,11 +22,7 @@ struct StatsCommandTests {
     @Test("echo --stats reports its counters and the kernel's drops for its socket")
     func echoStats() throws {
         let server = try Spawned(
-            udp: "echo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
+            loopbackServer: "echo",
             "--stats",
             "--receive-buffer",
             "1",
