@@ -35,6 +35,22 @@ func loopbackSocket(_ family: AddressFamily, nonBlocking: Bool = false) throws -
     return socket
 }
 
+/// A socket on a port below the kernel's ephemeral range (32768 and up by default), for the tests that close a
+/// socket and bind its port again: while the suite runs in parallel, a port 0 bind or an unbound send elsewhere
+/// may be handed a just-released ephemeral port, but never one of these. Tries random ports until one is free.
+func socketBelowTheEphemeralRange(_ family: AddressFamily) throws -> UDPSocket {
+    var attempts = 0
+    while true {
+        let port = UInt16.random(in: 20_000..<32_000)
+        do {
+            return try UDPSocket(bindingTo: SocketAddress(family.loopback, port: port))
+        } catch {
+            attempts += 1
+            if error.errno != .addressInUse || attempts == 100 { throw error }
+        }
+    }
+}
+
 /// A port nobody listens on: bound, read back and released.
 func unusedPort(_ family: AddressFamily) throws -> UInt16 {
     let socket = try UDPSocket(bindingTo: SocketAddress(family.loopback, port: 0))

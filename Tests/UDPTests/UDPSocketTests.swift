@@ -191,7 +191,7 @@ import Musl
 
     @Test(arguments: [AddressFamily.inet, .inet6])
     func closeReleasesThePort(_ family: AddressFamily) throws {
-        let socket = try loopbackSocket(family)
+        let socket = try socketBelowTheEphemeralRange(family)
         let address = try socket.localAddress
         try socket.close()
         // Bound again without SO_REUSEADDR: only possible if the first descriptor is gone.
@@ -201,7 +201,7 @@ import Musl
 
     @Test func goingOutOfScopeReleasesThePort() throws {
         let address = try { () throws -> SocketAddress in
-            let socket = try loopbackSocket(.inet)
+            let socket = try socketBelowTheEphemeralRange(.inet)
             return try socket.localAddress
         }()
         let again = try UDPSocket(bindingTo: address)
@@ -210,7 +210,7 @@ import Musl
 
     @Test(arguments: [AddressFamily.inet, .inet6])
     func takenDescriptorStaysOpenUntilItsNewOwnerClosesIt(_ family: AddressFamily) throws {
-        let socket = try loopbackSocket(family)
+        let socket = try socketBelowTheEphemeralRange(family)
         let address = try socket.localAddress
         let fd = socket.takeDescriptor()
         #expect(fcntl(fd, F_GETFD) != -1, "the descriptor was closed")
