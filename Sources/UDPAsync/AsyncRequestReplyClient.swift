@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import UDP
 import UDPPatterns
 
@@ -69,11 +69,11 @@ public final class AsyncRequestReplyClient: Sendable {
         }
     }
 
-    private let table: Mutex<RequestTable>
+    private let table: NIOLockedValueBox<RequestTable>
     private let doorbell = Doorbell()
 
     private init(client: RequestReplyClient) {
-        self.table = Mutex(RequestTable(client: client))
+        self.table = NIOLockedValueBox(RequestTable(client: client))
     }
 
     /// Runs `body` with a client that sends through `outbound` and reads every datagram from `inbound`, then
@@ -120,20 +120,20 @@ public final class AsyncRequestReplyClient: Sendable {
     ///   stopped; the socket's error when it refused the datagram.
     public func request(_ payload: [UInt8], to destination: UDP.SocketAddress) async throws -> [UInt8] {
         try Task.checkCancellation()
-        let id = try table.withLock { table in try table.start(payload, to: destination, now: .now) }
+        let id = try table.withLockedValue { table in try table.start(payload, to: destination, now: .now) }
         doorbell.ring()  // its first attempt is due now
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (waiter: RequestTable.Waiter) in
-                table.withLock { table in table.wait(for: id, waiter) }?.resume()
+                table.withLockedValue { table in table.wait(for: id, waiter) }?.resume()
             }
         } onCancel: {
-            table.withLock { table in table.cancel(id) }?.resume()
+            table.withLockedValue { table in table.cancel(id) }?.resume()
         }
     }
 
     /// What the client has done and seen so far.
     public var counters: Counters {
-        table.withLock { table in
+        table.withLockedValue { table in
             var counters = table.counters
             counters.requests = table.client.counters
             return counters
@@ -141,11 +141,11 @@ public final class AsyncRequestReplyClient: Sendable {
     }
 
     /// Requests in flight.
-    public var outstandingCount: Int { table.withLock { table in table.client.outstandingCount } }
+    public var outstandingCount: Int { table.withLockedValue { table in table.client.outstandingCount } }
 
     /// Fails what is in flight with `reason` and refuses new requests.
     private func close(_ reason: Closed) {
-        for resumption in table.withLock({ table in table.close(reason) }) { resumption.resume() }
+        for resumption in table.withLockedValue({ table in table.close(reason) }) { resumption.resume() }
         doorbell.ring()
     }
 }
@@ -159,7 +159,7 @@ extension AsyncRequestReplyClient {
         do {
             for try await batch in inbound.batches {
                 let now = ContinuousClock.now
-                let resumptions = table.withLock { table in
+                let resumptions = table.withLockedValue { table in
                     var resumptions: [RequestTable.Resumption] = []
                     for datagram in batch.lazy.flatMap(\.splitTrain) {
                         if let resumption = table.handle(datagram, now: now) { resumptions.append(resumption) }
@@ -177,14 +177,14 @@ extension AsyncRequestReplyClient {
     /// Sends what is due, then sleeps until the next deadline or until a new request rings.
     private func transmit(through outbound: AsyncUDPSocket.Outbound) async {
         while !Task.isCancelled {
-            let round = table.withLock { table in table.poll(now: .now) }
+            let round = table.withLockedValue { table in table.poll(now: .now) }
             for resumption in round.resumptions { resumption.resume() }
             if !round.datagrams.isEmpty {
                 do {
                     // One write and one flush for everything due (sendmmsg), as a burst of new requests is.
                     try await outbound.send(contentsOf: round.datagrams)
                 } catch {
-                    let failed = table.withLock { table in table.failSends(round.requestIDs, error) }
+                    let failed = table.withLockedValue { table in table.failSends(round.requestIDs, error) }
                     for resumption in failed { resumption.resume() }
                 }
             }

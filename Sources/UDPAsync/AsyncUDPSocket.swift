@@ -1,7 +1,7 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Synchronization
 import UDP
 
 #if canImport(Glibc)
@@ -294,10 +294,10 @@ extension AsyncUDPSocket {
 
 /// A value handed from the event loop to the task that waits for it.
 private final class Slot<Value: Sendable>: Sendable {
-    private let storage = Mutex<Value?>(nil)
+    private let storage = NIOLockedValueBox<Value?>(nil)
     var value: Value? {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
+        get { storage.withLockedValue { $0 } }
+        set { storage.withLockedValue { $0 = newValue } }
     }
 }
 

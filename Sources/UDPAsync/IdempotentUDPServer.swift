@@ -1,8 +1,8 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 import UDP
 import UDPPatterns
 
@@ -65,7 +65,7 @@ public struct IdempotentUDPServer: Service {
         ) { datagram in
             let sender = datagram.sender
             return try datagram.buffer.withUnsafeReadableBytes { bytes in
-                try state.server.withLock { server in
+                try state.server.withLockedValue { server in
                     try server.respond(to: bytes, from: sender, now: .now) { request in try handler(request, sender) }
                 }
             }
@@ -80,15 +80,15 @@ public struct IdempotentUDPServer: Service {
     /// What the server has done so far: requests handled, retries answered from the cache, malformed
     /// datagrams ignored.
     public var counters: IdempotentServer<UDP.SocketAddress>.Counters {
-        state.server.withLock { server in server.counters }
+        state.server.withLockedValue { server in server.counters }
     }
 }
 
 /// The server's state, shared by the handler on the serving task and whoever reads ``IdempotentUDPServer/counters``.
 private final class SharedServer: Sendable {
-    let server: Mutex<IdempotentServer<UDP.SocketAddress>>
+    let server: NIOLockedValueBox<IdempotentServer<UDP.SocketAddress>>
 
     init(_ server: IdempotentServer<UDP.SocketAddress>) {
-        self.server = Mutex(server)
+        self.server = NIOLockedValueBox(server)
     }
 }

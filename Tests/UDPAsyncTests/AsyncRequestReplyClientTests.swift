@@ -105,8 +105,9 @@ import UDPPatterns
                 }
                 #expect(clock.now - start >= .milliseconds(250))
                 #expect(clock.now - start < .seconds(15))
-                // At 0, 100 and 200 ms; fewer if the machine stalls past the deadline.
-                #expect((1...3).contains(client.counters.requests.transmitted))
+                // At 0, 100 and 200 ms; fewer if the machine stalls past the deadline (none at all when the
+                // transmit task first runs after it, as under Thread Sanitizer on a busy machine).
+                #expect((0...3).contains(client.counters.requests.transmitted))
             }
         }
         try await hole.close()

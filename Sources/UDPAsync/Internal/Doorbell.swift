@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Wakes one task that sleeps until a deadline: ``AsyncRequestReplyClient``'s transmit loop waits here for
 /// the next retry deadline, and a new request rings to have its first attempt sent at once.
@@ -12,11 +12,11 @@ final class Doorbell: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Wakes the waiting task, or the next one to wait.
     func ring() {
-        let waiter = state.withLock { state in
+        let waiter = state.withLockedValue { state in
             guard let waiter = state.waiter else {
                 state.rung = true
                 return CheckedContinuation<Void, Never>?.none
@@ -46,7 +46,7 @@ final class Doorbell: Sendable {
     private func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let alreadyRung = state.withLock { state in
+                let alreadyRung = state.withLockedValue { state in
                     if state.rung {
                         state.rung = false
                         return true
