@@ -13,7 +13,8 @@ struct Keygen: ParsableCommand {
         discussion: """
             Prints a new random 256-bit ChaCha20-Poly1305 key file on stdout, or writes it to --output with \
             mode 600 (a key file that group or others can read is refused by every command, as ssh refuses \
-            such a private key). Give the same file to both ends:
+            such a private key; `udp keygen > FILE` keeps your umask's mode, so chmod 600 such a file, or use \
+            --output). Give the same file to both ends:
 
               udp keygen --output udp.key
               udp echo --port 9999 --key-file udp.key
