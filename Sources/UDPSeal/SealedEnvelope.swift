@@ -167,19 +167,28 @@ public struct Opener: Sendable {
 
     /// Opens `datagram`, or throws the reason it was refused (and counts it).
     public mutating func open(_ datagram: some Collection<UInt8>) throws(Rejection) -> Opened {
+        let opened: Opened
         do throws(Rejection) {
-            let opened = try authenticate(Array(datagram))
-            try checkReplay(opened)
-            counters.opened += 1
-            return opened
+            opened = try authenticate(Array(datagram))
         } catch {
             count(error)
             throw error
         }
+        return try admit(opened)
     }
 
-    /// Counts a datagram that opened.
-    mutating func countOpened() { counters.opened += 1 }
+    /// The second half of ``open(_:)``, for a datagram that authenticated: checks its direction and replay
+    /// window, and counts the outcome. ``SharedOpener`` runs it under its lock, the first half outside.
+    mutating func admit(_ opened: Opened) throws(Rejection) -> Opened {
+        do throws(Rejection) {
+            try checkReplay(opened)
+        } catch {
+            count(error)
+            throw error
+        }
+        counters.opened += 1
+        return opened
+    }
 
     /// Counts a refusal by its kind.
     mutating func count(_ rejection: Rejection) {
@@ -219,7 +228,7 @@ public struct Opener: Sendable {
     }
 
     /// Only authenticated datagrams reach the window, so a forger cannot move it.
-    mutating func checkReplay(_ opened: Opened) throws(Rejection) {
+    private mutating func checkReplay(_ opened: Opened) throws(Rejection) {
         if let accepting, SealedEnvelope.Direction(sender: opened.sender) != accepting { throw .wrongDirection }
         clock += 1
         var entry = windows[opened.sender] ?? (ReplayWindow(), clock)

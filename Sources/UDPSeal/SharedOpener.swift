@@ -49,16 +49,7 @@ public final class SharedOpener: @unchecked Sendable {
             locked { $0.count(error) }
             throw error
         }
-        return try locked { (opener: inout Opener) throws(Opener.Rejection) -> Opener.Opened in
-            do throws(Opener.Rejection) {
-                try opener.checkReplay(opened)
-            } catch {
-                opener.count(error)
-                throw error
-            }
-            opener.countOpened()
-            return opened
-        }
+        return try locked { (opener: inout Opener) throws(Opener.Rejection) in try opener.admit(opened) }
     }
 
     private func locked<Result, Failure: Error>(

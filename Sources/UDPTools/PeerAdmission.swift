@@ -1,11 +1,5 @@
 import UDP
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Who gets an answer: a token bucket per source address, and an anti-amplification guard, with per-source
 /// state bounded in entries and in time.
 ///
@@ -131,9 +125,5 @@ public struct PeerAdmission {
     }
 
     /// Monotonic nanoseconds, the clock ``admit(_:datagrams:requestBytes:replyBytes:now:)`` expects.
-    public static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
+    public static func now() -> UInt64 { MonotonicClock.now() }
 }

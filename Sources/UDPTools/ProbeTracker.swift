@@ -56,8 +56,8 @@ public struct ProbeTracker: ~Copyable {
     /// A probe's send time and fate. Its sequence number is not stored: only the last `capacity` sequence
     /// numbers are looked up, and each of those has a slot of its own.
     private struct Slot {
-        public var sentAt: UInt64 = 0
-        public var state = State.empty
+        var sentAt: UInt64 = 0
+        var state = State.empty
     }
 
     public let capacity: Int

@@ -179,16 +179,15 @@ public struct Reflector: ~Copyable {
                         continue
                     }
                 }
-                let reply = sealing!.sealer.seal(prefix + opened.payload)
-                guard reply.count <= Self.replyLimit else {
-                    // The prefix and the seal made it larger than a datagram: counted, never dropped unseen.
+                // The prefix and the seal may make it larger than a datagram: counted, never dropped unseen,
+                // and found before the sealing, which would spend a sequence number on nothing.
+                let replySize = prefix.count + opened.payload.count + SealedEnvelope.overhead
+                guard replySize <= Self.replyLimit else {
                     counters.failed += 1
-                    var error = UDPError(.messageTooLarge, .send, address: incoming.peer(at: slot))
-                    error.attemptedSize = reply.count
-                    error.maximumSize = Self.replyLimit
-                    sendFailed?(error)
+                    sendFailed?(Self.replyTooLarge(replySize, to: incoming.peer(at: slot)))
                     continue
                 }
+                let reply = sealing!.sealer.seal(prefix + opened.payload)
                 if replies.count == replies.capacity {
                     Self.sendAll(replies, socket, &counters, sendFailed)
                     replies.removeAll()
@@ -222,6 +221,14 @@ public struct Reflector: ~Copyable {
         return false
     }
 
+    /// The error for a reply of `size` bytes that no datagram can carry, as a send would have reported it.
+    private static func replyTooLarge(_ size: Int, to peer: SocketAddress) -> UDPError {
+        var error = UDPError(.messageTooLarge, .send, address: peer)
+        error.attemptedSize = size
+        error.maximumSize = replyLimit
+        return error
+    }
+
     /// Queues the prefixed replies to slot `index` (a datagram or a train), sending `replies` first when full.
     private static func addPrefixedReplies(
         _ prefix: [UInt8],
@@ -236,10 +243,7 @@ public struct Reflector: ~Copyable {
         let longest = (incoming.segmentSize(at: index) ?? incoming.payload(at: index).count) + prefix.count
         guard longest <= replyLimit else {
             counters.failed += segments
-            var error = UDPError(.messageTooLarge, .send, address: incoming.peer(at: index))
-            error.attemptedSize = longest
-            error.maximumSize = replyLimit
-            sendFailed?(error)
+            sendFailed?(replyTooLarge(longest, to: incoming.peer(at: index)))
             return
         }
         // A train's replies stay a train; one GSO send carries at most 64 datagrams and 65507 bytes.

@@ -232,20 +232,7 @@ struct RelayCommandTests {
 
     @Test("--framed through 50% reply loss: every request answered, each computed once (the rest from the cache)")
     func framedRetriesThroughLoss() throws {
-        let server = try Spawned(
-            loopbackServer: "echo",
-            "--framed",
-            "--prefix",
-            "ack: ",
-            "--stats"
-        )
-        let serverPort = try server.listeningPort()
-        let relay = try Spawned(
-            [
-                udpBinary, "relay", "--listen", "127.0.0.1:0", "--to", "127.0.0.1:\(serverPort)", "--loss-down", "50%",
-                "--seed", "3",
-            ])
-        let relayPort = try relay.listeningPort()
+        let (server, relay, relayPort) = try Spawned.framedEchoBehindRelay("--loss-down", "50%", "--seed", "3")
         for index in 1...8 {
             let result = try runUDP(
                 "send",

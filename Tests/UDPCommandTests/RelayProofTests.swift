@@ -13,21 +13,7 @@ import Glibc
 struct RelayProofTests {
     @Test("1,000 framed requests through 20% loss each way: all answered, each handled exactly once")
     func thousandRequestsThroughLoss() throws {
-        let server = try Spawned(
-            loopbackServer: "echo",
-            "--framed",
-            "--prefix",
-            "ack: ",
-            "--stats"
-        )
-        let serverPort = try server.listeningPort()
-        let relay = try Spawned(
-            [
-                udpBinary, "relay", "--listen", "127.0.0.1:0", "--to", "127.0.0.1:\(serverPort)", "--loss", "20%",
-                "--seed", "7",
-            ]
-        )
-        let relayPort = try relay.listeningPort()
+        let (server, relay, relayPort) = try Spawned.framedEchoBehindRelay("--loss", "20%", "--seed", "7")
         // Five clients of 200 requests each, side by side: `udp send --framed` runs its lines one at a time.
         // A 20 ms wait (no backoff) is several round trips on loopback; 30 retries make giving up a 0.36^31
         // chance per request.

@@ -70,6 +70,19 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
         try self.init([udpBinary, command, "--host", "127.0.0.1", "--port", "0"] + arguments)
     }
 
+    /// The setup of the relay tests for the request/reply patterns: `udp echo --framed --prefix 'ack: ' --stats`
+    /// on loopback, behind a `udp relay` that injects `faults` (its flags). Send to `relayPort`.
+    static func framedEchoBehindRelay(
+        _ faults: String...
+    ) throws -> (server: Spawned, relay: Spawned, relayPort: UInt16) {
+        let server = try Spawned(loopbackServer: "echo", "--framed", "--prefix", "ack: ", "--stats")
+        let serverPort = try server.listeningPort()
+        let relay = try Spawned(
+            [udpBinary, "relay", "--listen", "127.0.0.1:0", "--to", "127.0.0.1:\(serverPort)"] + faults
+        )
+        return (server, relay, try relay.listeningPort())
+    }
+
     deinit {
         if exitStatus == nil {
             kill(pid, SIGKILL)

@@ -78,7 +78,7 @@ struct Listen: ParsableCommand {
             if let other = groups.first(where: { $0.family != first.family }) {
                 throw RuntimeFailure("--join \(first) and --join \(other): one listener joins groups of one family")
             }
-            if server.host != "0.0.0.0", let bound = IPAddress(server.host.trimmingBrackets),
+            if server.host != "0.0.0.0", let bound = IPAddress(server.unbracketedHost),
                 bound.family != first.family
             {
                 throw RuntimeFailure(
@@ -155,12 +155,5 @@ struct Listen: ParsableCommand {
                 "other peers (\(peers.evictedPeers), forgotten past --max-peers): \(peers.evicted.datagrams) datagrams, \(peers.evicted.bytes) bytes"
             )
         }
-    }
-}
-
-extension String {
-    /// `[::1]` as `::1`; anything else as it is.
-    fileprivate var trimmingBrackets: String {
-        hasPrefix("[") && hasSuffix("]") ? String(dropFirst().dropLast()) : self
     }
 }

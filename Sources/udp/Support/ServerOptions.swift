@@ -20,11 +20,14 @@ struct ServerOptions: ParsableArguments {
         }
     }
 
+    /// `--host` without the brackets an IPv6 address may come in (`[::1]` is `::1`).
+    var unbracketedHost: String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
     /// The address to bind: the host resolved (IPv4 first for a name), with the port.
     func bindAddress(family: AddressFamily? = nil) throws(UDPError) -> SocketAddress {
-        var host = host
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return try SocketAddress.resolve(host, port: UInt16(port), family: family)[0]
+        try SocketAddress.resolve(unbracketedHost, port: UInt16(port), family: family)[0]
     }
 }
 
