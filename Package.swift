@@ -26,12 +26,14 @@ let package = Package(
     targets: [
         .target(name: "CUDP"),
         .target(name: "UDP", dependencies: ["CUDP"]),
-        // The engines behind the CLI (the echo reflector, the load generator and its probe tracking), usable
-        // from Swift and from the allocation benchmarks in Benchmarks/.
+        // The engines' stop signal (an eventfd) and the async-signal-safe handlers that raise it.
+        .target(name: "CUDPTools"),
+        // The engines behind the CLI (echo, ping, bench, send, listen, relay), usable from Swift, tested
+        // directly, and measured by the allocation benchmarks in Benchmarks/.
         .target(
             name: "UDPTools",
             dependencies: [
-                "UDP", "UDPSeal", .product(name: "CoreMetrics", package: "swift-metrics"),
+                "UDP", "UDPSeal", "UDPPatterns", "CUDPTools", .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

@@ -169,24 +169,3 @@ int cudp_setns_net(int fd) {
     return -1;
 #endif
 }
-
-static volatile sig_atomic_t stop_signal = 0;
-
-static void record_stop(int signo) { stop_signal = signo; }
-
-void cudp_install_stop_handlers(void) {
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = record_stop;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = 0;  // no SA_RESTART: a blocked receive returns EINTR and the loop looks at the flag
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
-
-int cudp_stop_signal(void) { return stop_signal; }

@@ -72,4 +72,8 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable, CustomStringCo
     public static var protocolNotAvailable: Errno { Errno(rawValue: ENOPROTOOPT) }
     /// `EIO`: for example a device that refuses a segmentation offload.
     public static var ioError: Errno { Errno(rawValue: EIO) }
+    /// `EMFILE`: this process has as many descriptors open as its limit (`ulimit -n`) allows.
+    public static var tooManyOpenFiles: Errno { Errno(rawValue: EMFILE) }
+    /// `ENFILE`: the whole system has as many files open as it allows.
+    public static var tooManyOpenFilesInSystem: Errno { Errno(rawValue: ENFILE) }
 }

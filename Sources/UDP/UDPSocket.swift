@@ -15,8 +15,8 @@ import Darwin
 /// while reporting errors. A class would also close in `deinit`, but it could be shared and used after
 /// `close()`; a non-copyable struct makes both mistakes compile errors and costs no allocation.
 ///
-/// When one thread sends while another receives, put the socket in a `final class` with a `let` (the kernel
-/// serialises calls on one descriptor), or use ``takeDescriptor()`` to hand it to an event loop.
+/// When one thread sends while another receives, share it as a ``SharedUDPSocket`` (the kernel serialises
+/// calls on one descriptor), or use ``takeDescriptor()`` to hand it to an event loop.
 ///
 /// ```swift
 /// let socket = try UDPSocket(bindingTo: SocketAddress(parsing: "127.0.0.1:9000"))

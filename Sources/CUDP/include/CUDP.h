@@ -1,5 +1,5 @@
 // C helpers the Swift code cannot import directly: the GNU-only batch calls (recvmmsg/sendmmsg), the CMSG_*
-// macros, Linux-only option numbers, and async-signal-safe stop handling for the command-line tool.
+// macros, Linux-only option numbers.
 #ifndef CUDP_H
 #define CUDP_H
 
@@ -74,12 +74,5 @@ int cudp_ipv4_multicast_interface(int fd, uint32_t interface, uint32_t ifindex);
 
 /// Moves the calling thread into the network namespace open at `fd` (setns(2)); for tests.
 int cudp_setns_net(int fd);
-
-/// Installs SIGINT and SIGTERM handlers that only record the request (no SA_RESTART, so a blocking call
-/// returns EINTR), and unblocks those signals: a process started in the background by a shell inherits
-/// SIGINT ignored, so the handler must be installed explicitly.
-void cudp_install_stop_handlers(void);
-/// The signal number that asked the process to stop, or 0.
-int cudp_stop_signal(void);
 
 #endif

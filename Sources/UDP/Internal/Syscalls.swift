@@ -12,7 +12,7 @@ import Darwin
 /// Errors that can only mean a bug in this library (a descriptor that is not ours, a bad pointer) stop
 /// the program, as NIO's `isUnacceptableErrno` does: carrying on would act on someone else's descriptor.
 @inline(__always)
-func retryingInterrupts<T: FixedWidthInteger>(
+package func retryingInterrupts<T: FixedWidthInteger>(
     _ operation: UDPError.Operation,
     address: SocketAddress? = nil,
     _ call: () -> T

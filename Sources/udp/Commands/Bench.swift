@@ -102,7 +102,7 @@ struct Bench: ParsableCommand {
         let target = try destination.resolve()
         let sealKey = try key.load()
         let histogramFile = try histogram.map { try OutputFile(path: $0) }
-        StopSignal.install()
+        let stop = try StopSignal.catchingInterrupts()
         let live = LiveLine()
         let lossTimeout = MonotonicClock.nanoseconds(seconds: lossTimeout)
         let start = MonotonicClock.now()
@@ -117,7 +117,7 @@ struct Bench: ParsableCommand {
             live: live.isEnabled,
             offload: !noOffload,
             sealKey: sealKey,
-            stopRequested: { StopSignal.requested }
+            stopRequested: { stop.isRequested }
         )
         let board = BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()

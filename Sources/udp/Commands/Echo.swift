@@ -117,27 +117,29 @@ struct Echo: ParsableCommand {
         // Every socket is made and bound before the first line, so a bad address fails before `listening on`.
         let first = try makeSocket(server.bindAddress())
         let port = try first.localAddress.port
-        var others: [CInt] = []
+        var sockets = [SharedUDPSocket(first)]
         for _ in 1..<workers {
             var address = try server.bindAddress()
             address.port = port
-            others.append(try makeSocket(address).takeDescriptor())
+            sockets.append(SharedUDPSocket(try makeSocket(address)))
         }
         let sealKey = try key.load()
         // One opener for all workers: one replay window per sender, whichever socket a datagram reaches.
         let opener = sealKey.map { SharedOpener(keys: [$0], accepting: .request) }
-        StopSignal.install()
-        try announceListening(first)
+        let stop = try StopSignal.catchingInterrupts()
+        try announceListening(sockets[0].socket)
 
         var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
-        for (index, descriptor) in others.enumerated() {
+        for (index, socket) in sockets.enumerated().dropFirst() {
             try threads.start { [self] in
-                Result { () throws(UDPError) in
-                    try serve(UDPSocket(adopting: descriptor), worker: index + 1, key: sealKey, opener: opener)
+                stoppingAllOnFailure(stop) { () throws(UDPError) in
+                    try serve(socket, worker: index, stop, key: sealKey, opener: opener)
                 }
             }
         }
-        let mine = Result { () throws(UDPError) in try serve(first, worker: 0, key: sealKey, opener: opener) }
+        let mine = stoppingAllOnFailure(stop) { () throws(UDPError) in
+            try serve(sockets[0], worker: 0, stop, key: sealKey, opener: opener)
+        }
         var total = Reflector.Counters()
         for (worker, result) in ([mine] + threads.join()).enumerated() {
             let counters = try result.get()
@@ -150,14 +152,13 @@ struct Echo: ParsableCommand {
 
     /// One worker: reflect batches until SIGINT or SIGTERM.
     private func serve(
-        _ socket: borrowing UDPSocket,
+        _ shared: SharedUDPSocket,
         worker: Int,
+        _ stop: StopSignal,
         key: SealKey?,
         opener: SharedOpener?
-    ) throws(UDPError)
-        -> Reflector.Counters
-    {
-        if framed { return try serveFramed(socket) }
+    ) throws(UDPError) -> Reflector.Counters {
+        if framed { return try serveFramed(shared, stop) }
         var sealing: Reflector.Sealing?
         if let key, let opener {
             sealing = Reflector.Sealing(opener: opener, sealer: Sealer(key: key, direction: .reply))
@@ -169,62 +170,40 @@ struct Echo: ParsableCommand {
             sealing: sealing
         )
         let format: PayloadFormat = hex ? .hex : .text
-        var nextReport = MonotonicClock.now() + 1_000_000_000
         let label = workers > 1 ? "worker \(worker): " : ""
-        while !StopSignal.requested {
-            if stats, MonotonicClock.now() >= nextReport {
-                Console.error(label + Self.describe(reflector.counters))
-                nextReport += 1_000_000_000
-            }
-            if verbose {
-                _ = try reflector.reflectNextBatch(
-                    socket,
-                    observe: { (batch: borrowing DatagramBatch, slots: Int) in Self.report(batch, slots, format) },
-                    sendFailed: { (error: UDPError) in Console.error("udp: \(error)") }
-                )
-            } else {
-                _ = try reflector.reflectNextBatch(socket)
-            }
-        }
+        try reflector.run(
+            shared.socket,
+            until: stop,
+            reportInterval: stats ? 1_000_000_000 : nil,
+            report: { Console.error(label + Self.describe($0)) },
+            observe: verbose ? { (batch: borrowing DatagramBatch, slots: Int) in Self.report(batch, slots, format) } : nil,
+            sendFailed: verbose ? { (error: UDPError) in Console.error("udp: \(error)") } : nil
+        )
         return reflector.counters
     }
 
     /// `--framed`: each request is answered through an idempotent server, a datagram at a time; replies to
     /// a retried request id come from its cache (30 s, 4096 entries).
-    private func serveFramed(_ socket: borrowing UDPSocket) throws(UDPError) -> Reflector.Counters {
-        var server = IdempotentServer<SocketAddress>(timeToLive: .seconds(30))
-        var counters = Reflector.Counters()
-        let prefix = Array((self.prefix ?? "").utf8)
-        var buffer = [UInt8](repeating: 0, count: 65_535)
-        var nextReport = MonotonicClock.now() + 1_000_000_000
-        while !StopSignal.requested {
-            if stats, MonotonicClock.now() >= nextReport {
-                Console.error(Self.describeFramed(counters, server.counters))
-                nextReport += 1_000_000_000
+    private func serveFramed(_ shared: SharedUDPSocket, _ stop: StopSignal) throws(UDPError) -> Reflector.Counters {
+        var server = FramedEchoServer(prefix: Array((self.prefix ?? "").utf8))
+        let verbose = verbose
+        try server.run(
+            shared.socket,
+            until: stop,
+            reportInterval: stats ? 1_000_000_000 : nil,
+            report: { Console.error(Self.describeFramed($0.counters, $0.cacheCounters)) },
+            onEvent: { event in
+                guard verbose else { return }
+                switch event {
+                case .answered(let peer, let size): Console.line("from \(peer.unmapped): \(size) bytes, framed")
+                case .notFramed(let peer): Console.error("udp: from \(peer.unmapped): not a framed request")
+                }
             }
-            let received = buffer.withUnsafeMutableBytes { bytes in
-                Result { () throws(UDPError) in try socket.receive(into: bytes) }
-            }
-            guard let info = try ignoringIdleWakeups(received) else { continue }
-            counters.received += 1
-            let request = buffer[..<info.count]
-            guard let reply = server.respond(to: request, from: info.sender, now: .now, handler: { prefix + $0 }) else {
-                counters.failed += 1  // not a framed request: nothing to answer
-                if verbose { Console.error("udp: from \(info.sender.unmapped): not a framed request") }
-                continue
-            }
-            if verbose { Console.line("from \(info.sender.unmapped): \(info.count) bytes, framed") }
-            do throws(UDPError) {
-                try socket.send(reply, to: info.sender)
-                counters.replied += 1
-            } catch {
-                counters.failed += 1
-            }
-        }
+        )
         if verbose || stats {
-            Console.error("handled \(server.counters.handled), from cache \(server.counters.servedFromCache)")
+            Console.error("handled \(server.cacheCounters.handled), from cache \(server.cacheCounters.servedFromCache)")
         }
-        return counters
+        return server.counters
     }
 
     /// The framed path's counters: datagrams, and how many requests ran the handler or came from the cache.
@@ -274,7 +253,6 @@ struct Echo: ParsableCommand {
         let socket = try UDPSocket(family: address.family)
         if workers > 1 { try socket.setReusePort(true) }
         try socket.bind(to: address)
-        try socket.setReceiveTimeout(StopSignal.pollInterval)
         if stats { try socket.setReceiveDropCount(true) }
         if let receiveBuffer { try socket.setReceiveBufferSize(receiveBuffer) }
         // GRO needs Linux 5.0; without it the server still works, a datagram at a time. The framed path reads
@@ -282,4 +260,15 @@ struct Echo: ParsableCommand {
         if !noGRO && !framed { try? socket.setGenericReceiveOffload(true) }
         return socket
     }
+}
+
+/// Runs one worker; if it fails, asks the others to stop, so the process ends with its error at once
+/// instead of serving on with fewer workers until Ctrl-C.
+private func stoppingAllOnFailure<T>(
+    _ stop: StopSignal,
+    _ body: () throws(UDPError) -> T
+) -> Result<T, UDPError> {
+    let result = Result(catching: body)
+    if case .failure = result { stop.request() }
+    return result
 }

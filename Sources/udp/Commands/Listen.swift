@@ -1,6 +1,7 @@
 import ArgumentParser
 import UDP
 import UDPSeal
+import UDPTools
 
 struct Listen: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -98,41 +99,29 @@ struct Listen: ParsableCommand {
         for group in groups {
             try socket.joinMulticastGroup(group, interface: multicastInterface ?? .any, source: sourceAddress)
         }
-        try socket.setReceiveTimeout(StopSignal.pollInterval)
         // The key is read before the first line, so a script that waits for `listening on` never sees it
         // followed by an error.
-        var opener = try key.load().map { Opener(keys: [$0], accepting: .request) }
-        StopSignal.install()
+        let opener = try key.load().map { Opener(keys: [$0], accepting: .request) }
+        let stop = try StopSignal.catchingInterrupts()
         try announceListening(socket)
 
-        var peers = PeerTable(capacity: maxPeers)
+        var listener = Listener(maximumPeers: maxPeers, bufferSize: buffer, opener: opener)
         let format: PayloadFormat = hex ? .hex : .text
-        var storage = [UInt8](repeating: 0, count: buffer)
-        while !StopSignal.requested {
-            let received = storage.withUnsafeMutableBytes { bytes in
-                Result { () throws(UDPError) in try socket.receive(into: bytes) }
-            }
-            guard let info = try ignoringIdleWakeups(received) else { continue }
-            let peer = info.sender.unmapped
-            var payload = format.singleLine(storage[..<info.count])
-            if opener != nil {
-                // Only what opens under the key is shown and counted per peer; the rest is named, not shown.
-                do {
-                    payload = format.singleLine(try opener!.open(storage[..<info.count]).payload)
-                } catch {
-                    Console.line("from \(peer): rejected (\(error))")
-                    continue
+        try listener.run(socket, until: stop) { event in
+            switch event {
+            case .datagram(let peer, let number, let payload, let length, let isTruncated):
+                let shown = format.singleLine(payload)
+                if isTruncated {
+                    Console.line("from \(peer) #\(number) (\(length) bytes, truncated to \(payload.count)): \(shown)")
+                } else {
+                    Console.line("from \(peer) #\(number): \(shown)")
                 }
-            }
-            let count = peers.record(peer, bytes: info.length)
-            if info.isTruncated {
-                Console.line("from \(peer) #\(count) (\(info.length) bytes, truncated to \(info.count)): \(payload)")
-            } else {
-                Console.line("from \(peer) #\(count): \(payload)")
+            case .rejected(let peer, let reason):
+                Console.line("from \(peer): rejected (\(reason))")
             }
         }
-        printSummary(peers)
-        if let counts = opener?.counters, counts.rejected > 0 {
+        printSummary(listener.peers)
+        if let counts = listener.rejections, counts.rejected > 0 {
             Console.line(
                 "rejected \(counts.rejected): \(counts.forged) failed authentication, \(counts.replayed) replayed, "
                     + "\(counts.tooOld) too old, \(counts.unknownKey) unknown key, \(counts.malformed) malformed, "

@@ -82,7 +82,7 @@ struct Ping: ParsableCommand {
         let socket = try UDPSocket(family: target.family)
         try socket.connect(to: target)
         let sealKey = try key.load()
-        StopSignal.install()
+        let stop = try StopSignal.catchingInterrupts()
         let shown = destination.address == target.description ? "" : " (\(target))"
         Console.line("PING \(destination.address)\(shown): \(size) data bytes")
         var session = PingSession(
@@ -90,11 +90,13 @@ struct Ping: ParsableCommand {
             count: count,
             interval: MonotonicClock.nanoseconds(seconds: interval),
             size: size,
-            timeout: timeout,
-            verbose: verbose
+            timeout: timeout
         )
         if let sealKey { session.seal(with: sealKey) }
-        try session.run(socket)
+        let timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
+        try session.run(socket, until: stop) { event in
+            Self.show(event, target: target, verbose: verbose, timeoutText: timeoutText)
+        }
         let summary = session.summary
         Console.line("")
         Console.line("--- \(destination.address) udp ping statistics ---")
@@ -117,6 +119,38 @@ struct Ping: ParsableCommand {
         if summary.counts.received == 0 { throw ExitCode.failure }
     }
 
+    /// One line per event, as ping(8) prints them: replies on stdout, lost and ignored ones on stderr
+    /// under --verbose.
+    private static func show(_ event: PingSession.Event, target: SocketAddress, verbose: Bool, timeoutText: String) {
+        switch event {
+        case .reply(let sender, let length, let sequence, let kind):
+            let line = "\(length) bytes from \(sender): seq=\(sequence)"
+            switch kind {
+            case .first(let roundTrip):
+                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms")
+            case .duplicate(let roundTrip):
+                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (DUP!)")
+            case .late(let roundTrip?):
+                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (late)")
+            case .late(nil):
+                Console.line(line + " (late)")
+            }
+        case .lost(let sequence):
+            if verbose { Console.error("no reply to seq=\(sequence) within \(timeoutText) seconds") }
+        case .ignored(let sender, let length, let reason):
+            guard verbose else { return }
+            let why =
+                switch reason {
+                case .noProbe: "no probe of this run"
+                case .didNotOpen: "did not open"
+                case .neverSent(let sequence): "seq=\(sequence) was never sent"
+                }
+            Console.error("ignored \(length) bytes from \(sender): \(why)")
+        case .pathError(let error):
+            Console.line("from \(target): \(error.errno?.description ?? "\(error.code)")")
+        }
+    }
+
     /// `6 packets transmitted, 5 received, 16.667% packet loss, 1 duplicates, 1 reordered`: ping(8)'s words,
     /// with the counts after the loss only when not zero.
     static func countsLine(_ summary: LatencySummary) -> String {
@@ -133,190 +167,5 @@ struct Ping: ParsableCommand {
 
     private static func milliseconds(_ nanoseconds: [Double]) -> String {
         nanoseconds.map { NumberFormat.milliseconds(nanoseconds: $0) }.joined(separator: "/") + " ms"
-    }
-}
-
-/// The ping loop: one probe every interval, every reply classified as it comes, every wait bounded by the
-/// next send, the oldest probe's deadline, and a short poll for the stop flag.
-struct PingSession: ~Copyable {
-    let target: SocketAddress
-    let count: Int
-    let interval: UInt64
-    let size: Int
-    let verbose: Bool
-    private let timeoutText: String
-    private let probe = Probe()
-    private var tracker: ProbeTracker
-    private var latency: LatencyRecorder
-    private var foreign = 0
-    private var errors = 0
-    /// Probes the loop tried to send, including any the kernel refused.
-    private var attempts = 0
-    private var request: [UInt8]
-    private var reply = [UInt8](repeating: 0, count: 65_535)
-    private var started: UInt64 = 0
-    private var stopped: UInt64 = 0
-    /// With `--key-file`: probes go out sealed, and replies that do not open count as foreign.
-    private var sealer: Sealer?
-    private var opener: Opener?
-
-    mutating func seal(with key: SealKey) {
-        sealer = Sealer(key: key)
-        opener = Opener(keys: [key], accepting: .reply)
-    }
-
-    /// How long a wait may last before the loop looks at the stop flag again.
-    private static let stopCheck: UInt64 = 100_000_000
-
-    init(target: SocketAddress, count: Int, interval: UInt64, size: Int, timeout: Double, verbose: Bool) {
-        self.target = target
-        self.count = count
-        self.interval = interval
-        self.size = size
-        self.verbose = verbose
-        let timeoutNanoseconds = MonotonicClock.nanoseconds(seconds: timeout)
-        timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
-        // Enough slots for every probe that can be in flight within the timeout, and then some, so a
-        // duplicate of a recent probe is still recognised.
-        let inFlight = Int((Double(timeoutNanoseconds) / Double(interval)).rounded(.up)) + 2
-        tracker = ProbeTracker(capacity: max(64, inFlight), lossTimeout: timeoutNanoseconds)
-        latency = LatencyRecorder(highest: timeoutNanoseconds)
-        request = probe.payload(sequence: 0, size: size)
-    }
-
-    var summary: LatencySummary {
-        LatencySummary(
-            counts: tracker.counts,
-            foreign: foreign,
-            errors: errors,
-            latency: latency,
-            duration: Double(stopped - started) / 1e9,
-            payloadSize: size
-        )
-    }
-
-    mutating func run(_ socket: borrowing UDPSocket) throws {
-        started = MonotonicClock.now()
-        var nextSend = started
-        while !StopSignal.requested {
-            let now = MonotonicClock.now()
-            expire(now)
-            let more = count == 0 || attempts < count
-            if more && now >= nextSend {
-                try send(socket)
-                // After a stall (a suspended process), one probe goes at once and the rhythm resumes.
-                nextSend = max(nextSend + interval, now)
-                continue
-            }
-            if !more && tracker.inFlight == 0 { break }
-            var wake = now + Self.stopCheck
-            if more { wake = min(wake, nextSend) }
-            if let deadline = tracker.nextDeadline { wake = min(wake, deadline) }
-            try receive(socket, waiting: wake > now ? wake - now : 0)
-        }
-        stopped = MonotonicClock.now()
-        tracker.finish()
-    }
-
-    private mutating func expire(_ now: UInt64) {
-        let verbose = verbose
-        let timeoutText = timeoutText
-        tracker.expire(now: now) { sequence in
-            if verbose { Console.error("no reply to seq=\(sequence) within \(timeoutText) seconds") }
-        }
-    }
-
-    private mutating func send(_ socket: borrowing UDPSocket) throws {
-        attempts += 1
-        let sequence = tracker.nextSequence
-        request.withUnsafeMutableBytes { probe.writeHeader(sequence: sequence, into: $0) }
-        // An ICMP error left by an earlier probe is reported by this send instead of sending; the error is
-        // cleared by reporting it, so one more try goes out.
-        for _ in 0..<2 {
-            let sentAt = MonotonicClock.now()
-            let result: Result<Int, UDPError>
-            if sealer != nil {
-                let sealed = sealer!.seal(request)
-                result = Result { () throws(UDPError) in try socket.send(sealed) }
-            } else {
-                result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
-            }
-            switch result {
-            case .success:
-                tracker.sent(1, at: sentAt)
-                return
-            case .failure(let error):
-                try report(error)
-            }
-        }
-    }
-
-    private mutating func receive(_ socket: borrowing UDPSocket, waiting wait: UInt64) throws {
-        let timeout = MonotonicClock.duration(nanoseconds: wait)
-        let result = reply.withUnsafeMutableBytes { buffer in
-            Result { () throws(UDPError) in try socket.receive(into: buffer, timeout: timeout) }
-        }
-        switch result {
-        case .failure(let error):
-            try report(error)
-        case .success(nil):
-            return
-        case .success(let info?):
-            let now = MonotonicClock.now()
-            let size = size
-            let probe = probe
-            if opener != nil {
-                guard let opened = try? opener!.open(reply[..<info.count]) else {
-                    foreign += 1
-                    if verbose {
-                        Console.error("ignored \(info.length) bytes from \(info.sender.unmapped): did not open")
-                    }
-                    return
-                }
-                let sequence = opened.payload.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
-                handle(info, sequence: sequence, at: now)
-                return
-            }
-            let sequence = reply.withUnsafeBytes { bytes in
-                probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
-            }
-            handle(info, sequence: sequence, at: now)
-        }
-    }
-
-    private mutating func handle(_ info: ReceiveInfo, sequence: UInt64?, at now: UInt64) {
-        let sender = info.sender.unmapped
-        guard let sequence else {
-            foreign += 1
-            if verbose { Console.error("ignored \(info.length) bytes from \(sender): no probe of this run") }
-            return
-        }
-        let line = "\(info.length) bytes from \(sender): seq=\(sequence)"
-        switch tracker.handleReply(sequence: sequence, at: now) {
-        case .received(let roundTrip, _):
-            latency.record(roundTrip)
-            Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms")
-        case .duplicate(let roundTrip):
-            Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (DUP!)")
-        case .late(let roundTrip?):
-            Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (late)")
-        case .late(nil):
-            Console.line(line + " (late)")
-        case .unknown:
-            foreign += 1
-            if verbose { Console.error("ignored \(info.length) bytes from \(sender): seq=\(sequence) was never sent") }
-        }
-    }
-
-    /// An error the kernel reports for the path rather than for this program (ICMP port or host unreachable)
-    /// is shown and counted, and the probes go on, as ping(8)'s do; anything else ends the run.
-    private mutating func report(_ error: UDPError) throws(UDPError) {
-        switch error.errno {
-        case .connectionRefused?, .hostUnreachable?, .networkUnreachable?, .noBufferSpace?:
-            errors += 1
-            Console.line("from \(target): \(error.errno?.description ?? "\(error.code)")")
-        default:
-            throw error
-        }
     }
 }

@@ -128,12 +128,12 @@ struct Relay: ParsableCommand {
             idleTimeout: MonotonicClock.nanoseconds(seconds: idle),
             maxClients: clientLimit
         )
-        StopSignal.install()
+        let stop = try StopSignal.catchingInterrupts()
         Console.line("listening on udp/\(try engine.port)")
-        Console.error(
-            "relay \(listenAddress) -> \(target), seed \(seed); up: \(engine.up.description); down: \(engine.down.description)"
-        )
-        try engine.run(printingStatsEverySecond: stats)
-        engine.printStats()
+        Console.error("relay \(listenAddress) -> \(target), seed \(seed); up: \(engine.up.text); down: \(engine.down.text)")
+        try engine.run(until: stop, reportInterval: stats ? 1_000_000_000 : nil) { counters in
+            for line in counters.lines { Console.error(line) }
+        }
+        for line in engine.counters.lines { Console.error(line) }
     }
 }

@@ -1,11 +1,6 @@
 import ArgumentParser
 import UDPTools
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,10 +28,12 @@ struct Stats: ParsableCommand {
             json ? Console.line(Self.json(previous)) : Self.show(previous)
             return
         }
-        StopSignal.install()
-        while !StopSignal.requested {
-            // Sleep in short steps so Ctrl-C is answered at once.
-            for _ in 0..<10 where !StopSignal.requested { usleep(100_000) }
+        let stop = try StopSignal.catchingInterrupts()
+        var next = MonotonicClock.now()
+        while true {
+            next += 1_000_000_000
+            // Ctrl-C wakes the sleep at once.
+            if try stop.sleep(until: next) { break }
             let now = try HostUDPCounters.read()
             var delta = HostUDPCounters(ipv4: Self.difference(now.ipv4, previous.ipv4))
             if let six = now.ipv6, let before = previous.ipv6 { delta.ipv6 = Self.difference(six, before) }

@@ -110,7 +110,7 @@ public struct RequestReplyClient: Sendable {
     private var requests: [RequestID: Outstanding] = [:]
     private var transmitQueue: [RequestID] = []
     private var transmitQueueHead = 0
-    private var timers = DeadlineHeap<RequestID>()
+    private var timers = DeadlineHeap<ContinuousClock.Instant, RequestID>()
     private var events: [ClientEvent] = []
     private var eventsHead = 0
     private var finished: BoundedMemory<RequestID, Outcome>
@@ -175,7 +175,7 @@ public struct RequestReplyClient: Sendable {
         // The deadline runs even while the first attempt waits to be polled.
         if let deadline = request.schedule.overallDeadline {
             request.timer = deadline
-            timers.insert(deadline, id)
+            timers.insert(id, at: deadline)
         }
         requests[id] = request
         transmitQueue.append(id)
@@ -201,7 +201,7 @@ public struct RequestReplyClient: Sendable {
             case .send(let attempt):
                 let deadline = request.schedule.recordAttempt(now: now, using: &generator)
                 request.timer = deadline
-                timers.insert(deadline, id)
+                timers.insert(id, at: deadline)
                 requests[id] = request
                 discardStaleTimers()
                 let sequence = nextSequence
@@ -274,7 +274,7 @@ public struct RequestReplyClient: Sendable {
             case .wait(let until):
                 // Not due after all (the deadline entry of a request already sent): keep watching.
                 request.timer = until
-                timers.insert(until, id)
+                timers.insert(id, at: until)
                 requests[id] = request
             }
         }
@@ -316,7 +316,7 @@ public struct RequestReplyClient: Sendable {
             _ = timers.removeFirst()
         }
         if timers.count > 2 * requests.count + 64 {
-            timers.removeAll { requests[$0.key]?.timer != $0.deadline }
+            timers.removeAll { requests[$0.element]?.timer != $0.deadline }
         }
         if transmitQueue.count - transmitQueueHead > 2 * requests.count + 64 {
             transmitQueue = transmitQueue[transmitQueueHead...].filter { requests[$0]?.queued == true }

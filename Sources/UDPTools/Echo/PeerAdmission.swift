@@ -114,10 +114,7 @@ public struct PeerAdmission {
             let before = peers.count
             peers = peers.filter { now &- $0.value.lastSeen <= idleNanoseconds }
             if peers.count >= policy.maximumPeers {
-                let oldest = peers.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(
-                    max(1, policy.maximumPeers / 8)
-                )
-                for (source, _) in oldest { peers[source] = nil }
+                peers.evictLeastRecentlySeen(max(1, policy.maximumPeers / 8), lastSeen: \.lastSeen)
             }
             forgotten += before - peers.count
         }

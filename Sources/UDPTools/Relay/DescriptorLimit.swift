@@ -6,15 +6,15 @@ import Darwin
 
 /// The process's limit on open descriptors (RLIMIT_NOFILE, `ulimit -n`), which bounds the relay's client
 /// mappings: each holds a socket of its own.
-enum DescriptorLimit {
+public enum DescriptorLimit {
     /// Descriptors left for everything but the mappings: stdin, stdout, stderr, the listener, and headroom
     /// for whatever the runtime opens.
-    static let reserved = 16
+    public static let reserved = 16
 
     /// Raises the soft limit toward `wanted`, as far as the hard limit allows (as Go's runtime does at
     /// start: the soft limit of 1024 is a default for `select(2)`, which the relay does not use).
     /// - Returns: The soft limit in force afterwards, or nil when it cannot be read.
-    static func raiseSoftLimit(toward wanted: Int) -> Int? {
+    public static func raiseSoftLimit(toward wanted: Int) -> Int? {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return nil }
         let target = min(rlim_t(clamping: wanted), limit.rlim_max)
@@ -27,7 +27,7 @@ enum DescriptorLimit {
     }
 
     /// How many mappings fit under `softLimit`, at most `wanted` and at least one.
-    static func mappings(wanted: Int, softLimit: Int) -> Int {
+    public static func mappings(wanted: Int, softLimit: Int) -> Int {
         max(1, min(wanted, softLimit - reserved))
     }
 

@@ -25,3 +25,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
         return z ^ (z >> 31)
     }
 }
+
+extension RandomNumberGenerator {
+    /// True with probability `probability` (0…1): one draw, none when the probability is 0, so a fault that
+    /// is off does not shift the sequence the others draw from.
+    public mutating func chance(_ probability: Double) -> Bool {
+        probability > 0 && Double.random(in: 0..<1, using: &self) < probability
+    }
+}

@@ -11,7 +11,7 @@ import UDPSeal
 ///
 /// ```swift
 /// var reflector = Reflector(prefix: Array("ack: ".utf8))
-/// while !stopping { _ = try reflector.reflectNextBatch(socket) }
+/// try reflector.run(socket, until: stop)  // or, a batch at a time: reflector.reflectNextBatch(socket)
 /// ```
 public struct Reflector: ~Copyable {
     /// What a reflector did, summed over workers at exit.
@@ -58,6 +58,9 @@ public struct Reflector: ~Copyable {
     private var replies: DatagramBatch
     private var admission: PeerAdmission?
     private var sealing: Sealing?
+    /// Whether the last receive emptied the socket's queue (it filled fewer slots than the batch has, or
+    /// found nothing): then the next one had better wait for readiness than ask and find nothing.
+    private(set) var queueDrained = true
 
     /// Sealed datagrams: every request is opened (and refused unless it authenticates), every reply sealed.
     public struct Sealing: Sendable {
@@ -122,9 +125,14 @@ public struct Reflector: ~Copyable {
         do throws(UDPError) {
             slots = try socket.receive(into: &incoming)
         } catch {
-            if error.code == .timedOut || error.code == .wouldBlock || error.code == .connectionRefused { return nil }
+            if error.code == .timedOut || error.code == .wouldBlock || error.code == .connectionRefused {
+                queueDrained = error.code != .connectionRefused
+                return nil
+            }
             throw error
         }
+        // recvmmsg with MSG_WAITFORONE returns early only when the queue ran dry.
+        queueDrained = slots < incoming.capacity
         var datagrams = 0
         for slot in 0..<slots {
             datagrams += incoming.segmentCount(at: slot)

@@ -1,16 +1,54 @@
 import UDP
-import UDPTools
+import UDPPatterns
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+/// The engine of `udp relay`, a user-space netem: one listening socket for the clients, one upstream socket
+/// per client (connected to the server, so its replies come back on it, as through a NAT), a timer heap for
+/// delayed datagrams, all driven by `poll(2)` on one thread, which sleeps while nothing is due.
+///
+/// ```swift
+/// var relay = try RelayEngine(listen: .any(.inet), target: server, up: Impairment(loss: 0.2), down: Impairment(), seed: 7)
+/// try relay.run(until: stop)
+/// print(relay.counters.up.dropped)
+/// ```
+public struct RelayEngine: ~Copyable {
+    /// Counters of one direction.
+    ///
+    /// They add up: every datagram received is lost (`dropped`) or goes on as one copy, or two when
+    /// `duplicated`, and every copy is `forwarded`, refused `over rate`, met a `send error`, found `no upstream
+    /// socket`, or is still `in flight`. So received − dropped + duplicated = forwarded + over rate + send
+    /// errors + no upstream socket + in flight.
+    public struct DirectionCounters: Sendable, Equatable {
+        public var received = 0
+        public var forwarded = 0
+        public var dropped = 0
+        public var duplicated = 0
+        public var reordered = 0
+        public var delayed = 0
+        public var rateDropped = 0
+        public var failed = 0
+        /// Copies with no socket to leave by: the client's could not be made (descriptors ran out), or its
+        /// mapping expired or was evicted while the copy waited.
+        public var unmapped = 0
+        /// Copies waiting for their time (delay, rate slot, or held back to reorder).
+        public var inFlight = 0
+        /// ICMP errors (port unreachable, most often) reported on the upstream sockets: not datagrams, so
+        /// outside the sum above.
+        public var unreachable = 0
 
-/// The loop behind `udp relay`: one listening socket for the clients, one upstream socket per client
-/// (connected to the server, so its replies come back on it), a timer queue for delayed datagrams, all
-/// driven by `poll(2)` on one thread.
-struct RelayEngine: ~Copyable {
+        public init() {}
+    }
+
+    /// Both directions' counters and the client mappings'.
+    public struct Counters: Sendable, Equatable {
+        /// Client to server.
+        public var up = DirectionCounters()
+        /// Server to client.
+        public var down = DirectionCounters()
+        public var activeClients = 0
+        public var expiredClients = 0
+        public var evictedClients = 0
+    }
+
     /// One client's path to the server. A class, because the non-copyable socket lives in a table.
     private final class Mapping {
         let client: SocketAddress
@@ -23,7 +61,7 @@ struct RelayEngine: ~Copyable {
         }
     }
 
-    private enum Direction { case up, down }
+    private enum Direction: Hashable { case up, down }
 
     /// A datagram on its way: when it is due, where it goes, and whether it is to be held back.
     private struct Departure {
@@ -33,93 +71,114 @@ struct RelayEngine: ~Copyable {
         var reorder: Bool
     }
 
-    let up: Impairment
-    let down: Impairment
+    /// The faults of each direction.
+    public let up: Impairment
+    public let down: Impairment
     private let listener: UDPSocket
     private let target: SocketAddress
     private let idleTimeout: UInt64
     private let maxClients: Int
     /// One generator per direction, both drawn from the seed: a direction's fate does not depend on how its
     /// datagrams interleave with the other direction's.
-    private var random: [Direction: SeededRandom]
+    private var random: [Direction: SeededGenerator]
     /// `--rate` per direction; absent for no limit.
     private var shapers: [Direction: RateShaper] = [:]
     private var mappings: [Int: Mapping] = [:]
     private var clients: [SocketAddress: Int] = [:]
     private var mappingOfDescriptor: [CInt: Int] = [:]
     private var nextMapping = 0
-    private var timers = TimerQueue<Departure>()
+    private var timers = DeadlineHeap<UInt64, Departure>()
     /// A datagram held back per direction, and when it goes anyway.
     private var held: [Direction: (departure: Departure, until: UInt64)] = [:]
-    private var counters: [Direction: DirectionCounters] = [.up: DirectionCounters(), .down: DirectionCounters()]
+    private var directions: [Direction: DirectionCounters] = [.up: DirectionCounters(), .down: DirectionCounters()]
     private var expired = 0
     private var evicted = 0
     private var buffer = [UInt8](repeating: 0, count: 65_535)
+    /// The listener and every mapping's socket, as poll(2) wants them.
+    private var watched = PollSet()
 
-    init(
+    /// Binds the listening socket.
+    ///
+    /// - Parameters:
+    ///   - listen: Where clients send.
+    ///   - target: The server.
+    ///   - up: Faults from client to server; `down`, from server to client.
+    ///   - seed: Fixes every random choice: the same seed, the same fates. Each direction draws from a
+    ///     generator of its own, derived from the seed.
+    ///   - idleTimeout: Nanoseconds after which a client's mapping with no traffic is dropped.
+    ///   - maxClients: The most client mappings kept; the least recently active goes first.
+    public init(
         listen: SocketAddress,
         target: SocketAddress,
-        up: Impairment,
-        down: Impairment,
-        seed: UInt64,
-        idleTimeout: UInt64,
-        maxClients: Int
+        up: Impairment = Impairment(),
+        down: Impairment = Impairment(),
+        seed: UInt64 = 0,
+        idleTimeout: UInt64 = 60_000_000_000,
+        maxClients: Int = 1024
     ) throws(UDPError) {
         listener = try UDPSocket(bindingTo: listen, nonBlocking: true)
+        watched.add(listener.descriptor)
         self.target = target
         self.up = up
         self.down = down
-        var seeds = SeededRandom(seed: seed)
-        random = [.up: SeededRandom(seed: seeds.next()), .down: SeededRandom(seed: seeds.next())]
+        var seeds = SeededGenerator(seed: seed)
+        random = [.up: SeededGenerator(seed: seeds.next()), .down: SeededGenerator(seed: seeds.next())]
         shapers[.up] = RateShaper(rate: up.rate)
         shapers[.down] = RateShaper(rate: down.rate)
         self.idleTimeout = idleTimeout
         self.maxClients = maxClients
     }
 
-    var port: UInt16 { get throws(UDPError) { try listener.localAddress.port } }
+    /// The port the relay listens on.
+    public var port: UInt16 { get throws(UDPError) { try listener.localAddress.port } }
 
-    mutating func run(printingStatsEverySecond stats: Bool) throws(UDPError) {
-        var nextHousekeeping = MonotonicClock.now() + 1_000_000_000
-        while !StopSignal.requested {
-            var now = MonotonicClock.now()
-            sendDue(now: now)
-            if now >= nextHousekeeping {
-                expireIdle(now: now)
-                if stats { printStats() }
-                nextHousekeeping = now + 1_000_000_000
-            }
-            var wake = min(nextHousekeeping, now + 200_000_000)  // and look at the stop flag
-            if let due = timers.nextTime { wake = min(wake, due) }
-            for entry in held.values { wake = min(wake, entry.until) }
-            let ready = try waitForTraffic(timeout: wake > now ? wake - now : 0)
-            now = MonotonicClock.now()
-            for descriptor in ready { try drain(descriptor, now: now) }
-        }
+    /// The counters now.
+    public var counters: Counters {
+        Counters(
+            up: directions[.up]!,
+            down: directions[.down]!,
+            activeClients: mappings.count,
+            expiredClients: expired,
+            evictedClients: evicted
+        )
     }
 
-    func printStats() {
-        Console.error("client->server: \(counters[.up]!.summary)")
-        Console.error("server->client: \(counters[.down]!.summary)")
-        Console.error("clients: \(mappings.count) active, \(expired) expired, \(evicted) evicted")
+    /// Relays until `stop` is requested. It sleeps until a datagram arrives, a delayed one is due, a client
+    /// may expire (when the quietest mapping would pass the idle timeout), or the stop comes.
+    ///
+    /// - Parameters:
+    ///   - reportInterval: How often, in nanoseconds, `report` gets the counters; nil never.
+    public mutating func run(
+        until stop: StopSignal,
+        reportInterval: UInt64? = nil,
+        report: (Counters) -> Void = { _ in }
+    ) throws(UDPError) {
+        // When the quietest mapping may expire: an idle relay wakes for that, not on a timer.
+        var nextExpiry: UInt64?
+        var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
+        while !stop.isRequested {
+            var now = MonotonicClock.now()
+            sendDue(now: now)
+            if nextExpiry.map({ now >= $0 }) ?? !mappings.isEmpty {
+                nextExpiry = expireIdle(now: now)
+            }
+            if let due = nextReport, let reportInterval, now >= due {
+                report(counters)
+                nextReport = due + reportInterval
+            }
+            var wake = nextExpiry
+            func wakeBy(_ due: UInt64?) { if let due { wake = min(wake ?? due, due) } }
+            wakeBy(timers.first?.deadline)
+            wakeBy(held[.up]?.until)
+            wakeBy(held[.down]?.until)
+            wakeBy(nextReport)
+            guard try watched.wait(until: wake, stop: stop) else { continue }
+            now = MonotonicClock.now()
+            try watched.forEachReadable { descriptor throws(UDPError) in try drain(descriptor, now: now) }
+        }
     }
 
     // MARK: Receiving
-
-    /// Polls the listener and every upstream socket; returns the readable descriptors.
-    private func waitForTraffic(timeout: UInt64) throws(UDPError) -> [CInt] {
-        var entries = [pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)]
-        for mapping in mappings.values {
-            entries.append(pollfd(fd: mapping.upstream.descriptor, events: Int16(POLLIN), revents: 0))
-        }
-        let milliseconds = CInt(clamping: (timeout + 999_999) / 1_000_000)
-        let count = poll(&entries, nfds_t(entries.count), milliseconds)
-        if count < 0 {
-            if errno == EINTR { return [] }
-            throw UDPError(.wait, errno: .current)
-        }
-        return entries.filter { $0.revents != 0 }.map(\.fd)
-    }
 
     /// Receives what is queued on `descriptor` (at most 256 datagrams, so one busy peer cannot starve the
     /// timers) and hands each datagram to its direction's faults.
@@ -146,7 +205,7 @@ struct RelayEngine: ~Copyable {
             case .failure where !isListener:
                 // An ICMP error (most often port unreachable: nobody listens) that the kernel reports on this
                 // client's socket: nothing to forward, the client just sees silence, and the others go on.
-                counters[.down]!.unreachable += 1
+                directions[.down]!.unreachable += 1
                 continue
             case .failure(let error): throw error
             }
@@ -154,8 +213,8 @@ struct RelayEngine: ~Copyable {
             if isListener {
                 guard let id = mapping(for: info.sender, now: now) else {
                     // No socket for this client (descriptors exhausted): it is dropped, the relay goes on.
-                    counters[.up]!.received += 1
-                    counters[.up]!.unmapped += 1
+                    directions[.up]!.received += 1
+                    directions[.up]!.unmapped += 1
                     continue
                 }
                 accept(payload, direction: .up, mapping: id, now: now)
@@ -180,7 +239,7 @@ struct RelayEngine: ~Copyable {
         var made = makeMapping(for: client, now: now)
         // Out of descriptors below --max-clients (the cap leaves room for ours, not for what the relay
         // inherited or the runtime opened): the least recently active client gives up its socket.
-        if case .failure(let error) = made, let code = error.errno?.rawValue, code == EMFILE || code == ENFILE,
+        if case .failure(let error) = made, error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem,
             evictLeastRecentlyActive()
         {
             made = makeMapping(for: client, now: now)
@@ -191,6 +250,7 @@ struct RelayEngine: ~Copyable {
         mappings[id] = mapping
         clients[client] = id
         mappingOfDescriptor[mapping.upstream.descriptor] = id
+        watched.add(mapping.upstream.descriptor)
         return id
     }
 
@@ -206,23 +266,33 @@ struct RelayEngine: ~Copyable {
     /// Drops the mapping with the oldest traffic; false when there is none.
     @discardableResult
     private mutating func evictLeastRecentlyActive() -> Bool {
-        guard let oldest = mappings.min(by: { $0.value.lastActive < $1.value.lastActive }) else { return false }
+        guard let oldest = mappings.leastRecentlySeen(1, lastSeen: \.lastActive).first else { return false }
         remove(oldest.key)
         evicted += 1
         return true
     }
 
-    private mutating func expireIdle(now: UInt64) {
-        for (id, mapping) in mappings where now - mapping.lastActive > idleTimeout {
-            remove(id)
-            expired += 1
+    /// Drops the mappings idle for longer than the timeout.
+    /// - Returns: When the next one may expire (if it stays idle), nil when there are none.
+    private mutating func expireIdle(now: UInt64) -> UInt64? {
+        var next: UInt64?
+        for (id, mapping) in mappings {
+            if now - mapping.lastActive > idleTimeout {
+                remove(id)
+                expired += 1
+            } else {
+                let expiry = mapping.lastActive + idleTimeout + 1
+                next = min(next ?? expiry, expiry)
+            }
         }
+        return next
     }
 
     private mutating func remove(_ id: Int) {
         guard let mapping = mappings.removeValue(forKey: id) else { return }
         clients[mapping.client] = nil
         mappingOfDescriptor[mapping.upstream.descriptor] = nil
+        watched.remove(mapping.upstream.descriptor)
     }
 
     // MARK: Faults and sending
@@ -230,26 +300,25 @@ struct RelayEngine: ~Copyable {
     /// Decides the fate of a datagram as it arrives: lost, or when each copy leaves (after its delay, in
     /// the slot `--rate` gives it; a copy that would wait too long for a slot is dropped over rate).
     private mutating func accept(_ payload: [UInt8], direction: Direction, mapping: Int, now: UInt64) {
-        counters[direction]!.received += 1
+        directions[direction]!.received += 1
         let impairment = direction == .up ? up : down
-        let (times, reorder) = impairment.departures(now: now, using: &random[direction]!)
-        if times.isEmpty { counters[direction]!.dropped += 1 }
-        if times.count > 1 { counters[direction]!.duplicated += 1 }
-        if impairment.delay > 0 || impairment.jitter > 0 { counters[direction]!.delayed += times.count }
-        for ready in times {
+        let fate = impairment.fate(now: now, using: &random[direction]!)
+        let reorder = fate.isHeld
+        if fate.copies == 0 { directions[direction]!.dropped += 1 }
+        if fate.copies > 1 { directions[direction]!.duplicated += 1 }
+        if impairment.delay > 0 || impairment.jitter > 0 { directions[direction]!.delayed += fate.copies }
+        for ready in [fate.departures.0, fate.departures.1] {
+            guard let ready else { continue }
             var time = ready
             if shapers[direction] != nil {
                 guard let slot = shapers[direction]!.book(readyAt: ready) else {
-                    counters[direction]!.rateDropped += 1
+                    directions[direction]!.rateDropped += 1
                     continue
                 }
                 time = slot
             }
-            counters[direction]!.inFlight += 1
-            timers.insert(
-                Departure(direction: direction, mapping: mapping, payload: payload, reorder: reorder),
-                at: time
-            )
+            directions[direction]!.inFlight += 1
+            timers.insert(Departure(direction: direction, mapping: mapping, payload: payload, reorder: reorder), at: time)
         }
     }
 
@@ -261,7 +330,7 @@ struct RelayEngine: ~Copyable {
                 transmit(entry.departure, now: now)
             }
         }
-        while let departure = timers.popDue(now: now) {
+        while let departure = timers.popFirst(dueAt: now) {
             if departure.reorder && held[departure.direction] == nil {
                 held[departure.direction] = (departure, now + Impairment.reorderHold)
                 continue
@@ -269,7 +338,7 @@ struct RelayEngine: ~Copyable {
             transmit(departure, now: now)
             if let entry = held[departure.direction] {
                 held[departure.direction] = nil
-                counters[departure.direction]!.reordered += 1
+                directions[departure.direction]!.reordered += 1
                 transmit(entry.departure, now: now)
             }
         }
@@ -277,10 +346,10 @@ struct RelayEngine: ~Copyable {
 
     /// Sends one datagram; every accepted copy ends here, counted once.
     private mutating func transmit(_ departure: Departure, now: UInt64) {
-        counters[departure.direction]!.inFlight -= 1
+        directions[departure.direction]!.inFlight -= 1
         guard let mapping = mappings[departure.mapping] else {
             // Expired or evicted while the datagram waited: its socket (and its client's address) are gone.
-            counters[departure.direction]!.unmapped += 1
+            directions[departure.direction]!.unmapped += 1
             return
         }
         let result: Result<Int, UDPError>
@@ -291,8 +360,8 @@ struct RelayEngine: ~Copyable {
             result = Result { () throws(UDPError) in try listener.send(departure.payload, to: mapping.client) }
         }
         switch result {
-        case .success: counters[departure.direction]!.forwarded += 1
-        case .failure: counters[departure.direction]!.failed += 1
+        case .success: directions[departure.direction]!.forwarded += 1
+        case .failure: directions[departure.direction]!.failed += 1
         }
     }
 }

@@ -1,0 +1,36 @@
+import UDP
+
+extension Reflector {
+    /// Answers datagrams on `socket` until `stop` is requested.
+    ///
+    /// The socket is made non-blocking. While datagrams keep coming the loop only receives and sends; once a
+    /// receive empties the queue it sleeps in `poll(2)` on the socket and the stop signal, so an idle server
+    /// makes no system calls and wakes for nothing but a datagram, a stop, or its next report.
+    ///
+    /// - Parameters:
+    ///   - reportInterval: How often, in nanoseconds, `report` gets the counters; nil never.
+    ///   - report: Called with the running counters about every `reportInterval` (for `--stats`).
+    ///   - observe: Called with each received batch and its slot count before the replies go out.
+    ///   - sendFailed: Called for each datagram that could not be answered, with the reason.
+    public mutating func run(
+        _ socket: borrowing UDPSocket,
+        until stop: StopSignal,
+        reportInterval: UInt64? = nil,
+        report: (Counters) -> Void = { _ in },
+        observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
+        sendFailed: ((UDPError) -> Void)? = nil
+    ) throws(UDPError) {
+        try socket.setNonBlocking(true)
+        var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
+        while !stop.isRequested {
+            if let due = nextReport, let reportInterval, MonotonicClock.now() >= due {
+                report(counters)
+                nextReport = due + reportInterval
+            }
+            if queueDrained {
+                guard try stop.wait(forReadable: socket.descriptor, until: nextReport) else { continue }
+            }
+            _ = try reflectNextBatch(socket, observe: observe, sendFailed: sendFailed)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import UDP
+import UDPSeal
+
+/// The engine of `udp listen`, the tutorial's multi-peer receive loop: one socket serves every peer, each
+/// datagram is handed over with its sender's running count, and the peers are counted in a bounded
+/// ``PeerTable``.
+///
+/// ```swift
+/// var listener = Listener(maximumPeers: 4096)
+/// try listener.run(socket, until: stop) { event in print(event) }
+/// ```
+public struct Listener {
+    /// What arrived.
+    public enum Event {
+        /// A datagram (opened, with a key) from `peer`, its `number`-th; `payload` is valid during the call.
+        /// `length` is its real length, more than the payload's when it was truncated.
+        case datagram(peer: SocketAddress, number: Int, payload: ArraySlice<UInt8>, length: Int, isTruncated: Bool)
+        /// A datagram from `peer` that did not open under the key: not counted as the peer's.
+        case rejected(peer: SocketAddress, reason: Opener.Rejection)
+    }
+
+    /// Every peer's traffic, bounded.
+    public private(set) var peers: PeerTable
+    private var opener: Opener?
+    private var storage: [UInt8]
+
+    /// - Parameters:
+    ///   - maximumPeers: The most peers counted at once; the least recently seen are forgotten past that.
+    ///   - bufferSize: Bytes kept of each datagram; a longer one is reported truncated, with its length.
+    ///   - opener: Opens sealed datagrams; what does not open is reported as rejected.
+    public init(maximumPeers: Int = 4096, bufferSize: Int = 65_535, opener: Opener? = nil) {
+        peers = PeerTable(capacity: maximumPeers)
+        storage = [UInt8](repeating: 0, count: bufferSize)
+        self.opener = opener
+    }
+
+    /// The opener's counts of what it refused, when there is a key.
+    public var rejections: Opener.Counters? { opener?.counters }
+
+    /// Receives on `socket` until `stop` is requested, sleeping in `poll(2)` while nothing arrives; the
+    /// socket is made non-blocking. Peers are shown unmapped (an IPv4 peer of a dual-stack socket as IPv4).
+    public mutating func run(
+        _ socket: borrowing UDPSocket,
+        until stop: StopSignal,
+        onEvent: (Event) -> Void
+    ) throws(UDPError) {
+        try socket.setNonBlocking(true)
+        while !stop.isRequested {
+            let received = storage.withUnsafeMutableBytes { bytes in
+                Result { () throws(UDPError) in try socket.receive(into: bytes) }
+            }
+            switch received {
+            case .success(let info):
+                handle(info, onEvent)
+            case .failure(let error) where error.code == .wouldBlock:
+                _ = try stop.wait(forReadable: socket.descriptor, until: nil)
+            case .failure(let error) where error.code == .connectionRefused:
+                continue  // an ICMP error about something sent earlier: no datagram is queued
+            case .failure(let error):
+                throw error
+            }
+        }
+    }
+
+    private mutating func handle(_ info: ReceiveInfo, _ onEvent: (Event) -> Void) {
+        let peer = info.sender.unmapped
+        var payload = storage[..<info.count]
+        if opener != nil {
+            do throws(Opener.Rejection) {
+                payload = try opener!.open(payload).payload[...]
+            } catch {
+                onEvent(.rejected(peer: peer, reason: error))
+                return
+            }
+        }
+        let number = peers.record(peer, bytes: info.length)
+        onEvent(.datagram(peer: peer, number: number, payload: payload, length: info.length, isTruncated: info.isTruncated))
+    }
+}

@@ -1,0 +1,45 @@
+/// The numbers a `ping` or `bench` run ends with: counts, rates and round-trip statistics.
+public struct LatencySummary: Sendable {
+    /// What happened to the probes.
+    public var counts: ProbeCounts
+    /// Replies that held no probe of this run.
+    public var foreign = 0
+    /// Errors the kernel reported instead of a reply or a send (ICMP port unreachable: `connection refused`).
+    public var errors = 0
+    /// Every round trip of a first reply within the loss timeout.
+    public var latency: LatencyRecorder
+    /// Seconds from the first probe to the end of sending.
+    public var duration: Double
+    /// Bytes of payload in each probe.
+    public var payloadSize: Int
+
+    public init(
+        counts: ProbeCounts,
+        foreign: Int = 0,
+        errors: Int = 0,
+        latency: LatencyRecorder,
+        duration: Double,
+        payloadSize: Int
+    ) {
+        self.counts = counts
+        self.foreign = foreign
+        self.errors = errors
+        self.latency = latency
+        self.duration = duration
+        self.payloadSize = payloadSize
+    }
+
+    /// The percentiles every summary shows, with their names in text and in JSON.
+    public static let percentiles: [(percentile: Double, label: String, key: String)] = [
+        (50, "p50", "p50_us"), (90, "p90", "p90_us"), (99, "p99", "p99_us"), (99.9, "p99.9", "p999_us"),
+    ]
+
+    /// Lost probes as a share of those sent, in percent.
+    public var lossPercent: Double { counts.sent > 0 ? Double(counts.lost) * 100 / Double(counts.sent) : 0 }
+
+    /// Replies (first ones, within the timeout) per second of the run.
+    public var packetsPerSecond: Double { duration > 0 ? Double(counts.received) / duration : 0 }
+
+    /// Payload bits of those replies per second, in millions: the goodput, without UDP and IP headers.
+    public var megabitsPerSecond: Double { packetsPerSecond * Double(payloadSize) * 8 / 1e6 }
+}

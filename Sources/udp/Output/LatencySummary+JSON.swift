@@ -1,0 +1,28 @@
+import UDPTools
+
+extension LatencySummary {
+    /// The fields `ping` and `bench` print with `--json`, added to `object`.
+    func addFields(to object: inout JSONObject) {
+        object.add("sent", counts.sent)
+        object.add("received", counts.received)
+        object.add("lost", counts.lost)
+        object.add("loss_pct", lossPercent, decimals: 6)
+        object.add("duplicates", counts.duplicates)
+        object.add("reordered", counts.reordered)
+        object.add("late", counts.late)
+        object.add("foreign", foreign)
+        object.add("errors", errors)
+        object.add("pps", packetsPerSecond, decimals: 1)
+        object.add("mbps", megabitsPerSecond, decimals: 3)
+        object.add("min_us", Self.microseconds(latency.count > 0 ? Double(latency.minimum) : nil), decimals: 3)
+        object.add("avg_us", Self.microseconds(latency.mean), decimals: 3)
+        object.add("mdev_us", Self.microseconds(latency.meanDeviation), decimals: 3)
+        for (percentile, _, key) in Self.percentiles {
+            object.add(key, Self.microseconds(latency.percentile(percentile).map { Double($0) }), decimals: 3)
+        }
+        object.add("max_us", Self.microseconds(latency.count > 0 ? Double(latency.maximum) : nil), decimals: 3)
+        object.add("duration_s", duration, decimals: 6)
+    }
+
+    private static func microseconds(_ nanoseconds: Double?) -> Double? { nanoseconds.map { $0 / 1000 } }
+}
