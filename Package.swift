@@ -41,7 +41,7 @@ let package = Package(
         // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.
         .target(name: "UDPPatterns"),
         // Datagrams sealed with a pre-shared key (AEAD), with replay protection; sans-I/O like UDPPatterns.
-        .target(name: "UDPSeal", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "UDPSeal", dependencies: ["UDP", .product(name: "Crypto", package: "swift-crypto")]),
         // async/await sockets on SwiftNIO's event loop; NIO stays out of the core and the CLI.
         .target(
             name: "UDPAsync",

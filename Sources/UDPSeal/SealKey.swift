@@ -1,4 +1,5 @@
 import Crypto
+import UDP
 
 #if canImport(Glibc)
 import Glibc
@@ -77,21 +78,30 @@ public struct SealKey: Sendable {
 
     /// Reads a key file, refusing one that group or others may read.
     public init(contentsOfFile path: String) throws(SealKeyError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        func unreadable(_ error: UDPError) -> SealKeyError {
+            .unreadable(path, error.errno.map { "\($0)" } ?? "\(error)")
+        }
+        let descriptor: CInt
+        do throws(UDPError) {
+            descriptor = try FileIO.open(path, O_RDONLY)
+        } catch {
+            throw unreadable(error)
+        }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        do throws(UDPError) {
+            _ = try retryingInterrupts(.init(rawValue: "stat \(path)")) { fstat(descriptor, &status) }
+        } catch {
+            throw unreadable(error)
+        }
         let mode = status.st_mode & 0o777
         guard mode & 0o077 == 0 else { throw .tooOpen(path, mode: UInt32(mode)) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { readFile(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += chunk[..<count]
-            guard bytes.count <= 65_536 else { throw .malformed("\(path) is too large for a key file") }
+        let bytes: [UInt8]
+        do throws(UDPError) {
+            bytes = try FileIO.readAll(descriptor, limit: 65_536, what: path)
+        } catch {
+            if error.errno?.rawValue == EFBIG { throw .malformed("\(path) is too large for a key file") }
+            throw unreadable(error)
         }
         try self.init(fileText: String(decoding: bytes, as: UTF8.self))
     }
@@ -116,11 +126,6 @@ public struct SealKey: Sendable {
         }
         return high == nil ? bytes : nil
     }
-}
-
-/// `read(2)`, which the initializer's own name would otherwise shadow.
-private func readFile(_ descriptor: CInt, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    read(descriptor, buffer, count)
 }
 
 private func hexDigits(_ byte: UInt8) -> String {

@@ -74,6 +74,8 @@ public struct Listener {
             }
         }
         let number = peers.record(peer, bytes: info.length)
-        onEvent(.datagram(peer: peer, number: number, payload: payload, length: info.length, isTruncated: info.isTruncated))
+        onEvent(
+            .datagram(peer: peer, number: number, payload: payload, length: info.length, isTruncated: info.isTruncated)
+        )
     }
 }

@@ -239,7 +239,8 @@ public struct RelayEngine: ~Copyable {
         var made = makeMapping(for: client, now: now)
         // Out of descriptors below --max-clients (the cap leaves room for ours, not for what the relay
         // inherited or the runtime opened): the least recently active client gives up its socket.
-        if case .failure(let error) = made, error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem,
+        if case .failure(let error) = made,
+            error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem,
             evictLeastRecentlyActive()
         {
             made = makeMapping(for: client, now: now)
@@ -318,7 +319,10 @@ public struct RelayEngine: ~Copyable {
                 time = slot
             }
             directions[direction]!.inFlight += 1
-            timers.insert(Departure(direction: direction, mapping: mapping, payload: payload, reorder: reorder), at: time)
+            timers.insert(
+                Departure(direction: direction, mapping: mapping, payload: payload, reorder: reorder),
+                at: time
+            )
         }
     }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import UDP
 
 /// The host's UDP counters, as `netstat -su` shows them: what the kernel received, dropped and sent for
 /// every UDP socket of this network namespace (Linux `/proc/net/snmp` and `/proc/net/snmp6`).
@@ -93,23 +89,9 @@ public struct HostUDPCounters: Sendable, Equatable {
         return counters
     }
 
+    /// The file's text, or nil when it cannot be read (no procfs).
     private static func readFile(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            // Qualified: `read` alone would find the type's own `read()`. Darwin's is the same call.
-            #if canImport(Glibc)
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            #else
-            let count = chunk.withUnsafeMutableBytes { Darwin.read(descriptor, $0.baseAddress, $0.count) }
-            #endif
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += chunk[..<count]
-        }
+        guard let bytes = try? FileIO.readAll(path: path) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

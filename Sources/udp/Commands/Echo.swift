@@ -176,7 +176,8 @@ struct Echo: ParsableCommand {
             until: stop,
             reportInterval: stats ? 1_000_000_000 : nil,
             report: { Console.error(label + Self.describe($0)) },
-            observe: verbose ? { (batch: borrowing DatagramBatch, slots: Int) in Self.report(batch, slots, format) } : nil,
+            observe: verbose
+                ? { (batch: borrowing DatagramBatch, slots: Int) in Self.report(batch, slots, format) } : nil,
             sendFailed: verbose ? { (error: UDPError) in Console.error("udp: \(error)") } : nil
         )
         return reflector.counters

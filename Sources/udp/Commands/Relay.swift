@@ -130,7 +130,9 @@ struct Relay: ParsableCommand {
         )
         let stop = try StopSignal.catchingInterrupts()
         Console.line("listening on udp/\(try engine.port)")
-        Console.error("relay \(listenAddress) -> \(target), seed \(seed); up: \(engine.up.text); down: \(engine.down.text)")
+        Console.error(
+            "relay \(listenAddress) -> \(target), seed \(seed); up: \(engine.up.text); down: \(engine.down.text)"
+        )
         try engine.run(until: stop, reportInterval: stats ? 1_000_000_000 : nil) { counters in
             for line in counters.lines { Console.error(line) }
         }

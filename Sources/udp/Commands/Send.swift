@@ -2,6 +2,7 @@ import ArgumentParser
 import UDP
 import UDPPatterns
 import UDPSeal
+import UDPTools
 
 struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -114,42 +115,113 @@ struct Send: ParsableCommand {
         let manyRepliers = isGroup || broadcast
         if !manyRepliers { try withBroadcastHint { () throws(UDPError) in try socket.connect(to: destination) } }
 
-        var client = Client(
-            destination: destination,
-            manyRepliers: manyRepliers,
-            policy: retryPolicy,
-            verbose: verbose,
-            format: hex ? .hex : .text
-        )
-        if let sealKey = try key.load() {
-            client.sealer = Sealer(key: sealKey)
-            client.opener = Opener(keys: [sealKey], accepting: .reply)
-        }
+        let format: PayloadFormat = hex ? .hex : .text
+        var failed = 0
         if framed {
             guard !manyRepliers, key.keyFile == nil, !noReply else {
                 throw RuntimeFailure("--framed goes with one unicast destination, without --key-file or --no-reply")
             }
-            var exchange = FramedExchange(
-                client: RequestReplyClient(policy: retryPolicy),
-                destination: destination,
-                verbose: verbose,
-                format: hex ? .hex : .text
-            )
-            let messages = message.map { [Array($0.utf8)] } ?? Array(InputLines())
-            var failed = 0
-            for payload in messages where try !exchange.run(payload, socket) { failed += 1 }
-            if failed > 0 { throw ExitCode.failure }
-            return
-        }
-        var unanswered = 0
-        if let message {
-            if try !client.exchange(Array(message.utf8), socket, expectReply: !noReply) { unanswered += 1 }
+            var client = FramedClient(destination: destination, policy: retryPolicy)
+            try forEachMessage { payload in
+                let outcome = try refusalExplained(by: destination) {
+                    try client.exchange(payload, socket) { event in
+                        guard verbose else { return }
+                        switch event {
+                        case .sent(let id, let attempt): Console.error("sent request \(id), attempt \(attempt)")
+                        case .ignored(let reason): Console.error("ignored a datagram: \(reason)")
+                        }
+                    }
+                }
+                switch outcome {
+                case .success(let reply): Console.line(format.block(reply))
+                case .failure(let failure):
+                    Console.error("\(failure)")
+                    failed += 1
+                }
+            }
         } else {
-            for line in InputLines() where try !client.exchange(line, socket, expectReply: !noReply) {
-                unanswered += 1
+            var client = DatagramClient(destination: destination, manyRepliers: manyRepliers, policy: retryPolicy)
+            if let sealKey = try key.load() { client.seal(with: sealKey) }
+            try forEachMessage { payload in
+                let answered = try refusalExplained(by: destination) {
+                    try withBroadcastHint { () throws(UDPError) in
+                        try client.exchange(payload, socket, expectReply: !noReply) {
+                            show($0, format: format, destination: destination)
+                        }
+                    }
+                }
+                if !answered { failed += 1 }
             }
         }
-        if unanswered > 0 { throw ExitCode.failure }
+        if failed > 0 { throw ExitCode.failure }
+    }
+
+    /// Calls `body` with MESSAGE, or else with each line of stdin as it comes: each line typed at a terminal
+    /// is sent, and answered, before the next is read.
+    private func forEachMessage(_ body: ([UInt8]) throws -> Void) throws {
+        if let message { return try body(Array(message.utf8)) }
+        var lines = InputLines()
+        while let line = try lines.next() { try body(line) }
+    }
+
+    /// Prints one event of the plain client: replies on stdout, the rest on stderr.
+    private func show(_ event: DatagramClient.Event, format: PayloadFormat, destination: SocketAddress) {
+        switch event {
+        case .sent(let size, let attempt):
+            if verbose {
+                Console.error("sent \(size) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : ""))
+            }
+        case .reply(let datagram):
+            if verbose { Console.error("reply from \(datagram.sender.unmapped): \(datagram.length) bytes") }
+            Self.print(datagram, format: format)
+        case .rejected(let sender, let reason):
+            if verbose { Console.error("ignored a reply from \(sender): \(reason)") }
+        case .discardedLate(let sender):
+            if verbose { Console.error("discarded a late reply from \(sender)") }
+        case .noReply(let total, let attempts):
+            Console.error(
+                "no reply within \(Self.seconds(total)) seconds" + (attempts == 1 ? "" : " (\(attempts) attempts)")
+            )
+        }
+    }
+
+    /// A reply's payload: as it is when it is printable text (with a newline added), in a block otherwise.
+    private static func print(_ datagram: Datagram, format: PayloadFormat) {
+        if case .text = format, PayloadFormat.printable(datagram.payload, allowNewlines: true) != nil,
+            !datagram.payload.isEmpty
+        {
+            var bytes = datagram.payload
+            if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+            Console.raw(bytes)
+        } else {
+            Console.line(format.block(datagram.payload))
+        }
+        if datagram.isTruncated {
+            Console.error("udp: reply truncated: \(datagram.length) bytes, \(datagram.payload.count) shown")
+        }
+    }
+
+    /// Seconds as a person writes them: rounded to the millisecond, no trailing zeros.
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        // Rounded, not truncated: 0.3 + 0.6 + 1.2 s add up to 2.0999… in binary and must print as 2.1.
+        let milliseconds = Int(seconds) * 1000 + Int((attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
+        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
+        var text = String(Double(milliseconds) / 1000)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
+    }
+
+    /// Runs `body`, turning an ICMP port unreachable into a sentence.
+    private func refusalExplained<T>(by destination: SocketAddress, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as UDPError {
+            if error.code == .connectionRefused {
+                throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
+            }
+            throw error
+        }
     }
 
     /// How long to wait after each attempt: `timeout`, then `timeout × backoff`, and so on (UDPPatterns'
@@ -165,104 +237,6 @@ struct Send: ParsableCommand {
     }
 }
 
-/// The tutorial's client: send, wait with a timeout, resend with backoff, give up with a clear message.
-struct Client {
-    let destination: SocketAddress
-    let manyRepliers: Bool
-    let policy: RetryPolicy
-    let verbose: Bool
-    let format: PayloadFormat
-    /// With `--key-file`: seals each request; each attempt gets a sequence number of its own.
-    var sealer: Sealer?
-    /// With `--key-file`: opens each reply; one that does not open is ignored, as if it never came.
-    var opener: Opener?
-
-    /// Sends `payload` and prints its reply (or every reply, for a group or broadcast).
-    /// - Returns: False when nothing answered.
-    mutating func exchange(_ payload: [UInt8], _ socket: borrowing UDPSocket, expectReply: Bool) throws -> Bool {
-        // A reply that arrives after we gave up on the previous message must not pass for this one's.
-        discardLateReplies(socket)
-        var random = SystemRandomNumberGenerator()
-        let schedule = policy.waits(using: &random)
-        for (attempt, wait) in schedule.enumerated() {
-            let datagram = sealer == nil ? payload : sealer!.seal(payload)
-            try withBroadcastHint { () throws(UDPError) in try socket.send(datagram, to: destination) }
-            if verbose {
-                Console.error(
-                    "sent \(payload.count) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : "")
-                )
-            }
-            guard expectReply else { return true }
-            if try awaitReplies(socket, for: wait) { return true }
-        }
-        let total = schedule.reduce(Duration.zero, +)
-        let attempts = schedule.count == 1 ? "" : " (\(schedule.count) attempts)"
-        Console.error("no reply within \(Self.seconds(total)) seconds\(attempts)")
-        return false
-    }
-
-    /// Waits up to `wait` for a reply; for a group or broadcast, prints every reply until `wait` is over.
-    private mutating func awaitReplies(_ socket: borrowing UDPSocket, for wait: Duration) throws -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + wait
-        var replies = 0
-        while true {
-            let left = deadline - clock.now
-            guard left > .zero else { return replies > 0 }
-            let received = Result { () throws(UDPError) in try socket.receive(timeout: left) }
-            if case .failure(let error) = received, error.code == .connectionRefused {
-                throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
-            }
-            guard var datagram = try received.get() else { return replies > 0 }
-            if opener != nil {
-                do {
-                    datagram.payload = try opener!.open(datagram.payload).payload
-                } catch {
-                    if verbose { Console.error("ignored a reply from \(datagram.sender.unmapped): \(error)") }
-                    continue
-                }
-            }
-            replies += 1
-            if verbose {
-                Console.error("reply from \(datagram.sender.unmapped): \(datagram.length) bytes")
-            }
-            print(datagram)
-            if !manyRepliers { return true }
-        }
-    }
-
-    private func print(_ datagram: Datagram) {
-        if case .text = format, PayloadFormat.printable(datagram.payload, allowNewlines: true) != nil,
-            !datagram.payload.isEmpty
-        {
-            var bytes = datagram.payload
-            if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-            Console.raw(bytes)
-        } else {
-            Console.line(format.block(datagram.payload))
-        }
-        if datagram.isTruncated {
-            Console.error("udp: reply truncated: \(datagram.length) bytes, \(datagram.payload.count) shown")
-        }
-    }
-
-    private func discardLateReplies(_ socket: borrowing UDPSocket) {
-        while let late = try? socket.receive(timeout: .zero) {
-            if verbose { Console.error("discarded a late reply from \(late.sender.unmapped)") }
-        }
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        // Rounded, not truncated: 0.3 + 0.6 + 1.2 s add up to 2.0999… in binary and must print as 2.1.
-        let milliseconds = Int(seconds) * 1000 + Int((attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
-        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
-        var text = String(Double(milliseconds) / 1000)
-        while text.hasSuffix("0") { text.removeLast() }
-        return text
-    }
-}
-
 /// Runs `body`, turning the kernel's EACCES (a broadcast address without SO_BROADCAST) into advice.
 @discardableResult
 private func withBroadcastHint<T>(_ body: () throws(UDPError) -> T) throws -> T {
@@ -272,55 +246,4 @@ private func withBroadcastHint<T>(_ body: () throws(UDPError) -> T) throws -> T 
         throw RuntimeFailure("\(error.operation)\(target): permission denied (a broadcast address? pass --broadcast)")
     }
     return try result.get()
-}
-
-/// `--framed`: the request/reply client of UDPPatterns drives the socket; replies are matched by request id,
-/// so a late reply to an earlier attempt or message can never pass for this one's.
-struct FramedExchange {
-    var client: RequestReplyClient
-    let destination: SocketAddress
-    let verbose: Bool
-    let format: PayloadFormat
-
-    /// Sends `payload` with retries until its reply or the policy gives up. Returns false on no reply.
-    mutating func run(_ payload: [UInt8], _ socket: borrowing UDPSocket) throws -> Bool {
-        let clock = ContinuousClock()
-        let id = try Result { () throws(RequestReplyClient.StartError) in try client.start(payload, now: clock.now) }
-            .mapError { RuntimeFailure("cannot frame the request: \($0)") }.get()
-        while true {
-            while let transmit = client.pollTransmit(now: clock.now) {
-                try socket.send(transmit.bytes)
-                if verbose { Console.error("sent request \(transmit.requestID), attempt \(transmit.attempt)") }
-            }
-            while let event = client.pollEvent() {
-                if case .failed(id, let error) = event {
-                    var text = "\(error)"
-                    if client.counters.malformed > 0 {
-                        // An RFC 862 echo sends the request frame back: it arrives, but is no reply.
-                        text += " (datagrams came back, but not as framed replies: is the server `udp echo --framed`?)"
-                    }
-                    Console.error(text)
-                    return false
-                }
-            }
-            let wait = (client.nextDeadline ?? clock.now) - clock.now
-            let received = Result { () throws(UDPError) in try socket.receive(timeout: max(wait, .zero)) }
-            if case .failure(let error) = received, error.code == .connectionRefused {
-                throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
-            }
-            guard let datagram = try received.get() else {
-                client.handleTimeout(now: clock.now)
-                continue
-            }
-            switch client.handleDatagram(datagram.payload, now: clock.now) {
-            case .completed(id, let reply):
-                Console.line(format.block(reply))
-                return true
-            case .ignored(let reason):
-                if verbose { Console.error("ignored a datagram: \(reason)") }
-            case let other:
-                if verbose { Console.error("ignored: \(other)") }
-            }
-        }
-    }
 }

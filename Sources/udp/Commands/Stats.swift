@@ -1,7 +1,6 @@
 import ArgumentParser
 import UDPTools
 
-
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the host's UDP counters, as netstat -su does.",

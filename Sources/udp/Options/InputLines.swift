@@ -1,3 +1,5 @@
+import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -5,8 +7,8 @@ import Darwin
 #endif
 
 /// The lines of standard input as raw bytes (no decoding, so binary input survives), without their `\n`
-/// (and a `\r` before it). A last line without a newline still counts.
-struct InputLines: IteratorProtocol, Sequence {
+/// (and a `\r` before it). A last line without a newline still counts; a read error is an error, not the end.
+struct InputLines {
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
@@ -14,7 +16,7 @@ struct InputLines: IteratorProtocol, Sequence {
 
     init(descriptor: CInt = STDIN_FILENO) { self.descriptor = descriptor }
 
-    mutating func next() -> [UInt8]? {
+    mutating func next() throws(UDPError) -> [UInt8]? {
         while true {
             if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
                 var line = Array(buffer[start..<newline])
@@ -31,9 +33,11 @@ struct InputLines: IteratorProtocol, Sequence {
             buffer.removeFirst(start)
             start = 0
             var chunk = [UInt8](repeating: 0, count: 65_536)
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 {
+            let descriptor = descriptor
+            let count = try chunk.withUnsafeMutableBytes { bytes in
+                Result { () throws(UDPError) in try FileIO.read(descriptor, into: bytes, what: "standard input") }
+            }.get()
+            if count == 0 {
                 atEnd = true
             } else {
                 buffer += chunk[..<count]

@@ -1,3 +1,5 @@
+import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -26,18 +28,7 @@ enum Console {
     }
 
     private static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: CInt) {
-        var offset = 0
-        while offset < buffer.count {
-            let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return  // a closed pipe: nothing useful to do with the error
-            }
-            offset += written
-        }
+        // A closed pipe: nothing useful to do with the error, and nowhere left to report it.
+        try? FileIO.writeAll(descriptor, buffer)
     }
-}
-
-private func systemWrite(_ fd: CInt, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }

@@ -14,8 +14,11 @@ final class OutputFile {
 
     init(path: String) throws {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw RuntimeFailure("\(path): \(Errno.current)") }
+        do {
+            descriptor = try FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        } catch {
+            throw RuntimeFailure("\(path): \(error.errno.map { "\($0)" } ?? "\(error)")")
+        }
     }
 
     deinit {
@@ -24,20 +27,11 @@ final class OutputFile {
 
     func write(_ text: String) throws {
         var text = text
-        try text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = writeBytes(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw RuntimeFailure("\(path): \(Errno.current)")
-                }
-                offset += written
-            }
+        let result = text.withUTF8 { bytes in
+            Result { () throws(UDPError) in try FileIO.writeAll(descriptor, UnsafeRawBufferPointer(bytes), what: path) }
+        }
+        if case .failure(let error) = result {
+            throw RuntimeFailure("\(path): \(error.errno.map { "\($0)" } ?? "\(error)")")
         }
     }
-}
-
-private func writeBytes(_ descriptor: CInt, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, buffer, count)
 }

@@ -1,0 +1,101 @@
+import UDP
+import UDPPatterns
+import UDPSeal
+
+/// The engine of `udp send`, the tutorial's client: send, wait with a timeout, resend with backoff, give up
+/// with a clear answer. To a group or a broadcast address every reply within the wait is handed over.
+///
+/// ```swift
+/// var client = DatagramClient(destination: server, policy: RetryPolicy(attempts: 3, timeout: .seconds(1)))
+/// let answered = try client.exchange(Array("hi".utf8), socket) { event in print(event) }
+/// ```
+public struct DatagramClient {
+    /// What happened, for a caller that prints.
+    public enum Event {
+        /// `size` bytes went to the destination; `attempt` 0 is the first, then the retries.
+        case sent(size: Int, attempt: Int)
+        /// A reply (opened, with a key).
+        case reply(Datagram)
+        /// A datagram that did not open under the key: ignored, as if it never came.
+        case rejected(sender: SocketAddress, reason: Opener.Rejection)
+        /// A reply to an earlier message that came after its wait was over: discarded.
+        case discardedLate(sender: SocketAddress)
+        /// Nothing answered within `total` over `attempts` attempts.
+        case noReply(total: Duration, attempts: Int)
+    }
+
+    public let destination: SocketAddress
+    /// True for a group or a broadcast address: wait out every attempt for all replies.
+    public let manyRepliers: Bool
+    public let policy: RetryPolicy
+    /// Seals each request (each attempt gets a sequence number of its own).
+    public var sealer: Sealer?
+    /// Opens each reply; one that does not open is ignored.
+    public var opener: Opener?
+
+    public init(destination: SocketAddress, manyRepliers: Bool = false, policy: RetryPolicy) {
+        self.destination = destination
+        self.manyRepliers = manyRepliers
+        self.policy = policy
+    }
+
+    /// Seals requests and opens replies with `key` (`udp echo --key-file` on the other side).
+    public mutating func seal(with key: SealKey) {
+        sealer = Sealer(key: key)
+        opener = Opener(keys: [key], accepting: .reply)
+    }
+
+    /// Sends `payload` and hands over its reply (or every reply, for a group or broadcast), resending as
+    /// the policy says.
+    ///
+    /// - Parameter expectReply: False sends once and returns at once.
+    /// - Returns: False when nothing answered (after a ``Event/noReply(total:attempts:)`` event).
+    /// - Throws: `UDPError`: the send failed, or the destination refused (ICMP port unreachable).
+    public mutating func exchange(
+        _ payload: [UInt8],
+        _ socket: borrowing UDPSocket,
+        expectReply: Bool = true,
+        onEvent: (Event) -> Void
+    ) throws(UDPError) -> Bool {
+        // A reply that arrives after we gave up on the previous message must not pass for this one's.
+        while let late = try? socket.receive(timeout: .zero) { onEvent(.discardedLate(sender: late.sender.unmapped)) }
+        var random = SystemRandomNumberGenerator()
+        let schedule = policy.waits(using: &random)
+        for (attempt, wait) in schedule.enumerated() {
+            let datagram = sealer == nil ? payload : sealer!.seal(payload)
+            try socket.send(datagram, to: destination)
+            onEvent(.sent(size: payload.count, attempt: attempt))
+            guard expectReply else { return true }
+            if try awaitReplies(socket, for: wait, onEvent) { return true }
+        }
+        onEvent(.noReply(total: schedule.reduce(Duration.zero, +), attempts: schedule.count))
+        return false
+    }
+
+    /// Waits up to `wait` for a reply; for a group or broadcast, hands over every reply until `wait` is over.
+    private mutating func awaitReplies(
+        _ socket: borrowing UDPSocket,
+        for wait: Duration,
+        _ onEvent: (Event) -> Void
+    ) throws(UDPError) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + wait
+        var replies = 0
+        while true {
+            let left = deadline - clock.now
+            guard left > .zero else { return replies > 0 }
+            guard var datagram = try socket.receive(timeout: left) else { return replies > 0 }
+            if opener != nil {
+                do throws(Opener.Rejection) {
+                    datagram.payload = try opener!.open(datagram.payload).payload
+                } catch {
+                    onEvent(.rejected(sender: datagram.sender.unmapped, reason: error))
+                    continue
+                }
+            }
+            replies += 1
+            onEvent(.reply(datagram))
+            if !manyRepliers { return true }
+        }
+    }
+}

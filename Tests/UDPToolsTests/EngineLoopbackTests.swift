@@ -1,0 +1,181 @@
+import Testing
+import UDP
+import UDPPatterns
+import UDPTools
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Each engine against a real peer on loopback, run as a library: no process, no parsing, no output.
+@Suite struct EngineLoopbackTests {
+    @Test("a ping session against a reflector: every probe answered, statistics from its replies")
+    func pingSession() throws {
+        let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let target = try server.localAddress
+        let shared = SharedUDPSocket(server)
+        var events: [PingSession.Event] = []
+        var summary: LatencySummary?
+        let served = try withEngine(
+            { stop in
+                Result { () throws(UDPError) in
+                    var reflector = Reflector(prefix: Array("ack: ".utf8))
+                    try reflector.run(shared.socket, until: stop)
+                    return reflector.counters
+                }
+            },
+            test: {
+                let socket = try UDPSocket(family: .inet)
+                try socket.connect(to: target)
+                var session = PingSession(target: target, count: 5, interval: 1_000_000, size: 32, timeout: 2)
+                try session.run(socket, until: try StopSignal()) { events.append($0) }
+                summary = session.summary
+            }
+        )
+        let replies = events.compactMap { event -> UInt64? in
+            if case .reply(_, let length, let sequence, .first) = event, length == 37 { return sequence }
+            return nil
+        }
+        #expect(replies == [1, 2, 3, 4, 5])
+        let statistics = try #require(summary)
+        #expect(statistics.counts.sent == 5 && statistics.counts.received == 5 && statistics.counts.lost == 0)
+        #expect(statistics.latency.count == 5)
+        #expect(statistics.lossPercent == 0)
+        #expect(try served.get().replied == 5)
+    }
+
+    @Test("a ping session with nobody listening counts path errors and loses every probe")
+    func pingSessionRefused() throws {
+        let closed = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let target = try closed.localAddress
+        try closed.close()
+        let socket = try UDPSocket(family: .inet)
+        try socket.connect(to: target)
+        var session = PingSession(target: target, count: 3, interval: 1_000_000, size: 32, timeout: 0.05)
+        var pathErrors = 0
+        try session.run(socket, until: try StopSignal()) { if case .pathError = $0 { pathErrors += 1 } }
+        #expect(pathErrors >= 1)
+        #expect(session.summary.errors == pathErrors)
+        #expect(session.summary.counts.received == 0 && session.summary.counts.lost == 3)
+    }
+
+    @Test("the listener numbers each peer's datagrams and reports truncation with the real length")
+    func listener() throws {
+        let socket = SharedUDPSocket(try UDPSocket(bindingTo: .loopbackV4(port: 0)))
+        let address = try socket.socket.localAddress
+        let seen = try EventLog()
+        let table = try withEngine(
+            { stop in
+                Result { () throws(UDPError) in
+                    var listener = Listener(maximumPeers: 8, bufferSize: 4)
+                    try listener.run(socket.socket, until: stop) { event in
+                        if case .datagram(_, let number, let payload, let length, let truncated) = event {
+                            seen.append("#\(number) \(payload.count)/\(length)\(truncated ? " cut" : "")")
+                        }
+                    }
+                    return listener.peers
+                }
+            },
+            test: {
+                let client = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+                for payload in [[1], [1, 2, 3, 4, 5, 6]] as [[UInt8]] { try client.send(payload, to: address) }
+                try seen.waitForCount(2)
+            }
+        )
+        #expect(seen.lines == ["#1 1/1", "#2 4/6 cut"])
+        #expect(try table.get().totalDatagrams == 2)
+        #expect(try table.get().entries.count == 1)
+    }
+
+    @Test("the framed echo answers a retried request from its cache, and the framed client gets the reply")
+    func framedEchoAndClient() throws {
+        let socket = SharedUDPSocket(try UDPSocket(bindingTo: .loopbackV4(port: 0)))
+        let address = try socket.socket.localAddress
+        let counters = try withEngine(
+            { stop in
+                Result { () throws(UDPError) in
+                    var server = FramedEchoServer(prefix: Array("ok ".utf8))
+                    try server.run(socket.socket, until: stop)
+                    return (server.counters.replied, server.cacheCounters.handled)
+                }
+            },
+            test: {
+                let client = try UDPSocket(family: .inet)
+                try client.connect(to: address)
+                var framed = FramedClient(destination: address, policy: RetryPolicy(attempts: 3, timeout: .seconds(2)))
+                for word in ["a", "b"] {
+                    let reply = try framed.exchange(Array(word.utf8), client).get()
+                    #expect(reply == Array("ok \(word)".utf8))
+                }
+            }
+        )
+        #expect(try counters.get() == (2, 2))
+    }
+
+    @Test("the plain client retries, then says how long it waited in all")
+    func plainClientGivesUp() throws {
+        let silent = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        var client = DatagramClient(
+            destination: try silent.localAddress,
+            policy: RetryPolicy(attempts: 2, timeout: .milliseconds(20), backoff: 2)
+        )
+        let socket = try UDPSocket(family: .inet)
+        var sent = 0
+        var gaveUp: (Duration, Int)?
+        let answered = try client.exchange([1], socket) { event in
+            switch event {
+            case .sent: sent += 1
+            case .noReply(let total, let attempts): gaveUp = (total, attempts)
+            default: break
+            }
+        }
+        #expect(!answered)
+        #expect(sent == 2)
+        #expect(gaveUp?.0 == .milliseconds(60) && gaveUp?.1 == 2)
+        #expect(try silent.receive(timeout: .seconds(1)) != nil)
+    }
+}
+
+/// Lines an engine's thread appends and the test reads; ``waitForCount(_:)`` sleeps until enough arrived.
+private final class EventLog: @unchecked Sendable {
+    // A pthread mutex, which Thread Sanitizer sees (it cannot see Synchronization.Mutex's futex).
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var stored: [String] = []
+    private var expected = Int.max
+    private let reached: StopSignal
+
+    init() throws {
+        reached = try StopSignal()
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    func append(_ line: String) {
+        let enough = locked {
+            stored.append(line)
+            return stored.count >= expected
+        }
+        if enough { reached.request() }
+    }
+
+    var lines: [String] { locked { stored } }
+
+    /// Waits, at most 5 seconds, until `count` lines have arrived.
+    func waitForCount(_ count: Int) throws {
+        let enough = locked {
+            expected = count
+            return stored.count >= count
+        }
+        if !enough { _ = try reached.sleep(until: MonotonicClock.now() + 5_000_000_000) }
+    }
+}

@@ -1,0 +1,101 @@
+import Testing
+import UDP
+import UDPPatterns
+import UDPTools
+
+@Suite struct RelayEngineTests {
+    @Test("the same seed gives the same fate to every datagram, and the fates follow the probabilities")
+    func faultScheduleFollowsTheSeed() {
+        let impairment = Impairment(loss: 0.2, duplicate: 0.1, reorder: 0.05, delay: 1_000_000, jitter: 500_000)
+        var first = SeededGenerator(seed: 7)
+        var second = SeededGenerator(seed: 7)
+        var lost = 0
+        var duplicated = 0
+        for index in 0..<10_000 {
+            let now = UInt64(index) * 1_000
+            let fate = impairment.fate(now: now, using: &first)
+            #expect(fate == impairment.fate(now: now, using: &second))
+            if fate.copies == 0 { lost += 1 }
+            if fate.copies == 2 { duplicated += 1 }
+            for time in fate.times { #expect(time >= now + 500_000 && time <= now + 1_500_000) }
+        }
+        #expect((1_800...2_200).contains(lost))  // 20% of 10,000, within 5 standard deviations
+        #expect((620...820).contains(duplicated))  // 10% of the 8,000 kept
+        var other = SeededGenerator(seed: 8)
+        var same = SeededGenerator(seed: 7)
+        let fates = (0..<100).map { _ in impairment.fate(now: 0, using: &same) }
+        #expect(fates != (0..<100).map { _ in impairment.fate(now: 0, using: &other) })
+    }
+
+    @Test("a transparent direction draws nothing, so it cannot shift a seeded run")
+    func transparentDrawsNothing() {
+        var generator = SeededGenerator(seed: 1)
+        let fate = Impairment().fate(now: 5, using: &generator)
+        #expect(fate.times == [5] && !fate.isHeld)
+        #expect(generator == SeededGenerator(seed: 1))
+    }
+
+    @Test("the rate shaper hands out slots 1/rate apart and refuses a wait over a second")
+    func rateShaper() throws {
+        var shaper = try #require(RateShaper(rate: 10))
+        #expect(shaper.book(readyAt: 0) == 0)
+        #expect(shaper.book(readyAt: 0) == 100_000_000)
+        for _ in 0..<8 { _ = shaper.book(readyAt: 0) }
+        #expect(shaper.book(readyAt: 0) == 1_000_000_000)
+        #expect(shaper.book(readyAt: 0) == nil)
+        #expect(RateShaper(rate: 0) == nil)
+    }
+
+    @Test("a relay with loss forwards what its seed keeps, both ways, and its counters add up")
+    func relaysThroughLossAndCountsIt() throws {
+        let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let serverAddress = try server.localAddress
+        let relay = try RelayEngine(
+            listen: .loopbackV4(port: 0),
+            target: serverAddress,
+            up: Impairment(loss: 0.5),
+            seed: 3
+        )
+        let relayAddress = SocketAddress.loopbackV4(port: try relay.port)
+        let box = RelayBox(relay)
+        let counters = try withEngine(
+            { stop in box.run(stop) },
+            test: {
+                let client = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+                for index in 0..<200 { try client.send([UInt8(index)], to: relayAddress) }
+                var arrived = 0
+                while let request = try server.receive(timeout: .milliseconds(500)) {
+                    arrived += 1
+                    try server.send(request.payload, to: request.sender)
+                }
+                var replies = 0
+                while try client.receive(timeout: .milliseconds(200)) != nil { replies += 1 }
+                #expect((60...140).contains(arrived))
+                #expect(replies == arrived)
+            }
+        )
+        let up = try counters.get().up
+        let down = try counters.get().down
+        #expect(up.received == 200)
+        #expect(
+            up.received - up.dropped + up.duplicated == up.forwarded + up.rateDropped + up.failed + up.unmapped
+                + up.inFlight
+        )
+        #expect(down.forwarded == up.forwarded)
+        #expect(try counters.get().activeClients == 1)
+    }
+}
+
+/// Lets a worker thread own the relay (it is not copyable) and hand its counters back.
+private final class RelayBox: @unchecked Sendable {
+    private var relay: RelayEngine?
+    init(_ relay: consuming RelayEngine) { self.relay = consume relay }
+
+    func run(_ stop: StopSignal) -> Result<RelayEngine.Counters, UDPError> {
+        Result { () throws(UDPError) in
+            var relay = self.relay.take()!
+            try relay.run(until: stop)
+            return relay.counters
+        }
+    }
+}
