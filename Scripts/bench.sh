@@ -5,7 +5,7 @@
 # third. Quote ratios from one run only.
 #
 # usage: Scripts/bench.sh [-r ROUNDS] [SECTION ...]
-#   64-byte sections:   trains trains256 single nogro pingpong client async
+#   64-byte sections:   trains trains256 single nogro pingpong client async relay
 #   1200-byte sections: large large256 largesingle largenogro largepingpong largeclient
 # With no SECTION, all of them, in that order.
 set -euo pipefail
@@ -16,7 +16,7 @@ shift $((OPTIND - 1))
 if (($#)); then
     SECTIONS=("$@")
 else
-    SECTIONS=(trains trains256 single nogro pingpong client async large large256 largesingle largenogro largepingpong
+    SECTIONS=(trains trains256 single nogro pingpong client async relay large large256 largesingle largenogro largepingpong
         largeclient)
 fi
 BENCH=../shared/bench
@@ -44,6 +44,12 @@ for section in "${SECTIONS[@]}"; do
         run "async echo (UDPAsync) against SwiftNIO, single datagrams" -F '' nio-v64 \
             "asyncecho=$async_echo --port {port}"
         run "async echo (UDPAsync) against SwiftNIO, trains" nio-gro "asyncecho=$async_echo --port {port} --gro"
+        ;;
+    relay)
+        # The relay on CPU 0 forwards to a c-batch echo on CPU 1; each round trip is two receives and two
+        # sends for the relay against one of each for the echo, so compare CPU per round trip (cpu_us).
+        run "relay, no faults, single datagrams (-F ''), 64 B: udp relay on CPU 0 before a c-batch echo on CPU 1" \
+            -F '' c-batch "relay=$PWD/Scripts/relay-bench-server.sh {port}"
         ;;
     large) run "GSO trains, 1200 B, window 64" -s 1200 c-gro c-batch nio-gro "$udp_echo" ;;
     large256) run "GSO trains, 1200 B, window 256" -s 1200 -w 256 c-gro c-batch nio-gro "$udp_echo" ;;

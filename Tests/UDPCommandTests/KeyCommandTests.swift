@@ -78,7 +78,7 @@ struct KeyCommandTests {
     }
 
     @Test("a captured sealed datagram replayed from many ports is answered once, across all workers")
-    func replayAcrossWorkers() async throws {
+    func replayAcrossWorkers() throws {
         let key = try makeKey()
         defer { unlink(key) }
         // Capture one sealed datagram as an attacker on the path would.
@@ -103,7 +103,17 @@ struct KeyCommandTests {
             try socket.send(captured, to: target)
             descriptors.append(socket.takeDescriptor())
         }
-        try await Task.sleep(for: .milliseconds(300))  // every answer there is has arrived by now
+        // Each worker prints its counters every second (--stats): once they add up to the 20 datagrams, every
+        // answer there is has been sent, and loopback has queued it on its socket.
+        var received = [Int](repeating: 0, count: 4)
+        let counted = server.readErrorLine { line in
+            guard line.hasPrefix("worker "), let worker = Int(line.dropFirst(7).prefix { $0.isNumber }),
+                worker < 4, let range = line.range(of: "received ")
+            else { return false }
+            received[worker] = Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            return received.reduce(0, +) == 20
+        }
+        #expect(counted != nil)
         var replies = 0
         for descriptor in descriptors {
             let socket = try UDPSocket(adopting: descriptor)

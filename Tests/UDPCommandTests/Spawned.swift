@@ -109,14 +109,33 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
     /// Reads until a full line is on stdout, or the deadline passes (then nil).
     func readLine(timeout: Duration = .seconds(5)) -> String? {
         let deadline = ContinuousClock.now + timeout
+        return Self.nextLine(of: stdoutRead, buffer: &stdoutBuffer, until: deadline, fill: Self.fill)
+    }
+
+    /// Reads stderr a line at a time until one satisfies `predicate` (the lines before it are consumed), or
+    /// the deadline passes (then nil): how a test waits for a server's `--stats` line to say something.
+    func readErrorLine(timeout: Duration = .seconds(10), where predicate: (String) -> Bool) -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while let line = Self.nextLine(of: stderrRead, buffer: &stderrBuffer, until: deadline, fill: Self.fill) {
+            if predicate(line) { return line }
+        }
+        return nil
+    }
+
+    private static func nextLine(
+        of descriptor: CInt,
+        buffer: inout [UInt8],
+        until deadline: ContinuousClock.Instant,
+        fill: (CInt, inout [UInt8], Duration) -> Bool
+    ) -> String? {
         while true {
-            if let newline = stdoutBuffer.firstIndex(of: 10) {
-                let line = String(decoding: stdoutBuffer[..<newline], as: UTF8.self)
-                stdoutBuffer.removeFirst(newline + 1)
+            if let newline = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeFirst(newline + 1)
                 return line
             }
             let left = deadline - ContinuousClock.now
-            guard left > .zero, fill(stdoutRead, &stdoutBuffer, timeout: left) else { return nil }
+            guard left > .zero, fill(descriptor, &buffer, left) else { return nil }
         }
     }
 
@@ -156,6 +175,10 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
 
     /// Reads what is available within `timeout`; false at end of file or when nothing came.
     private func fill(_ descriptor: CInt, _ buffer: inout [UInt8], timeout: Duration) -> Bool {
+        Self.fill(descriptor, &buffer, timeout)
+    }
+
+    private static func fill(_ descriptor: CInt, _ buffer: inout [UInt8], _ timeout: Duration) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         let milliseconds = CInt(
             max(0, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)

@@ -34,9 +34,11 @@ struct StatsCommandTests {
         server.signal(SIGSTOP)
         for _ in 0..<300 { try client.send([UInt8](repeating: 1, count: 500), to: .loopbackV4(port: port)) }
         server.signal(SIGCONT)
-        usleep(300_000)
-        try client.send([2], to: .loopbackV4(port: port))  // queued after the drops, so it carries their count
-        usleep(300_000)
+        // The per-second counters say when the server has emptied its queue, and when it has read the
+        // datagram queued after the drops (which carries their count).
+        #expect(server.readErrorLine { Self.count("received", in: $0) > 0 } != nil)
+        try client.send([2], to: .loopbackV4(port: port))
+        #expect(server.readErrorLine { Self.count("kernel drops", in: $0) > 0 } != nil)
         server.signal(SIGINT)
         let result = server.wait(timeout: .seconds(5))
         #expect(result.status == 0)
@@ -44,5 +46,11 @@ struct StatsCommandTests {
         #expect(last.hasPrefix("received "))
         let drops = last.split(separator: " ").last.flatMap { Int($0) } ?? 0
         #expect(drops > 0, "stderr: \(result.stderr)")
+    }
+
+    /// The number after `name` in a `--stats` line (`received 12, replied 12, …`), or 0.
+    private static func count(_ name: String, in line: String) -> Int {
+        guard let range = line.range(of: name + " ") else { return 0 }
+        return Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
     }
 }

@@ -49,19 +49,25 @@ public struct RelayEngine: ~Copyable {
         public var evictedClients = 0
     }
 
-    /// One client's path to the server. A class, because the non-copyable socket lives in a table.
+    /// One client's path to the server. A class, because the non-copyable socket lives in a table, and a
+    /// batch on its way out keeps its mapping (and so its socket) alive even if the mapping is evicted.
     private final class Mapping {
+        let id: Int
         let client: SocketAddress
         let upstream: UDPSocket
         var lastActive: UInt64
-        init(client: SocketAddress, upstream: consuming UDPSocket, now: UInt64) {
+        init(id: Int, client: SocketAddress, upstream: consuming UDPSocket, now: UInt64) {
+            self.id = id
             self.client = client
             self.upstream = upstream
             lastActive = now
         }
     }
 
-    private enum Direction: Hashable { case up, down }
+    private enum Direction: Int {
+        case up = 0
+        case down = 1
+    }
 
     /// A datagram on its way: when it is due, where it goes, and whether it is to be held back.
     private struct Departure {
@@ -78,24 +84,33 @@ public struct RelayEngine: ~Copyable {
     private let target: SocketAddress
     private let idleTimeout: UInt64
     private let maxClients: Int
-    /// One generator per direction, both drawn from the seed: a direction's fate does not depend on how its
-    /// datagrams interleave with the other direction's.
-    private var random: [Direction: SeededGenerator]
-    /// `--rate` per direction; absent for no limit.
-    private var shapers: [Direction: RateShaper] = [:]
+    /// Per direction, indexed by `Direction.rawValue`: whether it changes nothing (then datagrams go
+    /// straight from the batch received to the batch sent), its generator (both drawn from the seed, so a
+    /// direction's fate does not depend on how its datagrams interleave with the other's), its `--rate`,
+    /// the datagram it holds back and until when, and its counters.
+    private let transparent: [Bool]
+    private var random: [SeededGenerator]
+    private var shapers: [RateShaper?]
+    private var held: [(departure: Departure, until: UInt64)?] = [nil, nil]
+    private var directions = [DirectionCounters(), DirectionCounters()]
     private var mappings: [Int: Mapping] = [:]
     private var clients: [SocketAddress: Int] = [:]
-    private var mappingOfDescriptor: [CInt: Int] = [:]
+    private var mappingOfDescriptor: [CInt: Mapping] = [:]
     private var nextMapping = 0
     private var timers = DeadlineHeap<UInt64, Departure>()
-    /// A datagram held back per direction, and when it goes anyway.
-    private var held: [Direction: (departure: Departure, until: UInt64)] = [:]
-    private var directions: [Direction: DirectionCounters] = [.up: DirectionCounters(), .down: DirectionCounters()]
     private var expired = 0
     private var evicted = 0
-    private var buffer = [UInt8](repeating: 0, count: 65_535)
     /// The listener and every mapping's socket, as poll(2) wants them.
     private var watched = PollSet()
+    /// Datagrams as received (recvmmsg), and on their way out of a transparent direction (sendmmsg): to
+    /// the server by one client's socket, and to the clients by the listener. Allocated once.
+    private var incoming = DatagramBatch(capacity: 64)
+    private var toServer = DatagramBatch(capacity: 64)
+    private var toServerMapping: Mapping?
+    private var toClients = DatagramBatch(capacity: 64)
+    /// Payload buffers of delayed datagrams, reused once sent, so the fault path allocates only while the
+    /// number in flight grows.
+    private var spareBuffers: [[UInt8]] = []
 
     /// Binds the listening socket.
     ///
@@ -121,10 +136,10 @@ public struct RelayEngine: ~Copyable {
         self.target = target
         self.up = up
         self.down = down
+        transparent = [up.isTransparent, down.isTransparent]
         var seeds = SeededGenerator(seed: seed)
-        random = [.up: SeededGenerator(seed: seeds.next()), .down: SeededGenerator(seed: seeds.next())]
-        shapers[.up] = RateShaper(rate: up.rate)
-        shapers[.down] = RateShaper(rate: down.rate)
+        random = [SeededGenerator(seed: seeds.next()), SeededGenerator(seed: seeds.next())]
+        shapers = [RateShaper(rate: up.rate), RateShaper(rate: down.rate)]
         self.idleTimeout = idleTimeout
         self.maxClients = maxClients
     }
@@ -135,8 +150,8 @@ public struct RelayEngine: ~Copyable {
     /// The counters now.
     public var counters: Counters {
         Counters(
-            up: directions[.up]!,
-            down: directions[.down]!,
+            up: directions[Direction.up.rawValue],
+            down: directions[Direction.down.rawValue],
             activeClients: mappings.count,
             expiredClients: expired,
             evictedClients: evicted
@@ -169,8 +184,8 @@ public struct RelayEngine: ~Copyable {
             var wake = nextExpiry
             func wakeBy(_ due: UInt64?) { if let due { wake = min(wake ?? due, due) } }
             wakeBy(timers.first?.deadline)
-            wakeBy(held[.up]?.until)
-            wakeBy(held[.down]?.until)
+            wakeBy(held[0]?.until)
+            wakeBy(held[1]?.until)
             wakeBy(nextReport)
             guard try watched.wait(until: wake, stop: stop) else { continue }
             now = MonotonicClock.now()
@@ -180,60 +195,61 @@ public struct RelayEngine: ~Copyable {
 
     // MARK: Receiving
 
-    /// Receives what is queued on `descriptor` (at most 256 datagrams, so one busy peer cannot starve the
-    /// timers) and hands each datagram to its direction's faults.
+    /// Receives what is queued on `descriptor`, a batch at a time (at most four, so one busy peer cannot
+    /// starve the timers and the other sockets), and hands each datagram to its direction.
     private mutating func drain(_ descriptor: CInt, now: UInt64) throws(UDPError) {
         let isListener = descriptor == listener.descriptor
-        let mappingID = isListener ? nil : mappingOfDescriptor[descriptor]
-        for _ in 0..<256 {
-            let result: Result<ReceiveInfo, UDPError>
-            if isListener {
-                result = buffer.withUnsafeMutableBytes { bytes in
-                    Result { () throws(UDPError) in try listener.receive(into: bytes) }
-                }
-            } else if let mappingID, let mapping = mappings[mappingID] {
-                result = buffer.withUnsafeMutableBytes { bytes in
-                    Result { () throws(UDPError) in try mapping.upstream.receive(into: bytes) }
-                }
+        let source = isListener ? nil : mappingOfDescriptor[descriptor]
+        if !isListener && source == nil { return }
+        for _ in 0..<4 {
+            let received: Result<Int, UDPError>
+            if let source {
+                received = Result { () throws(UDPError) in try source.upstream.receive(into: &incoming) }
             } else {
-                return
+                received = Result { () throws(UDPError) in try listener.receive(into: &incoming) }
             }
-            let info: ReceiveInfo
-            switch result {
-            case .success(let received): info = received
-            case .failure(let error) where error.code == .wouldBlock: return
-            case .failure where !isListener:
+            let slots: Int
+            switch received {
+            case .success(let count):
+                slots = count
+            case .failure(let error) where error.code == .wouldBlock:
+                return
+            case .failure where source != nil:
                 // An ICMP error (most often port unreachable: nobody listens) that the kernel reports on this
                 // client's socket: nothing to forward, the client just sees silence, and the others go on.
-                directions[.down]!.unreachable += 1
+                directions[Direction.down.rawValue].unreachable += 1
                 continue
-            case .failure(let error): throw error
+            case .failure(let error) where error.code == .connectionRefused:
+                continue  // an ICMP error about something the listener sent: no datagram is queued
+            case .failure(let error):
+                throw error
             }
-            let payload = Array(buffer[..<info.count])
-            if isListener {
-                guard let id = mapping(for: info.sender, now: now) else {
+            for slot in 0..<slots {
+                if let source {
+                    source.lastActive = now
+                    accept(slot, direction: .down, mapping: source, now: now)
+                } else if let mapping = mapping(for: incoming.peer(at: slot), now: now) {
+                    accept(slot, direction: .up, mapping: mapping, now: now)
+                } else {
                     // No socket for this client (descriptors exhausted): it is dropped, the relay goes on.
-                    directions[.up]!.received += 1
-                    directions[.up]!.unmapped += 1
-                    continue
+                    directions[Direction.up.rawValue].received += 1
+                    directions[Direction.up.rawValue].unmapped += 1
                 }
-                accept(payload, direction: .up, mapping: id, now: now)
-            } else if let mappingID {
-                mappings[mappingID]?.lastActive = now
-                accept(payload, direction: .down, mapping: mappingID, now: now)
             }
-            // What is due goes now, before a later arrival in this batch can evict the mapping it leaves by.
+            flush()
+            // What is due goes now, before a later arrival can evict the mapping it leaves by.
             sendDue(now: now)
+            if slots < incoming.capacity { return }  // the queue ran dry
         }
     }
 
     /// The mapping of `client`, made on its first datagram (evicting the least recently active when full).
     /// - Returns: nil when its socket cannot be made: that is this client's datagram lost, not a reason to
     ///   stop relaying for everyone else.
-    private mutating func mapping(for client: SocketAddress, now: UInt64) -> Int? {
-        if let id = clients[client] {
-            mappings[id]!.lastActive = now
-            return id
+    private mutating func mapping(for client: SocketAddress, now: UInt64) -> Mapping? {
+        if let id = clients[client], let mapping = mappings[id] {
+            mapping.lastActive = now
+            return mapping
         }
         if mappings.count >= maxClients { evictLeastRecentlyActive() }
         var made = makeMapping(for: client, now: now)
@@ -246,13 +262,12 @@ public struct RelayEngine: ~Copyable {
             made = makeMapping(for: client, now: now)
         }
         guard case .success(let mapping) = made else { return nil }
-        let id = nextMapping
         nextMapping += 1
-        mappings[id] = mapping
-        clients[client] = id
-        mappingOfDescriptor[mapping.upstream.descriptor] = id
+        mappings[mapping.id] = mapping
+        clients[client] = mapping.id
+        mappingOfDescriptor[mapping.upstream.descriptor] = mapping
         watched.add(mapping.upstream.descriptor)
-        return id
+        return mapping
     }
 
     /// A socket connected to the server, for `client`.
@@ -260,7 +275,7 @@ public struct RelayEngine: ~Copyable {
         Result { () throws(UDPError) -> Mapping in
             let upstream = try UDPSocket(family: target.family, nonBlocking: true)
             try upstream.connect(to: target)
-            return Mapping(client: client, upstream: upstream, now: now)
+            return Mapping(id: nextMapping, client: client, upstream: upstream, now: now)
         }
     }
 
@@ -298,62 +313,131 @@ public struct RelayEngine: ~Copyable {
 
     // MARK: Faults and sending
 
-    /// Decides the fate of a datagram as it arrives: lost, or when each copy leaves (after its delay, in
-    /// the slot `--rate` gives it; a copy that would wait too long for a slot is dropped over rate).
-    private mutating func accept(_ payload: [UInt8], direction: Direction, mapping: Int, now: UInt64) {
-        directions[direction]!.received += 1
+    /// Takes datagram `slot` of the batch just received. A transparent direction forwards it as it is, in a
+    /// batch; otherwise its fate is drawn: lost, or when each copy leaves (after its delay, in the slot
+    /// `--rate` gives it; a copy that would wait too long for a slot is dropped over rate).
+    private mutating func accept(_ slot: Int, direction: Direction, mapping: Mapping, now: UInt64) {
+        let index = direction.rawValue
+        directions[index].received += 1
+        let payload = incoming.payload(at: slot)
+        if transparent[index] {
+            forward(payload, direction: direction, mapping: mapping)
+            return
+        }
         let impairment = direction == .up ? up : down
-        let fate = impairment.fate(now: now, using: &random[direction]!)
-        let reorder = fate.isHeld
-        if fate.copies == 0 { directions[direction]!.dropped += 1 }
-        if fate.copies > 1 { directions[direction]!.duplicated += 1 }
-        if impairment.delay > 0 || impairment.jitter > 0 { directions[direction]!.delayed += fate.copies }
-        for ready in [fate.departures.0, fate.departures.1] {
-            guard let ready else { continue }
-            var time = ready
-            if shapers[direction] != nil {
-                guard let slot = shapers[direction]!.book(readyAt: ready) else {
-                    directions[direction]!.rateDropped += 1
-                    continue
-                }
-                time = slot
+        let fate = impairment.fate(now: now, using: &random[index])
+        if fate.copies == 0 {
+            directions[index].dropped += 1
+            return
+        }
+        if fate.copies > 1 { directions[index].duplicated += 1 }
+        if impairment.delay > 0 || impairment.jitter > 0 { directions[index].delayed += fate.copies }
+        var buffer = spareBuffers.popLast() ?? []
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: payload)
+        let departure = Departure(direction: direction, mapping: mapping.id, payload: buffer, reorder: fate.isHeld)
+        schedule(departure, readyAt: fate.departures.0)
+        schedule(departure, readyAt: fate.departures.1)
+    }
+
+    /// Puts one copy on the timers, in its `--rate` slot if there is a limit.
+    private mutating func schedule(_ departure: Departure, readyAt ready: UInt64?) {
+        guard let ready else { return }
+        let index = departure.direction.rawValue
+        var time = ready
+        if shapers[index] != nil {
+            guard let slot = shapers[index]!.book(readyAt: ready) else {
+                directions[index].rateDropped += 1
+                return
             }
-            directions[direction]!.inFlight += 1
-            timers.insert(
-                Departure(direction: direction, mapping: mapping, payload: payload, reorder: reorder),
-                at: time
-            )
+            time = slot
+        }
+        directions[index].inFlight += 1
+        timers.insert(departure, at: time)
+    }
+
+    /// Adds a datagram to its direction's outgoing batch, sending the batch first when it is full or, up,
+    /// when it goes by another client's socket.
+    private mutating func forward(_ payload: UnsafeRawBufferPointer, direction: Direction, mapping: Mapping) {
+        switch direction {
+        case .up:
+            if toServerMapping !== mapping || toServer.count == toServer.capacity { flushToServer() }
+            toServerMapping = mapping
+            toServer.append(payload, to: target)
+        case .down:
+            if toClients.count == toClients.capacity { flushToClients() }
+            toClients.append(payload, to: mapping.client)
+        }
+    }
+
+    private mutating func flush() {
+        flushToServer()
+        flushToClients()
+    }
+
+    private mutating func flushToServer() {
+        guard let mapping = toServerMapping else { return }
+        Self.sendAll(toServer, by: mapping.upstream, counting: &directions[Direction.up.rawValue])
+        toServer.removeAll()
+        toServerMapping = nil
+    }
+
+    private mutating func flushToClients() {
+        Self.sendAll(toClients, by: listener, counting: &directions[Direction.down.rawValue])
+        toClients.removeAll()
+    }
+
+    /// Sends every slot of `batch`, as many per call as the kernel takes; a slot that fails is counted and
+    /// skipped.
+    private static func sendAll(
+        _ batch: borrowing DatagramBatch,
+        by socket: borrowing UDPSocket,
+        counting counters: inout DirectionCounters
+    ) {
+        var next = 0
+        while next < batch.count {
+            do throws(UDPError) {
+                let sent = try socket.send(batch, startingAt: next)
+                counters.forwarded += sent
+                next += sent
+            } catch {
+                counters.failed += 1
+                next += 1
+            }
         }
     }
 
     /// Sends every datagram whose time has come (its rate slot included), holding back as asked.
     private mutating func sendDue(now: UInt64) {
-        for direction in [Direction.up, .down] {
-            if let entry = held[direction], entry.until <= now {
-                held[direction] = nil
-                transmit(entry.departure, now: now)
+        for index in 0..<2 {
+            if let entry = held[index], entry.until <= now {
+                held[index] = nil
+                transmit(entry.departure)
             }
         }
         while let departure = timers.popFirst(dueAt: now) {
-            if departure.reorder && held[departure.direction] == nil {
-                held[departure.direction] = (departure, now + Impairment.reorderHold)
+            let index = departure.direction.rawValue
+            if departure.reorder && held[index] == nil {
+                held[index] = (departure, now + Impairment.reorderHold)
                 continue
             }
-            transmit(departure, now: now)
-            if let entry = held[departure.direction] {
-                held[departure.direction] = nil
-                directions[departure.direction]!.reordered += 1
-                transmit(entry.departure, now: now)
+            transmit(departure)
+            if let entry = held[index] {
+                held[index] = nil
+                directions[index].reordered += 1
+                transmit(entry.departure)
             }
         }
     }
 
-    /// Sends one datagram; every accepted copy ends here, counted once.
-    private mutating func transmit(_ departure: Departure, now: UInt64) {
-        directions[departure.direction]!.inFlight -= 1
+    /// Sends one delayed datagram; every accepted copy ends here, counted once.
+    private mutating func transmit(_ departure: Departure) {
+        let index = departure.direction.rawValue
+        directions[index].inFlight -= 1
+        defer { recycle(departure.payload) }
         guard let mapping = mappings[departure.mapping] else {
             // Expired or evicted while the datagram waited: its socket (and its client's address) are gone.
-            directions[departure.direction]!.unmapped += 1
+            directions[index].unmapped += 1
             return
         }
         let result: Result<Int, UDPError>
@@ -364,8 +448,13 @@ public struct RelayEngine: ~Copyable {
             result = Result { () throws(UDPError) in try listener.send(departure.payload, to: mapping.client) }
         }
         switch result {
-        case .success: directions[departure.direction]!.forwarded += 1
-        case .failure: directions[departure.direction]!.failed += 1
+        case .success: directions[index].forwarded += 1
+        case .failure: directions[index].failed += 1
         }
+    }
+
+    /// Keeps a sent datagram's buffer for the next delayed one (a bounded number of them).
+    private mutating func recycle(_ buffer: [UInt8]) {
+        if spareBuffers.count < 1024 { spareBuffers.append(buffer) }
     }
 }
