@@ -138,7 +138,7 @@ public struct Reflector: ~Copyable {
         if sealing != nil {
             answerSealed(slots, socket, sendFailed)
         } else if prefix.isEmpty && admission == nil {
-            Self.sendAll(incoming, socket, &counters, sendFailed)
+            Self.sendAll(&incoming, socket, &counters, sendFailed)
         } else {
             replies.removeAll()
             let now = admission == nil ? 0 : PeerAdmission.now()
@@ -146,7 +146,7 @@ public struct Reflector: ~Copyable {
                 if admission != nil && !admit(slot, now: now) { continue }
                 Self.addPrefixedReplies(prefix, to: slot, of: incoming, into: &replies, socket, &counters, sendFailed)
             }
-            Self.sendAll(replies, socket, &counters, sendFailed)
+            Self.sendAll(&replies, socket, &counters, sendFailed)
         }
         return datagrams
     }
@@ -189,7 +189,7 @@ public struct Reflector: ~Copyable {
                 }
                 let reply = sealing!.sealer.seal(prefix + opened.payload)
                 if replies.count == replies.capacity {
-                    Self.sendAll(replies, socket, &counters, sendFailed)
+                    Self.sendAll(&replies, socket, &counters, sendFailed)
                     replies.removeAll()
                 }
                 replies.appendReply(to: slot, of: incoming) { buffer in
@@ -199,7 +199,7 @@ public struct Reflector: ~Copyable {
                 }
             }
         }
-        Self.sendAll(replies, socket, &counters, sendFailed)
+        Self.sendAll(&replies, socket, &counters, sendFailed)
     }
 
     /// Asks the admission policy about slot `index` (a datagram or a whole train), counting a refusal.
@@ -252,7 +252,7 @@ public struct Reflector: ~Copyable {
         while next < segments {
             let take = min(perSend, segments - next)
             if replies.count == replies.capacity {
-                sendAll(replies, socket, &counters, sendFailed)
+                sendAll(&replies, socket, &counters, sendFailed)
                 replies.removeAll()
             }
             let first = next
@@ -272,7 +272,7 @@ public struct Reflector: ~Copyable {
 
     /// Sends every slot of `batch`; one that fails (a peer gone, a full queue) is counted and skipped.
     private static func sendAll(
-        _ batch: borrowing DatagramBatch,
+        _ batch: inout DatagramBatch,
         _ socket: borrowing UDPSocket,
         _ counters: inout Counters,
         _ sendFailed: ((UDPError) -> Void)?
@@ -280,7 +280,7 @@ public struct Reflector: ~Copyable {
         var next = 0
         while next < batch.count {
             do throws(UDPError) {
-                let sent = try socket.send(batch, startingAt: next)
+                let sent = try socket.send(&batch, startingAt: next)
                 for slot in next..<next + sent { counters.replied += batch.segmentCount(at: slot) }
                 next += sent
             } catch {

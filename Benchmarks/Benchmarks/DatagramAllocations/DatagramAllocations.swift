@@ -97,7 +97,7 @@ func echoRoundTrips(_ benchmark: Benchmark, train: Bool, prefix: [UInt8]) throws
     benchmark.startMeasurement()
     for _ in benchmark.scaledIterations {
         var sent = 0
-        while sent < requests.count { sent += try client.send(requests, startingAt: sent) }
+        while sent < requests.count { sent += try client.send(&requests, startingAt: sent) }
         var reflected = 0
         while reflected < datagramsPerIteration { reflected += try reflector.reflectNextBatch(server) ?? 0 }
         var received = 0
