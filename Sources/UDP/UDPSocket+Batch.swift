@@ -22,14 +22,13 @@ extension UDPSocket {
         batch.prepareForReceive()
         let headers = batch.receiveHeaders
         let capacity = UInt32(batch.capacity)
+        let flags = receiveFlags | cudp_MSG_WAITFORONE
         do throws(UDPError) {
-            let received = try retryingInterrupts(.receive) {
-                cudp_recvmmsg(descriptor, headers, capacity, receiveFlags | cudp_MSG_WAITFORONE)
-            }
+            let received = try retryingInterrupts(.receive) { cudp_recvmmsg(descriptor, headers, capacity, flags) }
             batch.finishReceive(Int(received))
             return Int(received)
         } catch  where error.errno == .wouldBlock {
-            throw againError(.receive)
+            throw againError(.receive, flags: flags)
         }
     }
 
