@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #ifdef __linux__
-#include <sched.h>
 #include <linux/udp.h>
 #endif
 
@@ -157,16 +156,6 @@ int cudp_ipv4_multicast_interface(int fd, uint32_t interface, uint32_t ifindex) 
     }
     struct in_addr address = { .s_addr = interface };
     return setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &address, sizeof address);
-#endif
-}
-
-int cudp_setns_net(int fd) {
-#ifdef __linux__
-    return setns(fd, CLONE_NEWNET);
-#else
-    (void)fd;
-    errno = ENOSYS;
-    return -1;
 #endif
 }
 

@@ -1,4 +1,4 @@
-import CUDP
+import CNamespaceTesting
 import Foundation
 import Synchronization
 import Testing
@@ -198,12 +198,12 @@ func insideNamespace<R: ~Copyable>(_ name: String, _ body: () throws -> R) throw
     let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
     guard original >= 0 else { throw NamespaceSetupError(description: "open own netns: \(Errno.current)") }
     defer { _ = close(original) }
-    guard cudp_setns_net(target) == 0 else {
+    guard enter_network_namespace(target) == 0 else {
         throw NamespaceSetupError(description: "setns \(name): \(Errno.current)")
     }
     defer {
         // A pool thread left in a test namespace would put later tests' sockets there: stop instead.
-        precondition(cudp_setns_net(original) == 0, "cannot return to the original network namespace")
+        precondition(enter_network_namespace(original) == 0, "cannot return to the original network namespace")
     }
     return try body()
 }
