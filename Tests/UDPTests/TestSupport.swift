@@ -67,6 +67,39 @@ func pattern(_ count: Int, seed: UInt8) -> [UInt8] {
     (0..<count).map { $0 == 0 ? seed : UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
 }
 
+/// A boolean socket option as its getter and setter, so that one parameterised test round-trips them all
+/// (socket2's `test!` macro does the same for every option).
+struct BooleanOption: Sendable, CustomTestStringConvertible {
+    let name: String
+    /// What a new socket reads.
+    let initial: Bool
+    let get: @Sendable (borrowing UDPSocket) throws -> Bool
+    let set: @Sendable (borrowing UDPSocket, Bool) throws -> Void
+
+    init(
+        _ name: String,
+        initially initial: Bool,
+        _ get: @escaping @Sendable (borrowing UDPSocket) throws -> Bool,
+        _ set: @escaping @Sendable (borrowing UDPSocket, Bool) throws -> Void
+    ) {
+        self.name = name
+        self.initial = initial
+        self.get = get
+        self.set = set
+    }
+
+    var testDescription: String { name }
+
+    /// Reads the default, turns the option the other way and back, reading the kernel's value after each step.
+    func expectRoundTrip(on socket: borrowing UDPSocket, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try get(socket) == initial, "\(name) starts \(initial)", sourceLocation: sourceLocation)
+        try set(socket, !initial)
+        #expect(try get(socket) == !initial, "\(name) set to \(!initial)", sourceLocation: sourceLocation)
+        try set(socket, initial)
+        #expect(try get(socket) == initial, "\(name) set back to \(initial)", sourceLocation: sourceLocation)
+    }
+}
+
 /// Holds a socket so several can live in an array (a non-copyable struct cannot be an array element).
 final class UDPSocketBox {
     let socket: UDPSocket
