@@ -69,7 +69,7 @@ public struct DatagramBatch: ~Copyable {
     /// The slots that hold a datagram, `0..<count`, as a collection that allocates nothing:
     ///
     /// ```swift
-    /// let received = try socket.receive(into: &batch)
+    /// try socket.receive(into: &batch)
     /// for datagram in batch.received { print(datagram.peer, datagram.payload.count) }
     /// ```
     ///
