@@ -68,9 +68,13 @@ let package = Package(
         .executableTarget(name: "example-query", dependencies: ["UDP"], path: "Examples/QueryWithRetries"),
         .executableTarget(name: "example-listen", dependencies: ["UDP"], path: "Examples/MultiPeerListen"),
         .executableTarget(name: "example-async-echo", dependencies: ["UDPAsync", "UDP"], path: "Examples/AsyncEcho"),
+        // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.
+        .target(name: "CNamespaceTesting"),
         .testTarget(
             name: "UDPTests",
-            dependencies: ["UDP", "CUDP", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "UDP", "CUDP", "CNamespaceTesting", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         // UDPPatterns: the relay's proof tests frame a numbered stream and put it back in order themselves.
         .testTarget(name: "UDPCommandTests", dependencies: ["UDP", "UDPPatterns"]),

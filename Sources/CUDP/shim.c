@@ -2,12 +2,10 @@
 #include "CUDP.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #ifdef __linux__
-#include <sched.h>
 #include <linux/udp.h>
 #endif
 
@@ -160,12 +158,3 @@ int cudp_ipv4_multicast_interface(int fd, uint32_t interface, uint32_t ifindex) 
 #endif
 }
 
-int cudp_setns_net(int fd) {
-#ifdef __linux__
-    return setns(fd, CLONE_NEWNET);
-#else
-    (void)fd;
-    errno = ENOSYS;
-    return -1;
-#endif
-}

@@ -12,12 +12,13 @@ import Darwin
 /// so a server's steady state allocates nothing per datagram.
 ///
 /// Modelled on SwiftNIO's `DatagramVectorReadManager`: the message headers, I/O vectors, peer addresses,
-/// control buffers and payload buffers are allocated together at creation and freed in `deinit`.
+/// control buffers and payload buffers are carved out of one allocation at creation, freed in `deinit`.
 ///
-/// Receive fills slots `0..<count` (``UDPSocket/receive(into:)-(DatagramBatch)``); read each with
-/// ``payload(at:)`` and ``info(at:)``. To send, ``removeAll()`` and ``append(_:to:)`` (or fill in place with
-/// ``append(to:segmentSize:writing:)``), then ``UDPSocket/send(_:startingAt:)``. An echo server can send a
-/// received batch straight back: each slot still holds its sender and its bytes.
+/// Receive fills slots `0..<count` (``UDPSocket/receive(into:)-(DatagramBatch)``); read them with
+/// `for datagram in batch.received` (``received``), or each with ``payload(at:)`` and ``info(at:)``. To send,
+/// ``removeAll()`` and ``append(_:to:)`` (or fill in place with ``append(to:segmentSize:writing:)``), then
+/// ``UDPSocket/send(_:startingAt:)``. An echo server can send a received batch straight back: each slot still
+/// holds its sender and its bytes.
 ///
 /// **Segmentation offload.** With UDP GRO on (``UDPSocket/setGenericReceiveOffload(_:)``) one slot may hold a
 /// *train*: several datagrams from one peer, of ``segmentSize(at:)`` bytes each (the last may be shorter),
@@ -31,23 +32,19 @@ public struct DatagramBatch: ~Copyable {
     public let bufferSize: Int
     /// How many slots hold a datagram (received, or appended for sending).
     public private(set) var count: Int = 0
+    /// Whether slots with a segment size are sent with UDP GSO. Turned off for good when the kernel or the
+    /// device refuses it; such slots then go out one datagram at a time.
+    public private(set) var isSegmentationOffloadEnabled = true
 
-    let headers: UnsafeMutablePointer<cudp_mmsghdr>
-    private let vectors: UnsafeMutablePointer<iovec>
-    private let names: UnsafeMutablePointer<sockaddr_storage>
-    private let controls: UnsafeMutableRawPointer
-    private let buffers: UnsafeMutableRawPointer
-    /// Bytes stored in each slot's buffer: the payload to send, or what a receive kept.
-    private let stored: UnsafeMutablePointer<Int>
-    /// Each slot's segment size: 0 for a single datagram.
-    private let segmentSizes: UnsafeMutablePointer<Int>
-    /// Whether sends may use GSO; heap-held so a `borrowing` send can turn it off when the kernel refuses.
-    private let offloadEnabled: UnsafeMutablePointer<Bool>
+    /// The one allocation every region below is carved from.
+    private let memory: UnsafeMutableRawPointer
+    /// Where each region starts.
+    let regions: Regions
 
     /// The most datagrams one GSO send may carry (`UDP_MAX_SEGMENTS`, 64 on kernels before 6.11).
     public static let maximumSegments = 64
 
-    /// Allocates room for `capacity` datagrams of up to `bufferSize` bytes each.
+    /// Allocates room for `capacity` datagrams of up to `bufferSize` bytes each, in one allocation.
     ///
     /// - Parameters:
     ///   - capacity: Datagrams per call; 64 amortises the system call well (NIO and quinn use 32–64).
@@ -56,101 +53,58 @@ public struct DatagramBatch: ~Copyable {
         precondition(capacity > 0 && bufferSize > 0, "a batch needs at least one slot of at least one byte")
         self.capacity = capacity
         self.bufferSize = bufferSize
-        headers = .allocate(capacity: capacity)
-        headers.initialize(repeating: cudp_mmsghdr(), count: capacity)
-        vectors = .allocate(capacity: capacity)
-        vectors.initialize(repeating: iovec(), count: capacity)
-        names = .allocate(capacity: capacity)
-        names.initialize(repeating: sockaddr_storage(), count: capacity)
-        controls = .allocate(byteCount: capacity * controlBufferSize, alignment: 16)
-        controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlBufferSize)
-        buffers = .allocate(byteCount: capacity * bufferSize, alignment: 16)
-        stored = .allocate(capacity: capacity)
-        stored.initialize(repeating: 0, count: capacity)
-        segmentSizes = .allocate(capacity: capacity)
-        segmentSizes.initialize(repeating: 0, count: capacity)
-        offloadEnabled = .allocate(capacity: 1)
-        offloadEnabled.initialize(to: true)
-        for slot in 0..<capacity {
-            vectors[slot].iov_base = buffers + slot * bufferSize
-            headers[slot].msg_hdr.msg_name = UnsafeMutableRawPointer(names + slot)
-            headers[slot].msg_hdr.msg_iov = vectors + slot
-            headers[slot].msg_hdr.msg_iovlen = 1
-        }
+        let layout = Layout(capacity: capacity, bufferSize: bufferSize)
+        memory = .allocate(byteCount: layout.byteCount, alignment: Layout.alignment)
+        regions = Regions(memory, layout, capacity: capacity, bufferSize: bufferSize)
     }
 
     deinit {
-        headers.deallocate()
-        vectors.deallocate()
-        names.deallocate()
-        controls.deallocate()
-        buffers.deallocate()
-        stored.deallocate()
-        segmentSizes.deallocate()
-        offloadEnabled.deallocate()
+        // Every region holds trivial C structs and integers: nothing to deinitialize first.
+        memory.deallocate()
     }
 
-    /// Whether slots with a segment size are sent with UDP GSO. Turned off for good when the kernel or the
-    /// device refuses it; such slots then go out one datagram at a time.
-    public var isSegmentationOffloadEnabled: Bool { offloadEnabled.pointee }
+    /// Turns GSO sends off, or back on to try again.
+    public mutating func setSegmentationOffload(_ on: Bool) { isSegmentationOffloadEnabled = on }
 
-    /// Turns GSO sends off (or back on, to try again).
-    public func setSegmentationOffload(_ on: Bool) { offloadEnabled.pointee = on }
+    /// The slots that hold a datagram, `0..<count`, as a collection that allocates nothing:
+    ///
+    /// ```swift
+    /// try socket.receive(into: &batch)
+    /// for datagram in batch.received { print(datagram.peer, datagram.payload.count) }
+    /// ```
+    ///
+    /// The view reads the batch's memory in place: use it before the batch next changes (a receive, an append,
+    /// ``removeAll()``), and not after the batch is gone, as with ``payload(at:)``.
+    public var received: Slots { Slots(regions: regions, count: count) }
+
+    /// Slot `index`, after checking that it holds a datagram.
+    private func slot(_ index: Int) -> Slot {
+        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
+        return Slot(regions: regions, index: index)
+    }
 
     /// The bytes of datagram `index` (what was received, or what will be sent).
-    public func payload(at index: Int) -> UnsafeRawBufferPointer {
-        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
-        return UnsafeRawBufferPointer(start: buffers + index * bufferSize, count: stored[index])
-    }
+    public func payload(at index: Int) -> UnsafeRawBufferPointer { slot(index).payload }
 
     /// The peer of datagram `index`: who sent it, or where it will go.
-    public func peer(at index: Int) -> SocketAddress {
-        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
-        return SocketAddress(storage: names + index, length: headers[index].msg_hdr.msg_namelen) ?? .any(.inet)
-    }
+    public func peer(at index: Int) -> SocketAddress { slot(index).peer }
 
     /// Whether received datagram `index` was longer than ``bufferSize`` and lost its tail.
-    public func isTruncated(at index: Int) -> Bool {
-        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
-        return headers[index].msg_hdr.msg_flags & cudp_MSG_TRUNC != 0
-    }
+    public func isTruncated(at index: Int) -> Bool { slot(index).isTruncated }
 
     /// Everything the kernel reported about received datagram `index`: sender, real length, truncation and
     /// packet info.
-    public func info(at index: Int) -> ReceiveInfo {
-        let header = headers + index
-        var info = ReceiveInfo(
-            count: stored[index],
-            length: Int(header.pointee.msg_len),
-            sender: peer(at: index),
-            isTruncated: header.pointee.msg_hdr.msg_flags & cudp_MSG_TRUNC != 0
-        )
-        _ = parseControlMessages(messageHeader(index), into: &info)
-        return info
-    }
+    public func info(at index: Int) -> ReceiveInfo { slot(index).info }
 
     /// The size of each datagram in slot `index` when it holds a train (received with GRO, or to be sent with
     /// GSO); nil for a single datagram.
-    public func segmentSize(at index: Int) -> Int? {
-        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
-        let size = segmentSizes[index]
-        return size > 0 && size < stored[index] ? size : nil
-    }
+    public func segmentSize(at index: Int) -> Int? { slot(index).segmentSize }
 
     /// How many datagrams slot `index` holds: 1, or the train's length.
-    public func segmentCount(at index: Int) -> Int {
-        guard let size = segmentSize(at: index) else { return 1 }
-        return (stored[index] + size - 1) / size
-    }
+    public func segmentCount(at index: Int) -> Int { slot(index).segmentCount }
 
     /// The bytes of datagram `segment` of slot `index` (``segmentCount(at:)`` of them).
-    public func segment(_ segment: Int, at index: Int) -> UnsafeRawBufferPointer {
-        let payload = payload(at: index)
-        guard let size = segmentSize(at: index) else { return payload }
-        let start = segment * size
-        precondition(segment >= 0 && start < payload.count, "segment \(segment) is not in slot \(index)")
-        return UnsafeRawBufferPointer(rebasing: payload[start..<min(start + size, payload.count)])
-    }
+    public func segment(_ segment: Int, at index: Int) -> UnsafeRawBufferPointer { slot(index).segment(segment) }
 
     /// Empties the batch, keeping its memory.
     public mutating func removeAll() { count = 0 }
@@ -181,11 +135,11 @@ public struct DatagramBatch: ~Copyable {
     ) -> Bool {
         guard count < capacity else { return false }
         let slot = count
-        let used = write(UnsafeMutableRawBufferPointer(start: buffers + slot * bufferSize, count: bufferSize))
+        let used = write(regions.buffer(slot))
         guard used >= 0 && used <= bufferSize else { return false }
-        headers[slot].msg_hdr.msg_namelen = peer.write(to: names + slot)
-        stored[slot] = used
-        segmentSizes[slot] = segmentSize ?? 0
+        regions.headers[slot].msg_hdr.msg_namelen = peer.write(to: regions.names + slot)
+        regions.stored[slot] = used
+        regions.segmentSizes[slot] = segmentSize ?? 0
         count += 1
         return true
     }
@@ -202,13 +156,13 @@ public struct DatagramBatch: ~Copyable {
         precondition(index >= 0 && index < received.count, "slot \(index) is not in 0..<\(received.count)")
         guard count < capacity else { return false }
         let slot = count
-        let used = write(UnsafeMutableRawBufferPointer(start: buffers + slot * bufferSize, count: bufferSize))
+        let used = write(regions.buffer(slot))
         guard used >= 0 && used <= bufferSize else { return false }
-        let length = received.headers[index].msg_hdr.msg_namelen
-        UnsafeMutableRawPointer(names + slot).copyMemory(from: received.names + index, byteCount: Int(length))
-        headers[slot].msg_hdr.msg_namelen = length
-        stored[slot] = used
-        segmentSizes[slot] = segmentSize ?? 0
+        let (name, length) = received.regions.name(index)
+        UnsafeMutableRawPointer(regions.names + slot).copyMemory(from: name, byteCount: Int(length))
+        regions.headers[slot].msg_hdr.msg_namelen = length
+        regions.stored[slot] = used
+        regions.segmentSizes[slot] = segmentSize ?? 0
         count += 1
         return true
     }
@@ -216,55 +170,247 @@ public struct DatagramBatch: ~Copyable {
     /// Prepares slots for `recvmmsg`: full buffers, room for a peer address and ancillary data.
     mutating func prepareForReceive() {
         for slot in 0..<capacity {
-            vectors[slot].iov_len = bufferSize
-            headers[slot].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            headers[slot].msg_hdr.msg_control = controls + slot * controlBufferSize
-            headers[slot].msg_hdr.msg_controllen = numericCast(controlBufferSize)
-            headers[slot].msg_hdr.msg_flags = 0
+            regions.vectors[slot].iov_len = bufferSize
+            regions.headers[slot].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            regions.headers[slot].msg_hdr.msg_control = regions.control(slot)
+            regions.headers[slot].msg_hdr.msg_controllen = numericCast(controlBufferSize)
+            regions.headers[slot].msg_hdr.msg_flags = 0
         }
         count = 0
     }
 
-    /// Slot `index`'s `msghdr`, by address. Not `withUnsafeMutablePointer(to: &headers[index].msg_hdr)`: Swift
-    /// 6.3.1 turns that inout access into invalid IR when Thread Sanitizer instruments it (Scripts/tsan.sh).
-    private func messageHeader(_ index: Int) -> UnsafeMutablePointer<msghdr> {
-        (headers + index).pointer(to: \.msg_hdr)!  // a stored property of a C struct always has an address
-    }
-
     /// Records what `recvmmsg` filled in, with the GRO segment size of each train.
     mutating func finishReceive(_ received: Int) {
+        precondition(received >= 0 && received <= capacity, "recvmmsg filled \(received) of \(capacity) slots")
         for slot in 0..<received {
-            stored[slot] = min(Int(headers[slot].msg_len), bufferSize)
-            segmentSizes[slot] = 0
-            if headers[slot].msg_hdr.msg_controllen > 0 {
-                segmentSizes[slot] = receivedSegmentSize(messageHeader(slot))
+            regions.stored[slot] = min(Int(regions.headers[slot].msg_len), bufferSize)
+            regions.segmentSizes[slot] = 0
+            if regions.headers[slot].msg_hdr.msg_controllen > 0 {
+                regions.segmentSizes[slot] = receivedSegmentSize(regions.messageHeader(slot))
             }
         }
         count = received
     }
 
     /// Whether slot `index` must go out as a train (several datagrams).
-    func isTrain(_ index: Int) -> Bool { segmentSizes[index] > 0 && segmentSizes[index] < stored[index] }
+    func isTrain(_ index: Int) -> Bool { slot(index).isTrain }
 
     /// Where slot `index`'s peer address is, as the kernel takes it.
     func name(at index: Int) -> (UnsafeRawPointer, socklen_t) {
-        (UnsafeRawPointer(names + index), headers[index].msg_hdr.msg_namelen)
+        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
+        return regions.name(index)
     }
 
     /// Prepares slots `range` for `sendmmsg`: each vector covers the stored bytes; a train carries its
     /// `UDP_SEGMENT` size, and nothing else goes out as ancillary data (what a receive left there, such as a
     /// drop counter, is not valid on send).
-    func prepareForSend(_ range: Range<Int>) {
+    ///
+    /// - Returns: The `mmsghdr` of the range's first slot, for `sendmmsg`.
+    mutating func prepareForSend(_ range: Range<Int>) -> UnsafeMutablePointer<cudp_mmsghdr> {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "slots \(range) are not in 0..<\(count)")
         for slot in range {
-            vectors[slot].iov_len = stored[slot]
+            regions.vectors[slot].iov_len = regions.stored[slot]
             if isTrain(slot) {
-                let control = controls + slot * controlBufferSize
-                headers[slot].msg_hdr.msg_control = control
-                headers[slot].msg_hdr.msg_controllen = numericCast(writeSegmentSize(segmentSizes[slot], to: control))
+                let control = regions.control(slot)
+                regions.headers[slot].msg_hdr.msg_control = control
+                regions.headers[slot].msg_hdr.msg_controllen = numericCast(
+                    writeSegmentSize(regions.segmentSizes[slot], to: control)
+                )
             } else {
-                headers[slot].msg_hdr.msg_control = nil
-                headers[slot].msg_hdr.msg_controllen = 0
+                regions.headers[slot].msg_hdr.msg_control = nil
+                regions.headers[slot].msg_hdr.msg_controllen = 0
             }
+        }
+        return regions.headers + range.lowerBound
+    }
+
+    /// The `mmsghdr` vector for `recvmmsg`, all ``capacity`` slots of it.
+    var receiveHeaders: UnsafeMutablePointer<cudp_mmsghdr> { regions.headers }
+}
+
+extension DatagramBatch {
+    /// The slots of a batch that hold a datagram, read in place (``DatagramBatch/received``).
+    ///
+    /// A view, not a copy: it holds pointers into the batch, so it is valid only while the batch lives and
+    /// until it next changes.
+    public struct Slots: RandomAccessCollection {
+        let regions: Regions
+        /// How many slots hold a datagram.
+        public let count: Int
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { count }
+
+        public subscript(position: Int) -> Slot {
+            precondition(position >= 0 && position < count, "slot \(position) is not in 0..<\(count)")
+            return Slot(regions: regions, index: position)
+        }
+    }
+
+    /// One slot of a batch: a datagram, or with segmentation offload a train of datagrams from one peer.
+    ///
+    /// Reads the batch's memory in place; valid while the batch lives and until it next changes, like
+    /// ``DatagramBatch/payload(at:)``.
+    public struct Slot {
+        let regions: Regions
+        /// The slot's position in the batch.
+        public let index: Int
+
+        /// The bytes received, or to be sent.
+        public var payload: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: regions.buffers + index * regions.bufferSize, count: regions.stored[index])
+        }
+
+        /// Who sent it, or where it will go.
+        public var peer: SocketAddress {
+            let (name, length) = regions.name(index)
+            return SocketAddress(storage: name, length: length) ?? .any(.inet)
+        }
+
+        /// Whether it was longer than the batch's ``DatagramBatch/bufferSize`` and lost its tail.
+        public var isTruncated: Bool { regions.headers[index].msg_hdr.msg_flags & cudp_MSG_TRUNC != 0 }
+
+        /// Everything the kernel reported about it: sender, real length, truncation and packet info.
+        public var info: ReceiveInfo {
+            var info = ReceiveInfo(
+                count: regions.stored[index],
+                length: Int(regions.headers[index].msg_len),
+                sender: peer,
+                isTruncated: isTruncated
+            )
+            parseControlMessages(regions.messageHeader(index), into: &info)
+            return info
+        }
+
+        /// The size of each datagram when the slot holds a train (received with GRO, or to be sent with GSO);
+        /// nil for a single datagram.
+        public var segmentSize: Int? { isTrain ? regions.segmentSizes[index] : nil }
+
+        /// How many datagrams the slot holds: 1, or the train's length.
+        public var segmentCount: Int {
+            guard let size = segmentSize else { return 1 }
+            return (regions.stored[index] + size - 1) / size
+        }
+
+        /// The bytes of datagram `segment` of the slot (``segmentCount`` of them).
+        public func segment(_ segment: Int) -> UnsafeRawBufferPointer {
+            let payload = payload
+            guard let size = segmentSize else {
+                precondition(segment == 0, "segment \(segment) is not in slot \(index)")
+                return payload
+            }
+            let start = segment * size
+            precondition(segment >= 0 && start < payload.count, "segment \(segment) is not in slot \(index)")
+            return UnsafeRawBufferPointer(rebasing: payload[start..<min(start + size, payload.count)])
+        }
+
+        var isTrain: Bool {
+            let size = regions.segmentSizes[index]
+            return size > 0 && size < regions.stored[index]
+        }
+    }
+}
+
+extension DatagramBatch {
+    /// Where each region of a batch starts in its one allocation, and how large each is.
+    ///
+    /// One allocation instead of one per region (eight before): one `malloc` per batch, and the headers a
+    /// `recvmmsg` walks sit next to the vectors and names they point at.
+    struct Layout {
+        /// Enough for every region: the C structs need 8, and 16 keeps control and payload buffers aligned as
+        /// `malloc` would.
+        static let alignment = 16
+
+        var headers = 0
+        var vectors = 0
+        var names = 0
+        var stored = 0
+        var segmentSizes = 0
+        var controls = 0
+        var buffers = 0
+        var byteCount = 0
+
+        init(capacity: Int, bufferSize: Int) {
+            headers = carve(cudp_mmsghdr.self, capacity)
+            vectors = carve(iovec.self, capacity)
+            names = carve(sockaddr_storage.self, capacity)
+            stored = carve(Int.self, capacity)
+            segmentSizes = carve(Int.self, capacity)
+            controls = carve(bytes: capacity, times: controlBufferSize)
+            buffers = carve(bytes: capacity, times: bufferSize)
+        }
+
+        private mutating func carve<T>(_ type: T.Type, _ count: Int) -> Int {
+            precondition(MemoryLayout<T>.alignment <= Self.alignment)
+            return carve(bytes: count, times: MemoryLayout<T>.stride)
+        }
+
+        /// Reserves `count * size` bytes at the next multiple of ``alignment``; returns their offset.
+        private mutating func carve(bytes count: Int, times size: Int) -> Int {
+            let start = (byteCount + Self.alignment - 1) / Self.alignment * Self.alignment
+            let (length, overflow) = count.multipliedReportingOverflow(by: size)
+            precondition(!overflow && start <= Int.max - length, "a batch of \(count) × \(size) bytes is too large")
+            byteCount = start + length
+            return start
+        }
+    }
+
+    /// Typed pointers to the regions of a batch's allocation. Owns nothing: the batch frees the memory, and
+    /// the ``Slots`` views carry a copy of this.
+    struct Regions {
+        let headers: UnsafeMutablePointer<cudp_mmsghdr>
+        let vectors: UnsafeMutablePointer<iovec>
+        let names: UnsafeMutablePointer<sockaddr_storage>
+        /// Bytes stored in each slot's buffer: the payload to send, or what a receive kept.
+        let stored: UnsafeMutablePointer<Int>
+        /// Each slot's segment size: 0 for a single datagram.
+        let segmentSizes: UnsafeMutablePointer<Int>
+        let controls: UnsafeMutableRawPointer
+        let buffers: UnsafeMutableRawPointer
+        let bufferSize: Int
+
+        /// Binds and initializes the regions of `memory` as `layout` places them, and points each slot's
+        /// header at its vector, name and buffer once, for good.
+        init(_ memory: UnsafeMutableRawPointer, _ layout: Layout, capacity: Int, bufferSize: Int) {
+            headers = (memory + layout.headers).bindMemory(to: cudp_mmsghdr.self, capacity: capacity)
+            headers.initialize(repeating: cudp_mmsghdr(), count: capacity)
+            vectors = (memory + layout.vectors).bindMemory(to: iovec.self, capacity: capacity)
+            vectors.initialize(repeating: iovec(), count: capacity)
+            names = (memory + layout.names).bindMemory(to: sockaddr_storage.self, capacity: capacity)
+            names.initialize(repeating: sockaddr_storage(), count: capacity)
+            stored = (memory + layout.stored).bindMemory(to: Int.self, capacity: capacity)
+            stored.initialize(repeating: 0, count: capacity)
+            segmentSizes = (memory + layout.segmentSizes).bindMemory(to: Int.self, capacity: capacity)
+            segmentSizes.initialize(repeating: 0, count: capacity)
+            controls = memory + layout.controls
+            controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlBufferSize)
+            buffers = memory + layout.buffers
+            self.bufferSize = bufferSize
+            for slot in 0..<capacity {
+                vectors[slot].iov_base = buffers + slot * bufferSize
+                headers[slot].msg_hdr.msg_name = UnsafeMutableRawPointer(names + slot)
+                headers[slot].msg_hdr.msg_iov = vectors + slot
+                headers[slot].msg_hdr.msg_iovlen = 1
+            }
+        }
+
+        /// Slot `slot`'s whole payload buffer.
+        func buffer(_ slot: Int) -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(start: buffers + slot * bufferSize, count: bufferSize)
+        }
+
+        /// Slot `slot`'s control (ancillary data) buffer, ``controlBufferSize`` bytes.
+        func control(_ slot: Int) -> UnsafeMutableRawPointer { controls + slot * controlBufferSize }
+
+        /// Slot `slot`'s peer address, as the kernel reads and writes it.
+        func name(_ slot: Int) -> (UnsafeRawPointer, socklen_t) {
+            (UnsafeRawPointer(names + slot), headers[slot].msg_hdr.msg_namelen)
+        }
+
+        /// Slot `slot`'s `msghdr`, by address. Not `withUnsafeMutablePointer(to: &headers[slot].msg_hdr)`: Swift
+        /// 6.3.1 turns that inout access into invalid IR when Thread Sanitizer instruments it (Scripts/tsan.sh).
+        func messageHeader(_ slot: Int) -> UnsafeMutablePointer<msghdr> {
+            (headers + slot).pointer(to: \.msg_hdr)!  // a stored property of a C struct always has an address
         }
     }
 }

@@ -52,11 +52,7 @@ extension SocketAddress {
         }
         var hints = addrinfo()
         hints.ai_family = family?.rawValue ?? AF_UNSPEC
-        #if canImport(Darwin)
-        hints.ai_socktype = SOCK_DGRAM
-        #else
-        hints.ai_socktype = CInt(SOCK_DGRAM.rawValue)
-        #endif
+        hints.ai_socktype = datagramSocketType
         hints.ai_protocol = cudp_IPPROTO_UDP
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)

@@ -19,17 +19,20 @@ extension UDPSocket {
     /// The corresponding C function is `recvmmsg(2)` with `MSG_WAITFORONE`.
     @discardableResult
     public func receive(into batch: inout DatagramBatch) throws(UDPError) -> Int {
+        try receiveBatch(into: &batch, flags: receiveFlags | cudp_MSG_WAITFORONE)
+    }
+
+    /// `recvmmsg` into `batch` with `flags`.
+    func receiveBatch(into batch: inout DatagramBatch, flags: CInt) throws(UDPError) -> Int {
         batch.prepareForReceive()
-        let headers = batch.headers
+        let headers = batch.receiveHeaders
         let capacity = UInt32(batch.capacity)
         do throws(UDPError) {
-            let received = try retryingInterrupts(.receive) {
-                cudp_recvmmsg(descriptor, headers, capacity, receiveFlags | cudp_MSG_WAITFORONE)
-            }
+            let received = try retryingInterrupts(.receive) { cudp_recvmmsg(descriptor, headers, capacity, flags) }
             batch.finishReceive(Int(received))
             return Int(received)
         } catch  where error.errno == .wouldBlock {
-            throw againError(.receive)
+            throw againError(.receive, flags: flags)
         }
     }
 
@@ -44,9 +47,12 @@ extension UDPSocket {
     ///   quinn-udp does; a train whose segments exceed the path MTU (`EMSGSIZE`) goes out one datagram at a
     ///   time too, with GSO left on for the others.
     ///
+    /// The batch is `inout` because a send changes it: the kernel's view of each slot is set up in place, and a
+    /// refused GSO turns ``DatagramBatch/isSegmentationOffloadEnabled`` off for the sends that follow.
+    ///
     /// The corresponding C function is `sendmmsg(2)`.
     @discardableResult
-    public func send(_ batch: borrowing DatagramBatch, startingAt start: Int = 0) throws(UDPError) -> Int {
+    public func send(_ batch: inout DatagramBatch, startingAt start: Int = 0) throws(UDPError) -> Int {
         precondition(start >= 0 && start <= batch.count, "start \(start) is not in 0...\(batch.count)")
         guard start < batch.count else { return 0 }
         let firstPeer = batch.peer(at: start)
@@ -68,8 +74,7 @@ extension UDPSocket {
             while slot < end && !batch.isTrain(slot) { slot += 1 }
             end = slot
         }
-        batch.prepareForSend(start..<end)
-        let first = batch.headers + start
+        let first = batch.prepareForSend(start..<end)
         let slots = UInt32(end - start)
         do throws(UDPError) {
             return Int(try retryingInterrupts(.send) { cudp_sendmmsg(descriptor, first, slots, sendFlags) })

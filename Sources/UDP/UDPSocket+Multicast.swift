@@ -91,14 +91,19 @@ extension UDPSocket {
         }
         switch (group, source) {
         case (.v4(let address), nil):
-            let status = cudp_ipv4_membership(
-                descriptor,
-                join ? 1 : 0,
-                address.value.bigEndian,
-                interface.address.value.bigEndian,
-                interface.index
-            )
-            if status != 0 { throw membershipError(UDPError(operation, errno: .current), operation, group) }
+            do throws(UDPError) {
+                _ = try retryingInterrupts(operation) {
+                    cudp_ipv4_membership(
+                        descriptor,
+                        join ? 1 : 0,
+                        address.value.bigEndian,
+                        interface.address.value.bigEndian,
+                        interface.index
+                    )
+                }
+            } catch {
+                throw membershipError(error, operation, group)
+            }
         case (.v4(let address), .v4(let sourceAddress)?):
             if case .address(let local) = interface {
                 var request = ip_mreq_source()
@@ -172,22 +177,25 @@ extension UDPSocket {
     ) throws(UDPError) {
         let groupAddress = SocketAddress(group, port: 0)
         let source = SocketAddress(sourceAddress, port: 0)
-        let status = groupAddress.withSockAddr { groupPointer, groupLength in
-            source.withSockAddr { sourcePointer, sourceLength in
-                cudp_source_membership(
-                    descriptor,
-                    level,
-                    join ? 1 : 0,
-                    index,
-                    groupPointer,
-                    groupLength,
-                    sourcePointer,
-                    sourceLength
-                )
+        do throws(UDPError) {
+            _ = try retryingInterrupts(operation) {
+                groupAddress.withSockAddr { groupPointer, groupLength in
+                    source.withSockAddr { sourcePointer, sourceLength in
+                        cudp_source_membership(
+                            descriptor,
+                            level,
+                            join ? 1 : 0,
+                            index,
+                            groupPointer,
+                            groupLength,
+                            sourcePointer,
+                            sourceLength
+                        )
+                    }
+                }
             }
-        }
-        if status != 0 {
-            throw membershipError(UDPError(operation, errno: .current), operation, group)
+        } catch {
+            throw membershipError(error, operation, group)
         }
     }
 
@@ -210,9 +218,12 @@ extension UDPSocket {
             }
             try setOption(cudp_IPPROTO_IPV6, IPV6_MULTICAST_IF, CInt(interface.index))
         } else {
-            let status = cudp_ipv4_multicast_interface(descriptor, interface.address.value.bigEndian, interface.index)
-            if status != 0 {
-                var error = UDPError(.setOption, errno: .current)
+            do throws(UDPError) {
+                _ = try retryingInterrupts(.setOption) {
+                    cudp_ipv4_multicast_interface(descriptor, interface.address.value.bigEndian, interface.index)
+                }
+            } catch {
+                var error = error
                 if error.errno == .addressNotAvailable || error.errno == .noSuchDevice {
                     error.code = .unknownInterface
                     error.detail = "no local interface \(interface)"

@@ -23,7 +23,8 @@ extension UDPSocket {
         try receiveMessage(into: buffer, flags: receiveFlags)
     }
 
-    private func receiveMessage(
+    /// Receives one datagram with `flags` (`MSG_DONTWAIT` for a call that must not wait).
+    func receiveMessage(
         into buffer: UnsafeMutableRawBufferPointer,
         flags: CInt
     ) throws(UDPError)
@@ -46,7 +47,7 @@ extension UDPSocket {
                     do throws(UDPError) {
                         length = try retryingInterrupts(.receive) { recvmsg(descriptor, &message, flags) }
                     } catch  where error.errno == .wouldBlock {
-                        throw againError(.receive)
+                        throw againError(.receive, flags: flags)
                     }
                     let truncated = message.msg_flags & cudp_MSG_TRUNC != 0
                     let sender =
@@ -100,7 +101,7 @@ extension UDPSocket {
             }
             switch result {
             case .success(let info): return info
-            case .failure(let error) where error.code == .wouldBlock || error.code == .timedOut: continue
+            case .failure(let error) where error.code == .wouldBlock: continue
             case .failure(let error): throw error
             }
         }
@@ -146,12 +147,3 @@ extension UDPSocket {
         return CInt(clamping: total)
     }
 }
-
-/// `MSG_TRUNC` asks Linux for the real length of a truncated datagram (elsewhere it is only an output flag).
-let receiveFlags: CInt = {
-    #if os(Linux)
-    return cudp_MSG_TRUNC
-    #else
-    return 0
-    #endif
-}()

@@ -88,8 +88,7 @@ extension UDPSocket {
     func refine(_ error: UDPError, size: Int) -> UDPError {
         var error = error
         if error.errno == .wouldBlock {
-            let again = againError(.send, address: error.address)
-            return again
+            return againError(.send, flags: sendFlags, address: error.address)
         }
         if error.code == .messageTooLarge {
             error.attemptedSize = size
@@ -118,6 +117,3 @@ func withContiguousBytes<R>(
     if let result { return try result.get() }
     return try Array(payload).withUnsafeBytes { buffer in Result { () throws(UDPError) in try body(buffer) } }.get()
 }
-
-/// A peer that has gone away must not kill the process with SIGPIPE (`MSG_NOSIGNAL`).
-let sendFlags = cudp_MSG_NOSIGNAL

@@ -30,6 +30,10 @@ public struct UDPSocket: ~Copyable, Sendable {
     public let descriptor: CInt
     /// The socket's address family, fixed at creation.
     public let family: AddressFamily
+    /// Whether calls return at once (`O_NONBLOCK`) instead of waiting: set at creation, read once when adopting,
+    /// changed by ``setNonBlocking(_:)``. Kept here so that an `EAGAIN` can say "nothing now" or "timed out"
+    /// without asking the kernel again; a change made to ``descriptor`` behind this type's back is not seen.
+    public private(set) var isNonBlocking: Bool
 
     /// Creates an unbound UDP socket (`socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP)`).
     ///
@@ -41,24 +45,21 @@ public struct UDPSocket: ~Copyable, Sendable {
     ///   - family: `.inet` (IPv4) or `.inet6` (IPv6).
     ///   - nonBlocking: Make calls return `UDPError.Code.wouldBlock` instead of waiting.
     public init(family: AddressFamily = .inet, nonBlocking: Bool = false) throws(UDPError) {
-        let flags = closeOnExecFlag | (nonBlocking ? nonBlockingSocketFlag : 0)
-        let fd = try retryingInterrupts(.socket) {
-            socket(family.rawValue, datagramSocketType | flags, cudp_IPPROTO_UDP)
-        }
-        #if canImport(Darwin)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        if nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        #endif
-        if family == .inet6 {
-            var off: CInt = 0
-            if setsockopt(fd, cudp_IPPROTO_IPV6, IPV6_V6ONLY, &off, socklen_t(MemoryLayout<CInt>.size)) != 0 {
-                let error = UDPError(.setOption, errno: .current)
-                _ = systemClose(fd)  // never leak the half-made descriptor (NIO's makeSocket does the same)
-                throw error
-            }
-        }
-        self.descriptor = fd
+        let socket = UDPSocket(
+            owning: try openDatagramSocket(family, nonBlocking: nonBlocking),
+            family: family,
+            nonBlocking: nonBlocking
+        )
+        // On a throw, `socket` closes the half-made descriptor as it goes out of scope (as NIO's makeSocket).
+        if family == .inet6 { try socket.setIPv6Only(false) }
+        self = socket
+    }
+
+    /// Takes `descriptor`, which must be an open UDP socket of `family` in the blocking mode given.
+    private init(owning descriptor: CInt, family: AddressFamily, nonBlocking: Bool) {
+        self.descriptor = descriptor
         self.family = family
+        self.isNonBlocking = nonBlocking
     }
 
     /// Creates a socket of the address's family and binds it: the first two of the five calls.
@@ -86,51 +87,39 @@ public struct UDPSocket: ~Copyable, Sendable {
     /// - Throws: `UDPError` if `descriptor` is not an IPv4 or IPv6 datagram socket; the descriptor is then
     ///   left open, still the caller's.
     public init(adopting descriptor: CInt) throws(UDPError) {
+        // Until these checks pass the descriptor is not ours: EBADF or ENOTSOCK is the caller's mistake, thrown.
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let status = withUnsafeMutableBytes(of: &storage) { raw in
-            getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+        _ = try withUnsafeMutableBytes(of: &storage) { (raw) throws(UDPError) in
+            try retryingInterrupts(.localAddress, validating: true) {
+                getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+            }
         }
-        guard status == 0 else { throw UDPError(.localAddress, errno: .current) }
-        var type: CInt = 0
-        var typeLength = socklen_t(MemoryLayout<CInt>.size)
-        guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &typeLength) == 0 else {
-            throw UDPError(.getOption, errno: .current)
-        }
+        let type = try integerOption(descriptor, SOL_SOCKET, SO_TYPE, validating: true)
         let family = AddressFamily(rawValue: CInt(storage.ss_family))
-        var proto: CInt = 0
-        var protoLength = socklen_t(MemoryLayout<CInt>.size)
-        #if os(Linux)
         // A ping socket (IPPROTO_ICMP) is a datagram socket too; only UDP is ours.
-        guard getsockopt(descriptor, SOL_SOCKET, SO_PROTOCOL, &proto, &protoLength) == 0 else {
-            throw UDPError(.getOption, errno: .current)
-        }
-        #else
-        proto = cudp_IPPROTO_UDP
-        #endif
+        let proto = try socketProtocol(descriptor, validating: true)
         guard type == datagramSocketType, family == .inet || family == .inet6, proto == cudp_IPPROTO_UDP else {
             throw UDPError(.invalidArgument, .socket, detail: "descriptor \(descriptor) is not a UDP socket")
         }
-        self.descriptor = descriptor
-        self.family = family
+        // Asked once, here; from now on the socket knows its mode.
+        let nonBlocking = try hasStatusFlag(O_NONBLOCK, on: descriptor, validating: true)
+        self.init(owning: descriptor, family: family, nonBlocking: nonBlocking)
     }
 
     deinit {
-        // Nowhere to report an error from here; call close() to see it. close is never retried on EINTR: on
-        // Linux the descriptor is released even then, and a retry could close someone else's (LWN 576478).
-        _ = systemClose(descriptor)
+        // Nowhere to report an error from here; call close() to see it.
+        try? closeDescriptor(descriptor)
     }
 
-    /// Closes the socket now, reporting any error. The socket is consumed either way.
+    /// Closes the socket now, reporting any error. The socket is consumed either way: `close` is never
+    /// retried, because Linux releases the descriptor even when it fails.
     ///
     /// The corresponding C function is `close(2)`.
     public consuming func close() throws(UDPError) {
         let fd = descriptor
         discard self
-        if systemClose(fd) != 0 {
-            let error = Errno.current
-            if error != .interrupted { throw UDPError(.close, errno: error) }
-        }
+        try closeDescriptor(fd)
     }
 
     /// Gives up ownership and returns the descriptor, which the caller must now close (an event loop that
@@ -174,10 +163,12 @@ extension UDPSocket {
     public func disconnect() throws(UDPError) {
         var address = sockaddr()
         address.sa_family = sa_family_t(AF_UNSPEC)
-        let status = systemConnect(descriptor, &address, socklen_t(MemoryLayout<sockaddr>.size))
-        // Linux may report EAFNOSUPPORT for AF_UNSPEC on some socket types even though it disconnected.
-        if status != 0 && Errno.current != .addressFamilyNotSupported {
-            throw UDPError(.connect, errno: .current)
+        do throws(UDPError) {
+            _ = try retryingInterrupts(.connect) {
+                systemConnect(descriptor, &address, socklen_t(MemoryLayout<sockaddr>.size))
+            }
+        } catch  where error.errno == .addressFamilyNotSupported {
+            // Linux may report EAFNOSUPPORT for AF_UNSPEC on some socket types even though it disconnected.
         }
     }
 
@@ -203,30 +194,27 @@ extension UDPSocket {
     ) throws(UDPError) -> SocketAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let status = withUnsafeMutableBytes(of: &storage) { raw in
-            call(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+        _ = try withUnsafeMutableBytes(of: &storage) { (raw) throws(UDPError) in
+            try retryingInterrupts(operation) { call(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length) }
         }
-        guard status == 0 else { throw UDPError(operation, errno: .current) }
         return withUnsafeBytes(of: &storage) { SocketAddress(storage: $0.baseAddress!, length: length) }!
     }
 
-    /// Whether calls return at once (`O_NONBLOCK`) instead of waiting.
-    public var isNonBlocking: Bool {
-        get throws(UDPError) { try retryingInterrupts(.control) { fcntl(descriptor, F_GETFL) } & O_NONBLOCK != 0 }
+    /// Turns non-blocking mode on or off (``isNonBlocking``).
+    ///
+    /// The corresponding C function is `fcntl(2)` with `F_SETFL` and `O_NONBLOCK`.
+    public mutating func setNonBlocking(_ on: Bool) throws(UDPError) {
+        try setStatusFlag(O_NONBLOCK, on, on: descriptor)
+        isNonBlocking = on
     }
 
-    /// Turns non-blocking mode on or off.
-    public func setNonBlocking(_ on: Bool) throws(UDPError) {
-        let flags = try retryingInterrupts(.control) { fcntl(descriptor, F_GETFL) }
-        let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
-        if wanted != flags { _ = try retryingInterrupts(.control) { fcntl(descriptor, F_SETFL, wanted) } }
-    }
-
-    /// The error for `EAGAIN`: `.wouldBlock` on a non-blocking socket, `.timedOut` when a timeout passed.
-    func againError(_ operation: UDPError.Operation, address: SocketAddress? = nil) -> UDPError {
-        let nonBlocking = (try? isNonBlocking) ?? false
-        var error = UDPError(nonBlocking ? .wouldBlock : .timedOut, operation, errno: .wouldBlock, address: address)
-        if !nonBlocking { error.detail = "timed out" }
+    /// The error for `EAGAIN` from a call made with `flags`: `.wouldBlock` ("nothing now") when the call was
+    /// not to wait, on a non-blocking socket or with `MSG_DONTWAIT`; `.timedOut` when a blocking call's
+    /// timeout (`SO_RCVTIMEO`, `SO_SNDTIMEO`) passed. No system call: the socket knows its mode.
+    func againError(_ operation: UDPError.Operation, flags: CInt, address: SocketAddress? = nil) -> UDPError {
+        let waited = !isNonBlocking && flags & cudp_MSG_DONTWAIT == 0
+        var error = UDPError(waited ? .timedOut : .wouldBlock, operation, errno: .wouldBlock, address: address)
+        if waited { error.detail = "timed out" }
         return error
     }
 }

@@ -87,7 +87,7 @@ public struct SealKey: Sendable {
         } catch {
             throw unreadable(error)
         }
-        defer { close(descriptor) }
+        defer { try? closeDescriptor(descriptor) }
         var status = stat()
         do throws(UDPError) {
             _ = try retryingInterrupts(.init(rawValue: "stat \(path)")) { fstat(descriptor, &status) }

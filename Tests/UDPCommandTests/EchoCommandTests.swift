@@ -106,7 +106,7 @@ struct EchoCommandTests {
             buffer.copyBytes(from: joined)
             return joined.count
         }
-        try socket.send(batch)
+        try socket.send(&batch)
         let prefix = flags.contains("--prefix") ? Array("ack: ".utf8) : []
         for segment in segments {
             #expect(try socket.receive().payload == prefix + segment)
@@ -163,7 +163,7 @@ struct EchoCommandTests {
             buffer.copyBytes(from: joined)
             return joined.count
         }
-        try socket.send(batch)
+        try socket.send(&batch)
         #expect(try socket.receive(maximumSize: 2048, timeout: .seconds(5)) != nil)
         #expect(try socket.receive(maximumSize: 2048, timeout: .seconds(5)) != nil)
         server.signal(SIGINT)

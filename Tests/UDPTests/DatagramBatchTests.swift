@@ -20,7 +20,7 @@ import Testing
             #expect(payload.withUnsafeBytes { outgoing.append($0, to: serverAddress) })
         }
         #expect(outgoing.count == 64)
-        try sendAll(outgoing, from: client)
+        try sendAll(&outgoing, from: client)
 
         // The server echoes each batch it receives straight back: every slot still holds sender and bytes.
         var atServer = DatagramBatch(capacity: 64, bufferSize: 2048)
@@ -36,7 +36,7 @@ import Testing
                 #expect(info.count == info.length)
                 received.append(Array(atServer.payload(at: slot)))
             }
-            try sendAll(atServer, from: server)
+            try sendAll(&atServer, from: server)
         }
         #expect(received == expected)
 
@@ -79,7 +79,7 @@ import Testing
                 #expect(added)
                 #expect(replies.peer(at: replies.count - 1) == received.peer(at: slot))
             }
-            try sendAll(replies, from: server)
+            try sendAll(&replies, from: server)
             handled += count
         }
 
@@ -105,7 +105,7 @@ import Testing
             buffer.copyBytes(from: bytes("ho"))
             return 2
         }
-        #expect(try server.send(replies) == 1)
+        #expect(try server.send(&replies) == 1)
         #expect(try client.receive().payload == bytes("ho"))
     }
 
@@ -117,7 +117,7 @@ import Testing
         var batch = DatagramBatch(capacity: 2, bufferSize: 16)
         bytes("v4 peer").withUnsafeBytes { _ = batch.append($0, to: target) }
         // Linux's IPv6 UDP accepts a plain sockaddr_in on a dual-stack socket.
-        #expect(try client.send(batch) == 1)
+        #expect(try client.send(&batch) == 1)
         #expect(try server.receive().payload == bytes("v4 peer"))
     }
 
@@ -233,23 +233,144 @@ import Testing
         [UInt8](repeating: 0, count: 65_508).withUnsafeBytes { _ = batch.append($0, to: target) }
         bytes("small").withUnsafeBytes { _ = batch.append($0, to: target) }
 
-        let error = #expect(throws: UDPError.self) { try client.send(batch) }
+        let error = #expect(throws: UDPError.self) { try client.send(&batch) }
         #expect(error?.code == .messageTooLarge)
         #expect(error?.address == target)
         #expect(error?.attemptedSize == 65_508)
         #expect(error?.maximumSize == 65_507)
 
         // The caller skips the datagram that failed and goes on.
-        #expect(try client.send(batch, startingAt: 1) == 1)
+        #expect(try client.send(&batch, startingAt: 1) == 1)
         #expect(try server.receive().payload == bytes("small"))
-        #expect(try client.send(batch, startingAt: 2) == 0)
+        #expect(try client.send(&batch, startingAt: 2) == 0)
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func receivedSlotsIterateInOrder(_ family: AddressFamily) throws {
+        let server = try loopbackSocket(family)
+        let first = try loopbackSocket(family)
+        let second = try loopbackSocket(family)
+        try server.setReceivePacketInfo(true)
+        let target = try server.localAddress
+        let sent = (0..<6).map { pattern(10 + $0, seed: UInt8($0)) }
+        for (n, payload) in sent.enumerated() {
+            if n.isMultiple(of: 2) { try first.send(payload, to: target) } else { try second.send(payload, to: target) }
+        }
+        let senders = [try first.localAddress, try second.localAddress]
+
+        var batch = DatagramBatch(capacity: 8, bufferSize: 64)
+        var payloads: [[UInt8]] = []
+        var peers: [SocketAddress] = []
+        while payloads.count < sent.count {
+            let count = try server.receive(into: &batch)
+            #expect(batch.received.count == count)
+            var visited = 0
+            for datagram in batch.received {
+                // Each element reads the same slot as the per-index accessors.
+                #expect(datagram.index == visited)
+                #expect(Array(datagram.payload) == Array(batch.payload(at: datagram.index)))
+                #expect(datagram.peer == batch.peer(at: datagram.index))
+                #expect(datagram.info == batch.info(at: datagram.index))
+                #expect(datagram.info.destination == family.loopback)
+                #expect(!datagram.isTruncated)
+                #expect(datagram.segmentSize == nil)
+                #expect(datagram.segmentCount == 1)
+                #expect(Array(datagram.segment(0)) == Array(datagram.payload))
+                payloads.append(Array(datagram.payload))
+                peers.append(datagram.peer)
+                visited += 1
+            }
+            #expect(visited == count)
+        }
+        #expect(payloads == sent)
+        #expect(peers == (0..<6).map { senders[$0 % 2] })
+    }
+
+    @Test func receivedCountsFollowTheBatch() {
+        var batch = DatagramBatch(capacity: 3, bufferSize: 8)
+        #expect(batch.received.isEmpty)
+        #expect(batch.received.count == 0)
+        let peer = SocketAddress.loopbackV4(port: 9)
+        #expect([UInt8]([1, 2]).withUnsafeBytes { batch.append($0, to: peer) })
+        #expect([UInt8]([3]).withUnsafeBytes { batch.append($0, to: .loopbackV6(port: 10)) })
+        #expect(batch.received.count == 2)
+        #expect(batch.received.indices == 0..<2)
+        #expect(batch.received.map { Array($0.payload) } == [[1, 2], [3]])
+        #expect(batch.received.map(\.peer) == [peer, .loopbackV6(port: 10)])
+        #expect(batch.received[1].index == 1)
+        #expect(batch.received.last?.payload.count == 1)
+        batch.removeAll()
+        #expect(batch.received.isEmpty)
+        #expect(Array(batch.received).isEmpty)
+    }
+
+    @Test func aTrainSlotReportsItsSegments() {
+        var batch = DatagramBatch(capacity: 2, bufferSize: 256)
+        let joined = pattern(250, seed: 7)
+        let added = batch.append(to: .loopbackV4(port: 9), segmentSize: 100) { buffer in
+            buffer.copyBytes(from: joined)
+            return joined.count
+        }
+        #expect(added)
+        // A segment size as large as the payload is a single datagram, not a train.
+        #expect(batch.append(to: .loopbackV4(port: 9), segmentSize: 100) { _ in 100 })
+
+        let train = batch.received[0]
+        #expect(train.segmentSize == 100)
+        #expect(train.segmentCount == 3)
+        #expect((0..<3).map { train.segment($0).count } == [100, 100, 50])
+        #expect((0..<3).flatMap { Array(train.segment($0)) } == joined)
+        #expect(batch.segmentCount(at: 0) == 3)
+        #expect(Array(batch.segment(2, at: 0)) == Array(joined[200...]))
+
+        let single = batch.received[1]
+        #expect(single.segmentSize == nil)
+        #expect(single.segmentCount == 1)
+        #expect(single.segment(0).count == 100)
+        #expect(batch.segmentSize(at: 1) == nil)
+    }
+
+    /// The regions of the one allocation must not overlap, whatever the sizes: odd buffer sizes and
+    /// capacities leave the later regions unaligned unless each is placed on its own boundary.
+    @Test(arguments: [(1, 1), (3, 7), (5, 13), (64, 1), (2, 65_535)])
+    func slotsDoNotOverlap(_ capacity: Int, _ bufferSize: Int) {
+        var batch = DatagramBatch(capacity: capacity, bufferSize: bufferSize)
+        #expect(batch.capacity == capacity)
+        #expect(batch.bufferSize == bufferSize)
+        for slot in 0..<capacity {
+            let added = batch.append(to: .loopbackV4(port: UInt16(slot + 1))) { buffer in
+                buffer.initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: slot + 1))
+                return buffer.count
+            }
+            #expect(added)
+        }
+        #expect(!batch.append(to: .loopbackV4(port: 1)) { _ in 0 }, "full")
+        for datagram in batch.received {
+            let expected = UInt8(truncatingIfNeeded: datagram.index + 1)
+            #expect(datagram.payload.count == bufferSize)
+            #expect(datagram.payload.allSatisfy { $0 == expected })
+            #expect(datagram.peer == .loopbackV4(port: UInt16(datagram.index + 1)))
+        }
+    }
+
+    @Test func segmentationOffloadIsChangedThroughTheBatch() {
+        // Read into locals: #expect cannot take a property of a non-copyable value.
+        var batch = DatagramBatch(capacity: 1)
+        let initially = batch.isSegmentationOffloadEnabled
+        batch.setSegmentationOffload(false)
+        let turnedOff = batch.isSegmentationOffloadEnabled
+        batch.setSegmentationOffload(true)
+        let turnedOn = batch.isSegmentationOffloadEnabled
+        #expect(initially)
+        #expect(!turnedOff)
+        #expect(turnedOn)
     }
 }
 
 /// Sends every datagram of `batch`, calling again when the kernel stops early.
-func sendAll(_ batch: borrowing DatagramBatch, from socket: borrowing UDPSocket) throws {
+func sendAll(_ batch: inout DatagramBatch, from socket: borrowing UDPSocket) throws {
     var start = 0
     while start < batch.count {
-        start += try socket.send(batch, startingAt: start)
+        start += try socket.send(&batch, startingAt: start)
     }
 }

@@ -49,6 +49,48 @@ import Musl
         #expect(error?.code == .connectionRefused)
     }
 
+    @Test func aDescriptorBeingValidatedMayBeBadOrNotASocket() {
+        // Only while checking a descriptor handed in from outside; otherwise these stop the program.
+        for code in [EBADF, ENOTSOCK] {
+            let error = #expect(throws: UDPError.self) {
+                try retryingInterrupts(.localAddress, validating: true) { () -> CInt in
+                    errno = code
+                    return -1
+                }
+            }
+            #expect(error?.errno == Errno(rawValue: code))
+        }
+    }
+
+    @Test func servesDescriptorsThatAreNotSockets() throws {
+        // A pipe stands for the files and eventfds of the other modules.
+        var ends: [CInt] = [-1, -1]
+        try #require(pipe(&ends) == 0)
+        defer {
+            try? closeDescriptor(ends[0])
+            try? closeDescriptor(ends[1])
+        }
+        _ = try retryingInterrupts(.control) { fcntl(ends[0], F_SETFL, O_NONBLOCK) }
+        var byte: UInt8 = 0
+        let error = #expect(throws: UDPError.self) { try retryingInterrupts(.receive) { read(ends[0], &byte, 1) } }
+        #expect(error?.errno == .wouldBlock)
+        var written: UInt8 = 7
+        #expect(try retryingInterrupts(.send) { write(ends[1], &written, 1) } == 1)
+        #expect(try retryingInterrupts(.receive) { read(ends[0], &byte, 1) } == 1)
+        #expect(byte == 7)
+    }
+
+    @Test func closeDescriptorClosesOnce() throws {
+        var ends: [CInt] = [-1, -1]
+        try #require(pipe(&ends) == 0)
+        defer { try? closeDescriptor(ends[0]) }
+        try closeDescriptor(ends[1])
+        // The write end is gone, so the read end sees end of file (not a number to test: another test may
+        // be given the same descriptor number at once).
+        var byte: UInt8 = 0
+        #expect(try retryingInterrupts(.receive) { read(ends[0], &byte, 1) } == 0)
+    }
+
     @Test func passesOtherNegativeValuesThrough() throws {
         // Only -1 means failure; anything else is the call's result.
         #expect(try retryingInterrupts(.control) { CInt(-2) } == -2)

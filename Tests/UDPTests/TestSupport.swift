@@ -1,4 +1,4 @@
-import CUDP
+import CNamespaceTesting
 import Foundation
 import Synchronization
 import Testing
@@ -65,6 +65,39 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 /// `count` bytes that differ from datagram to datagram: `seed` first, then a running pattern.
 func pattern(_ count: Int, seed: UInt8) -> [UInt8] {
     (0..<count).map { $0 == 0 ? seed : UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+}
+
+/// A boolean socket option as its getter and setter, so that one parameterised test round-trips them all
+/// (socket2's `test!` macro does the same for every option).
+struct BooleanOption: Sendable, CustomTestStringConvertible {
+    let name: String
+    /// What a new socket reads.
+    let initial: Bool
+    let get: @Sendable (borrowing UDPSocket) throws -> Bool
+    let set: @Sendable (borrowing UDPSocket, Bool) throws -> Void
+
+    init(
+        _ name: String,
+        initially initial: Bool,
+        _ get: @escaping @Sendable (borrowing UDPSocket) throws -> Bool,
+        _ set: @escaping @Sendable (borrowing UDPSocket, Bool) throws -> Void
+    ) {
+        self.name = name
+        self.initial = initial
+        self.get = get
+        self.set = set
+    }
+
+    var testDescription: String { name }
+
+    /// Reads the default, turns the option the other way and back, reading the kernel's value after each step.
+    func expectRoundTrip(on socket: borrowing UDPSocket, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try get(socket) == initial, "\(name) starts \(initial)", sourceLocation: sourceLocation)
+        try set(socket, !initial)
+        #expect(try get(socket) == !initial, "\(name) set to \(!initial)", sourceLocation: sourceLocation)
+        try set(socket, initial)
+        #expect(try get(socket) == initial, "\(name) set back to \(initial)", sourceLocation: sourceLocation)
+    }
 }
 
 /// Holds a socket so several can live in an array (a non-copyable struct cannot be an array element).
@@ -198,12 +231,12 @@ func insideNamespace<R: ~Copyable>(_ name: String, _ body: () throws -> R) throw
     let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
     guard original >= 0 else { throw NamespaceSetupError(description: "open own netns: \(Errno.current)") }
     defer { _ = close(original) }
-    guard cudp_setns_net(target) == 0 else {
+    guard enter_network_namespace(target) == 0 else {
         throw NamespaceSetupError(description: "setns \(name): \(Errno.current)")
     }
     defer {
         // A pool thread left in a test namespace would put later tests' sockets there: stop instead.
-        precondition(cudp_setns_net(original) == 0, "cannot return to the original network namespace")
+        precondition(enter_network_namespace(original) == 0, "cannot return to the original network namespace")
     }
     return try body()
 }

@@ -32,7 +32,7 @@ import Glibc
         appendTrain(segments, size: 100, to: try server.localAddress, in: &batch)
         let segmentCount = batch.segmentCount(at: 0)
         #expect(segmentCount == 10)
-        #expect(try client.send(batch) == 1)
+        #expect(try client.send(&batch) == 1)
         for expected in segments {
             let datagram = try server.receive()
             #expect(datagram.payload == expected)
@@ -51,7 +51,7 @@ import Glibc
         let segments = train(count: 8, size: 64, last: 20)
         var outgoing = DatagramBatch(capacity: 1)
         appendTrain(segments, size: 64, to: try server.localAddress, in: &outgoing)
-        try client.send(outgoing)
+        try client.send(&outgoing)
 
         var incoming = DatagramBatch(capacity: 8)
         var received: [[UInt8]] = []
@@ -72,7 +72,7 @@ import Glibc
         #expect(segmentSize == 64)
 
         // Echoed straight back, the train leaves as one GSO send and arrives as separate datagrams.
-        try server.send(incoming)
+        try server.send(&incoming)
         for expected in segments { #expect(try client.receive().payload == expected) }
     }
 
@@ -81,7 +81,7 @@ import Glibc
         let client = try loopbackSocket(.inet)
         var batch = DatagramBatch(capacity: 1)
         appendTrain(train(count: 65, size: 10), size: 10, to: try server.localAddress, in: &batch)
-        let error = #expect(throws: UDPError.self) { try client.send(batch) }
+        let error = #expect(throws: UDPError.self) { try client.send(&batch) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.description.contains("64") == true)
     }
@@ -92,7 +92,7 @@ import Glibc
         var batch = DatagramBatch(capacity: 1, bufferSize: 65_535)
         let added = batch.append(to: try server.localAddress, segmentSize: 65_508) { _ in 65_510 }
         #expect(added)
-        let error = #expect(throws: UDPError.self) { try client.send(batch) }
+        let error = #expect(throws: UDPError.self) { try client.send(&batch) }
         #expect(error?.code == .messageTooLarge)
         #expect(error?.maximumSize == 65_507)
     }
@@ -115,7 +115,7 @@ import Glibc
         #expect(batch.append(to: try server.localAddress) { _ in 0 })  // an empty datagram after the train
         appendTrain(segments, size: 200, to: try server.localAddress, in: &batch)
         var sent = 0
-        while sent < batch.count { sent += try client.send(batch, startingAt: sent) }
+        while sent < batch.count { sent += try client.send(&batch, startingAt: sent) }
         let enabled = batch.isSegmentationOffloadEnabled
         #expect(!enabled)
         for expected in segments + [[]] + segments { #expect(try server.receive().payload == expected) }
@@ -133,7 +133,7 @@ import Glibc
             let segments = train(count: 3, size: 1_473)
             var batch = DatagramBatch(capacity: 2, bufferSize: 8_192)
             appendTrain(segments, size: 1_473, to: try server.localAddress, in: &batch)
-            #expect(try client.send(batch) == 1)
+            #expect(try client.send(&batch) == 1)
             for expected in segments { #expect(try server.receive().payload == expected) }
             let enabled = batch.isSegmentationOffloadEnabled
             #expect(enabled, "a segment size too large for the path is no reason to stop using GSO")

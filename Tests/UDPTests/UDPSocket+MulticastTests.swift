@@ -20,24 +20,19 @@ import Testing
         #expect(try socket.multicastHops == 255)
     }
 
-    @Test(arguments: [AddressFamily.inet, .inet6])
-    func multicastLoopback(_ family: AddressFamily) throws {
-        let socket = try UDPSocket(family: family)
-        #expect(try socket.multicastLoopback)
-        try socket.setMulticastLoopback(false)
-        #expect(try !socket.multicastLoopback)
-        try socket.setMulticastLoopback(true)
-        #expect(try socket.multicastLoopback)
-    }
+    static let booleanOptions = [
+        BooleanOption(
+            "multicastLoopback",
+            initially: true,
+            { try $0.multicastLoopback },
+            { try $0.setMulticastLoopback($1) }
+        ),
+        BooleanOption("multicastAll", initially: true, { try $0.multicastAll }, { try $0.setMulticastAll($1) }),
+    ]
 
-    @Test(arguments: [AddressFamily.inet, .inet6])
-    func multicastAll(_ family: AddressFamily) throws {
-        let socket = try UDPSocket(family: family)
-        #expect(try socket.multicastAll)
-        try socket.setMulticastAll(false)
-        #expect(try !socket.multicastAll)
-        try socket.setMulticastAll(true)
-        #expect(try socket.multicastAll)
+    @Test(arguments: booleanOptions, [AddressFamily.inet, .inet6])
+    func booleanOptionRoundTrips(_ option: BooleanOption, _ family: AddressFamily) throws {
+        try option.expectRoundTrip(on: UDPSocket(family: family))
     }
 
     @Test func ipv6MulticastInterfaceReadsBack() throws {

@@ -10,24 +10,27 @@ import Musl
 
 // Each option set and read back from the kernel, on both families (socket2's `test!` shape).
 @Suite struct UDPSocketOptionsTests {
-    @Test(arguments: [AddressFamily.inet, .inet6])
-    func reuseAddress(_ family: AddressFamily) throws {
-        let socket = try UDPSocket(family: family)
-        #expect(try !socket.reuseAddress)
-        try socket.setReuseAddress(true)
-        #expect(try socket.reuseAddress)
-        try socket.setReuseAddress(false)
-        #expect(try !socket.reuseAddress)
-    }
+    static let booleanOptions = [
+        BooleanOption("reuseAddress", initially: false, { try $0.reuseAddress }, { try $0.setReuseAddress($1) }),
+        BooleanOption("reusePort", initially: false, { try $0.reusePort }, { try $0.setReusePort($1) }),
+        BooleanOption("broadcast", initially: false, { try $0.broadcast }, { try $0.setBroadcast($1) }),
+        BooleanOption(
+            "receivePacketInfo",
+            initially: false,
+            { try $0.receivePacketInfo },
+            { try $0.setReceivePacketInfo($1) }
+        ),
+        BooleanOption(
+            "receiveDropCount",
+            initially: false,
+            { try $0.receiveDropCount },
+            { try $0.setReceiveDropCount($1) }
+        ),
+    ]
 
-    @Test(arguments: [AddressFamily.inet, .inet6])
-    func reusePort(_ family: AddressFamily) throws {
-        let socket = try UDPSocket(family: family)
-        #expect(try !socket.reusePort)
-        try socket.setReusePort(true)
-        #expect(try socket.reusePort)
-        try socket.setReusePort(false)
-        #expect(try !socket.reusePort)
+    @Test(arguments: booleanOptions, [AddressFamily.inet, .inet6])
+    func booleanOptionRoundTrips(_ option: BooleanOption, _ family: AddressFamily) throws {
+        try option.expectRoundTrip(on: UDPSocket(family: family))
     }
 
     @Test(arguments: [AddressFamily.inet, .inet6])
@@ -54,16 +57,6 @@ import Musl
         #expect(receive == 131_072)
         #expect(send == 131_072)
         #endif
-    }
-
-    @Test(arguments: [AddressFamily.inet, .inet6])
-    func broadcast(_ family: AddressFamily) throws {
-        let socket = try UDPSocket(family: family)
-        #expect(try !socket.broadcast)
-        try socket.setBroadcast(true)
-        #expect(try socket.broadcast)
-        try socket.setBroadcast(false)
-        #expect(try !socket.broadcast)
     }
 
     @Test func ipv6SocketsStartDualStack() throws {

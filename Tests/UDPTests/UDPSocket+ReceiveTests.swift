@@ -1,6 +1,13 @@
+import CUDP
 import Testing
 
 @testable import UDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 @Suite struct UDPSocketReceiveTests {
     @Test(arguments: [AddressFamily.inet, .inet6])
@@ -35,8 +42,26 @@ import Testing
         #expect(datagram.payload == bytes("in time"))
         #expect(datagram.sender == (try client.localAddress))
         // The socket's own blocking mode and timeout are left alone.
-        #expect(try !socket.isNonBlocking)
+        let nonBlocking = socket.isNonBlocking
+        #expect(!nonBlocking)
+        #expect(fcntl(socket.descriptor, F_GETFL) & O_NONBLOCK == 0)
         #expect(try socket.receiveTimeout == receiveTimeout)
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func dontWaitOnABlockingSocketWouldBlock(_ family: AddressFamily) throws {
+        // A call that says it does not wait hears "nothing now", not a timeout, whatever the socket's mode.
+        let socket = try loopbackSocket(family)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let error = #expect(throws: UDPError.self) {
+            try buffer.withUnsafeMutableBytes { buffer in
+                Result { () throws(UDPError) in
+                    try socket.receiveMessage(into: buffer, flags: receiveFlags | cudp_MSG_DONTWAIT)
+                }
+            }.get()
+        }
+        #expect(error?.code == .wouldBlock)
+        #expect(error?.errno == .wouldBlock)
     }
 
     @Test(arguments: [AddressFamily.inet, .inet6])

@@ -173,15 +173,33 @@ import Musl
     }
 
     @Test func nonBlockingCanBeSwitched() throws {
-        let socket = try UDPSocket(family: .inet, nonBlocking: true)
-        #expect(try socket.isNonBlocking)
+        // The socket remembers its mode; the kernel's O_NONBLOCK must agree at every step.
+        var socket = try UDPSocket(family: .inet, nonBlocking: true)
+        var modes = [(socket.isNonBlocking, kernelSaysNonBlocking(socket.descriptor))]
         try socket.setNonBlocking(false)
-        #expect(try !socket.isNonBlocking)
+        modes.append((socket.isNonBlocking, kernelSaysNonBlocking(socket.descriptor)))
         try socket.setNonBlocking(false)
-        #expect(try !socket.isNonBlocking)
+        modes.append((socket.isNonBlocking, kernelSaysNonBlocking(socket.descriptor)))
         try socket.setNonBlocking(true)
-        #expect(try socket.isNonBlocking)
-        #expect(try !UDPSocket(family: .inet6).isNonBlocking)
+        modes.append((socket.isNonBlocking, kernelSaysNonBlocking(socket.descriptor)))
+        #expect(modes.map(\.0) == [true, false, false, true])
+        #expect(modes.map(\.1) == [true, false, false, true])
+        let fresh = try UDPSocket(family: .inet6)
+        let freshMode = fresh.isNonBlocking
+        #expect(!freshMode)
+        #expect(!kernelSaysNonBlocking(fresh.descriptor))
+    }
+
+    @Test(arguments: [false, true])
+    func adoptingReadsTheBlockingMode(_ nonBlocking: Bool) throws {
+        let original = try loopbackSocket(.inet, nonBlocking: nonBlocking)
+        let adopted = try UDPSocket(adopting: original.takeDescriptor())
+        let mode = adopted.isNonBlocking
+        #expect(mode == nonBlocking)
+        // And an empty queue is reported as the mode says: nothing now, or a timeout that passed.
+        if !nonBlocking { try adopted.setReceiveTimeout(.milliseconds(20)) }
+        let error = #expect(throws: UDPError.self) { try adopted.receive() }
+        #expect(error?.code == (nonBlocking ? .wouldBlock : .timedOut))
     }
 
     @Test func descriptorIsCloseOnExec() throws {
@@ -289,3 +307,6 @@ import Musl
         #expect(try second.localAddress == first.localAddress)
     }
 }
+
+/// Whether the kernel has `O_NONBLOCK` set on `descriptor`.
+private func kernelSaysNonBlocking(_ descriptor: CInt) -> Bool { fcntl(descriptor, F_GETFL) & O_NONBLOCK != 0 }

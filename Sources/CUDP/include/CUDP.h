@@ -72,7 +72,4 @@ int cudp_ipv4_membership(int fd, int join, uint32_t group, uint32_t interface, u
 /// Sets IP_MULTICAST_IF by index or by address, as `cudp_ipv4_membership` chooses its interface.
 int cudp_ipv4_multicast_interface(int fd, uint32_t interface, uint32_t ifindex);
 
-/// Moves the calling thread into the network namespace open at `fd` (setns(2)); for tests.
-int cudp_setns_net(int fd);
-
 #endif

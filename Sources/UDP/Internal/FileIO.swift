@@ -46,7 +46,7 @@ package enum FileIO {
     /// Reads the file at `path` to its end (at most `limit` bytes).
     package static func readAll(path: String, limit: Int = 1 << 24) throws(UDPError) -> [UInt8] {
         let descriptor = try open(path, O_RDONLY)
-        defer { _ = systemClose(descriptor) }
+        defer { try? closeDescriptor(descriptor) }
         return try readAll(descriptor, limit: limit, what: path)
     }
 

@@ -207,7 +207,7 @@ public struct BenchWorker: ~Copyable {
             while next < outgoing.count {
                 let sentAt = MonotonicClock.now()
                 do throws(UDPError) {
-                    let sent = try socket.send(outgoing, startingAt: next)
+                    let sent = try socket.send(&outgoing, startingAt: next)
                     var probes = 0
                     for slot in next..<next + sent { probes += slotProbes[slot] }
                     tracker.sent(probes, at: sentAt)

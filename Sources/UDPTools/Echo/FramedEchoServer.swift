@@ -34,7 +34,7 @@ public struct FramedEchoServer {
     }
 
     /// Answers framed requests on `socket` until `stop` is requested, sleeping in `poll(2)` while none
-    /// arrive. The socket is made non-blocking.
+    /// arrive; its receives never wait, whatever the socket's mode.
     ///
     /// - Parameters:
     ///   - reportInterval: How often, in nanoseconds, `report` is called; nil never.
@@ -47,7 +47,6 @@ public struct FramedEchoServer {
         report: (borrowing FramedEchoServer) -> Void = { _ in },
         onEvent: (Event) -> Void = { _ in }
     ) throws(UDPError) {
-        try socket.setNonBlocking(true)
         var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
         while !stop.isRequested {
             if let due = nextReport, let reportInterval, MonotonicClock.now() >= due {
@@ -55,13 +54,13 @@ public struct FramedEchoServer {
                 nextReport = due + reportInterval
             }
             let received = buffer.withUnsafeMutableBytes { bytes in
-                Result { () throws(UDPError) in try socket.receive(into: bytes) }
+                Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
             }
             let info: ReceiveInfo
             switch received {
-            case .success(let value):
+            case .success(let value?):
                 info = value
-            case .failure(let error) where error.code == .wouldBlock:
+            case .success(nil):
                 _ = try stop.wait(forReadable: socket.descriptor, until: nextReport)
                 continue
             case .failure(let error) where error.code == .connectionRefused:

@@ -3,9 +3,10 @@ import UDP
 extension Reflector {
     /// Answers datagrams on `socket` until `stop` is requested.
     ///
-    /// The socket is made non-blocking. While datagrams keep coming the loop only receives and sends; once a
-    /// receive empties the queue it sleeps in `poll(2)` on the socket and the stop signal, so an idle server
-    /// makes no system calls and wakes for nothing but a datagram, a stop, or its next report.
+    /// Its receives never wait (`MSG_DONTWAIT`), whatever the socket's mode. While datagrams keep coming the
+    /// loop only receives and sends; once a receive empties the queue it sleeps in `poll(2)` on the socket and
+    /// the stop signal, so an idle server makes no system calls and wakes for nothing but a datagram, a stop,
+    /// or its next report.
     ///
     /// - Parameters:
     ///   - reportInterval: How often, in nanoseconds, `report` gets the counters; nil never.
@@ -20,7 +21,6 @@ extension Reflector {
         observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
         sendFailed: ((UDPError) -> Void)? = nil
     ) throws(UDPError) {
-        try socket.setNonBlocking(true)
         var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
         while !stop.isRequested {
             if let due = nextReport, let reportInterval, MonotonicClock.now() >= due {
@@ -30,7 +30,7 @@ extension Reflector {
             if queueDrained {
                 guard try stop.wait(forReadable: socket.descriptor, until: nextReport) else { continue }
             }
-            _ = try reflectNextBatch(socket, observe: observe, sendFailed: sendFailed)
+            _ = try reflect(socket, waiting: false, observe: observe, sendFailed: sendFailed)
         }
     }
 }

@@ -119,20 +119,29 @@ public struct Reflector: ~Copyable {
         observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
         sendFailed: ((UDPError) -> Void)? = nil
     ) throws(UDPError) -> Int? {
+        try reflect(socket, waiting: true, observe: observe, sendFailed: sendFailed)
+    }
+
+    /// Receives a batch — waiting for its first datagram, or only taking what is queued — and answers it.
+    mutating func reflect(
+        _ socket: borrowing UDPSocket,
+        waiting: Bool,
+        observe: ((borrowing DatagramBatch, Int) -> Void)?,
+        sendFailed: ((UDPError) -> Void)?
+    ) throws(UDPError) -> Int? {
         let before = counters
         defer { metrics?.record(from: before, to: counters) }
-        let slots: Int
+        var slots = 0
         do throws(UDPError) {
-            slots = try socket.receive(into: &incoming)
+            slots = waiting ? try socket.receive(into: &incoming) : try socket.receiveIfQueued(into: &incoming)
         } catch {
-            if error.code == .timedOut || error.code == .wouldBlock || error.code == .connectionRefused {
-                queueDrained = error.code != .connectionRefused
-                return nil
+            guard error.code == .timedOut || error.code == .wouldBlock || error.code == .connectionRefused else {
+                throw error
             }
-            throw error
         }
-        // recvmmsg with MSG_WAITFORONE returns early only when the queue ran dry.
+        // Fewer than the batch holds: the queue ran dry (recvmmsg stops early only then).
         queueDrained = slots < incoming.capacity
+        guard slots > 0 else { return nil }
         var datagrams = 0
         for slot in 0..<slots {
             datagrams += incoming.segmentCount(at: slot)
@@ -146,7 +155,7 @@ public struct Reflector: ~Copyable {
         if sealing != nil {
             answerSealed(slots, socket, sendFailed)
         } else if prefix.isEmpty && admission == nil {
-            Self.sendAll(incoming, socket, &counters, sendFailed)
+            Self.sendAll(&incoming, socket, &counters, sendFailed)
         } else {
             replies.removeAll()
             let now = admission == nil ? 0 : PeerAdmission.now()
@@ -154,7 +163,7 @@ public struct Reflector: ~Copyable {
                 if admission != nil && !admit(slot, now: now) { continue }
                 Self.addPrefixedReplies(prefix, to: slot, of: incoming, into: &replies, socket, &counters, sendFailed)
             }
-            Self.sendAll(replies, socket, &counters, sendFailed)
+            Self.sendAll(&replies, socket, &counters, sendFailed)
         }
         return datagrams
     }
@@ -197,7 +206,7 @@ public struct Reflector: ~Copyable {
                 }
                 let reply = sealing!.sealer.seal(prefix + opened.payload)
                 if replies.count == replies.capacity {
-                    Self.sendAll(replies, socket, &counters, sendFailed)
+                    Self.sendAll(&replies, socket, &counters, sendFailed)
                     replies.removeAll()
                 }
                 replies.appendReply(to: slot, of: incoming) { buffer in
@@ -207,7 +216,7 @@ public struct Reflector: ~Copyable {
                 }
             }
         }
-        Self.sendAll(replies, socket, &counters, sendFailed)
+        Self.sendAll(&replies, socket, &counters, sendFailed)
     }
 
     /// Asks the admission policy about slot `index` (a datagram or a whole train), counting a refusal.
@@ -260,7 +269,7 @@ public struct Reflector: ~Copyable {
         while next < segments {
             let take = min(perSend, segments - next)
             if replies.count == replies.capacity {
-                sendAll(replies, socket, &counters, sendFailed)
+                sendAll(&replies, socket, &counters, sendFailed)
                 replies.removeAll()
             }
             let first = next
@@ -280,7 +289,7 @@ public struct Reflector: ~Copyable {
 
     /// Sends every slot of `batch`; one that fails (a peer gone, a full queue) is counted and skipped.
     private static func sendAll(
-        _ batch: borrowing DatagramBatch,
+        _ batch: inout DatagramBatch,
         _ socket: borrowing UDPSocket,
         _ counters: inout Counters,
         _ sendFailed: ((UDPError) -> Void)?
@@ -288,7 +297,7 @@ public struct Reflector: ~Copyable {
         var next = 0
         while next < batch.count {
             do throws(UDPError) {
-                let sent = try socket.send(batch, startingAt: next)
+                let sent = try socket.send(&batch, startingAt: next)
                 for slot in next..<next + sent { counters.replied += batch.segmentCount(at: slot) }
                 next += sent
             } catch {

@@ -37,22 +37,22 @@ public struct Listener {
     /// The opener's counts of what it refused, when there is a key.
     public var rejections: Opener.Counters? { opener?.counters }
 
-    /// Receives on `socket` until `stop` is requested, sleeping in `poll(2)` while nothing arrives; the
-    /// socket is made non-blocking. Peers are shown unmapped (an IPv4 peer of a dual-stack socket as IPv4).
+    /// Receives on `socket` until `stop` is requested, sleeping in `poll(2)` while nothing arrives (its
+    /// receives never wait, whatever the socket's mode). Peers are shown unmapped (an IPv4 peer of a
+    /// dual-stack socket as IPv4).
     public mutating func run(
         _ socket: borrowing UDPSocket,
         until stop: StopSignal,
         onEvent: (Event) -> Void
     ) throws(UDPError) {
-        try socket.setNonBlocking(true)
         while !stop.isRequested {
             let received = storage.withUnsafeMutableBytes { bytes in
-                Result { () throws(UDPError) in try socket.receive(into: bytes) }
+                Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
             }
             switch received {
-            case .success(let info):
+            case .success(let info?):
                 handle(info, onEvent)
-            case .failure(let error) where error.code == .wouldBlock:
+            case .success(nil):
                 _ = try stop.wait(forReadable: socket.descriptor, until: nil)
             case .failure(let error) where error.code == .connectionRefused:
                 continue  // an ICMP error about something sent earlier: no datagram is queued

@@ -164,7 +164,7 @@ public struct PingSession: ~Copyable {
     private mutating func receive(_ socket: borrowing UDPSocket, _ onEvent: (Event) -> Void) throws(UDPError) {
         // Never blocks: poll said readable, and if the datagram is gone (a bad checksum) that is no reply.
         let result = reply.withUnsafeMutableBytes { buffer in
-            Result { () throws(UDPError) in try socket.receive(into: buffer, timeout: .zero) }
+            Result { () throws(UDPError) in try socket.receiveIfQueued(into: buffer) }
         }
         switch result {
         case .failure(let error):

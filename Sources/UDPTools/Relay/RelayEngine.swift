@@ -204,16 +204,16 @@ public struct RelayEngine: ~Copyable {
         for _ in 0..<4 {
             let received: Result<Int, UDPError>
             if let source {
-                received = Result { () throws(UDPError) in try source.upstream.receive(into: &incoming) }
+                received = Result { () throws(UDPError) in try source.upstream.receiveIfQueued(into: &incoming) }
             } else {
-                received = Result { () throws(UDPError) in try listener.receive(into: &incoming) }
+                received = Result { () throws(UDPError) in try listener.receiveIfQueued(into: &incoming) }
             }
             let slots: Int
             switch received {
+            case .success(0):
+                return
             case .success(let count):
                 slots = count
-            case .failure(let error) where error.code == .wouldBlock:
-                return
             case .failure where source != nil:
                 // An ICMP error (most often port unreachable: nobody listens) that the kernel reports on this
                 // client's socket: nothing to forward, the client just sees silence, and the others go on.
@@ -377,27 +377,27 @@ public struct RelayEngine: ~Copyable {
 
     private mutating func flushToServer() {
         guard let mapping = toServerMapping else { return }
-        Self.sendAll(toServer, by: mapping.upstream, counting: &directions[Direction.up.rawValue])
+        Self.sendAll(&toServer, by: mapping.upstream, counting: &directions[Direction.up.rawValue])
         toServer.removeAll()
         toServerMapping = nil
     }
 
     private mutating func flushToClients() {
-        Self.sendAll(toClients, by: listener, counting: &directions[Direction.down.rawValue])
+        Self.sendAll(&toClients, by: listener, counting: &directions[Direction.down.rawValue])
         toClients.removeAll()
     }
 
     /// Sends every slot of `batch`, as many per call as the kernel takes; a slot that fails is counted and
     /// skipped.
     private static func sendAll(
-        _ batch: borrowing DatagramBatch,
+        _ batch: inout DatagramBatch,
         by socket: borrowing UDPSocket,
         counting counters: inout DirectionCounters
     ) {
         var next = 0
         while next < batch.count {
             do throws(UDPError) {
-                let sent = try socket.send(batch, startingAt: next)
+                let sent = try socket.send(&batch, startingAt: next)
                 counters.forwarded += sent
                 next += sent
             } catch {

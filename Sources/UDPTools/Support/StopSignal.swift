@@ -2,12 +2,6 @@ import CUDPTools
 import Synchronization
 import UDP
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// How an engine is told to stop: by ``request()`` from any thread, or by SIGINT and SIGTERM once
 /// ``catchingInterrupts()`` made the signal.
 ///
@@ -56,8 +50,8 @@ public final class StopSignal: Sendable {
         // A signal handler that outlives this object must not write to a reused descriptor: the handlers
         // stay installed but are pointed at nothing. (Process-wide signals outlive engines only in tests.)
         if followsSignals { cudptools_raise_on_stop_signals(-1) }
-        _ = close(descriptor)
-        if writeEnd != descriptor { _ = close(writeEnd) }
+        try? closeDescriptor(descriptor)
+        if writeEnd != descriptor { try? closeDescriptor(writeEnd) }
     }
 
     /// Asks every engine that watches this signal to stop; safe from any thread, any number of times.

@@ -22,7 +22,7 @@ final class OutputFile {
     }
 
     deinit {
-        close(descriptor)
+        try? closeDescriptor(descriptor)
     }
 
     func write(_ text: String) throws {
