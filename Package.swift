@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "UDPAsync",
             dependencies: [
-                "UDP", "UDPPatterns",
+                "UDP", "UDPPatterns", "CUDP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -59,6 +59,11 @@ const int cudp_MSG_NOSIGNAL = 0;
 
 #ifdef __linux__
 const int cudp_SO_RXQ_OVFL = SO_RXQ_OVFL;
+#ifdef SO_MEMINFO
+const int cudp_SO_MEMINFO = SO_MEMINFO;
+#else
+const int cudp_SO_MEMINFO = 55;  // Linux 3.17+; older headers lack the name
+#endif
 const int cudp_SO_REUSEPORT = SO_REUSEPORT;
 const int cudp_IP_PKTINFO = IP_PKTINFO;
 const int cudp_IP_MTU_DISCOVER = IP_MTU_DISCOVER;
@@ -83,6 +88,7 @@ const int cudp_UDP_SEGMENT = UDP_SEGMENT;
 const int cudp_UDP_GRO = UDP_GRO;
 #else
 const int cudp_SO_RXQ_OVFL = -1;
+const int cudp_SO_MEMINFO = -1;
 const int cudp_SO_REUSEPORT = SO_REUSEPORT;
 const int cudp_IP_PKTINFO = -1;
 const int cudp_IP_MTU_DISCOVER = -1;

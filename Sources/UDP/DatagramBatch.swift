@@ -121,6 +121,32 @@ public struct DatagramBatch: ~Copyable {
         }
     }
 
+    /// Copies `payload` into the next slot, for a *connected* socket's peer: the slot carries no address, so
+    /// the kernel sends by the route it cached at `connect` instead of looking one up for every datagram.
+    ///
+    /// - Returns: False, adding nothing, when the batch is full or `payload` is larger than ``bufferSize``.
+    @discardableResult
+    public mutating func append(_ payload: UnsafeRawBufferPointer) -> Bool {
+        guard
+            append(
+                to: .any(.inet),
+                writing: { buffer in
+                    guard payload.count <= buffer.count else { return -1 }
+                    buffer.copyMemory(from: payload)
+                    return payload.count
+                }
+            )
+        else { return false }
+        regions.headers[count - 1].msg_hdr.msg_namelen = 0
+        return true
+    }
+
+    /// Where slot `index` goes: nil for a slot without an address (``append(_:)``, a connected socket's).
+    func destination(at index: Int) -> SocketAddress? {
+        precondition(index >= 0 && index < count, "slot \(index) is not in 0..<\(count)")
+        return regions.name(index).1 == 0 ? nil : peer(at: index)
+    }
+
     /// Writes the next datagram in place: `write` fills the slot's buffer and returns how many bytes it used
     /// (or a negative number to add nothing).
     ///

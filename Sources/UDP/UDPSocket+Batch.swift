@@ -55,7 +55,7 @@ extension UDPSocket {
     public func send(_ batch: inout DatagramBatch, startingAt start: Int = 0) throws(UDPError) -> Int {
         precondition(start >= 0 && start <= batch.count, "start \(start) is not in 0...\(batch.count)")
         guard start < batch.count else { return 0 }
-        let firstPeer = batch.peer(at: start)
+        let firstPeer = batch.destination(at: start)
         if batch.isTrain(start) {
             try checkTrain(batch, start, peer: firstPeer)
             if !batch.isSegmentationOffloadEnabled {
@@ -65,7 +65,7 @@ extension UDPSocket {
         } else {
             // The kernel stops at the first oversized slot; the call that starts there reports it as send(_:to:).
             let size = batch.payload(at: start).count
-            try checkSize(size, destination: firstPeer.converted(for: family), address: firstPeer)
+            try checkSize(size, destination: firstPeer?.converted(for: family), address: firstPeer)
         }
         // Without GSO, one call stops before the next train, which then goes out datagram by datagram.
         var end = batch.count
@@ -119,16 +119,16 @@ extension UDPSocket {
                 }
             } catch {
                 var error = refine(error, size: bytes.count)
-                error.address = batch.peer(at: index)
+                error.address = batch.destination(at: index)
                 throw error
             }
         }
     }
 
     /// Refuses a train whose datagrams are too large, or too many for one GSO send, before the kernel does.
-    private func checkTrain(_ batch: borrowing DatagramBatch, _ index: Int, peer: SocketAddress) throws(UDPError) {
+    private func checkTrain(_ batch: borrowing DatagramBatch, _ index: Int, peer: SocketAddress?) throws(UDPError) {
         let size = batch.segmentSize(at: index) ?? batch.payload(at: index).count
-        try checkSize(size, destination: peer.converted(for: family), address: peer)
+        try checkSize(size, destination: peer?.converted(for: family), address: peer)
         let segments = batch.segmentCount(at: index)
         guard segments <= DatagramBatch.maximumSegments || !batch.isSegmentationOffloadEnabled else {
             throw UDPError(

@@ -1,3 +1,4 @@
+import CUDP
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -302,7 +303,7 @@ private final class Slot<Value: Sendable>: Sendable {
 }
 
 /// `SO_MEMINFO` (Linux 3.17+): the socket's memory counters, `SK_MEMINFO_DROPS` last (Linux 4.6+).
-private let memoryInfoOption: CInt = 55
+private let memoryInfoOption: CInt = cudp_SO_MEMINFO
 
 /// The `u32 [SK_MEMINFO_VARS]` array `SO_MEMINFO` fills; the kernel copies no more than asked for.
 private struct MemoryInfo: Sendable {

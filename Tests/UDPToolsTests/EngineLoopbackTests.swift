@@ -179,3 +179,21 @@ private final class EventLog: @unchecked Sendable {
         if !enough { _ = try reached.sleep(until: MonotonicClock.now() + 5_000_000_000) }
     }
 }
+
+/// The README's example of an engine run as a library, as written there (on port 0).
+@Test("the README's engine example runs, answers, and stops on request")
+func readmeEngineExample() throws {
+    let socket = SharedUDPSocket(try UDPSocket(bindingTo: SocketAddress(parsing: "127.0.0.1:0")))
+    let stop = try StopSignal()
+    var threads = WorkerThreads<Reflector.Counters>()
+    try threads.start {
+        var reflector = Reflector(prefix: Array("ack: ".utf8))
+        try? reflector.run(socket.socket, until: stop)  // sleeps while idle, answers in batches under load
+        return reflector.counters
+    }
+    let client = try UDPSocket(family: .inet)
+    try client.send(Array("hi".utf8), to: try socket.socket.localAddress)
+    #expect(try client.receive(timeout: .seconds(5))?.payload == Array("ack: hi".utf8))
+    stop.request()
+    #expect(threads.join()[0].replied == 1)
+}

@@ -41,6 +41,8 @@ extern const int cudp_IPPROTO_UDP;
 extern const int cudp_IPPROTO_IP;
 extern const int cudp_IPPROTO_IPV6;
 extern const int cudp_SO_RXQ_OVFL;
+/// SO_MEMINFO: a socket's memory counters, its drops (`sk_drops`) among them.
+extern const int cudp_SO_MEMINFO;
 extern const int cudp_SO_REUSEPORT;
 extern const int cudp_IP_PKTINFO;
 extern const int cudp_IP_MTU_DISCOVER;

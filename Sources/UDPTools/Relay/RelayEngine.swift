@@ -363,7 +363,7 @@ public struct RelayEngine: ~Copyable {
         case .up:
             if toServerMapping !== mapping || toServer.count == toServer.capacity { flushToServer() }
             toServerMapping = mapping
-            toServer.append(payload, to: target)
+            toServer.append(payload)  // by the client's connected socket, with its cached route
         case .down:
             if toClients.count == toClients.capacity { flushToClients() }
             toClients.append(payload, to: mapping.client)
