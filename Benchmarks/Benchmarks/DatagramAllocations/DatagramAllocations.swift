@@ -170,7 +170,7 @@ func benchRun(_ benchmark: Benchmark, seconds: Double, offload: Bool) throws {
             live: false,
             offload: offload
         )
-        let board = BenchBoard(workers: 1, highest: configuration.lossTimeout)
+        let board = try BenchBoard(workers: 1, highest: configuration.lossTimeout)
         benchmark.startMeasurement()
         let result = BenchWorker.run(configuration, index: 0, board: board)
         benchmark.stopMeasurement()

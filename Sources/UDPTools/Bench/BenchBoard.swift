@@ -1,4 +1,5 @@
 import Synchronization
+import UDP
 
 /// What `udp bench`'s worker threads share with the main thread while they run: each worker's running counts
 /// and the round-trip times since the last look, for the live line; how many are still running; and a flag
@@ -14,10 +15,13 @@ public final class BenchBoard: Sendable {
     private let tally: Mutex<Tally>
     private let running: Atomic<Int>
     private let failed = Atomic<Bool>(false)
+    /// Raised when the last worker finishes: a display loop sleeps on it between redraws and ends at once.
+    public let allFinished: StopSignal
 
-    public init(workers: Int, highest: UInt64) {
+    public init(workers: Int, highest: UInt64) throws(UDPError) {
         tally = Mutex(Tally(counts: Array(repeating: ProbeCounts(), count: workers), latency: .init(highest: highest)))
         running = Atomic(workers)
+        allFinished = try StopSignal()
     }
 
     /// Worker `index` reports its counts so far and hands over the round-trip times recorded since its last
@@ -44,7 +48,7 @@ public final class BenchBoard: Sendable {
 
     /// A worker is done.
     public func finished() {
-        running.subtract(1, ordering: .releasing)
+        if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { allFinished.request() }
     }
 
     public var isRunning: Bool { running.load(ordering: .acquiring) > 0 }

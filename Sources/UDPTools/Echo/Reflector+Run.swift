@@ -27,10 +27,11 @@ extension Reflector {
                 report(counters)
                 nextReport = due + reportInterval
             }
-            if queueDrained {
-                guard try stop.wait(forReadable: socket.descriptor, until: nextReport) else { continue }
+            // Sleep only once a receive came back empty: after a partial batch the sends took long enough for
+            // more to arrive under load, and one look costs less than a poll.
+            if try reflect(socket, waiting: false, observe: observe, sendFailed: sendFailed) == nil {
+                _ = try stop.wait(forReadable: socket.descriptor, until: nextReport)
             }
-            _ = try reflect(socket, waiting: false, observe: observe, sendFailed: sendFailed)
         }
     }
 }

@@ -3,12 +3,6 @@ import UDP
 import UDPSeal
 import UDPTools
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load an echo server with probes and measure its throughput, loss and latency.",
@@ -119,12 +113,12 @@ struct Bench: ParsableCommand {
             sealKey: sealKey,
             stopRequested: { stop.isRequested }
         )
-        let board = BenchBoard(workers: workers, highest: lossTimeout)
+        let board = try BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()
         for index in 0..<workers {
             try threads.start { BenchWorker.run(configuration, index: index, board: board) }
         }
-        if live.isEnabled { showProgress(board, live, start: start) }
+        if live.isEnabled { try showProgress(board, live, start: start) }
         let results = threads.join()
         live.clear()
         if let failure = results.lazy.compactMap(\.failure).first { throw RuntimeFailure(failure) }
@@ -157,11 +151,11 @@ struct Bench: ParsableCommand {
     }
 
     /// Redraws the live line every second until the workers are done.
-    private func showProgress(_ board: BenchBoard, _ live: LiveLine, start: UInt64) {
+    private func showProgress(_ board: BenchBoard, _ live: LiveLine, start: UInt64) throws {
         var last = (counts: ProbeCounts(), at: start)
         var nextTick = start + 1_000_000_000
-        while board.isRunning {
-            usleep(50_000)
+        // Sleeps until the next redraw; the last worker to finish wakes it at once.
+        while try !board.allFinished.sleep(until: nextTick) {
             let now = MonotonicClock.now()
             guard now >= nextTick else { continue }
             nextTick += 1_000_000_000
