@@ -1,3 +1,5 @@
+import UDP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,12 +18,12 @@ public enum DescriptorLimit {
     /// - Returns: The soft limit in force afterwards, or nil when it cannot be read.
     public static func raiseSoftLimit(toward wanted: Int) -> Int? {
         var limit = rlimit()
-        guard getrlimit(resource, &limit) == 0 else { return nil }
+        guard (try? retryingInterrupts(.limits) { getrlimit(resource, &limit) }) != nil else { return nil }
         let target = min(rlim_t(clamping: wanted), limit.rlim_max)
         if limit.rlim_cur < target {
             var raised = limit
             raised.rlim_cur = target
-            if setrlimit(resource, &raised) == 0 { limit = raised }
+            if (try? retryingInterrupts(.limits) { setrlimit(resource, &raised) }) != nil { limit = raised }
         }
         return Int(clamping: limit.rlim_cur)
     }
@@ -36,4 +38,9 @@ public enum DescriptorLimit {
     #else
     private static let resource = RLIMIT_NOFILE
     #endif
+}
+
+extension UDPError.Operation {
+    /// Reading or raising a resource limit (`getrlimit(2)`, `setrlimit(2)`).
+    static let limits = UDPError.Operation(rawValue: "rlimit")
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import UDP
 import UDPSeal
 
 #if canImport(Glibc)
@@ -38,13 +39,20 @@ struct Keygen: ParsableCommand {
             return
         }
         // O_EXCL: never overwrite a key that may be in use.
-        let descriptor = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw RuntimeFailure("cannot create \(output): \(String(cString: strerror(errno)))")
+        let descriptor: CInt
+        do {
+            descriptor = try FileIO.open(output, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        } catch {
+            throw RuntimeFailure("cannot create \(output): \(error.errno.map { "\($0)" } ?? "\(error)")")
         }
-        defer { close(descriptor) }
-        let written = text.utf8CString.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count - 1) }
-        guard written == text.utf8.count else { throw RuntimeFailure("cannot write \(output)") }
+        defer { try? closeDescriptor(descriptor) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { buffer in
+            Result { () throws(UDPError) in try FileIO.writeAll(descriptor, buffer, what: output) }
+        }
+        if case .failure(let error) = written {
+            throw RuntimeFailure("cannot write \(output): \(error.errno.map { "\($0)" } ?? "\(error)")")
+        }
         Console.error("wrote key id \(id) to \(output)")
     }
 }
