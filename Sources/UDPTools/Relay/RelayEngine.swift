@@ -440,12 +440,15 @@ public struct RelayEngine: ~Copyable {
             directions[index].unmapped += 1
             return
         }
-        let result: Result<Int, UDPError>
-        switch departure.direction {
-        case .up:
-            result = Result { () throws(UDPError) in try mapping.upstream.send(departure.payload) }
-        case .down:
-            result = Result { () throws(UDPError) in try listener.send(departure.payload, to: mapping.client) }
+        // Through the raw-buffer calls: the generic `send(some Collection)` is not specialised across modules
+        // and would allocate per datagram.
+        let result = departure.payload.withUnsafeBytes { bytes in
+            Result { () throws(UDPError) -> Int in
+                switch departure.direction {
+                case .up: try mapping.upstream.send(bytes)
+                case .down: try listener.send(bytes, to: mapping.client)
+                }
+            }
         }
         switch result {
         case .success: directions[index].forwarded += 1
