@@ -20,7 +20,7 @@ extension UDPSocket {
     @discardableResult
     public func receive(into batch: inout DatagramBatch) throws(UDPError) -> Int {
         batch.prepareForReceive()
-        let headers = batch.receiveHeaders
+        let headers = batch.headers
         let capacity = UInt32(batch.capacity)
         let flags = receiveFlags | cudp_MSG_WAITFORONE
         do throws(UDPError) {
