@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
 SECONDS_EACH=${1:-30}
-# The targets link libFuzzer's driver (LLVMFuzzerRunDriver), so they only build with -sanitize=fuzzer.
+# Only these flags build the targets: each exports its own <Target>_main, which a plain build also generates
+# (-parse-as-library stops that), and calls libFuzzer's LLVMFuzzerRunDriver (-sanitize=fuzzer links it).
 swift build -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
 if [[ $SECONDS_EACH == --build-only ]]; then
     exit 0
