@@ -250,8 +250,8 @@ public struct DatagramBatch: ~Copyable {
         return regions.headers + range.lowerBound
     }
 
-    /// The `mmsghdr` vector for `recvmmsg`, all ``capacity`` slots of it.
-    var receiveHeaders: UnsafeMutablePointer<cudp_mmsghdr> { regions.headers }
+    /// The `mmsghdr` vector, all ``capacity`` slots of it, for `recvmmsg` after ``prepareForReceive()``.
+    var headers: UnsafeMutablePointer<cudp_mmsghdr> { regions.headers }
 }
 
 extension DatagramBatch {

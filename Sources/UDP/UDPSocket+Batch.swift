@@ -25,7 +25,7 @@ extension UDPSocket {
     /// `recvmmsg` into `batch` with `flags`.
     func receiveBatch(into batch: inout DatagramBatch, flags: CInt) throws(UDPError) -> Int {
         batch.prepareForReceive()
-        let headers = batch.receiveHeaders
+        let headers = batch.headers
         let capacity = UInt32(batch.capacity)
         do throws(UDPError) {
             let received = try retryingInterrupts(.receive) { cudp_recvmmsg(descriptor, headers, capacity, flags) }

@@ -353,6 +353,24 @@ import Testing
         }
     }
 
+    /// Each accessor checks its index before it reads: a slot past `count` stops the program rather than hand
+    /// back stale bytes (an exit test runs it in a child process).
+    @Test(arguments: 0..<5)
+    func readingPastTheFilledSlotsStopsTheProgram(_ accessor: Int) async {
+        await #expect(processExitsWith: .failure) { [accessor] in
+            var batch = DatagramBatch(capacity: 2, bufferSize: 8)
+            batch.append(to: .loopbackV4(port: 9)) { _ in 1 }
+            // Slot 1 has room but holds nothing: reading it is the bug the check catches.
+            switch accessor {
+            case 0: _ = batch.payload(at: 1)
+            case 1: _ = batch.info(at: 1)
+            case 2: _ = batch.segmentCount(at: 1)
+            case 3: _ = batch.received[1]
+            default: _ = batch.received[0].segment(1)
+            }
+        }
+    }
+
     @Test func segmentationOffloadIsChangedThroughTheBatch() {
         // Read into locals: #expect cannot take a property of a non-copyable value.
         var batch = DatagramBatch(capacity: 1)

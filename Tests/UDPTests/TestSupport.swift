@@ -67,36 +67,52 @@ func pattern(_ count: Int, seed: UInt8) -> [UInt8] {
     (0..<count).map { $0 == 0 ? seed : UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
 }
 
-/// A boolean socket option as its getter and setter, so that one parameterised test round-trips them all
-/// (socket2's `test!` macro does the same for every option).
-struct BooleanOption: Sendable, CustomTestStringConvertible {
+/// A socket option as its getter and setter, with the values to try, so that one parameterised test
+/// round-trips every option of a kind (socket2's `test!` macro does the same for every option).
+struct SocketOption<Value: Equatable & Sendable>: Sendable, CustomTestStringConvertible {
     let name: String
     /// What a new socket reads.
-    let initial: Bool
-    let get: @Sendable (borrowing UDPSocket) throws -> Bool
-    let set: @Sendable (borrowing UDPSocket, Bool) throws -> Void
+    let initial: Value
+    /// Set in turn, each read back before the next.
+    let values: [Value]
+    let get: @Sendable (borrowing UDPSocket) throws -> Value
+    let set: @Sendable (borrowing UDPSocket, Value) throws -> Void
 
     init(
         _ name: String,
-        initially initial: Bool,
-        _ get: @escaping @Sendable (borrowing UDPSocket) throws -> Bool,
-        _ set: @escaping @Sendable (borrowing UDPSocket, Bool) throws -> Void
+        initially initial: Value,
+        then values: [Value],
+        _ get: @escaping @Sendable (borrowing UDPSocket) throws -> Value,
+        _ set: @escaping @Sendable (borrowing UDPSocket, Value) throws -> Void
     ) {
         self.name = name
         self.initial = initial
+        self.values = values
         self.get = get
         self.set = set
     }
 
     var testDescription: String { name }
 
-    /// Reads the default, turns the option the other way and back, reading the kernel's value after each step.
+    /// Reads the default, then sets each of ``values`` and reads the kernel's value back after each.
     func expectRoundTrip(on socket: borrowing UDPSocket, sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(try get(socket) == initial, "\(name) starts \(initial)", sourceLocation: sourceLocation)
-        try set(socket, !initial)
-        #expect(try get(socket) == !initial, "\(name) set to \(!initial)", sourceLocation: sourceLocation)
-        try set(socket, initial)
-        #expect(try get(socket) == initial, "\(name) set back to \(initial)", sourceLocation: sourceLocation)
+        for value in values {
+            try set(socket, value)
+            #expect(try get(socket) == value, "\(name) set to \(value)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+extension SocketOption<Bool> {
+    /// A boolean option: read its default, turn it the other way and back.
+    init(
+        _ name: String,
+        initially initial: Bool,
+        _ get: @escaping @Sendable (borrowing UDPSocket) throws -> Bool,
+        _ set: @escaping @Sendable (borrowing UDPSocket, Bool) throws -> Void
+    ) {
+        self.init(name, initially: initial, then: [!initial, initial], get, set)
     }
 }
 

@@ -7,31 +7,32 @@ import Testing
 @Suite struct UDPSocketMulticastTests {
     @Test(arguments: [AddressFamily.inet, .inet6])
     func multicastHops(_ family: AddressFamily) throws {
+        let hops = SocketOption(
+            "multicastHops",
+            initially: 1,
+            then: [5, 0, 255],
+            { try $0.multicastHops },
+            { try $0.setMulticastHops($1) }
+        )
         let socket = try UDPSocket(family: family)
-        #expect(try socket.multicastHops == 1)
-        try socket.setMulticastHops(5)
-        #expect(try socket.multicastHops == 5)
-        try socket.setMulticastHops(0)
-        #expect(try socket.multicastHops == 0)
-        try socket.setMulticastHops(255)
-        #expect(try socket.multicastHops == 255)
+        try hops.expectRoundTrip(on: socket)
         let error = #expect(throws: UDPError.self) { try socket.setMulticastHops(256) }
         #expect(error?.code == .invalidArgument)
         #expect(try socket.multicastHops == 255)
     }
 
-    static let booleanOptions = [
-        BooleanOption(
+    static let booleanOptions: [SocketOption<Bool>] = [
+        SocketOption(
             "multicastLoopback",
             initially: true,
             { try $0.multicastLoopback },
             { try $0.setMulticastLoopback($1) }
         ),
-        BooleanOption("multicastAll", initially: true, { try $0.multicastAll }, { try $0.setMulticastAll($1) }),
+        SocketOption("multicastAll", initially: true, { try $0.multicastAll }, { try $0.setMulticastAll($1) }),
     ]
 
     @Test(arguments: booleanOptions, [AddressFamily.inet, .inet6])
-    func booleanOptionRoundTrips(_ option: BooleanOption, _ family: AddressFamily) throws {
+    func booleanOptionRoundTrips(_ option: SocketOption<Bool>, _ family: AddressFamily) throws {
         try option.expectRoundTrip(on: UDPSocket(family: family))
     }
 
