@@ -17,19 +17,21 @@ public struct DeadlineHeap<Deadline: Comparable, Element> {
     /// One timer.
     public typealias Entry = (deadline: Deadline, element: Element)
 
-    private var entries: [(deadline: Deadline, order: UInt64, element: Element)] = []
-    private var nextOrder: UInt64 = 0
+    // Inlinable, so each user specialises the heap for its types: unspecialised generic code across a module
+    // boundary would box values and allocate on a relay's per-datagram path.
+    @usableFromInline var entries: [(deadline: Deadline, order: UInt64, element: Element)] = []
+    @usableFromInline var nextOrder: UInt64 = 0
 
-    public init() {}
+    @inlinable public init() {}
 
     /// Timers held, stale ones included.
-    public var count: Int { entries.count }
-    public var isEmpty: Bool { entries.isEmpty }
+    @inlinable public var count: Int { entries.count }
+    @inlinable public var isEmpty: Bool { entries.isEmpty }
     /// The earliest timer.
-    public var first: Entry? { entries.first.map { ($0.deadline, $0.element) } }
+    @inlinable public var first: Entry? { entries.first.map { ($0.deadline, $0.element) } }
 
     /// Adds `element`, due at `deadline`.
-    public mutating func insert(_ element: Element, at deadline: Deadline) {
+    @inlinable public mutating func insert(_ element: Element, at deadline: Deadline) {
         entries.append((deadline, nextOrder, element))
         nextOrder &+= 1
         var child = entries.count - 1
@@ -42,7 +44,7 @@ public struct DeadlineHeap<Deadline: Comparable, Element> {
     }
 
     /// Removes and returns the earliest timer.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func removeFirst() -> Entry? {
         guard !entries.isEmpty else { return nil }
         entries.swapAt(0, entries.count - 1)
@@ -52,23 +54,23 @@ public struct DeadlineHeap<Deadline: Comparable, Element> {
     }
 
     /// Removes and returns the earliest timer's element if it is due at `now`.
-    public mutating func popFirst(dueAt now: Deadline) -> Element? {
+    @inlinable public mutating func popFirst(dueAt now: Deadline) -> Element? {
         guard let first = entries.first, first.deadline <= now else { return nil }
         return removeFirst()?.element
     }
 
     /// Drops the entries `shouldRemove` picks and restores the heap order: O(n).
-    public mutating func removeAll(where shouldRemove: (Entry) -> Bool) {
+    @inlinable public mutating func removeAll(where shouldRemove: (Entry) -> Bool) {
         entries.removeAll { shouldRemove(($0.deadline, $0.element)) }
         for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
-    private func precedes(_ a: Int, _ b: Int) -> Bool {
+    @inlinable func precedes(_ a: Int, _ b: Int) -> Bool {
         entries[a].deadline < entries[b].deadline
             || (entries[a].deadline == entries[b].deadline && entries[a].order < entries[b].order)
     }
 
-    private mutating func siftDown(_ start: Int) {
+    @inlinable mutating func siftDown(_ start: Int) {
         var parent = start
         while true {
             let left = 2 * parent + 1
