@@ -1,21 +1,35 @@
-// C helpers for UDPTools' engines that Swift cannot write safely: the stop signal's descriptor and the
-// async-signal-safe SIGINT/SIGTERM handlers that raise it.
+// C helpers for UDPTools' engines that Swift cannot write safely: the stop signal (an eventfd, and the
+// sockets it shuts for reading) and the async-signal-safe SIGINT/SIGTERM handlers that raise it.
 #ifndef CUDPTOOLS_H
 #define CUDPTOOLS_H
 
-/// Makes the descriptor pair of a stop signal: on Linux one eventfd (both ends are the same descriptor),
-/// elsewhere a pipe. Both ends are close-on-exec and non-blocking. Returns 0, or -1 with errno set.
-int cudptools_stop_create(int *readEnd, int *writeEnd);
+/// A stop signal: a descriptor that becomes readable for good once raised, and the sockets whose blocked
+/// receives it ends then.
+typedef struct cudptools_stop cudptools_stop;
 
-/// Makes the read end readable for good (writes to the eventfd or the pipe). Async-signal-safe; a full
-/// pipe or a saturated eventfd is already readable, so its error is ignored.
-void cudptools_stop_raise(int writeEnd);
+/// Makes a stop signal: on Linux one eventfd, elsewhere a pipe, both close-on-exec and non-blocking.
+/// Returns NULL with errno set on failure.
+cudptools_stop *cudptools_stop_create(void);
+/// Closes its descriptors and frees it; no signal handler may point at it any more.
+void cudptools_stop_destroy(cudptools_stop *stop);
+/// The descriptor to poll: readable once the signal is raised.
+int cudptools_stop_descriptor(const cudptools_stop *stop);
 
-/// Installs SIGINT and SIGTERM handlers that record the signal and raise the stop signal whose write end is
-/// `writeEnd`, and unblocks both signals: a process a shell starts in the background inherits SIGINT
-/// ignored, so the handler must be installed explicitly. `SA_RESTART` is set: nothing waits for EINTR,
-/// every waiting engine polls the stop signal's descriptor instead, which the handler makes readable.
-void cudptools_raise_on_stop_signals(int writeEnd);
+/// Raises the signal: makes the descriptor readable and shuts every watched socket for reading
+/// (`shutdown(SHUT_RD)`), which ends a receive blocked on it at once. Async-signal-safe.
+void cudptools_stop_raise(cudptools_stop *stop);
+
+/// Watches socket `fd`: a raise shuts it for reading. Returns a slot to unwatch it by, or -1 when every slot
+/// is taken (the caller then waits in poll(2) instead of blocking in a receive).
+int cudptools_stop_watch(cudptools_stop *stop, int fd);
+/// Stops watching the socket in `slot`, before it is closed.
+void cudptools_stop_unwatch(cudptools_stop *stop, int slot);
+
+/// Installs SIGINT and SIGTERM handlers that record the signal and raise `stop` (NULL: raise nothing), and
+/// unblocks both signals: a process a shell starts in the background inherits SIGINT ignored, so the
+/// handler must be installed explicitly. `SA_RESTART` is set: no engine waits for EINTR, they all watch the
+/// stop signal instead.
+void cudptools_stop_on_signals(cudptools_stop *stop);
 
 /// The signal number that asked the process to stop (SIGINT or SIGTERM), or 0.
 int cudptools_stop_signal_number(void);

@@ -3,10 +3,11 @@ import UDP
 extension Reflector {
     /// Answers datagrams on `socket` until `stop` is requested.
     ///
-    /// Its receives never wait (`MSG_DONTWAIT`), whatever the socket's mode. While datagrams keep coming the
-    /// loop only receives and sends; once a receive empties the queue it sleeps in `poll(2)` on the socket and
-    /// the stop signal, so an idle server makes no system calls and wakes for nothing but a datagram, a stop,
-    /// or its next report.
+    /// An idle server makes no system calls and wakes for nothing but a datagram, a stop, or its next report.
+    /// On a blocking socket with no `reportInterval`, it blocks in `recvmmsg` and the stop shuts the socket for
+    /// reading to end the wait (see ``StopSignal/watching(_:_:)``: the socket reads nothing more afterwards).
+    /// Otherwise its receives never wait (`MSG_DONTWAIT`): while datagrams keep coming it only receives and
+    /// sends, and once a receive empties the queue it sleeps in `poll(2)` on the socket and the stop signal.
     ///
     /// - Parameters:
     ///   - reportInterval: How often, in nanoseconds, `report` gets the counters; nil never.
@@ -21,6 +22,19 @@ extension Reflector {
         observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
         sendFailed: ((UDPError) -> Void)? = nil
     ) throws(UDPError) {
+        // With nothing to report on a timer, a blocking socket waits in its receive, which the stop ends by
+        // shutting the socket for reading: no poll(2) per batch (measured: 13 % of the CPU per reply with
+        // 1200-byte trains). Otherwise, and for a non-blocking socket, the loop sleeps in poll(2).
+        if reportInterval == nil && !socket.isNonBlocking {
+            let blocked = try stop.watching(socket) { (watched) throws(UDPError) -> Bool in
+                guard watched else { return false }
+                while !stop.isRequested {
+                    _ = try reflect(socket, waiting: true, stop: stop, observe: observe, sendFailed: sendFailed)
+                }
+                return true
+            }
+            if blocked { return }
+        }
         var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
         while !stop.isRequested {
             if let due = nextReport, let reportInterval, MonotonicClock.now() >= due {

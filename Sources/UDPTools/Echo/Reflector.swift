@@ -123,9 +123,13 @@ public struct Reflector: ~Copyable {
     }
 
     /// Receives a batch — waiting for its first datagram, or only taking what is queued — and answers it.
+    ///
+    /// - Parameter stop: When it has been requested by the time the receive returns, the batch is dropped
+    ///   unanswered: a stop that shut the socket for reading fills it with empty datagrams from nowhere.
     mutating func reflect(
         _ socket: borrowing UDPSocket,
         waiting: Bool,
+        stop: StopSignal? = nil,
         observe: ((borrowing DatagramBatch, Int) -> Void)?,
         sendFailed: ((UDPError) -> Void)?
     ) throws(UDPError) -> Int? {
@@ -141,7 +145,7 @@ public struct Reflector: ~Copyable {
         }
         // Fewer than the batch holds: the queue ran dry (recvmmsg stops early only then).
         queueDrained = slots < incoming.capacity
-        guard slots > 0 else { return nil }
+        guard slots > 0, stop?.isRequested != true else { return nil }
         var datagrams = 0
         for slot in 0..<slots {
             datagrams += incoming.segmentCount(at: slot)
