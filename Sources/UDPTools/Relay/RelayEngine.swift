@@ -102,6 +102,8 @@ public struct RelayEngine: ~Copyable {
     private var evicted = 0
     /// The listener and every mapping's socket, as poll(2) wants them.
     private var watched = PollSet()
+    /// The sockets that had datagrams on the last look (allocated once, reused).
+    private var active: [CInt] = []
     /// Datagrams as received (recvmmsg), and on their way out of a transparent direction (sendmmsg): to
     /// the server by one client's socket, and to the clients by the listener. Allocated once.
     private var incoming = DatagramBatch(capacity: 64)
@@ -188,8 +190,20 @@ public struct RelayEngine: ~Copyable {
             wakeBy(held[1]?.until)
             wakeBy(nextReport)
             guard try watched.wait(until: wake, stop: stop) else { continue }
-            now = MonotonicClock.now()
-            try watched.forEachReadable { descriptor throws(UDPError) in try drain(descriptor, now: now) }
+            active.removeAll(keepingCapacity: true)
+            watched.forEachReadable { active.append($0) }
+            // The sockets that yielded are asked again before the next sleep: under load more has arrived
+            // while the last batch went out, and a receive that finds it costs less than a poll(2) that says
+            // so. Bounded, so the timers and the quiet sockets get their turn.
+            for _ in 0..<16 where !active.isEmpty && !stop.isRequested {
+                now = MonotonicClock.now()
+                var yielding = 0
+                for index in active.indices where try drain(active[index], now: now) {
+                    active[yielding] = active[index]
+                    yielding += 1
+                }
+                active.removeLast(active.count - yielding)
+            }
         }
     }
 
@@ -197,10 +211,12 @@ public struct RelayEngine: ~Copyable {
 
     /// Receives what is queued on `descriptor`, a batch at a time (at most four, so one busy peer cannot
     /// starve the timers and the other sockets), and hands each datagram to its direction.
-    private mutating func drain(_ descriptor: CInt, now: UInt64) throws(UDPError) {
+    /// - Returns: Whether anything was queued.
+    private mutating func drain(_ descriptor: CInt, now: UInt64) throws(UDPError) -> Bool {
         let isListener = descriptor == listener.descriptor
         let source = isListener ? nil : mappingOfDescriptor[descriptor]
-        if !isListener && source == nil { return }
+        if !isListener && source == nil { return false }
+        var yielded = false
         for _ in 0..<4 {
             let received: Result<Int, UDPError>
             if let source {
@@ -211,9 +227,10 @@ public struct RelayEngine: ~Copyable {
             let slots: Int
             switch received {
             case .success(0):
-                return
+                return yielded
             case .success(let count):
                 slots = count
+                yielded = true
             case .failure where source != nil:
                 // An ICMP error (most often port unreachable: nobody listens) that the kernel reports on this
                 // client's socket: nothing to forward, the client just sees silence, and the others go on.
@@ -239,8 +256,9 @@ public struct RelayEngine: ~Copyable {
             flush()
             // What is due goes now, before a later arrival can evict the mapping it leaves by.
             sendDue(now: now)
-            if slots < incoming.capacity { return }  // the queue ran dry
+            if slots < incoming.capacity { return true }  // the queue ran dry
         }
+        return true
     }
 
     /// The mapping of `client`, made on its first datagram (evicting the least recently active when full).

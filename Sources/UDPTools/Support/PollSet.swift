@@ -46,8 +46,8 @@ struct PollSet {
     }
 
     /// Calls `body` with each socket that the last ``wait(until:stop:)`` found readable.
-    func forEachReadable(_ body: (CInt) throws(UDPError) -> Void) throws(UDPError) {
-        for entry in entries.dropFirst() where entry.revents != 0 { try body(entry.fd) }
+    func forEachReadable(_ body: (CInt) -> Void) {
+        for entry in entries.dropFirst() where entry.revents != 0 { body(entry.fd) }
     }
 }
 
