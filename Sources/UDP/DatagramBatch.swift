@@ -127,16 +127,18 @@ public struct DatagramBatch: ~Copyable {
     /// - Returns: False, adding nothing, when the batch is full or `payload` is larger than ``bufferSize``.
     @discardableResult
     public mutating func append(_ payload: UnsafeRawBufferPointer) -> Bool {
-        guard
-            append(
-                to: .any(.inet),
-                writing: { buffer in
-                    guard payload.count <= buffer.count else { return -1 }
-                    buffer.copyMemory(from: payload)
-                    return payload.count
-                }
-            )
-        else { return false }
+        append(segmentSize: nil) { buffer in
+            guard payload.count <= buffer.count else { return -1 }
+            buffer.copyMemory(from: payload)
+            return payload.count
+        }
+    }
+
+    /// Writes the next datagram (or, with `segmentSize`, train) in place for a *connected* socket's peer, as
+    /// ``append(to:segmentSize:writing:)`` does for an addressed one.
+    @discardableResult
+    public mutating func append(segmentSize: Int?, writing write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+        guard append(to: .any(.inet), segmentSize: segmentSize, writing: write) else { return false }
         regions.headers[count - 1].msg_hdr.msg_namelen = 0
         return true
     }

@@ -86,6 +86,39 @@ import UDPTools
     }
 }
 
+extension RelayEngineTests {
+    @Test("a burst through a transparent relay keeps every datagram's boundaries, bytes and order, both ways")
+    func burstsKeepTheirBoundaries() throws {
+        let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let relay = try RelayEngine(listen: .loopbackV4(port: 0), target: try server.localAddress)
+        let relayAddress = SocketAddress.loopbackV4(port: try relay.port)
+        // Runs of one size (sent as GSO trains), shorter ones that end a run, longer ones that start another.
+        let sizes = [100, 100, 100, 40, 100, 1200, 1200, 1, 0, 0, 500] + [Int](repeating: 64, count: 80)
+        let payloads = sizes.enumerated().map { index, size in
+            [UInt8]((0..<size).map { UInt8(truncatingIfNeeded: $0 &+ index) })
+        }
+        let box = RelayBox(relay)
+        _ = try withEngine(
+            { stop in box.run(stop) },
+            test: {
+                let client = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+                for payload in payloads { try client.send(payload, to: relayAddress) }
+                var arrived: [[UInt8]] = []
+                while arrived.count < payloads.count, let request = try server.receive(timeout: .seconds(5)) {
+                    arrived.append(request.payload)
+                    try server.send(request.payload, to: request.sender)
+                }
+                #expect(arrived == payloads)
+                var replies: [[UInt8]] = []
+                while replies.count < payloads.count, let reply = try client.receive(timeout: .seconds(5)) {
+                    replies.append(reply.payload)
+                }
+                #expect(replies == payloads)
+            }
+        )
+    }
+}
+
 /// Lets a worker thread own the relay (it is not copyable) and hand its counters back.
 private final class RelayBox: @unchecked Sendable {
     private var relay: RelayEngine?

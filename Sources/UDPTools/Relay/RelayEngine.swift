@@ -110,6 +110,9 @@ public struct RelayEngine: ~Copyable {
     private var toServer = DatagramBatch(capacity: 64)
     private var toServerMapping: Mapping?
     private var toClients = DatagramBatch(capacity: 64)
+    /// The datagrams gathered into the next train of each transparent direction.
+    private var runToServer = TrainRun()
+    private var runToClients = TrainRun()
     /// Payload buffers of delayed datagrams, reused once sent, so the fault path allocates only while the
     /// number in flight grows.
     private var spareBuffers: [[UInt8]] = []
@@ -339,7 +342,7 @@ public struct RelayEngine: ~Copyable {
         directions[index].received += 1
         let payload = incoming.payload(at: slot)
         if transparent[index] {
-            forward(payload, direction: direction, mapping: mapping)
+            forward(slot, size: payload.count, direction: direction, mapping: mapping)
             return
         }
         let impairment = direction == .up ? up : down
@@ -374,21 +377,59 @@ public struct RelayEngine: ~Copyable {
         timers.insert(departure, at: time)
     }
 
-    /// Adds a datagram to its direction's outgoing batch, sending the batch first when it is full or, up,
-    /// when it goes by another client's socket.
-    private mutating func forward(_ payload: UnsafeRawBufferPointer, direction: Direction, mapping: Mapping) {
+    /// Adds datagram `slot` of the batch received to its direction's run: consecutive datagrams of one size
+    /// for one destination go out as one GSO train (`UDP_SEGMENT`), one trip through the kernel's stack
+    /// instead of one per datagram; the receiver still gets them one by one, boundaries intact.
+    private mutating func forward(_ slot: Int, size: Int, direction: Direction, mapping: Mapping) {
         switch direction {
         case .up:
-            if toServerMapping !== mapping || toServer.count == toServer.capacity { flushToServer() }
-            toServerMapping = mapping
-            toServer.append(payload)  // by the client's connected socket, with its cached route
+            if !runToServer.take(slot, size: size, for: mapping) {
+                emitRunToServer()
+                runToServer.start(slot, size: size, for: mapping)
+            }
         case .down:
-            if toClients.count == toClients.capacity { flushToClients() }
-            toClients.append(payload, to: mapping.client)
+            if !runToClients.take(slot, size: size, for: mapping) {
+                emitRunToClients()
+                runToClients.start(slot, size: size, for: mapping)
+            }
+        }
+    }
+
+    /// Moves the run to the server into the outgoing batch, sending the batch first when it is full or goes
+    /// by another client's socket.
+    private mutating func emitRunToServer() {
+        guard let mapping = runToServer.mapping else { return }
+        if toServerMapping !== mapping || toServer.count == toServer.capacity { flushToServer() }
+        toServerMapping = mapping
+        Self.append(runToServer, from: incoming, to: &toServer, address: nil)
+        runToServer.clear()
+    }
+
+    private mutating func emitRunToClients() {
+        guard let mapping = runToClients.mapping else { return }
+        if toClients.count == toClients.capacity { flushToClients() }
+        Self.append(runToClients, from: incoming, to: &toClients, address: mapping.client)
+        runToClients.clear()
+    }
+
+    /// Copies the run's datagrams from `incoming` into one slot of `batch`: a train when there are several.
+    private static func append(
+        _ run: TrainRun,
+        from incoming: borrowing DatagramBatch,
+        to batch: inout DatagramBatch,
+        address: SocketAddress?
+    ) {
+        if let address {
+            batch.append(to: address, segmentSize: run.segmentSize) { run.write(from: incoming, into: $0) }
+        } else {
+            // By the client's connected socket.
+            batch.append(segmentSize: run.segmentSize) { run.write(from: incoming, into: $0) }
         }
     }
 
     private mutating func flush() {
+        emitRunToServer()
+        emitRunToClients()
         flushToServer()
         flushToClients()
     }
@@ -416,10 +457,10 @@ public struct RelayEngine: ~Copyable {
         while next < batch.count {
             do throws(UDPError) {
                 let sent = try socket.send(&batch, startingAt: next)
-                counters.forwarded += sent
+                for slot in next..<next + sent { counters.forwarded += batch.segmentCount(at: slot) }
                 next += sent
             } catch {
-                counters.failed += 1
+                counters.failed += batch.segmentCount(at: next)
                 next += 1
             }
         }
@@ -477,5 +518,56 @@ public struct RelayEngine: ~Copyable {
     /// Keeps a sent datagram's buffer for the next delayed one (a bounded number of them).
     private mutating func recycle(_ buffer: [UInt8]) {
         if spareBuffers.count < 1024 { spareBuffers.append(buffer) }
+    }
+
+    /// Datagrams of the batch just received that go out together as one GSO train: same destination, same size
+    /// (the last may be shorter, as GSO allows), at most 64 and under 64 KiB in all. Holds slot numbers only.
+    private struct TrainRun {
+        /// Where the train goes: a mapping's client (down) or, through its socket, the server (up).
+        private(set) var mapping: Mapping?
+        private var slots: [Int] = []
+        private var size = 0
+        /// A shorter datagram ended the train: GSO allows it only last.
+        private var closed = false
+
+        init() { slots.reserveCapacity(DatagramBatch.maximumSegments) }
+
+        /// The segment size to send with: nil for a lone datagram.
+        var segmentSize: Int? { slots.count > 1 ? size : nil }
+
+        mutating func start(_ slot: Int, size: Int, for mapping: Mapping) {
+            self.mapping = mapping
+            self.size = size
+            closed = false
+            slots.removeAll(keepingCapacity: true)
+            slots.append(slot)
+        }
+
+        /// Adds `slot` if it can join this train.
+        mutating func take(_ slot: Int, size: Int, for mapping: Mapping) -> Bool {
+            guard self.mapping === mapping, !closed, size <= self.size, size > 0,
+                slots.count < min(DatagramBatch.maximumSegments, 65_000 / self.size)
+            else { return false }
+            if size < self.size { closed = true }
+            slots.append(slot)
+            return true
+        }
+
+        mutating func clear() {
+            mapping = nil
+            slots.removeAll(keepingCapacity: true)
+        }
+
+        /// Copies the gathered datagrams back to back into `buffer`; the bytes written.
+        func write(from batch: borrowing DatagramBatch, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+            var offset = 0
+            for slot in slots {
+                let payload = batch.payload(at: slot)
+                guard offset + payload.count <= buffer.count else { return -1 }
+                UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]).copyMemory(from: payload)
+                offset += payload.count
+            }
+            return offset
+        }
     }
 }
