@@ -401,30 +401,34 @@ public struct RelayEngine: ~Copyable {
         guard let mapping = runToServer.mapping else { return }
         if toServerMapping !== mapping || toServer.count == toServer.capacity { flushToServer() }
         toServerMapping = mapping
-        Self.append(runToServer, from: incoming, to: &toServer, address: nil)
+        if !Self.append(runToServer, from: incoming, to: &toServer, address: nil) {
+            directions[Direction.up.rawValue].failed += runToServer.count
+        }
         runToServer.clear()
     }
 
     private mutating func emitRunToClients() {
         guard let mapping = runToClients.mapping else { return }
         if toClients.count == toClients.capacity { flushToClients() }
-        Self.append(runToClients, from: incoming, to: &toClients, address: mapping.client)
+        if !Self.append(runToClients, from: incoming, to: &toClients, address: mapping.client) {
+            directions[Direction.down.rawValue].failed += runToClients.count
+        }
         runToClients.clear()
     }
 
     /// Copies the run's datagrams from `incoming` into one slot of `batch`: a train when there are several.
+    /// - Returns: False when they did not fit (never, as runs stay under a slot's 64 KiB): a send failure.
     private static func append(
         _ run: TrainRun,
         from incoming: borrowing DatagramBatch,
         to batch: inout DatagramBatch,
         address: SocketAddress?
-    ) {
+    ) -> Bool {
         if let address {
-            batch.append(to: address, segmentSize: run.segmentSize) { run.write(from: incoming, into: $0) }
-        } else {
-            // By the client's connected socket.
-            batch.append(segmentSize: run.segmentSize) { run.write(from: incoming, into: $0) }
+            return batch.append(to: address, segmentSize: run.segmentSize) { run.write(from: incoming, into: $0) }
         }
+        // By the client's connected socket.
+        return batch.append(segmentSize: run.segmentSize) { run.write(from: incoming, into: $0) }
     }
 
     private mutating func flush() {
@@ -531,6 +535,9 @@ public struct RelayEngine: ~Copyable {
         private var closed = false
 
         init() { slots.reserveCapacity(DatagramBatch.maximumSegments) }
+
+        /// Datagrams gathered.
+        var count: Int { slots.count }
 
         /// The segment size to send with: nil for a lone datagram.
         var segmentSize: Int? { slots.count > 1 ? size : nil }
