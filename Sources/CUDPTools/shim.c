@@ -20,14 +20,15 @@
 struct cudptools_stop {
     int readEnd;
     int writeEnd;
-    // Written by the engines' threads, read by a signal handler: each slot is one atomic int, -1 when free.
-    volatile sig_atomic_t watched[CUDPTOOLS_WATCHED];
+    // Written by the engines' threads, read by request() and a signal handler: each slot is an int used only
+    // through lock-free atomics (async-signal-safe, and visible to Thread Sanitizer), -1 when free.
+    int watched[CUDPTOOLS_WATCHED];
 };
 
 cudptools_stop *cudptools_stop_create(void) {
     cudptools_stop *stop = malloc(sizeof *stop);
     if (stop == NULL) return NULL;
-    for (int i = 0; i < CUDPTOOLS_WATCHED; i++) stop->watched[i] = -1;
+    for (int i = 0; i < CUDPTOOLS_WATCHED; i++) __atomic_store_n(&stop->watched[i], -1, __ATOMIC_RELAXED);
 #ifdef __linux__
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) {
@@ -74,7 +75,7 @@ void cudptools_stop_raise(cudptools_stop *stop) {
     (void)!write(stop->writeEnd, &byte, 1);
 #endif
     for (int i = 0; i < CUDPTOOLS_WATCHED; i++) {
-        int fd = stop->watched[i];
+        int fd = __atomic_load_n(&stop->watched[i], __ATOMIC_ACQUIRE);
         if (fd >= 0) shutdown(fd, SHUT_RD);
     }
     errno = saved;
@@ -82,26 +83,30 @@ void cudptools_stop_raise(cudptools_stop *stop) {
 
 int cudptools_stop_watch(cudptools_stop *stop, int fd) {
     for (int i = 0; i < CUDPTOOLS_WATCHED; i++) {
-        if (__sync_bool_compare_and_swap(&stop->watched[i], -1, fd)) return i;
+        int expected = -1;
+        if (__atomic_compare_exchange_n(&stop->watched[i], &expected, fd, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            return i;
+        }
     }
     return -1;
 }
 
 void cudptools_stop_unwatch(cudptools_stop *stop, int slot) {
-    if (slot >= 0 && slot < CUDPTOOLS_WATCHED) __sync_lock_test_and_set(&stop->watched[slot], -1);
+    if (slot >= 0 && slot < CUDPTOOLS_WATCHED) __atomic_store_n(&stop->watched[slot], -1, __ATOMIC_RELEASE);
 }
 
-static cudptools_stop *volatile signalled_stop = NULL;
-static volatile sig_atomic_t stop_signal_number = 0;
+// Shared with the handler through lock-free atomics, as the watched slots are.
+static cudptools_stop *signalled_stop = NULL;
+static int stop_signal_number = 0;
 
 static void record_stop(int signo) {
-    stop_signal_number = signo;
-    cudptools_stop *stop = signalled_stop;
+    __atomic_store_n(&stop_signal_number, signo, __ATOMIC_RELEASE);
+    cudptools_stop *stop = __atomic_load_n(&signalled_stop, __ATOMIC_ACQUIRE);
     if (stop != NULL) cudptools_stop_raise(stop);
 }
 
 void cudptools_stop_on_signals(cudptools_stop *stop) {
-    signalled_stop = stop;
+    __atomic_store_n(&signalled_stop, stop, __ATOMIC_RELEASE);
     if (stop == NULL) return;
     struct sigaction action;
     memset(&action, 0, sizeof action);
@@ -117,4 +122,4 @@ void cudptools_stop_on_signals(cudptools_stop *stop) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-int cudptools_stop_signal_number(void) { return stop_signal_number; }
+int cudptools_stop_signal_number(void) { return __atomic_load_n(&stop_signal_number, __ATOMIC_ACQUIRE); }
