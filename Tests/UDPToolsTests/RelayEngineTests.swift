@@ -87,6 +87,43 @@ import UDPTools
 }
 
 extension RelayEngineTests {
+    @Test("the relay loses and duplicates exactly the datagrams its seed says, one by one")
+    func seededFatesDatagramByDatagram() throws {
+        let impairment = Impairment(loss: 0.3, duplicate: 0.2)
+        // The relay draws each direction from its own generator, seeded from the seed's first two numbers.
+        var seeds = SeededGenerator(seed: 11)
+        var up = SeededGenerator(seed: seeds.next())
+        let expected = (0..<200).flatMap { index -> [UInt8] in
+            [UInt8](repeating: UInt8(index), count: impairment.fate(now: 0, using: &up).copies)
+        }
+        let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let relay = try RelayEngine(
+            listen: .loopbackV4(port: 0),
+            target: try server.localAddress,
+            up: impairment,
+            seed: 11
+        )
+        let relayAddress = SocketAddress.loopbackV4(port: try relay.port)
+        let box = RelayBox(relay)
+        _ = try withEngine(
+            { stop in box.run(stop) },
+            test: {
+                let client = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+                var arrived: [UInt8] = []
+                for index in 0..<200 {
+                    try client.send([UInt8(index)], to: relayAddress)
+                    // One at a time, so the order that arrives is the order sent: what is missing was lost.
+                    let copies = expected.filter { $0 == UInt8(index) }.count
+                    for _ in 0..<copies {
+                        arrived += try #require(try server.receive(timeout: .seconds(5))).payload
+                    }
+                }
+                #expect(try server.receive(timeout: .milliseconds(100)) == nil)
+                #expect(arrived == expected)
+            }
+        )
+    }
+
     @Test("a burst through a transparent relay keeps every datagram's boundaries, bytes and order, both ways")
     func burstsKeepTheirBoundaries() throws {
         let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
