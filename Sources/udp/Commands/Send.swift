@@ -212,7 +212,7 @@ struct Send: ParsableCommand {
         return text
     }
 
-    /// Runs `body`, turning an ICMP port unreachable into a sentence.
+    /// Runs `body`, turning an ICMP port unreachable, and a request too large to frame, into sentences.
     private func refusalExplained<T>(by destination: SocketAddress, _ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -221,6 +221,8 @@ struct Send: ParsableCommand {
                 throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
             }
             throw error
+        } catch let error as RequestReplyClient.StartError {
+            throw RuntimeFailure("cannot frame the request: \(error)")
         }
     }
 
