@@ -63,7 +63,7 @@ public struct SealKey: Sendable {
                 guard let number = UInt32(value) else { throw .malformed("key-id '\(value)' is not a number") }
                 id = number
             case "chacha20-poly1305":
-                guard value.utf8.count == 64, let bytes = Self.bytes(hex: value) else {
+                guard value.utf8.count == 64, let bytes = HexDigits.bytes(value) else {
                     throw .malformed("the key must be 64 hexadecimal digits")
                 }
                 keyBytes = bytes
@@ -100,31 +100,10 @@ public struct SealKey: Sendable {
         do throws(UDPError) {
             bytes = try FileIO.readAll(descriptor, limit: 65_536, what: path)
         } catch {
-            if error.errno?.rawValue == EFBIG { throw .malformed("\(path) is too large for a key file") }
+            if error.errno == .fileTooLarge { throw .malformed("\(path) is too large for a key file") }
             throw unreadable(error)
         }
         try self.init(fileText: String(decoding: bytes, as: UTF8.self))
-    }
-
-    private static func bytes(hex: Substring) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var high: UInt8?
-        for character in hex.utf8 {
-            let nibble: UInt8
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = character - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if let first = high {
-                bytes.append(first << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        return high == nil ? bytes : nil
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import UDP
 
@@ -114,6 +115,50 @@ struct SendCommandTests {
         #expect(escaped.stdout == "\\x1b[2Jbin\n")
         let hex = try runUDP("send", "127.0.0.1:\(port)", "AB", "--hex")
         #expect(hex.stdout == "4142\n")
+    }
+
+    @Test("--file sends the file's bytes as one datagram, newlines and zeros included; --hex-input sends hex")
+    func binaryPayloads() throws {
+        let server = try Spawned(udp: "echo", "--host", "127.0.0.1", "--port", "0")
+        let port = try server.listeningPort()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("udp-send-\(getpid()).bin").path
+        defer { unlink(path) }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data([0x00, 0x0A, 0xFF, 0x0D, 0x0A, 0x41])))
+        let file = try runUDP("send", "127.0.0.1:\(port)", "--file", path, "--hex")
+        #expect(file.status == 0)
+        #expect(file.stdout == "000aff0d0a41\n")
+        let typed = try runUDP("send", "127.0.0.1:\(port)", "--hex-input", "00 0a FF", "--hex")
+        #expect(typed.stdout == "000aff\n")
+        let lines = try runUDP("send", "127.0.0.1:\(port)", "--hex-input", "--hex", stdin: "0102\nff ee\n")
+        #expect(lines.stdout == "0102\nffee\n")
+    }
+
+    @Test(
+        "bad binary input is one line on stderr",
+        arguments: [
+            (["--hex-input", "abc"], "not hex digits in pairs", 64), (["--hex-input", "zz"], "not hex digits", 64),
+            (["--file", "/nonexistent/udp-test"], "no such file", 1),
+            (["--file", "/dev/null", "hi"], "leave out MESSAGE", 64),
+        ] as [([String], String, CInt)]
+    )
+    func badBinaryInput(arguments: [String], fragment: String, status: CInt) throws {
+        let server = try silentServer()
+        let result = try runUDPArray(
+            ["send", "127.0.0.1:\(try server.localAddress.port)", "--timeout", "0.2"] + arguments
+        )
+        expectOneLineError(result, containing: fragment)
+        #expect(result.status == status)
+    }
+
+    @Test("a file larger than a datagram is refused before anything is sent")
+    func fileTooLarge() throws {
+        let server = try silentServer()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("udp-big-\(getpid()).bin").path
+        defer { unlink(path) }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 70_000)))
+        let result = try runUDPArray(["send", "127.0.0.1:\(try server.localAddress.port)", "--file", path])
+        expectOneLineError(result, containing: "larger than one datagram can carry")
+        #expect(try server.receive(timeout: .milliseconds(200)) == nil)
     }
 
     @Test("a closed port is reported as connection refused at once")

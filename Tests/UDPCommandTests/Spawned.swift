@@ -192,6 +192,16 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
     }
 }
 
+/// Runs `udp` with `arguments`, given as an array, to completion.
+func runUDPArray(
+    _ arguments: [String],
+    timeout: Duration = .seconds(10)
+) throws -> (status: CInt, stdout: String, stderr: String) {
+    let process = try Spawned([udpBinary] + arguments)
+    process.closeStandardInput()
+    return process.wait(timeout: timeout)
+}
+
 /// Runs `udp` with `arguments` to completion.
 func runUDP(
     _ arguments: String...,

@@ -18,6 +18,12 @@ struct Send: ParsableCommand {
               udp send --retries 3 --timeout 0.5 '[::1]:9999' ping
               printf 'one\\ntwo\\n' | udp send localhost:9999
 
+            Bytes that are not text go as hex (--hex-input) or straight from a file, the whole file one \
+            datagram (--file):
+
+              udp send --hex-input 127.0.0.1:9999 'de ad 0a be ef'
+              udp send --file query.bin --hex 127.0.0.1:5353
+
             A unicast destination is connected, so only its own replies count and an ICMP port unreachable \
             ends the wait at once (`connection refused`). To a broadcast address (which needs --broadcast) or a \
             multicast group, every reply within the timeout is printed, with its sender under --verbose.
@@ -30,6 +36,17 @@ struct Send: ParsableCommand {
 
     @Argument(help: "Payload to send; without it, each line of stdin is one datagram.")
     var message: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Send the whole file as one datagram, bytes as they are (a captured DNS query, a CoAP message).",
+            valueName: "path"
+        )
+    )
+    var file: String?
+
+    @Flag(help: "MESSAGE and each line of stdin are hex digits (`de ad be ef`, spaces ignored), sent as bytes.")
+    var hexInput = false
 
     @Option(help: "Seconds to wait for a reply to the first attempt.")
     var timeout: Double = 2
@@ -92,6 +109,12 @@ struct Send: ParsableCommand {
         }
         if let multicastTTL, !(0...255).contains(multicastTTL) {
             throw ValidationError("--multicast-ttl \(multicastTTL) is out of range 0-255")
+        }
+        if file != nil && (message != nil || hexInput) {
+            throw ValidationError("--file sends the file as it is: leave out MESSAGE and --hex-input")
+        }
+        if hexInput, let message, HexDigits.bytes(message, ignoringWhitespace: true) == nil {
+            throw ValidationError("MESSAGE is not hex digits in pairs: '\(message.prefix(40))'")
         }
     }
 
@@ -159,9 +182,36 @@ struct Send: ParsableCommand {
     /// Calls `body` with MESSAGE, or else with each line of stdin as it comes: each line typed at a terminal
     /// is sent, and answered, before the next is read.
     private func forEachMessage(_ body: ([UInt8]) throws -> Void) throws {
-        if let message { return try body(Array(message.utf8)) }
+        if let file { return try body(Self.datagram(inFile: file)) }
+        if let message {
+            return try body(hexInput ? HexDigits.bytes(message, ignoringWhitespace: true) ?? [] : Array(message.utf8))
+        }
         var lines = InputLines()
-        while let line = try lines.next() { try body(line) }
+        var number = 0
+        while let line = try lines.next() {
+            number += 1
+            guard hexInput else {
+                try body(line)
+                continue
+            }
+            guard let bytes = HexDigits.bytes(String(decoding: line, as: UTF8.self), ignoringWhitespace: true) else {
+                throw RuntimeFailure("stdin line \(number) is not hex digits in pairs")
+            }
+            try body(bytes)
+        }
+    }
+
+    /// The bytes of `path`, refused at once when they cannot be one datagram.
+    private static func datagram(inFile path: String) throws -> [UInt8] {
+        let limit = AddressFamily.inet6.maximumPayloadSize
+        do {
+            return try FileIO.readAll(path: path, limit: limit)
+        } catch {
+            if error.errno == .fileTooLarge {
+                throw RuntimeFailure("\(path) is larger than one datagram can carry (\(limit) bytes at most)")
+            }
+            throw RuntimeFailure("\(path): \(error.errno.map { "\($0)" } ?? "\(error)")")
+        }
     }
 
     /// Prints one event of the plain client: replies on stdout, the rest on stderr.
