@@ -96,7 +96,9 @@ import UDPAsync
                     return (outcome.0, clock.now - start)
                 }
                 #expect(error == "CancellationError")
-                #expect(waited < .seconds(1))
+                // No datagram ever comes, so ending at all is the proof; the bound only catches a wait for one.
+                // Generous: a full parallel run has paused the cooperative pool for seconds (1.036 s seen).
+                #expect(waited < .seconds(10))
 
                 // The receive loop did not own the socket: it is still open and sends.
                 #expect(socket.channel.isActive)

@@ -51,6 +51,23 @@ func socketBelowTheEphemeralRange(_ family: AddressFamily) throws -> UDPSocket {
     }
 }
 
+/// Binds `address` again after this process closed the socket that held it.
+///
+/// A process that another test spawns at that moment briefly holds a copy of every descriptor (fork copies
+/// them all; close-on-exec drops them only at its exec), so the port may stay taken for a few milliseconds
+/// after our close. That is the child's copy, not a leak of ours: EADDRINUSE is retried for up to 2 s.
+func bindAgain(_ address: SocketAddress) throws -> UDPSocket {
+    let deadline = ContinuousClock.now + .seconds(2)
+    while true {
+        do {
+            return try UDPSocket(bindingTo: address)
+        } catch {
+            guard error.errno == .addressInUse, ContinuousClock.now < deadline else { throw error }
+            usleep(5_000)  // a retry's pause: the child's exec, which frees the port, cannot be awaited
+        }
+    }
+}
+
 /// A port nobody listens on: bound, read back and released.
 func unusedPort(_ family: AddressFamily) throws -> UInt16 {
     let socket = try UDPSocket(bindingTo: SocketAddress(family.loopback, port: 0))
