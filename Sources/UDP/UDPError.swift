@@ -104,6 +104,10 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
         self.init(code, operation, errno: errno, address: address)
     }
 
+    /// What went wrong without the operation: the C library's message for a failed system call (`no such
+    /// file or directory`), else the whole description. For messages that name the file or address themselves.
+    package var reason: String { errno.map { "\($0)" } ?? description }
+
     public var description: String {
         // Parse, resolve and interface errors carry a complete sentence that quotes the input.
         if errno == nil, let detail, [.parse, .resolve, .interface].contains(operation) { return detail }

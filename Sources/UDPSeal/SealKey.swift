@@ -79,7 +79,7 @@ public struct SealKey: Sendable {
     /// Reads a key file, refusing one that group or others may read.
     public init(contentsOfFile path: String) throws(SealKeyError) {
         func unreadable(_ error: UDPError) -> SealKeyError {
-            .unreadable(path, error.errno.map { "\($0)" } ?? "\(error)")
+            .unreadable(path, error.reason)
         }
         let descriptor: CInt
         do throws(UDPError) {

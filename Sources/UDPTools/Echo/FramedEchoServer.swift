@@ -47,12 +47,9 @@ public struct FramedEchoServer {
         report: (borrowing FramedEchoServer) -> Void = { _ in },
         onEvent: (Event) -> Void = { _ in }
     ) throws(UDPError) {
-        var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
+        var reports = ReportClock(interval: reportInterval)
         while !stop.isRequested {
-            if let due = nextReport, let reportInterval, MonotonicClock.now() >= due {
-                report(self)
-                nextReport = due + reportInterval
-            }
+            if reports.isDue() { report(self) }
             let received = buffer.withUnsafeMutableBytes { bytes in
                 Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
             }
@@ -61,7 +58,7 @@ public struct FramedEchoServer {
             case .success(let value?):
                 info = value
             case .success(nil):
-                _ = try stop.wait(forReadable: socket.descriptor, until: nextReport)
+                _ = try stop.wait(forReadable: socket.descriptor, until: reports.deadline)
                 continue
             case .failure(let error) where error.code == .connectionRefused:
                 continue  // an ICMP error left by an earlier reply: it concerns no datagram now queued

@@ -35,16 +35,13 @@ extension Reflector {
             }
             if blocked { return }
         }
-        var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
+        var reports = ReportClock(interval: reportInterval)
         while !stop.isRequested {
-            if let due = nextReport, let reportInterval, MonotonicClock.now() >= due {
-                report(counters)
-                nextReport = due + reportInterval
-            }
+            if reports.isDue() { report(counters) }
             // After a batch that emptied the queue, sleep until the next datagram instead of asking for it
             // (measured: a look before the poll costs more under a flood than it saves in ping-pong).
             if queueDrained {
-                guard try stop.wait(forReadable: socket.descriptor, until: nextReport) else { continue }
+                guard try stop.wait(forReadable: socket.descriptor, until: reports.deadline) else { continue }
             }
             _ = try reflect(socket, waiting: false, observe: observe, sendFailed: sendFailed)
         }

@@ -175,23 +175,20 @@ public struct RelayEngine: ~Copyable {
     ) throws(UDPError) {
         // When the quietest mapping may expire: an idle relay wakes for that, not on a timer.
         var nextExpiry: UInt64?
-        var nextReport = reportInterval.map { MonotonicClock.now() + $0 }
+        var reports = ReportClock(interval: reportInterval)
         while !stop.isRequested {
             var now = MonotonicClock.now()
             sendDue(now: now)
             if nextExpiry.map({ now >= $0 }) ?? !mappings.isEmpty {
                 nextExpiry = expireIdle(now: now)
             }
-            if let due = nextReport, let reportInterval, now >= due {
-                report(counters)
-                nextReport = due + reportInterval
-            }
+            if reports.isDue(at: now) { report(counters) }
             var wake = nextExpiry
             func wakeBy(_ due: UInt64?) { if let due { wake = min(wake ?? due, due) } }
             wakeBy(timers.first?.deadline)
             wakeBy(held[0]?.until)
             wakeBy(held[1]?.until)
-            wakeBy(nextReport)
+            wakeBy(reports.deadline)
             guard try watched.wait(until: wake, stop: stop) else { continue }
             active.removeAll(keepingCapacity: true)
             watched.forEachReadable { active.append($0) }

@@ -16,9 +16,6 @@ struct PollSet {
 
     init() {}
 
-    /// The sockets watched, stop signal excluded.
-    var count: Int { entries.count - 1 }
-
     /// Watches `descriptor` for reading (a datagram, or an error the kernel queued for it).
     mutating func add(_ descriptor: CInt) {
         entries.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))

@@ -43,7 +43,7 @@ struct Keygen: ParsableCommand {
         do {
             descriptor = try FileIO.open(output, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         } catch {
-            throw RuntimeFailure("cannot create \(output): \(error.errno.map { "\($0)" } ?? "\(error)")")
+            throw RuntimeFailure("cannot create \(output): \(error.reason)")
         }
         defer { try? closeDescriptor(descriptor) }
         let bytes = Array(text.utf8)
@@ -51,7 +51,7 @@ struct Keygen: ParsableCommand {
             Result { () throws(UDPError) in try FileIO.writeAll(descriptor, buffer, what: output) }
         }
         if case .failure(let error) = written {
-            throw RuntimeFailure("cannot write \(output): \(error.errno.map { "\($0)" } ?? "\(error)")")
+            throw RuntimeFailure("cannot write \(output): \(error.reason)")
         }
         Console.error("wrote key id \(id) to \(output)")
     }

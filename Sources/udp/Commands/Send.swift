@@ -136,7 +136,7 @@ struct Send: ParsableCommand {
         // Connecting lets the kernel filter out strangers and report ICMP port unreachable; replies to a group
         // or a broadcast come from other addresses, so those stay unconnected.
         let manyRepliers = isGroup || broadcast
-        if !manyRepliers { try withBroadcastHint { () throws(UDPError) in try socket.connect(to: destination) } }
+        if !manyRepliers { try explainingErrors(for: destination) { try socket.connect(to: destination) } }
 
         let format: PayloadFormat = hex ? .hex : .text
         var failed = 0
@@ -146,7 +146,7 @@ struct Send: ParsableCommand {
             }
             var client = FramedClient(destination: destination, policy: retryPolicy)
             try forEachMessage { payload in
-                let outcome = try refusalExplained(by: destination) {
+                let outcome = try explainingErrors(for: destination) {
                     try client.exchange(payload, socket) { event in
                         guard verbose else { return }
                         switch event {
@@ -166,11 +166,9 @@ struct Send: ParsableCommand {
             var client = DatagramClient(destination: destination, manyRepliers: manyRepliers, policy: retryPolicy)
             if let sealKey = try key.load() { client.seal(with: sealKey) }
             try forEachMessage { payload in
-                let answered = try refusalExplained(by: destination) {
-                    try withBroadcastHint { () throws(UDPError) in
-                        try client.exchange(payload, socket, expectReply: !noReply) {
-                            show($0, format: format, destination: destination)
-                        }
+                let answered = try explainingErrors(for: destination) {
+                    try client.exchange(payload, socket, expectReply: !noReply) {
+                        show($0, format: format, destination: destination)
                     }
                 }
                 if !answered { failed += 1 }
@@ -210,7 +208,7 @@ struct Send: ParsableCommand {
             if error.errno == .fileTooLarge {
                 throw RuntimeFailure("\(path) is larger than one datagram can carry (\(limit) bytes at most)")
             }
-            throw RuntimeFailure("\(path): \(error.errno.map { "\($0)" } ?? "\(error)")")
+            throw RuntimeFailure("\(path): \(error.reason)")
         }
     }
 
@@ -262,13 +260,20 @@ struct Send: ParsableCommand {
         return text
     }
 
-    /// Runs `body`, turning an ICMP port unreachable, and a request too large to frame, into sentences.
-    private func refusalExplained<T>(by destination: SocketAddress, _ body: () throws -> T) throws -> T {
+    /// Runs `body`, turning the failures a person can act on into sentences: EACCES (a broadcast address
+    /// without SO_BROADCAST), an ICMP port unreachable, a request too large to frame.
+    private func explainingErrors<T>(for destination: SocketAddress, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as UDPError {
             if error.code == .connectionRefused {
                 throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
+            }
+            if error.errno == .permissionDenied {
+                let target = error.address.map { " \($0)" } ?? ""
+                throw RuntimeFailure(
+                    "\(error.operation)\(target): permission denied (a broadcast address? pass --broadcast)"
+                )
             }
             throw error
         } catch let error as RequestReplyClient.StartError {
@@ -287,15 +292,4 @@ struct Send: ParsableCommand {
             jitter: jitter ? .full : .none
         )
     }
-}
-
-/// Runs `body`, turning the kernel's EACCES (a broadcast address without SO_BROADCAST) into advice.
-@discardableResult
-private func withBroadcastHint<T>(_ body: () throws(UDPError) -> T) throws -> T {
-    let result = Result(catching: body)
-    if case .failure(let error) = result, error.errno == .permissionDenied {
-        let target = error.address.map { " \($0)" } ?? ""
-        throw RuntimeFailure("\(error.operation)\(target): permission denied (a broadcast address? pass --broadcast)")
-    }
-    return try result.get()
 }

@@ -17,7 +17,7 @@ final class OutputFile {
         do {
             descriptor = try FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         } catch {
-            throw RuntimeFailure("\(path): \(error.errno.map { "\($0)" } ?? "\(error)")")
+            throw RuntimeFailure("\(path): \(error.reason)")
         }
     }
 
@@ -31,7 +31,7 @@ final class OutputFile {
             Result { () throws(UDPError) in try FileIO.writeAll(descriptor, UnsafeRawBufferPointer(bytes), what: path) }
         }
         if case .failure(let error) = result {
-            throw RuntimeFailure("\(path): \(error.errno.map { "\($0)" } ?? "\(error)")")
+            throw RuntimeFailure("\(path): \(error.reason)")
         }
     }
 }
