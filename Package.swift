@@ -70,14 +70,17 @@ let package = Package(
         .executableTarget(name: "example-async-echo", dependencies: ["UDPAsync", "UDP"], path: "Examples/AsyncEcho"),
         // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.
         .target(name: "CNamespaceTesting"),
+        // Test fixtures in network namespaces (a pair of hosts, a client-router-server chain), shared by the
+        // test targets; Foundation is fine here.
+        .target(name: "NamespaceTesting", dependencies: ["CNamespaceTesting"]),
         .testTarget(
             name: "UDPTests",
             dependencies: [
-                "UDP", "CUDP", "CNamespaceTesting", .product(name: "PropertyBased", package: "swift-property-based"),
+                "UDP", "CUDP", "NamespaceTesting", .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         // UDPPatterns: the relay's proof tests frame a numbered stream and put it back in order themselves.
-        .testTarget(name: "UDPCommandTests", dependencies: ["UDP", "UDPPatterns"]),
+        .testTarget(name: "UDPCommandTests", dependencies: ["UDP", "UDPPatterns", "NamespaceTesting"]),
         .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
         .testTarget(
             name: "UDPToolsTests",

@@ -86,6 +86,9 @@ const int cudp_MCAST_JOIN_SOURCE_GROUP = MCAST_JOIN_SOURCE_GROUP;
 const int cudp_MCAST_LEAVE_SOURCE_GROUP = MCAST_LEAVE_SOURCE_GROUP;
 const int cudp_UDP_SEGMENT = UDP_SEGMENT;
 const int cudp_UDP_GRO = UDP_GRO;
+const int cudp_MSG_ERRQUEUE = MSG_ERRQUEUE;
+const int cudp_IP_RECVERR = IP_RECVERR;
+const int cudp_IPV6_RECVERR = IPV6_RECVERR;
 #else
 const int cudp_SO_RXQ_OVFL = -1;
 const int cudp_SO_MEMINFO = -1;
@@ -107,6 +110,9 @@ const int cudp_MCAST_JOIN_SOURCE_GROUP = MCAST_JOIN_SOURCE_GROUP;
 const int cudp_MCAST_LEAVE_SOURCE_GROUP = MCAST_LEAVE_SOURCE_GROUP;
 const int cudp_UDP_SEGMENT = -1;
 const int cudp_UDP_GRO = -1;
+const int cudp_MSG_ERRQUEUE = 0;
+const int cudp_IP_RECVERR = -1;
+const int cudp_IPV6_RECVERR = -1;
 #endif
 
 int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,

@@ -77,6 +77,9 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
     public var attemptedSize: Int?
     /// For `.messageTooLarge` from path-MTU discovery: the path MTU the kernel reports (`IP_MTU`), when known.
     public var pathMTU: Int?
+    /// The queued ICMP error behind this one, with the host that sent it, when the socket's error queue is on
+    /// (``UDPSocket/setReceiveErrors(_:)``).
+    public var deliveryError: DeliveryError?
 
     public init(
         _ code: Code,
@@ -124,6 +127,9 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
             if let errno { text += errno.description }
             if let detail { text += errno == nil ? detail : " (\(detail))" }
             if errno == nil && detail == nil { text += "\(code)" }
+            if let deliveryError {
+                text += " (\(deliveryError.kind)\(deliveryError.offender.map { ", from \($0)" } ?? ""))"
+            }
         }
         if code == .messageTooLarge, attemptedSize != nil || maximumSize != nil {
             if let pathMTU { text += " (path MTU \(pathMTU))" } else if let detail { text += " (\(detail))" }

@@ -24,11 +24,13 @@ extension UDPSocket {
 
     /// `recvmmsg` into `batch` with `flags`.
     func receiveBatch(into batch: inout DatagramBatch, flags: CInt) throws(UDPError) -> Int {
-        batch.prepareForReceive()
         let headers = batch.headers
         let capacity = UInt32(batch.capacity)
         do throws(UDPError) {
-            let received = try retryingInterrupts(.receive) { cudp_recvmmsg(descriptor, headers, capacity, flags) }
+            let received = try receivingPastPendingErrors { () throws(UDPError) in
+                batch.prepareForReceive()
+                return try retryingInterrupts(.receive) { cudp_recvmmsg(descriptor, headers, capacity, flags) }
+            }
             batch.finishReceive(Int(received))
             return Int(received)
         } catch  where error.errno == .wouldBlock {
@@ -77,7 +79,11 @@ extension UDPSocket {
         let first = batch.prepareForSend(start..<end)
         let slots = UInt32(end - start)
         do throws(UDPError) {
-            return Int(try retryingInterrupts(.send) { cudp_sendmmsg(descriptor, first, slots, sendFlags) })
+            return Int(
+                try sendRetryingPendingError(size: batch.payload(at: start).count) {
+                    cudp_sendmmsg(descriptor, first, slots, sendFlags)
+                }
+            )
         } catch {
             if batch.isTrain(start) {
                 switch error.errno {
@@ -107,7 +113,7 @@ extension UDPSocket {
         for segment in 0..<batch.segmentCount(at: index) {
             let bytes = batch.segment(segment, at: index)
             do throws(UDPError) {
-                _ = try retryingInterrupts(.send) {
+                _ = try sendRetryingPendingError(size: bytes.count) {
                     sendto(
                         descriptor,
                         bytes.baseAddress,

@@ -45,7 +45,11 @@ extension UDPSocket {
                     message.msg_controllen = numericCast(control.count)
                     let length: Int
                     do throws(UDPError) {
-                        length = try retryingInterrupts(.receive) { recvmsg(descriptor, &message, flags) }
+                        length = try receivingPastPendingErrors { () throws(UDPError) in
+                            message.msg_namelen = socklen_t(name.count)
+                            message.msg_controllen = numericCast(control.count)
+                            return try retryingInterrupts(.receive) { recvmsg(descriptor, &message, flags) }
+                        }
                     } catch  where error.errno == .wouldBlock {
                         throw againError(.receive, flags: flags)
                     }
@@ -93,7 +97,8 @@ extension UDPSocket {
         let deadline = clock.now + timeout
         while true {
             let left = deadline - clock.now
-            guard try waitUntilReadable(timeout: max(left, .zero)) else { return nil }
+            let events = try waitForEvents(timeout: max(left, .zero))
+            guard events != 0 else { return nil }
             // MSG_DONTWAIT: Linux may discard a datagram with a bad checksum after poll said readable, and a
             // blocking receive would then wait past the deadline.
             let result = Result { () throws(UDPError) in
@@ -101,7 +106,12 @@ extension UDPSocket {
             }
             switch result {
             case .success(let info): return info
-            case .failure(let error) where error.code == .wouldBlock: continue
+            case .failure(let error) where error.code == .wouldBlock:
+                // Nothing to read, but POLLERR: a queued ICMP error, which would keep poll awake until read.
+                if events & Int16(POLLERR) != 0, let event = try receiveError() {
+                    throw UDPError(event, operation: .receive)
+                }
+                continue
             case .failure(let error): throw error
             }
         }
@@ -129,14 +139,24 @@ extension UDPSocket {
     ///
     /// The corresponding C function is `poll(2)`.
     public func waitUntilReadable(timeout: Duration?) throws(UDPError) -> Bool {
+        try waitForEvents(timeout: timeout) != 0
+    }
+
+    /// Waits as ``waitUntilReadable(timeout:)`` does; returns poll's events (`POLLIN`, `POLLERR`…), 0 when
+    /// the timeout passed first.
+    func waitForEvents(timeout: Duration?) throws(UDPError) -> Int16 {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        guard let timeout else { return try retryingInterrupts(.wait) { poll(&entry, 1, -1) } > 0 }
+        guard let timeout else {
+            _ = try retryingInterrupts(.wait) { poll(&entry, 1, -1) }
+            return entry.revents
+        }
         // A signal interrupts poll; the retry waits only for what is left, so the deadline holds.
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        return try retryingInterrupts(.wait) {
+        let ready = try retryingInterrupts(.wait) {
             poll(&entry, 1, Self.milliseconds(rounding: max(deadline - clock.now, .zero)))
-        } > 0
+        }
+        return ready > 0 ? entry.revents : 0
     }
 
     static func milliseconds(rounding duration: Duration) -> CInt {

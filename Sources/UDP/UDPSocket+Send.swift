@@ -26,7 +26,7 @@ extension UDPSocket {
         try checkSize(buffer.count, destination: target, address: address)
         return try target.withSockAddr { (name, length) throws(UDPError) -> Int in
             do throws(UDPError) {
-                return try retryingInterrupts(.send, address: address) {
+                return try sendRetryingPendingError(address: address, size: buffer.count) {
                     sendto(descriptor, buffer.baseAddress, buffer.count, sendFlags, name, length)
                 }
             } catch {
@@ -54,7 +54,9 @@ extension UDPSocket {
         let peer = family == .inet6 && buffer.count > AddressFamily.inet.maximumPayloadSize ? try? remoteAddress : nil
         try checkSize(buffer.count, destination: peer, address: peer?.unmapped)
         do throws(UDPError) {
-            return try retryingInterrupts(.send) { systemSend(descriptor, buffer.baseAddress, buffer.count, sendFlags) }
+            return try sendRetryingPendingError(size: buffer.count) {
+                systemSend(descriptor, buffer.baseAddress, buffer.count, sendFlags)
+            }
         } catch {
             throw refine(error, size: buffer.count)
         }

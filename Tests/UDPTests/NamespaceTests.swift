@@ -1,3 +1,4 @@
+import NamespaceTesting
 import Testing
 
 @testable import UDP

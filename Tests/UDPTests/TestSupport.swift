@@ -1,5 +1,5 @@
-import CNamespaceTesting
 import Foundation
+import NamespaceTesting
 import Synchronization
 import Testing
 
@@ -154,15 +154,6 @@ let hostsMapsLocalhostToIPv6: Bool = {
 
 // MARK: - Network namespaces
 
-/// Where `ip` lives, if it is installed.
-let ipCommand: String? = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first {
-    FileManager.default.isExecutableFile(atPath: $0)
-}
-
-struct NamespaceSetupError: Error, CustomStringConvertible {
-    var description: String
-}
-
 /// Numbers the namespace pairs of this process, so parallel tests never share a name.
 private let namespaceCounter = Atomic<Int>(0)
 
@@ -253,46 +244,4 @@ func withNamespacePair<R>(subnet: Int, _ body: (NamespacePair) throws -> R) thro
     pair.indexA = try pair.inA { try NetworkInterface(named: a).index }
     pair.indexB = try pair.inB { try NetworkInterface(named: b).index }
     return try body(pair)
-}
-
-/// Moves this thread into namespace `name` for the duration of `body`, which must be synchronous so the
-/// thread cannot change under it, then moves it back.
-func insideNamespace<R: ~Copyable>(_ name: String, _ body: () throws -> R) throws -> R {
-    let target = open("/var/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
-    guard target >= 0 else { throw NamespaceSetupError(description: "open netns \(name): \(Errno.current)") }
-    defer { _ = close(target) }
-    let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-    guard original >= 0 else { throw NamespaceSetupError(description: "open own netns: \(Errno.current)") }
-    defer { _ = close(original) }
-    guard enter_network_namespace(target) == 0 else {
-        throw NamespaceSetupError(description: "setns \(name): \(Errno.current)")
-    }
-    defer {
-        // A pool thread left in a test namespace would put later tests' sockets there: stop instead.
-        precondition(enter_network_namespace(original) == 0, "cannot return to the original network namespace")
-    }
-    return try body()
-}
-
-/// Runs `ip` with `arguments` and returns its output, throwing its standard error when it fails.
-@discardableResult
-func runIP(_ arguments: [String]) throws -> String {
-    guard let ipCommand else { throw NamespaceSetupError(description: "no ip command") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: ipCommand)
-    process.arguments = arguments
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let outputText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NamespaceSetupError(
-            description: "ip \(arguments.joined(separator: " ")): exit \(process.terminationStatus): \(errorText)"
-        )
-    }
-    return outputText
 }

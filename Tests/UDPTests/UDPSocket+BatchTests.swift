@@ -1,4 +1,5 @@
 import CUDP
+import NamespaceTesting
 import Testing
 
 @testable import UDP

@@ -61,6 +61,10 @@ extern const int cudp_MCAST_JOIN_SOURCE_GROUP;
 extern const int cudp_MCAST_LEAVE_SOURCE_GROUP;
 extern const int cudp_UDP_SEGMENT;
 extern const int cudp_UDP_GRO;
+/// The error queue (ICMP errors, local errors, send timestamps): a receive flag and the options that fill it.
+extern const int cudp_MSG_ERRQUEUE;
+extern const int cudp_IP_RECVERR;
+extern const int cudp_IPV6_RECVERR;
 
 /// Protocol-independent source-specific membership request (`struct group_source_req`).
 int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,

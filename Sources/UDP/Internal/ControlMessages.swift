@@ -63,3 +63,72 @@ func writeSegmentSize(_ size: Int, to control: UnsafeMutableRawPointer) -> Int {
     UnsafeMutableRawPointer(cudp_cmsg_data(header)!).storeBytes(of: UInt16(size), as: UInt16.self)
     return space
 }
+
+/// Room for what an error-queue read carries: the extended error with its offender's address, and whatever
+/// packet info, TTL or timestamps the socket asks for besides.
+let errorControlBufferSize = 256
+
+/// The `sock_extended_err` origins this library decodes (`SO_EE_ORIGIN_*`).
+private let originLocal: UInt8 = 1
+private let originICMP: UInt8 = 2
+private let originICMPv6: UInt8 = 3
+
+/// Decodes the extended error (`IP_RECVERR` / `IPV6_RECVERR`) of an error-queue message: nil when it carries
+/// none, or one of another origin (timestamps, zero-copy notices).
+func parseExtendedError(
+    _ message: UnsafeMutablePointer<msghdr>,
+    destination: SocketAddress,
+    quoted: [UInt8]
+) -> DeliveryError? {
+    var header = cudp_cmsg_firsthdr(message)
+    while let cmsg = header {
+        defer { header = cudp_cmsg_nxthdr(message, cmsg) }
+        let level = cmsg.pointee.cmsg_level
+        let type = cmsg.pointee.cmsg_type
+        guard
+            (level == cudp_IPPROTO_IP && type == cudp_IP_RECVERR)
+                || (level == cudp_IPPROTO_IPV6 && type == cudp_IPV6_RECVERR)
+        else { continue }
+        // struct sock_extended_err: ee_errno (u32), ee_origin, ee_type, ee_code, ee_pad (u8 each), ee_info (u32),
+        // ee_data (u32); the offender's sockaddr follows it (SO_EE_OFFENDER), AF_UNSPEC when there is none.
+        let extendedErrorSize = 16
+        let dataLength = Int(cmsg.pointee.cmsg_len) - cudp_cmsg_len(0)
+        guard dataLength >= extendedErrorSize else { return nil }
+        let data = UnsafeRawPointer(cudp_cmsg_data(cmsg)!)
+        let errno = Errno(rawValue: CInt(data.loadUnaligned(as: UInt32.self)))
+        let origin = data.load(fromByteOffset: 4, as: UInt8.self)
+        let icmpType = data.load(fromByteOffset: 5, as: UInt8.self)
+        let icmpCode = data.load(fromByteOffset: 6, as: UInt8.self)
+        let info = data.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+        let offender = SocketAddress(
+            storage: data + extendedErrorSize,
+            length: socklen_t(dataLength - extendedErrorSize)
+        )?.unmapped.ip
+        let kind: DeliveryError.Kind
+        let decodedOrigin: DeliveryError.Origin
+        switch origin {
+        case originICMP:
+            decodedOrigin = .icmp
+            kind = .init(icmpType: icmpType, code: icmpCode, info: info)
+        case originICMPv6:
+            decodedOrigin = .icmpv6
+            kind = .init(icmpv6Type: icmpType, code: icmpCode, info: info)
+        case originLocal:
+            decodedOrigin = .local
+            kind = errno == .messageTooLong ? .messageTooLarge(mtu: Int(info)) : .other(type: 0, code: 0)
+        default:
+            return nil
+        }
+        return DeliveryError(
+            origin: decodedOrigin,
+            kind: kind,
+            errno: errno,
+            type: icmpType,
+            code: icmpCode,
+            offender: offender,
+            destination: destination,
+            quotedPayload: decodedOrigin == .local ? [] : quoted
+        )
+    }
+    return nil
+}
