@@ -170,6 +170,29 @@ struct EchoCommandTests {
         #expect(server.wait(timeout: .seconds(5)).stderr.contains("handled 2, from cache 0"))
     }
 
+    @Test("--stats counts the ICMP errors that replies draw, by kind")
+    func statsCountICMPErrors() throws {
+        let server = try Spawned(loopbackServer: "echo", "--stats")
+        let port = try server.listeningPort()
+        for _ in 0..<2 {
+            // Below the ephemeral range, so no other test's socket takes the port over before the reply comes.
+            let gone = try socketBelowTheEphemeralRange()
+            try gone.send(Array("bye".utf8), to: .loopbackV4(port: port))
+            try gone.close()
+        }
+        var seen: [String] = []
+        let line = server.readErrorLine(timeout: .seconds(5)) { line in
+            seen.append(line)
+            return line.contains("icmp errors") && !line.contains("icmp errors 1 ")
+        }
+        #expect(
+            line?.contains("received 2, replied 2, failed 0, icmp errors 2 (port unreachable 2)") == true,
+            "\(seen)"
+        )
+        server.signal(SIGINT)
+        #expect(server.wait(timeout: .seconds(5)).status == 0)
+    }
+
     @Test("--rate-limit answers a flooding source only as fast as allowed, and counts the rest")
     func rateLimit() throws {
         let server = try Spawned(
@@ -206,5 +229,20 @@ struct EchoCommandTests {
         #expect(try socket.receive(timeout: .milliseconds(300)) == nil)
         try socket.send(Array(repeating: 0x61, count: 20), to: .loopbackV4(port: port))  // 21 in, 30 out ≤ 42
         #expect(try socket.receive(timeout: .seconds(2))?.payload.count == 30)
+    }
+}
+
+/// A loopback socket on a port below the kernel's ephemeral range (32768 and up by default): once closed, its
+/// port is not handed to another test's port 0 bind while a reply to it is on its way. Tries random ports
+/// until one is free.
+func socketBelowTheEphemeralRange() throws -> UDPSocket {
+    var attempts = 0
+    while true {
+        do {
+            return try UDPSocket(bindingTo: .loopbackV4(port: UInt16.random(in: 20_000..<32_000)))
+        } catch {
+            attempts += 1
+            if error.errno != .addressInUse || attempts == 100 { throw error }
+        }
     }
 }

@@ -191,17 +191,29 @@ struct PingCommandTests {
     func noReply(silent: Bool) throws {
         let holder = try UDPSocket(bindingTo: .loopbackV4(port: 0))
         let port = try holder.localAddress.port
-        if !silent { try holder.close() }
         let start = ContinuousClock.now
-        let result = try runUDP("ping", "127.0.0.1:\(port)", "-c", "3", "-i", "0.05", "--timeout", "0.3", "--json")
+        let ping = { try runUDP("ping", "127.0.0.1:\(port)", "-c", "3", "-i", "0.05", "--timeout", "0.3", "--json") }
+        let result: (status: CInt, stdout: String, stderr: String)
+        if silent {
+            result = try ping()
+            _ = try holder.localAddress  // bound, and silent, until the ping is done: no ICMP
+        } else {
+            try holder.close()
+            result = try ping()
+        }
         #expect(ContinuousClock.now - start >= .milliseconds(400))
         #expect(result.status == 1)
         #expect(replyLines(result.stdout).isEmpty)
         #expect(result.stdout.contains("\n3 packets transmitted, 0 received, 100% packet loss"))
         #expect(!result.stdout.contains("rtt "))
-        if !silent { #expect(result.stdout.contains("from 127.0.0.1:\(port): connection refused")) }
+        if !silent {
+            let refusals = result.stdout.split(separator: "\n").filter { $0 == "From 127.0.0.1: port unreachable" }
+            #expect(refusals.count == 3, "\(result.stdout)")
+            #expect(result.stdout.contains("100% packet loss, 3 icmp errors"))
+        }
         let json = try lastLineJSON(result.stdout)
         #expect(integer(json, "lost") == 3)
+        #expect(integer(json, "icmp_errors") == (silent ? 0 : 3))
         #expect(json["p99_us"] is NSNull)
     }
 

@@ -31,6 +31,29 @@ import UDPTools
         #expect(try reflector.reflectNextBatch(server) == nil)
     }
 
+    @Test("with the error queue on, replies to peers that have gone are counted by kind")
+    func icmpErrorsAreCounted() throws {
+        let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        try server.setReceiveTimeout(.seconds(2))
+        try server.setReceiveErrors(true)
+        let address = try server.localAddress
+        for _ in 0..<3 {
+            let gone = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+            try gone.send(Array("bye".utf8), to: address)
+            try gone.close()
+        }
+        var reflector = Reflector()
+        var received = 0
+        while received < 3 { received += try #require(try reflector.reflectNextBatch(server)) }
+        // Each reply drew a port unreachable; the blocking receive is woken by the first and counts them all.
+        while reflector.counters.icmpErrors.total < 3 {
+            #expect(try reflector.reflectNextBatch(server) == nil, "only errors are coming")
+        }
+        #expect(reflector.counters.icmpErrors.portUnreachable == 3)
+        #expect(reflector.counters.icmpErrors.description == "3 (port unreachable 3)")
+        #expect(reflector.counters.replied == 3)
+    }
+
     @Test("the kernel's drop counter reaches the counters")
     func kernelDrops() throws {
         let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))

@@ -33,6 +33,9 @@ public struct Reflector: ~Copyable {
         public var amplificationLimited = 0
         /// Datagrams refused because they did not open under the key (forged, corrupted, replayed, unknown key).
         public var rejected = 0
+        /// ICMP errors that replies drew, by kind, when the socket's error queue is on
+        /// (``UDP/UDPSocket/setReceiveErrors(_:)``): peers gone (port unreachable) or out of reach.
+        public var icmpErrors = ICMPErrorCounts()
 
         public init() {}
 
@@ -46,6 +49,7 @@ public struct Reflector: ~Copyable {
             sum.rateLimited += rhs.rateLimited
             sum.amplificationLimited += rhs.amplificationLimited
             sum.rejected += rhs.rejected
+            sum.icmpErrors = sum.icmpErrors + rhs.icmpErrors
             return sum
         }
     }
@@ -139,10 +143,17 @@ public struct Reflector: ~Copyable {
         do throws(UDPError) {
             slots = waiting ? try socket.receive(into: &incoming) : try socket.receiveIfQueued(into: &incoming)
         } catch {
-            guard error.code == .timedOut || error.code == .wouldBlock || error.code == .connectionRefused else {
+            if let event = error.deliveryError {
+                // The error queue is on and a reply drew an ICMP error: count it and everything queued with it.
+                counters.icmpErrors.add(event.kind)
+                counters.icmpErrors.drain(socket)
+            } else if error.code != .timedOut && error.code != .wouldBlock && error.code != .connectionRefused {
                 throw error
             }
         }
+        // Woken with nothing to read: poll(2) reports a non-empty error queue too, and stays awake until it is
+        // read (a no-op, one call, on a socket without the queue).
+        if slots == 0 && !waiting { counters.icmpErrors.drain(socket) }
         // Fewer than the batch holds: the queue ran dry (recvmmsg stops early only then).
         queueDrained = slots < incoming.capacity
         guard slots > 0, stop?.isRequested != true else { return nil }

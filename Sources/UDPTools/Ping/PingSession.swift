@@ -21,7 +21,11 @@ public struct PingSession: ~Copyable {
         case lost(sequence: UInt64)
         /// A datagram that was no reply to a probe of this run, with the reason.
         case ignored(sender: SocketAddress, length: Int, reason: IgnoredReason)
-        /// An error the kernel reported for the path (ICMP port or host unreachable); the probes go on.
+        /// An ICMP error for a probe, from a router or the target's host, read from the error queue: who sent
+        /// it and what it says (`From 198.18.1.1: time exceeded`); the probes go on.
+        case icmpError(DeliveryError)
+        /// An error the kernel reported for the path without the error queue's details (`ENOBUFS`, or a
+        /// refusal where the queue is not available); the probes go on.
         case pathError(UDPError)
     }
 
@@ -57,6 +61,7 @@ public struct PingSession: ~Copyable {
     private var latency: LatencyRecorder
     private var foreign = 0
     private var errors = 0
+    private var icmpErrors = 0
     /// Probes the loop tried to send, including any the kernel refused.
     private var attempts = 0
     private var request: [UInt8]
@@ -100,6 +105,7 @@ public struct PingSession: ~Copyable {
             counts: tracker.counts,
             foreign: foreign,
             errors: errors,
+            icmpErrors: icmpErrors,
             latency: latency,
             duration: Double(stopped - started) / 1e9,
             payloadSize: size
@@ -109,12 +115,17 @@ public struct PingSession: ~Copyable {
     /// Sends the probes on `socket` (connected to ``target``) and handles every reply, until ``count``
     /// probes are answered or lost, or `stop` is requested.
     ///
+    /// It turns the socket's error queue on (``UDP/UDPSocket/setReceiveErrors(_:)``), where the system has
+    /// one, so that each ICMP error arrives as an ``Event/icmpError(_:)`` naming the router or host that sent it.
+    ///
     /// - Throws: `UDPError` for anything but the path errors ping(8) shows and goes on after.
     public mutating func run(
         _ socket: borrowing UDPSocket,
         until stop: StopSignal,
         onEvent: (Event) -> Void
     ) throws(UDPError) {
+        // Without the queue (not Linux), refusals still come as the connected socket's plain errors.
+        try? socket.setReceiveErrors(true)
         started = MonotonicClock.now()
         var nextSend = started
         while !stop.isRequested {
@@ -162,6 +173,11 @@ public struct PingSession: ~Copyable {
     }
 
     private mutating func receive(_ socket: borrowing UDPSocket, _ onEvent: (Event) -> Void) throws(UDPError) {
+        // Errors first: a queue left unread keeps poll awake (POLLERR) and would spin this loop.
+        while let event = try socket.receiveError() {
+            icmpErrors += 1
+            onEvent(.icmpError(event))
+        }
         // Never blocks: poll said readable, and if the datagram is gone (a bad checksum) that is no reply.
         let result = reply.withUnsafeMutableBytes { buffer in
             Result { () throws(UDPError) in try socket.receiveIfQueued(into: buffer) }
@@ -225,6 +241,11 @@ public struct PingSession: ~Copyable {
     /// An error the kernel reports for the path rather than for this program (ICMP port or host unreachable)
     /// is handed over and counted, and the probes go on, as ping(8)'s do; anything else ends the run.
     private mutating func report(_ error: UDPError, _ onEvent: (Event) -> Void) throws(UDPError) {
+        if let event = error.deliveryError {
+            icmpErrors += 1
+            onEvent(.icmpError(event))
+            return
+        }
         switch error.errno {
         case .connectionRefused?, .hostUnreachable?, .networkUnreachable?, .noBufferSpace?:
             errors += 1

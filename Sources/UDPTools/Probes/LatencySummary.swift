@@ -6,6 +6,8 @@ public struct LatencySummary: Sendable {
     public var foreign = 0
     /// Errors the kernel reported instead of a reply or a send (ICMP port unreachable: `connection refused`).
     public var errors = 0
+    /// ICMP errors read from the error queue, each naming the router or host that sent it.
+    public var icmpErrors = 0
     /// Every round trip of a first reply within the loss timeout.
     public var latency: LatencyRecorder
     /// Seconds from the first probe to the end of sending.
@@ -17,6 +19,7 @@ public struct LatencySummary: Sendable {
         counts: ProbeCounts,
         foreign: Int = 0,
         errors: Int = 0,
+        icmpErrors: Int = 0,
         latency: LatencyRecorder,
         duration: Double,
         payloadSize: Int
@@ -24,6 +27,7 @@ public struct LatencySummary: Sendable {
         self.counts = counts
         self.foreign = foreign
         self.errors = errors
+        self.icmpErrors = icmpErrors
         self.latency = latency
         self.duration = duration
         self.payloadSize = payloadSize

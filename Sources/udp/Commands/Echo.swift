@@ -235,6 +235,7 @@ struct Echo: ParsableCommand {
         if counters.amplificationLimited > 0 { text += ", amplification-limited \(counters.amplificationLimited)" }
         if counters.rejected > 0 { text += ", rejected by authentication \(counters.rejected)" }
         if counters.truncated > 0 { text += ", truncated \(counters.truncated)" }
+        if counters.icmpErrors.total > 0 { text += ", icmp errors \(counters.icmpErrors.description)" }
         return text + ", kernel drops \(counters.kernelDrops)"
     }
 
@@ -254,7 +255,11 @@ struct Echo: ParsableCommand {
         let socket = try UDPSocket(family: address.family)
         if workers > 1 { try socket.setReusePort(true) }
         try socket.bind(to: address)
-        if stats { try socket.setReceiveDropCount(true) }
+        if stats {
+            try socket.setReceiveDropCount(true)
+            // ICMP errors by kind: which peers have gone (the queue is Linux's; elsewhere the count stays 0).
+            try? socket.setReceiveErrors(true)
+        }
         if let receiveBuffer { try socket.setReceiveBufferSize(receiveBuffer) }
         // GRO needs Linux 5.0; without it the server still works, a datagram at a time. The framed path reads
         // one datagram per call and could not split a coalesced train, so it never asks for GRO.

@@ -30,9 +30,15 @@ struct Ping: ParsableCommand {
               rtt p50/p90/p99/p99.9 = 0.060/0.090/0.101/0.101 ms
 
             Duplicates, reordered replies (a sequence number below one already received), late and foreign \
-            replies, and errors appear in the second line when not zero. --json adds one JSON object as the \
-            last line. The socket is connected, so only ADDR's replies count, and an ICMP port unreachable \
-            shows as `from ADDR: connection refused`; the probes go on, as ping(8)'s do.
+            replies, ICMP errors and other errors appear in the second line when not zero. --json adds one \
+            JSON object as the last line. The socket is connected, so only ADDR's replies count.
+
+            An ICMP error for a probe prints a line naming who sent it, as ping(8)'s do, and the probes go on:
+
+              From 198.18.2.2: port unreachable          (nothing listens on ADDR's port)
+              From 198.18.1.1: network unreachable       (a router has no route to ADDR)
+              From 198.18.1.1: time exceeded             (--ttl ran out at that router)
+              From 198.18.1.1: fragmentation needed (mtu 1400)   (--size too large for a link on the way)
 
             Exit status, as ping(8)'s: 0 when at least one reply came, 1 when none did.
             """
@@ -56,6 +62,9 @@ struct Ping: ParsableCommand {
     @Option(name: [.customShort("W"), .long], help: "Seconds to wait for a probe's reply before counting it lost.")
     var timeout: Double = 2
 
+    @Option(help: "Hop limit (IPv4 TTL) of each probe, 1-255: a router where it runs out answers `time exceeded`.")
+    var ttl: Int?
+
     @Flag(help: "Print the statistics as one JSON object on the last line, too.")
     var json = false
 
@@ -72,6 +81,7 @@ struct Ping: ParsableCommand {
                 "--size \(size) is out of range \(Probe.headerSize)-65507 (a probe's header takes \(Probe.headerSize) bytes)"
             )
         }
+        if let ttl, !(1...255).contains(ttl) { throw ValidationError("--ttl must be 1-255, not \(ttl)") }
         guard timeout > 0, timeout <= 60 else {
             throw ValidationError("--timeout must be a number of seconds above 0, at most 60 (got \(timeout))")
         }
@@ -81,6 +91,7 @@ struct Ping: ParsableCommand {
         let target = try destination.resolve()
         let socket = try UDPSocket(family: target.family)
         try socket.connect(to: target)
+        if let ttl { try socket.setUnicastHops(ttl) }
         let sealKey = try key.load()
         let stop = try StopSignal.catchingInterrupts()
         let shown = destination.address == target.description ? "" : " (\(target))"
@@ -146,6 +157,8 @@ struct Ping: ParsableCommand {
                 case .neverSent(let sequence): "seq=\(sequence) was never sent"
                 }
             Console.error("ignored \(length) bytes from \(sender): \(why)")
+        case .icmpError(let event):
+            Console.line("\(event)")
         case .pathError(let error):
             Console.line("from \(target): \(error.errno?.description ?? "\(error.code)")")
         }
@@ -159,7 +172,7 @@ struct Ping: ParsableCommand {
         line += "\(NumberFormat.percent(summary.lossPercent))% packet loss"
         let extras = [
             (counts.duplicates, "duplicates"), (counts.reordered, "reordered"), (counts.late, "late"),
-            (summary.foreign, "foreign"), (summary.errors, "errors"),
+            (summary.foreign, "foreign"), (summary.icmpErrors, "icmp errors"), (summary.errors, "errors"),
         ]
         for (count, name) in extras where count > 0 { line += ", \(count) \(name)" }
         return line

@@ -24,8 +24,9 @@ struct Send: ParsableCommand {
               udp send --hex-input 127.0.0.1:9999 'de ad 0a be ef'
               udp send --file query.bin --hex 127.0.0.1:5353
 
-            A unicast destination is connected, so only its own replies count and an ICMP port unreachable \
-            ends the wait at once (`connection refused`). To a broadcast address (which needs --broadcast) or a \
+            A unicast destination is connected, so only its own replies count, and an ICMP error ends the wait \
+            at once, naming who sent it: `connection refused (port unreachable from 198.18.2.2: …)`, or \
+            `network unreachable from 198.18.1.1` from a router. To a broadcast address (which needs --broadcast) or a \
             multicast group, every reply within the timeout is printed, with its sender under --verbose.
             """
     )
@@ -137,6 +138,8 @@ struct Send: ParsableCommand {
         // or a broadcast come from other addresses, so those stay unconnected.
         let manyRepliers = isGroup || broadcast
         if !manyRepliers { try explainingErrors(for: destination) { try socket.connect(to: destination) } }
+        // The error queue names the router or host behind a refusal or an unreachable network.
+        if !manyRepliers { try? socket.setReceiveErrors(true) }
 
         let format: PayloadFormat = hex ? .hex : .text
         var failed = 0
@@ -266,6 +269,15 @@ struct Send: ParsableCommand {
         do {
             return try body()
         } catch let error as UDPError {
+            if let event = error.deliveryError {
+                let from = event.offender.map { " from \($0)" } ?? ""
+                if event.kind == .portUnreachable {
+                    throw RuntimeFailure(
+                        "\(destination): connection refused (port unreachable\(from): nothing listens on that port)"
+                    )
+                }
+                throw RuntimeFailure("\(destination): \(event.kind)\(from)")
+            }
             if error.code == .connectionRefused {
                 throw RuntimeFailure("\(destination): connection refused (nothing listens on that port)")
             }

@@ -12,6 +12,7 @@ extension LatencySummary {
         object.add("late", counts.late)
         object.add("foreign", foreign)
         object.add("errors", errors)
+        object.add("icmp_errors", icmpErrors)
         object.add("pps", packetsPerSecond, decimals: 1)
         object.add("mbps", megabitsPerSecond, decimals: 3)
         object.add("min_us", Self.microseconds(latency.count > 0 ? Double(latency.minimum) : nil), decimals: 3)
