@@ -15,7 +15,9 @@ struct UDPCommand: ParsableCommand {
             connection refused), 64 for bad usage.
             """,
         version: "0.1.0",
-        subcommands: [Echo.self, Send.self, Listen.self, Ping.self, Bench.self, Relay.self, Stats.self, Keygen.self]
+        subcommands: [
+            Echo.self, Send.self, Listen.self, Ping.self, MTU.self, Bench.self, Relay.self, Stats.self, Keygen.self,
+        ]
     )
 
     /// Runs the command, printing any failure as one line on stderr (`udp: bind 0.0.0.0:9000: address already

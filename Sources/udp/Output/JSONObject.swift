@@ -13,8 +13,13 @@ struct JSONObject {
         members.append(Self.quoted(key) + ": " + (number ?? "null"))
     }
 
-    mutating func add(_ key: String, _ value: String) {
-        members.append(Self.quoted(key) + ": " + Self.quoted(value))
+    /// A string, or `null`.
+    mutating func add(_ key: String, _ value: String?) {
+        members.append(Self.quoted(key) + ": " + (value.map(Self.quoted) ?? "null"))
+    }
+
+    mutating func add(_ key: String, _ value: Bool) {
+        members.append(Self.quoted(key) + ": " + (value ? "true" : "false"))
     }
 
     /// The object on one line.

@@ -1,0 +1,132 @@
+import ArgumentParser
+import UDP
+import UDPTools
+
+struct MTU: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mtu",
+        abstract: "Find the largest datagram that gets to an echo server and back (path MTU discovery).",
+        discussion: """
+            Sends probes of chosen sizes to ADDR, any echo server (`udp echo`, socat, the tutorial's server), \
+            with the Don't Fragment bit set and the kernel's cached path MTU ignored, and prints a line for each:
+
+              1472 bytes: too big, ptb from 198.18.1.1 (ip mtu 1400), 0.210 ms
+              1372 bytes: echoed, 0.395 ms
+
+            A size fits only when its echo comes back. A router's Packet Too Big is believed only when it \
+            quotes the probe just sent, and the search jumps to the size it names; a forged or stale one is \
+            ignored (--verbose shows it). A probe lost with no Packet Too Big is tried 3 times and then taken \
+            as too big: a black hole, which the summary says. The last line puts the UDP payload and the IP \
+            MTU side by side:
+
+              udp payload 1372 bytes = ip mtu 1400 (ipv4), 3 probes, ptb from 198.18.1.1
+
+              udp mtu 198.18.2.2:7
+              udp mtu --json --timeout 0.5 '[fd75:6470:2::2]:7'
+
+            --max defaults to the route's MTU as the kernel knows it (at least Ethernet's 1500), --min to the \
+            size every host must accept: 548 bytes over IPv4 (576 − 28), 1232 over IPv6 (1280 − 48, IPv6's \
+            floor). Exit status: 0 with an answer, 1 without one.
+            """
+    )
+
+    @OptionGroup var destination: DestinationOptions
+
+    @Option(help: "Smallest UDP payload to try, in bytes (default 548 over IPv4, 1232 over IPv6).")
+    var min: Int?
+
+    @Option(help: "Largest UDP payload to try, in bytes (default: the route's MTU less the headers).")
+    var max: Int?
+
+    @Option(name: [.customShort("W"), .long], help: "Seconds to wait for each probe's echo.")
+    var timeout: Double = 1
+
+    @Flag(help: "Print the answer as one JSON object on the last line, too.")
+    var json = false
+
+    @Flag(help: "Print errors that quoted no probe in flight (forged or stale) on stderr.")
+    var verbose = false
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 60 else {
+            throw ValidationError("--timeout must be a number of seconds above 0, at most 60 (got \(timeout))")
+        }
+        for (name, value) in [("--min", min), ("--max", max)] {
+            guard let value else { continue }
+            guard (Probe.headerSize...65_527).contains(value) else {
+                throw ValidationError("\(name) \(value) is out of range \(Probe.headerSize)-65527 bytes")
+            }
+        }
+        if let min, let max, min > max { throw ValidationError("--min \(min) is above --max \(max)") }
+    }
+
+    func run() throws {
+        let target = try destination.resolve()
+        let family = target.unmapped.family
+        let socket = try UDPSocket(family: target.family)
+        try socket.connect(to: target)
+        let headers = family == .inet ? 28 : 48
+        let protocolMaximum = family == .inet ? 65_507 : 65_527
+        let low = min ?? (family == .inet ? 548 : 1232)
+        let routeMTU = Swift.max((try? socket.pathMTU) ?? 1500, 1500)
+        let high = max ?? Swift.min(routeMTU - headers, protocolMaximum)
+        guard low <= high else {
+            throw RuntimeFailure("--min \(low) is above the largest size to try, \(high): lower --min or raise --max")
+        }
+        let stop = try StopSignal.catchingInterrupts()
+        Console.line(
+            "MTU \(destination.address): udp payload \(low)-\(high) bytes, \(timeout.trimmedSeconds) s per probe"
+        )
+        var prober = PathMTUProber(range: low...high, timeout: timeout)
+        let search: PathMTUSearch
+        do {
+            search = try prober.run(socket, until: stop) { event in
+                switch event {
+                case .probe(let size, let attempt, let outcome, let roundTrip):
+                    Console.line(Self.describe(size, attempt, outcome, roundTrip))
+                case .ignored(let error):
+                    if verbose { Console.error("ignored: \(error), quoting no probe in flight") }
+                }
+            }
+        } catch {
+            // No `catch … where` here: with the non-copyable socket in scope it crashes Swift 6.3.1's compiler.
+            guard let event = error.deliveryError else { throw error }
+            let from = event.offender.map { " from \($0)" } ?? ""
+            throw RuntimeFailure("\(target): \(event.kind)\(from): udp mtu needs an echo server there")
+        }
+        if let failure = search.failure { throw RuntimeFailure("\(failure)") }
+        guard let result = search.result else { throw ExitCode.failure }  // stopped before an answer
+        Console.line(result.description)
+        if json {
+            var object = JSONObject()
+            object.add("target", target.description)
+            object.add("family", family == .inet ? "ipv4" : "ipv6")
+            object.add("udp_payload", result.udpPayload)
+            object.add("ip_mtu", result.ipMTU)
+            object.add("probes", result.probes)
+            object.add("ptb_from", result.ptbFrom.map { "\($0)" })
+            object.add("black_hole", result.blackHole)
+            Console.line(object.text)
+        }
+    }
+
+    /// `1472 bytes: too big, ptb from 198.18.1.1 (ip mtu 1400), 0.210 ms`.
+    static func describe(_ size: Int, _ attempt: Int, _ outcome: PathMTUSearch.Outcome, _ roundTrip: UInt64?) -> String
+    {
+        var line = "\(size) bytes: "
+        switch outcome {
+        case .echoed: line += "echoed"
+        case .tooBig(let mtu, let from?): line += "too big, ptb from \(from)" + (mtu.map { " (ip mtu \($0))" } ?? "")
+        case .tooBig(let mtu, nil): line += "too big for the local link" + (mtu.map { " (ip mtu \($0))" } ?? "")
+        case .lost:
+            line += "lost (try \(attempt) of \(PathMTUSearch.maximumTries))"
+        }
+        if let roundTrip, roundTrip > 0 { line += ", \(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms" }
+        return line
+    }
+}
+
+extension Double {
+    /// `1`, `0.5`, `0.25`: seconds as people write them.
+    fileprivate var trimmedSeconds: String { NumberFormat.trimmed(self, maximumDecimals: 3) }
+}
