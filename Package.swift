@@ -84,7 +84,9 @@ let package = Package(
         .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
         .testTarget(
             name: "UDPToolsTests",
-            dependencies: ["UDPTools", "UDP", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: [
+                "UDPTools", "UDP", "NamespaceTesting", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
         .testTarget(
