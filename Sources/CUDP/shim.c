@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #ifdef __linux__
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <linux/udp.h>
 #endif
 
@@ -89,6 +91,14 @@ const int cudp_UDP_GRO = UDP_GRO;
 const int cudp_MSG_ERRQUEUE = MSG_ERRQUEUE;
 const int cudp_IP_RECVERR = IP_RECVERR;
 const int cudp_IPV6_RECVERR = IPV6_RECVERR;
+const int cudp_SO_TIMESTAMPING = SO_TIMESTAMPING;
+const int cudp_SOF_TIMESTAMPING_TX_SOFTWARE = SOF_TIMESTAMPING_TX_SOFTWARE;
+const int cudp_SOF_TIMESTAMPING_RX_SOFTWARE = SOF_TIMESTAMPING_RX_SOFTWARE;
+const int cudp_SOF_TIMESTAMPING_SOFTWARE = SOF_TIMESTAMPING_SOFTWARE;
+const int cudp_SOF_TIMESTAMPING_OPT_ID = SOF_TIMESTAMPING_OPT_ID;
+const int cudp_SOF_TIMESTAMPING_OPT_TSONLY = SOF_TIMESTAMPING_OPT_TSONLY;
+const int cudp_SO_EE_ORIGIN_TIMESTAMPING = SO_EE_ORIGIN_TIMESTAMPING;
+const int cudp_SCM_TSTAMP_SND = SCM_TSTAMP_SND;
 #else
 const int cudp_SO_RXQ_OVFL = -1;
 const int cudp_SO_MEMINFO = -1;
@@ -113,6 +123,14 @@ const int cudp_UDP_GRO = -1;
 const int cudp_MSG_ERRQUEUE = 0;
 const int cudp_IP_RECVERR = -1;
 const int cudp_IPV6_RECVERR = -1;
+const int cudp_SO_TIMESTAMPING = -1;
+const int cudp_SOF_TIMESTAMPING_TX_SOFTWARE = 0;
+const int cudp_SOF_TIMESTAMPING_RX_SOFTWARE = 0;
+const int cudp_SOF_TIMESTAMPING_SOFTWARE = 0;
+const int cudp_SOF_TIMESTAMPING_OPT_ID = 0;
+const int cudp_SOF_TIMESTAMPING_OPT_TSONLY = 0;
+const int cudp_SO_EE_ORIGIN_TIMESTAMPING = -1;
+const int cudp_SCM_TSTAMP_SND = -1;
 #endif
 
 int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,

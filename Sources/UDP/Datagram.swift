@@ -20,6 +20,11 @@ public struct ReceiveInfo: Sendable, Hashable {
     /// is the loss in between. Linux attaches the count only once it is above zero, so nil means "no drop
     /// yet" when the option is on.
     public var kernelDropCount: UInt32?
+    /// When the kernel received the datagram, in nanoseconds since 1970 (`CLOCK_REALTIME`), when receive
+    /// timestamps are on (``UDPSocket/setReceiveTimestamps(_:)``). A wall-clock time: compare it with other
+    /// kernel timestamps or ``WallClock/now()``, never with a monotonic clock, and expect a clock step to
+    /// make an interval wrong, even negative.
+    public var timestamp: UInt64?
 
     public init(
         count: Int,
@@ -28,7 +33,8 @@ public struct ReceiveInfo: Sendable, Hashable {
         isTruncated: Bool,
         destination: IPAddress? = nil,
         interfaceIndex: UInt32? = nil,
-        kernelDropCount: UInt32? = nil
+        kernelDropCount: UInt32? = nil,
+        timestamp: UInt64? = nil
     ) {
         self.count = count
         self.length = length
@@ -37,6 +43,7 @@ public struct ReceiveInfo: Sendable, Hashable {
         self.destination = destination
         self.interfaceIndex = interfaceIndex
         self.kernelDropCount = kernelDropCount
+        self.timestamp = timestamp
     }
 }
 

@@ -56,13 +56,30 @@ extension UDPSocket {
     /// - Returns: The event, or nil when the queue is empty (or off).
     ///
     /// The corresponding C call is `recvmsg(2)` with `MSG_ERRQUEUE`.
+    /// Other entries of the queue (send timestamps) are read and dropped: with send timestamps on, read it with
+    /// ``receiveErrorQueue()`` instead.
     public func receiveError() throws(UDPError) -> DeliveryError? {
         guard cudp_MSG_ERRQUEUE != 0 else { return nil }
         while true {
             switch try readErrorQueue() {
             case .empty: return nil
             case .delivery(let event): return event
-            case .unknown: continue  // another kind of entry (a timestamp, a zero-copy notice): not an error
+            case .sendTimestamp, .unknown: continue  // not an error
+            }
+        }
+    }
+
+    /// Reads the oldest entry of the error queue, without waiting: an error, or a send timestamp.
+    ///
+    /// - Returns: The entry, or nil when the queue is empty.
+    public func receiveErrorQueue() throws(UDPError) -> ErrorQueueEvent? {
+        guard cudp_MSG_ERRQUEUE != 0 else { return nil }
+        while true {
+            switch try readErrorQueue() {
+            case .empty: return nil
+            case .delivery(let event): return .deliveryError(event)
+            case .sendTimestamp(let stamp): return .sendTimestamp(stamp)
+            case .unknown: continue  // a zero-copy notice, or a stamp of a kind never asked for
             }
         }
     }
@@ -71,6 +88,7 @@ extension UDPSocket {
     enum ErrorQueueEntry {
         case empty
         case delivery(DeliveryError)
+        case sendTimestamp(SendTimestamp)
         case unknown
     }
 
@@ -104,10 +122,7 @@ extension UDPSocket {
                     let destination =
                         SocketAddress(storage: name.baseAddress!, length: message.msg_namelen) ?? .any(family)
                     let quoted = Array(UnsafeRawBufferPointer(rebasing: quote[..<min(length, quote.count)]))
-                    guard let event = parseExtendedError(&message, destination: destination, quoted: quoted) else {
-                        return .unknown
-                    }
-                    return .delivery(event)
+                    return parseErrorQueueMessage(&message, destination: destination, quoted: quoted)
                 }
             }
         }

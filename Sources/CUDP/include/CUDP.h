@@ -65,6 +65,16 @@ extern const int cudp_UDP_GRO;
 extern const int cudp_MSG_ERRQUEUE;
 extern const int cudp_IP_RECVERR;
 extern const int cudp_IPV6_RECVERR;
+/// Kernel timestamps (SO_TIMESTAMPING): software receive and send stamps, send stamps numbered (OPT_ID) and
+/// queued without the payload (OPT_TSONLY); send stamps arrive on the error queue with this origin and kind.
+extern const int cudp_SO_TIMESTAMPING;
+extern const int cudp_SOF_TIMESTAMPING_TX_SOFTWARE;
+extern const int cudp_SOF_TIMESTAMPING_RX_SOFTWARE;
+extern const int cudp_SOF_TIMESTAMPING_SOFTWARE;
+extern const int cudp_SOF_TIMESTAMPING_OPT_ID;
+extern const int cudp_SOF_TIMESTAMPING_OPT_TSONLY;
+extern const int cudp_SO_EE_ORIGIN_TIMESTAMPING;
+extern const int cudp_SCM_TSTAMP_SND;
 
 /// Protocol-independent source-specific membership request (`struct group_source_req`).
 int cudp_source_membership(int fd, int level, int join, uint32_t ifindex,

@@ -8,9 +8,10 @@ import Musl
 import Darwin
 #endif
 
-/// Room for the ancillary data one receive can carry: packet info (v4 or v6), the drop counter, the GRO
-/// segment size and the TOS/traffic class byte, with headroom.
-let controlBufferSize = 128
+/// Room for the ancillary data one receive can carry: packet info (v4 or v6, 40 bytes), the drop counter, the
+/// GRO segment size, the TOS/traffic class byte and the TTL (24 each), and a kernel timestamp (64), with
+/// headroom.
+let controlBufferSize = 256
 
 /// Reads the ancillary data of one received message into `info`; returns the GRO segment size if present.
 @discardableResult
@@ -34,10 +35,20 @@ func parseControlMessages(_ message: UnsafeMutablePointer<msghdr>, into info: in
             info.kernelDropCount = data.loadUnaligned(as: UInt32.self)
         } else if level == cudp_IPPROTO_UDP && type == cudp_UDP_GRO {
             segmentSize = Int(data.loadUnaligned(as: CInt.self))
+        } else if level == SOL_SOCKET && type == cudp_SO_TIMESTAMPING {
+            info.timestamp = softwareTimestamp(data)
         }
         header = cudp_cmsg_nxthdr(message, cmsg)
     }
     return segmentSize
+}
+
+/// The software stamp of a `struct scm_timestamping` (three `timespec`s, the first one software), in
+/// nanoseconds since 1970; nil when it is zero (the kernel took none).
+func softwareTimestamp(_ data: UnsafeRawPointer) -> UInt64? {
+    let stamp = data.loadUnaligned(as: timespec.self)
+    guard stamp.tv_sec > 0 || stamp.tv_nsec > 0 else { return nil }
+    return UInt64(stamp.tv_sec) * 1_000_000_000 + UInt64(stamp.tv_nsec)
 }
 
 /// The GRO segment size of a received train, or 0: the hot path's only look at the ancillary data.
@@ -73,14 +84,22 @@ private let originLocal: UInt8 = 1
 private let originICMP: UInt8 = 2
 private let originICMPv6: UInt8 = 3
 
-/// Decodes the extended error (`IP_RECVERR` / `IPV6_RECVERR`) of an error-queue message: nil when it carries
-/// none, or one of another origin (timestamps, zero-copy notices).
-func parseExtendedError(
+/// Decodes an error-queue message: an ICMP or local error (`IP_RECVERR` / `IPV6_RECVERR`), or a send
+/// timestamp; `.unknown` for anything else (a zero-copy notice).
+func parseErrorQueueMessage(
     _ message: UnsafeMutablePointer<msghdr>,
     destination: SocketAddress,
     quoted: [UInt8]
-) -> DeliveryError? {
+) -> UDPSocket.ErrorQueueEntry {
+    var timestamp: UInt64?
     var header = cudp_cmsg_firsthdr(message)
+    while let cmsg = header {
+        if cmsg.pointee.cmsg_level == SOL_SOCKET && cmsg.pointee.cmsg_type == cudp_SO_TIMESTAMPING {
+            timestamp = softwareTimestamp(UnsafeRawPointer(cudp_cmsg_data(cmsg)!))
+        }
+        header = cudp_cmsg_nxthdr(message, cmsg)
+    }
+    header = cudp_cmsg_firsthdr(message)
     while let cmsg = header {
         defer { header = cudp_cmsg_nxthdr(message, cmsg) }
         let level = cmsg.pointee.cmsg_level
@@ -93,13 +112,20 @@ func parseExtendedError(
         // ee_data (u32); the offender's sockaddr follows it (SO_EE_OFFENDER), AF_UNSPEC when there is none.
         let extendedErrorSize = 16
         let dataLength = Int(cmsg.pointee.cmsg_len) - cudp_cmsg_len(0)
-        guard dataLength >= extendedErrorSize else { return nil }
+        guard dataLength >= extendedErrorSize else { return .unknown }
         let data = UnsafeRawPointer(cudp_cmsg_data(cmsg)!)
         let errno = Errno(rawValue: CInt(data.loadUnaligned(as: UInt32.self)))
         let origin = data.load(fromByteOffset: 4, as: UInt8.self)
         let icmpType = data.load(fromByteOffset: 5, as: UInt8.self)
         let icmpCode = data.load(fromByteOffset: 6, as: UInt8.self)
         let info = data.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+        if CInt(origin) == cudp_SO_EE_ORIGIN_TIMESTAMPING {
+            // A send stamp: ee_info says which (only the software "sent" stamp is asked for), ee_data numbers
+            // the datagram (SOF_TIMESTAMPING_OPT_ID).
+            guard CInt(info) == cudp_SCM_TSTAMP_SND, let timestamp else { return .unknown }
+            let id = data.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
+            return .sendTimestamp(SendTimestamp(id: id, time: timestamp))
+        }
         let offender = SocketAddress(
             storage: data + extendedErrorSize,
             length: socklen_t(dataLength - extendedErrorSize)
@@ -117,18 +143,20 @@ func parseExtendedError(
             decodedOrigin = .local
             kind = errno == .messageTooLong ? .messageTooLarge(mtu: Int(info)) : .other(type: 0, code: 0)
         default:
-            return nil
+            return .unknown
         }
-        return DeliveryError(
-            origin: decodedOrigin,
-            kind: kind,
-            errno: errno,
-            type: icmpType,
-            code: icmpCode,
-            offender: offender,
-            destination: destination,
-            quotedPayload: decodedOrigin == .local ? [] : quoted
+        return .delivery(
+            DeliveryError(
+                origin: decodedOrigin,
+                kind: kind,
+                errno: errno,
+                type: icmpType,
+                code: icmpCode,
+                offender: offender,
+                destination: destination,
+                quotedPayload: decodedOrigin == .local ? [] : quoted
+            )
         )
     }
-    return nil
+    return .unknown
 }

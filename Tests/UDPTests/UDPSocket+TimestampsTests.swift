@@ -1,0 +1,74 @@
+import Testing
+
+@testable import UDP
+
+// Kernel timestamps on loopback: each is a wall-clock time between the test's readings of the same clock
+// before and after, and the kernel's send stamp comes before its receive stamp of the same datagram.
+@Suite struct UDPSocketTimestampsTests {
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func receivedDatagramsCarryTheKernelsArrivalTime(_ family: AddressFamily) throws {
+        let receiver = try loopbackSocket(family)
+        #expect(try receiver.receiveTimestamps == false)
+        try receiver.setReceiveTimestamps(true)
+        #expect(try receiver.receiveTimestamps)
+        let sender = try loopbackSocket(family)
+        let before = WallClock.now()
+        try sender.send(bytes("stamped"), to: receiver.localAddress)
+        let datagram = try receiver.receive()
+        let after = WallClock.now()
+        let stamp = try #require(datagram.info.timestamp)
+        #expect(stamp >= before && stamp <= after, "\(before) ≤ \(stamp) ≤ \(after)")
+
+        try receiver.setReceiveTimestamps(false)
+        try sender.send(bytes("plain"), to: receiver.localAddress)
+        #expect(try receiver.receive().info.timestamp == nil, "off costs nothing and reports nothing")
+    }
+
+    @Test func aBatchStampsEachSlot() throws {
+        let receiver = try loopbackSocket(.inet)
+        try receiver.setReceiveTimestamps(true)
+        let sender = try loopbackSocket(.inet)
+        for index in 0..<4 { try sender.send([UInt8(index)], to: receiver.localAddress) }
+        var batch = DatagramBatch(capacity: 8, bufferSize: 16)
+        var received = 0
+        var stamps: [UInt64] = []
+        while received < 4 {
+            received += try receiver.receive(into: &batch)
+            stamps += (0..<batch.count).compactMap { batch.info(at: $0).timestamp }
+        }
+        #expect(stamps.count == 4)
+        #expect(stamps == stamps.sorted(), "in arrival order")
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func sentDatagramsAreStampedAndNumberedInOrder(_ family: AddressFamily) throws {
+        let receiver = try loopbackSocket(family)
+        try receiver.setReceiveTimestamps(true)
+        let sender = try loopbackSocket(family)
+        try sender.setSendTimestamps(true)
+        #expect(try sender.sendTimestamps)
+        let before = WallClock.now()
+        for index in 0..<3 { try sender.send([UInt8(index)], to: receiver.localAddress) }
+        var sent: [SendTimestamp] = []
+        while sent.count < 3, try sender.waitUntilReadable(timeout: receiveTimeout) {
+            while case .sendTimestamp(let stamp)? = try sender.receiveErrorQueue() { sent.append(stamp) }
+        }
+        #expect(sent.map(\.id) == [0, 1, 2])
+        for (index, stamp) in sent.enumerated() {
+            let arrival = try #require(try receiver.receive().info.timestamp)
+            #expect(stamp.time >= before && stamp.time <= arrival, "datagram \(index) left before it arrived")
+        }
+        #expect(try sender.receiveErrorQueue() == nil)
+    }
+
+    @Test func eachDirectionKeepsTheOthersSetting() throws {
+        let socket = try loopbackSocket(.inet)
+        try socket.setReceiveTimestamps(true)
+        try socket.setSendTimestamps(true)
+        try socket.setSendTimestamps(false)
+        #expect(try socket.receiveTimestamps && !(try socket.sendTimestamps))
+        try socket.setSendTimestamps(true)
+        try socket.setReceiveTimestamps(false)
+        #expect(try !socket.receiveTimestamps && socket.sendTimestamps)
+    }
+}
