@@ -79,9 +79,12 @@ let package = Package(
         // UDPPatterns: the relay's proof tests frame a numbered stream and put it back in order themselves.
         .testTarget(name: "UDPCommandTests", dependencies: ["UDP", "UDPPatterns"]),
         .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
+        // CNamespaceTesting: the echo engine answers from the address asked on a host with several, in namespaces.
         .testTarget(
             name: "UDPToolsTests",
-            dependencies: ["UDPTools", "UDP", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: [
+                "UDPTools", "UDP", "CNamespaceTesting", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
         .testTarget(
