@@ -77,6 +77,15 @@ func answer(_ incoming: inout DatagramBatch, _ reply: BatchReply, from socket: b
         #expect(batch.packetSource(at: 0)?.interfaceIndex == 0, "no interface: routing decides")
     }
 
+    /// A source of the other family is a bug in the caller: the append stops the program (an exit test runs it
+    /// in a child process) rather than queue a datagram the kernel would refuse.
+    @Test func aSourceOfTheOtherFamilyStopsTheProgram() async {
+        await #expect(processExitsWith: .failure) {
+            var batch = DatagramBatch(capacity: 1, bufferSize: 8)
+            batch.append(to: .loopbackV4(port: 9), from: .v6(.loopback)) { _ in 1 }
+        }
+    }
+
     @Test(arguments: BatchReply.allCases)
     func aDualStackServerAnswersFromTheIPv4AddressAsked(_ reply: BatchReply) throws {
         let server = try UDPSocket(bindingTo: .any(.inet6))

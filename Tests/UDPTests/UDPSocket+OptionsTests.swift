@@ -178,6 +178,16 @@ import Musl
         #expect(info.interfaceIndex == loopbackInterfaceIndex)
     }
 
+    @Test func packetInfoAndHopLimitOnAnIPv6OnlySocket() throws {
+        // Both also set their IPv4 option, which an IPv6-only socket takes and never uses.
+        let socket = try UDPSocket(family: .inet6)
+        try socket.setIPv6Only(true)
+        try socket.setReceivePacketInfo(true)
+        try socket.setReceiveHopLimit(true)
+        #expect(try socket.receivePacketInfo)
+        #expect(try socket.receiveHopLimit)
+    }
+
     @Test(arguments: [AddressFamily.inet, .inet6])
     func hopLimitIsReportedPerDatagram(_ family: AddressFamily) throws {
         let server = try loopbackSocket(family)
