@@ -7,6 +7,8 @@
 # usage: Scripts/bench.sh [-r ROUNDS] [SECTION ...]
 #   64-byte sections:   trains trains256 single nogro pingpong client async relay
 #   1200-byte sections: large large256 largesingle largenogro largepingpong largeclient
+#   wildcard binds:     wildcard wildcardsingle largewildcard (udp echo on 0.0.0.0 and :: against a
+#                       specific-address bind: packet info on, each reply sent from the address asked)
 # With no SECTION, all of them, in that order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +19,7 @@ if (($#)); then
     SECTIONS=("$@")
 else
     SECTIONS=(trains trains256 single nogro pingpong client async relay large large256 largesingle largenogro largepingpong
-        largeclient)
+        largeclient wildcard wildcardsingle largewildcard)
 fi
 BENCH=../shared/bench
 UDP=$PWD/.build/release/udp
@@ -31,6 +33,11 @@ echo "# $(date -u +%F) $(nproc) cpus, $(uname -sr), $(swift --version 2>/dev/nul
 run() { echo; echo "## $1"; echo "\$ compare.sh ${*:2}"; "$BENCH/compare.sh" -r "$ROUNDS" "${@:2}" 2>/dev/null; }
 udp_echo="udp=$UDP echo --host 127.0.0.1 --port {port}"
 udp_nogro="udp-nogro=$UDP echo --host 127.0.0.1 --port {port} --no-gro"
+# The same server on a wildcard address (IPv4, and dual-stack IPv6 with the load's v4-mapped peers), and on a
+# specific IPv6 socket address for the dual-stack one to be read against: 127.0.0.1, v4-mapped.
+udp_any="udp-any=$UDP echo --host 0.0.0.0 --port {port}"
+udp_any6="udp-any6=$UDP echo --host :: --port {port}"
+udp_mapped="udp-mapped=$UDP echo --host ::ffff:127.0.0.1 --port {port}"
 async_echo=$PWD/.build/release/example-async-echo
 for section in "${SECTIONS[@]}"; do
     case $section in
@@ -59,6 +66,12 @@ for section in "${SECTIONS[@]}"; do
     largepingpong) run "ping-pong, 1200 B, 100000 round trips a round" -s 1200 -d 1 -n 100000 c-simple \
         "$udp_echo" "$udp_nogro" ;;
     largeclient) Scripts/bench-client.sh -r "$ROUNDS" -s 1200 ;;
+    wildcard) run "wildcard binds against 127.0.0.1, GSO trains, 64 B, window 64" "$udp_echo" "$udp_any" "$udp_mapped" \
+        "$udp_any6" ;;
+    wildcardsingle) run "wildcard binds against 127.0.0.1, single datagrams (-F ''), 64 B, window 64" -F '' \
+        "$udp_echo" "$udp_any" "$udp_mapped" "$udp_any6" ;;
+    largewildcard) run "wildcard binds against 127.0.0.1, GSO trains, 1200 B, window 64" -s 1200 "$udp_echo" \
+        "$udp_any" "$udp_mapped" "$udp_any6" ;;
     *) echo "unknown section $section" >&2; exit 2 ;;
     esac
 done

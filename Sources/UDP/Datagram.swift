@@ -15,6 +15,16 @@ public struct ReceiveInfo: Sendable, Hashable {
     public var destination: IPAddress?
     /// The index of the interface it arrived on, when packet info is on.
     public var interfaceIndex: UInt32?
+    /// The address a reply should come from, when packet info is on: ``destination`` for a unicast datagram;
+    /// for an IPv4 broadcast or multicast one, the receiving interface's address the kernel picks
+    /// (`ipi_spec_dst`); nil for IPv6 multicast, where the kernel had better choose. A server bound to a
+    /// wildcard address answers from it (``UDPSocket/send(_:replyingTo:)``) so that a client that checks the
+    /// source (any connected socket) accepts the reply.
+    public var replySource: IPAddress?
+    /// The received IPv4 TTL or IPv6 hop limit, when ``UDPSocket/setReceiveHopLimit(_:)`` is on: how many
+    /// routers the datagram may still cross (255 sent by a neighbour is 255 here, which RFC 5082 uses to tell
+    /// a neighbour from a forger further away).
+    public var hopLimit: UInt8?
     /// The kernel's running count of datagrams dropped for this socket because its receive queue was full,
     /// when ``UDPSocket/setReceiveDropCount(_:)`` is on. Cumulative, so the difference between two readings
     /// is the loss in between. Linux attaches the count only once it is above zero, so nil means "no drop
@@ -34,7 +44,9 @@ public struct ReceiveInfo: Sendable, Hashable {
         destination: IPAddress? = nil,
         interfaceIndex: UInt32? = nil,
         kernelDropCount: UInt32? = nil,
-        timestamp: UInt64? = nil
+        timestamp: UInt64? = nil,
+        replySource: IPAddress? = nil,
+        hopLimit: UInt8? = nil
     ) {
         self.count = count
         self.length = length
@@ -44,6 +56,8 @@ public struct ReceiveInfo: Sendable, Hashable {
         self.interfaceIndex = interfaceIndex
         self.kernelDropCount = kernelDropCount
         self.timestamp = timestamp
+        self.replySource = replySource
+        self.hopLimit = hopLimit
     }
 }
 

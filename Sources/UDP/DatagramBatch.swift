@@ -25,6 +25,13 @@ import Darwin
 /// coalesced by the kernel. A slot sent with a segment size goes out the same way, as one UDP GSO
 /// (`UDP_SEGMENT`) send that the kernel cuts into datagrams. If the kernel refuses GSO (`EIO`, `EINVAL`),
 /// the batch turns it off (``isSegmentationOffloadEnabled``) and sends such slots one datagram at a time.
+///
+/// **Source addresses.** A slot may name the local address it goes out from (``append(_:to:from:interfaceIndex:)``;
+/// `IP_PKTINFO` / `IPV6_PKTINFO` on send). A datagram received with packet info on
+/// (``UDPSocket/setReceivePacketInfo(_:)``) keeps the address it was sent to (``ReceiveInfo/replySource``), so
+/// the received batch sent straight back, and a reply made with ``appendReply(to:of:segmentSize:writing:)``,
+/// go out from the address the peer asked: what a server bound to `0.0.0.0` or `::` on a host with several
+/// addresses needs. A slot without a source sends no packet info, and the kernel picks the address by route.
 public struct DatagramBatch: ~Copyable {
     /// The most datagrams one call moves.
     public let capacity: Int
@@ -59,7 +66,7 @@ public struct DatagramBatch: ~Copyable {
     }
 
     deinit {
-        // Every region holds trivial C structs and integers: nothing to deinitialize first.
+        // Every region holds trivial values (C structs, integers, addresses): nothing to deinitialize first.
         memory.deallocate()
     }
 
@@ -96,6 +103,10 @@ public struct DatagramBatch: ~Copyable {
     /// packet info.
     public func info(at index: Int) -> ReceiveInfo { slot(index).info }
 
+    /// The local address datagram `index` goes out from: the one it was appended with, or for a received
+    /// datagram the address it was sent to (with packet info on); nil lets the kernel choose.
+    public func source(at index: Int) -> IPAddress? { slot(index).source?.address }
+
     /// The size of each datagram in slot `index` when it holds a train (received with GRO, or to be sent with
     /// GSO); nil for a single datagram.
     public func segmentSize(at index: Int) -> Int? { slot(index).segmentSize }
@@ -115,6 +126,25 @@ public struct DatagramBatch: ~Copyable {
     @discardableResult
     public mutating func append(_ payload: UnsafeRawBufferPointer, to peer: SocketAddress) -> Bool {
         append(to: peer, segmentSize: nil) { buffer in
+            guard payload.count <= buffer.count else { return -1 }
+            buffer.copyMemory(from: payload)
+            return payload.count
+        }
+    }
+
+    /// Copies `payload` into the next slot, to be sent to `peer` from the local address `source`, as
+    /// ``UDPSocket/send(_:to:from:interfaceIndex:)-(UnsafeRawBufferPointer,_,_,_)`` sends one datagram.
+    ///
+    /// - Precondition: `source` is of the family that reaches `peer` (IPv4 for a v4-mapped peer).
+    /// - Returns: False, adding nothing, when the batch is full or `payload` is larger than ``bufferSize``.
+    @discardableResult
+    public mutating func append(
+        _ payload: UnsafeRawBufferPointer,
+        to peer: SocketAddress,
+        from source: IPAddress,
+        interfaceIndex: UInt32? = nil
+    ) -> Bool {
+        append(to: peer, from: source, interfaceIndex: interfaceIndex) { buffer in
             guard payload.count <= buffer.count else { return -1 }
             buffer.copyMemory(from: payload)
             return payload.count
@@ -152,15 +182,27 @@ public struct DatagramBatch: ~Copyable {
     /// Writes the next datagram in place: `write` fills the slot's buffer and returns how many bytes it used
     /// (or a negative number to add nothing).
     ///
-    /// - Parameter segmentSize: Send the bytes as a train of datagrams of this size (the last may be shorter),
-    ///   with one GSO send; at most ``maximumSegments`` of them. Nil for one datagram.
+    /// - Parameters:
+    ///   - source: The local address to send from (`IP_PKTINFO` / `IPV6_PKTINFO`); nil lets the kernel choose.
+    ///     It must be of the family that reaches `peer` (IPv4 for a v4-mapped peer).
+    ///   - interfaceIndex: With `source`, the interface to send on: needed for an IPv6 link-local source; for
+    ///     IPv4, nil leaves the interface to routing.
+    ///   - segmentSize: Send the bytes as a train of datagrams of this size (the last may be shorter), with one
+    ///     GSO send; at most ``maximumSegments`` of them. Nil for one datagram.
     /// - Returns: False when the batch was full or `write` declined.
     @discardableResult
     public mutating func append(
         to peer: SocketAddress,
+        from source: IPAddress? = nil,
+        interfaceIndex: UInt32? = nil,
         segmentSize: Int? = nil,
         writing write: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Bool {
+        var packetSource: PacketSource?
+        if let source {
+            packetSource = PacketSource(source, interfaceIndex: interfaceIndex, to: peer)
+            precondition(packetSource != nil, "cannot send to \(peer) from \(source): the families differ")
+        }
         guard count < capacity else { return false }
         let slot = count
         let used = write(regions.buffer(slot))
@@ -168,12 +210,14 @@ public struct DatagramBatch: ~Copyable {
         regions.headers[slot].msg_hdr.msg_namelen = peer.write(to: regions.names + slot)
         regions.stored[slot] = used
         regions.segmentSizes[slot] = segmentSize ?? 0
+        regions.sources[slot] = packetSource
         count += 1
         return true
     }
 
     /// Writes the next datagram in place, addressed to the sender of datagram `index` of `received` (copied
-    /// as the kernel reported it, without decoding): the reply path of a server.
+    /// as the kernel reported it, without decoding), and sent from the address it was sent to when `received`
+    /// had packet info on: the reply path of a server.
     @discardableResult
     public mutating func appendReply(
         to index: Int,
@@ -191,6 +235,7 @@ public struct DatagramBatch: ~Copyable {
         regions.headers[slot].msg_hdr.msg_namelen = length
         regions.stored[slot] = used
         regions.segmentSizes[slot] = segmentSize ?? 0
+        regions.sources[slot] = received.regions.sources[index]
         count += 1
         return true
     }
@@ -207,14 +252,18 @@ public struct DatagramBatch: ~Copyable {
         count = 0
     }
 
-    /// Records what `recvmmsg` filled in, with the GRO segment size of each train.
+    /// Records what `recvmmsg` filled in, with the GRO segment size of each train and, with packet info on,
+    /// the address each datagram was sent to, which a reply goes out from.
     mutating func finishReceive(_ received: Int) {
         precondition(received >= 0 && received <= capacity, "recvmmsg filled \(received) of \(capacity) slots")
         for slot in 0..<received {
             regions.stored[slot] = min(Int(regions.headers[slot].msg_len), bufferSize)
             regions.segmentSizes[slot] = 0
+            regions.sources[slot] = nil
             if regions.headers[slot].msg_hdr.msg_controllen > 0 {
-                regions.segmentSizes[slot] = receivedSegmentSize(regions.messageHeader(slot))
+                let control = ReceivedControl(regions.messageHeader(slot))
+                regions.segmentSizes[slot] = control.segmentSize
+                regions.sources[slot] = control.replySource
             }
         }
         count = received
@@ -229,21 +278,24 @@ public struct DatagramBatch: ~Copyable {
         return regions.name(index)
     }
 
-    /// Prepares slots `range` for `sendmmsg`: each vector covers the stored bytes; a train carries its
-    /// `UDP_SEGMENT` size, and nothing else goes out as ancillary data (what a receive left there, such as a
-    /// drop counter, is not valid on send).
+    /// Prepares slots `range` for `sendmmsg`: each vector covers the stored bytes; a slot with a source carries
+    /// its packet info, a train its `UDP_SEGMENT` size, and nothing else goes out as ancillary data (what a
+    /// receive left there, such as a drop counter, is not valid on send). A slot with neither carries none.
     ///
     /// - Returns: The `mmsghdr` of the range's first slot, for `sendmmsg`.
     mutating func prepareForSend(_ range: Range<Int>) -> UnsafeMutablePointer<cudp_mmsghdr> {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "slots \(range) are not in 0..<\(count)")
         for slot in range {
             regions.vectors[slot].iov_len = regions.stored[slot]
-            if isTrain(slot) {
+            let train = isTrain(slot)
+            let source = regions.sources[slot]
+            if train || source != nil {
                 let control = regions.control(slot)
+                var length = 0
+                if let source { length = writePacketSource(source, to: control) }
+                if train { length += writeSegmentSize(regions.segmentSizes[slot], to: control + length) }
                 regions.headers[slot].msg_hdr.msg_control = control
-                regions.headers[slot].msg_hdr.msg_controllen = numericCast(
-                    writeSegmentSize(regions.segmentSizes[slot], to: control)
-                )
+                regions.headers[slot].msg_hdr.msg_controllen = numericCast(length)
             } else {
                 regions.headers[slot].msg_hdr.msg_control = nil
                 regions.headers[slot].msg_hdr.msg_controllen = 0
@@ -251,6 +303,9 @@ public struct DatagramBatch: ~Copyable {
         }
         return regions.headers + range.lowerBound
     }
+
+    /// Where slot `index` goes out from, as the kernel takes it: nil for a slot that lets the kernel choose.
+    func packetSource(at index: Int) -> PacketSource? { slot(index).source }
 
     /// The `mmsghdr` vector, all ``capacity`` slots of it, for `recvmmsg` after ``prepareForReceive()``.
     var headers: UnsafeMutablePointer<cudp_mmsghdr> { regions.headers }
@@ -314,6 +369,9 @@ extension DatagramBatch {
         /// nil for a single datagram.
         public var segmentSize: Int? { isTrain ? regions.segmentSizes[index] : nil }
 
+        /// Where it goes out from (``DatagramBatch/source(at:)``).
+        var source: PacketSource? { regions.sources[index] }
+
         /// How many datagrams the slot holds: 1, or the train's length.
         public var segmentCount: Int {
             guard let size = segmentSize else { return 1 }
@@ -354,6 +412,7 @@ extension DatagramBatch {
         var names = 0
         var stored = 0
         var segmentSizes = 0
+        var sources = 0
         var controls = 0
         var buffers = 0
         var byteCount = 0
@@ -364,6 +423,7 @@ extension DatagramBatch {
             names = carve(sockaddr_storage.self, capacity)
             stored = carve(Int.self, capacity)
             segmentSizes = carve(Int.self, capacity)
+            sources = carve(PacketSource?.self, capacity)
             controls = carve(bytes: capacity, times: controlBufferSize)
             buffers = carve(bytes: capacity, times: bufferSize)
         }
@@ -393,6 +453,8 @@ extension DatagramBatch {
         let stored: UnsafeMutablePointer<Int>
         /// Each slot's segment size: 0 for a single datagram.
         let segmentSizes: UnsafeMutablePointer<Int>
+        /// Each slot's source address, sent as packet info; nil for none.
+        let sources: UnsafeMutablePointer<PacketSource?>
         let controls: UnsafeMutableRawPointer
         let buffers: UnsafeMutableRawPointer
         let bufferSize: Int
@@ -410,6 +472,8 @@ extension DatagramBatch {
             stored.initialize(repeating: 0, count: capacity)
             segmentSizes = (memory + layout.segmentSizes).bindMemory(to: Int.self, capacity: capacity)
             segmentSizes.initialize(repeating: 0, count: capacity)
+            sources = (memory + layout.sources).bindMemory(to: PacketSource?.self, capacity: capacity)
+            sources.initialize(repeating: nil, count: capacity)
             controls = memory + layout.controls
             controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlBufferSize)
             buffers = memory + layout.buffers

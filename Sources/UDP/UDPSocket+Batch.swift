@@ -38,8 +38,8 @@ extension UDPSocket {
         }
     }
 
-    /// Sends slots `start..<batch.count` of `batch`, each to its peer, in one call; a slot with a segment size
-    /// goes out as a train of datagrams (UDP GSO).
+    /// Sends slots `start..<batch.count` of `batch`, each to its peer (and from its source, if it has one), in
+    /// one call; a slot with a segment size goes out as a train of datagrams (UDP GSO).
     ///
     /// - Returns: How many *slots* were sent, from `start` on. The kernel may stop early: call again from
     ///   `start + sent`. When the slot at `start` itself fails, this throws, and the caller decides whether to
@@ -89,8 +89,10 @@ extension UDPSocket {
                 switch error.errno {
                 case .ioError?, .invalidArgument?:
                     // The device or the socket cannot do GSO (no checksum offload, SO_NO_CHECK): stop asking.
-                    batch.setSegmentationOffload(false)
+                    // Unless the datagrams fail one by one too: then the cause was elsewhere (EINVAL is also the
+                    // kernel's word for a source address that is not this host's), and GSO stays on.
                     try sendSegments(of: batch, at: start)
+                    batch.setSegmentationOffload(false)
                     return 1
                 case .messageTooLong?:
                     // A segment larger than the path MTU: this train only goes out datagram by datagram (and
@@ -101,30 +103,23 @@ extension UDPSocket {
                     break
                 }
             }
-            var error = refine(error, size: batch.payload(at: start).count)
+            var error = refine(error, size: batch.payload(at: start).count, source: batch.packetSource(at: start))
             error.address = firstPeer
             throw error
         }
     }
 
-    /// Sends the datagrams of train `index` one by one: the path taken when GSO is off or refused.
+    /// Sends the datagrams of train `index` one by one, from the slot's source if it has one: the path taken
+    /// when GSO is off or refused.
     private func sendSegments(of batch: borrowing DatagramBatch, at index: Int) throws(UDPError) {
         let (name, length) = batch.name(at: index)
+        let source = batch.packetSource(at: index)
         for segment in 0..<batch.segmentCount(at: index) {
             let bytes = batch.segment(segment, at: index)
             do throws(UDPError) {
-                _ = try sendRetryingPendingError(size: bytes.count) {
-                    sendto(
-                        descriptor,
-                        bytes.baseAddress,
-                        bytes.count,
-                        sendFlags,
-                        name.assumingMemoryBound(to: sockaddr.self),
-                        length
-                    )
-                }
+                _ = try sendMessage(bytes, to: name, length, from: source)
             } catch {
-                var error = refine(error, size: bytes.count)
+                var error = refine(error, size: bytes.count, source: source)
                 error.address = batch.destination(at: index)
                 throw error
             }

@@ -121,7 +121,9 @@ extension UDPSocket {
     }
 
     /// Whether each received datagram reports its destination address and arrival interface
-    /// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`), in ``ReceiveInfo/destination`` and ``ReceiveInfo/interfaceIndex``.
+    /// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`), in ``ReceiveInfo/destination`` and ``ReceiveInfo/interfaceIndex``,
+    /// and the address to answer from, ``ReceiveInfo/replySource``. An IPv6 socket turns on `IP_PKTINFO` as
+    /// well, for its IPv4 (v4-mapped) peers: only that one says which local address stands for a broadcast.
     public var receivePacketInfo: Bool {
         get throws(UDPError) {
             family == .inet6
@@ -132,9 +134,25 @@ extension UDPSocket {
     public func setReceivePacketInfo(_ on: Bool) throws(UDPError) {
         if family == .inet6 {
             try setOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVPKTINFO, CInt(on ? 1 : 0))
-        } else {
-            try setOption(cudp_IPPROTO_IP, cudp_IP_PKTINFO, CInt(on ? 1 : 0))
         }
+        try setOption(cudp_IPPROTO_IP, cudp_IP_PKTINFO, CInt(on ? 1 : 0))
+    }
+
+    /// Whether each received datagram reports its IPv4 TTL or IPv6 hop limit (`IP_RECVTTL` /
+    /// `IPV6_RECVHOPLIMIT`), in ``ReceiveInfo/hopLimit``. An IPv6 socket turns on both, for its IPv4
+    /// (v4-mapped) peers too.
+    public var receiveHopLimit: Bool {
+        get throws(UDPError) {
+            family == .inet6
+                ? try boolOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVHOPLIMIT)
+                : try boolOption(cudp_IPPROTO_IP, cudp_IP_RECVTTL)
+        }
+    }
+    public func setReceiveHopLimit(_ on: Bool) throws(UDPError) {
+        if family == .inet6 {
+            try setOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVHOPLIMIT, CInt(on ? 1 : 0))
+        }
+        try setOption(cudp_IPPROTO_IP, cudp_IP_RECVTTL, CInt(on ? 1 : 0))
     }
 
     /// Whether each received datagram carries the kernel's count of datagrams dropped for this socket

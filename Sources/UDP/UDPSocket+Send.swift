@@ -86,8 +86,9 @@ extension UDPSocket {
         throw error
     }
 
-    /// Adds what the kernel knows to a send error: the path MTU behind EMSGSIZE, the usual cause of EACCES.
-    func refine(_ error: UDPError, size: Int) -> UDPError {
+    /// Adds what the kernel knows to a send error: the path MTU behind EMSGSIZE, the usual cause of EACCES,
+    /// and for a send from a chosen `source` the cause of EINVAL.
+    func refine(_ error: UDPError, size: Int, source: PacketSource? = nil) -> UDPError {
         var error = error
         if error.errno == .wouldBlock {
             return againError(.send, flags: sendFlags, address: error.address)
@@ -103,6 +104,8 @@ extension UDPSocket {
             }
         } else if error.errno == .permissionDenied {
             error.detail = "sending to a broadcast address needs SO_BROADCAST"
+        } else if let source {
+            explainSourceError(&error, source)
         }
         return error
     }

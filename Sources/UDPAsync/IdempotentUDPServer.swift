@@ -22,7 +22,9 @@ import UDPPatterns
 /// Datagrams that are not framed requests get no answer (answering garbage from a forged source would make
 /// the server a reflector). The handler is synchronous and runs under the reply cache's lock, one request at a
 /// time in arrival order, as in ``UDPServer``: a request and its retry can never run it twice at once.
-/// Lifecycle, shutdown and logging are ``UDPServer``'s.
+/// Lifecycle, shutdown and logging are ``UDPServer``'s, and so is its caveat on a wildcard address: SwiftNIO
+/// cannot send a reply from the address a request was sent to, so on a host with several addresses bind each
+/// address to a server of its own.
 public struct IdempotentUDPServer: Service {
     /// Computes the reply payload from the request payload and its sender. If it throws, nothing is cached or
     /// sent, the error is logged, and a retry runs it again.

@@ -3,6 +3,9 @@ import UDP
 
 /// A datagram to send from an ``AsyncUDPSocket``: a payload, a recipient, and optionally ECN bits and a GSO
 /// segment size. Build a batch of them and hand it to ``AsyncUDPSocket/Outbound/send(contentsOf:)``.
+///
+/// It has no source address: SwiftNIO ignores packet info on a write, so the kernel's route picks it (see
+/// ``UDPServer``'s note on wildcard addresses).
 public struct OutboundDatagram: Sendable {
     /// NIO's envelope, as it will be written.
     public var envelope: AddressedEnvelope<ByteBuffer>

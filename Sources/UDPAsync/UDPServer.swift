@@ -23,6 +23,14 @@ import UDP
 /// to one read batch leave together, in one write and one flush. A handler that throws is logged and the server
 /// goes on. Keep handlers quick, or start your own tasks for slow work and answer with an ``AsyncUDPSocket``.
 ///
+/// **Source address.** On a host with several addresses, give each its own server (a `ServiceGroup` holds
+/// several) rather than binding `0.0.0.0` or `::`: a reply goes out from the address the kernel's route picks,
+/// which a client that checks the source (any connected socket, `dig`) drops when it asked another. SwiftNIO
+/// (2.101) cannot send from a chosen address: it reads packet info on receive
+/// (``AsyncUDPSocket/Configuration/receivePacketInfo``, ``InboundDatagram/destination``) but writes only ECN
+/// (`IP_TOS` / `IPV6_TCLASS`) and `UDP_SEGMENT` ancillary data, and ignores `AddressedEnvelope.Metadata.packetInfo`
+/// on a write. The core library can (`UDPSocket.send(_:replyingTo:)`, `DatagramBatch`), as `udp echo` does.
+///
 /// **Shutdown.** On graceful shutdown the server stops reading (``AsyncUDPSocket/stopReceiving()``), answers
 /// the datagrams NIO had already read, and closes its socket; `run()` then returns. On cancellation it closes at
 /// once and returns too.

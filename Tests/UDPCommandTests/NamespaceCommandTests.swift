@@ -17,6 +17,9 @@ final class NamespacePair {
     var addressA: String { "198.18.\(subnet).1" }
     var addressB: String { "198.18.\(subnet).2" }
     var broadcastAddress: String { "198.18.\(subnet).255" }
+    /// B's addresses once ``addSecondaryAddresses()`` has run: two of each family.
+    var addressesOfB: [String] { ["198.18.\(subnet).2", "198.18.\(subnet).3"] }
+    var addressesOfB6: [String] { ["fd75:6470:\(subnet)::2", "fd75:6470:\(subnet)::3"] }
 
     private static let counter = Mutex(0)
 
@@ -63,6 +66,13 @@ final class NamespacePair {
             usleep(20_000)
         }
         throw NamespaceError(message: "veth pair \(vethA)/\(vethB) did not come up")
+    }
+
+    /// Gives B a second IPv4 and IPv6 address: a host where a server bound to a wildcard address must answer
+    /// from the address it was asked on.
+    func addSecondaryAddresses() throws {
+        try Self.ip("-n", b, "addr", "add", "198.18.\(subnet).3/24", "dev", vethB)
+        try Self.ip("-n", b, "addr", "add", "fd75:6470:\(subnet)::3/64", "dev", vethB, "nodad")
     }
 
     deinit {
@@ -163,5 +173,59 @@ struct NamespaceCommandTests {
         #expect(result.status == 0)
         #expect(result.stdout == "ack: who\n")
         #expect(result.stderr.contains("reply from \(hosts.addressB):\(port)"))
+    }
+}
+
+/// How `udp echo` answers, and the `udp send` flags that speak to it.
+enum EchoMode: String, CaseIterable, Sendable, CustomStringConvertible {
+    case plain, prefix, framed, sealed
+    var description: String { rawValue }
+}
+
+@Suite(
+    "udp echo on a host with several addresses",
+    .enabled(if: NamespacePair.available, "ip netns needs root and iproute2")
+)
+struct EchoSourceAddressCommandTests {
+    @Test(
+        "echo bound to a wildcard address answers from the address asked; a connected client takes the reply",
+        arguments: ["0.0.0.0", "::"],
+        EchoMode.allCases
+    )
+    func repliesFromTheAddressAsked(host: String, mode: EchoMode) throws {
+        let hosts = try NamespacePair()
+        try hosts.addSecondaryAddresses()
+        let key = "/tmp/udp-key-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).key"
+        defer { unlink(key) }
+        var serverFlags: [String] = []
+        var clientFlags: [String] = []
+        switch mode {
+        case .plain: break
+        case .prefix: serverFlags = ["--prefix", "ack: "]
+        case .framed: (serverFlags, clientFlags) = (["--framed", "--prefix", "ack: "], ["--framed"])
+        case .sealed:
+            #expect(try runUDP("keygen", "--output", key).status == 0)
+            (serverFlags, clientFlags) = (["--key-file", key], ["--key-file", key])
+        }
+        let server = try Spawned(
+            ["/usr/sbin/ip", "netns", "exec", hosts.b, udpBinary, "echo", "--host", host, "--port", "0"] + serverFlags
+        )
+        let port = try server.listeningPort()
+        // A dual-stack server answers its IPv4 clients as v4-mapped peers.
+        let targets = host == "::" ? hosts.addressesOfB6.map { "[\($0)]" } + hosts.addressesOfB : hosts.addressesOfB
+        for target in targets {
+            // `udp send` connects to a unicast destination: a reply from another address never reaches it.
+            let client = try Spawned(
+                [
+                    "/usr/sbin/ip", "netns", "exec", hosts.a, udpBinary, "send", "\(target):\(port)", "hello",
+                    "--timeout", "2",
+                ] + clientFlags
+            )
+            client.closeStandardInput()
+            let result = client.wait()
+            #expect(result.status == 0, "via \(target): \(result.stderr)")
+            let expected = mode == .prefix || mode == .framed ? "ack: hello\n" : "hello\n"
+            #expect(result.stdout == expected, "via \(target)")
+        }
     }
 }

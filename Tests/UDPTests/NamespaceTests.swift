@@ -39,6 +39,7 @@ struct NamespaceTests {
                 #expect(datagram.sender == (try sender.localAddress))
                 #expect(datagram.info.destination == target.ip, "packet info tells broadcast from unicast")
                 #expect(datagram.info.interfaceIndex == pair.indexB)
+                #expect(datagram.info.replySource == .v4(pair.v4B), "a reply comes from B's own address")
             }
         }
     }

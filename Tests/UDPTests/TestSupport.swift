@@ -235,6 +235,31 @@ struct NamespacePair: Sendable {
     func inB<R: ~Copyable>(_ body: () throws -> R) throws -> R { try insideNamespace(nameB, body) }
 }
 
+extension NamespacePair {
+    /// B's second IPv4 address, `198.18.X.3` (``addSecondaryAddresses()``).
+    var v4B2: IPv4Address { IPv4Address(198, 18, UInt8(subnet), 3) }
+    /// B's second IPv6 address, `fd75:6470:X::3`.
+    var v6B2: IPv6Address { IPv6Address("fd75:6470:\(String(subnet, radix: 16))::3")! }
+    /// A's and B's own link-local addresses, `fe80::X:1` and `fe80::X:2`, beside those the kernel generates.
+    var linkLocalA: IPv6Address { IPv6Address("fe80::\(String(subnet, radix: 16)):1")! }
+    var linkLocalB: IPv6Address { IPv6Address("fe80::\(String(subnet, radix: 16)):2")! }
+
+    /// Gives B a second IPv4 and IPv6 address, and both ends a link-local address of their own: a host with
+    /// several addresses, for replies that must come from the one asked. Without duplicate address detection
+    /// (`nodad`) every address is usable at once; the kernel's own link-local addresses may still be tentative
+    /// for a second, so the tests use these.
+    func addSecondaryAddresses() throws {
+        try runIP(["-n", nameB, "addr", "add", "\(v4B2)/24", "dev", vethB])
+        try runIP(["-n", nameB, "-6", "addr", "add", "\(v6B2)/64", "dev", vethB, "nodad"])
+        try runIP(["-n", nameA, "-6", "addr", "add", "\(linkLocalA)/64", "dev", vethA, "nodad"])
+        try runIP(["-n", nameB, "-6", "addr", "add", "\(linkLocalB)/64", "dev", vethB, "nodad"])
+        let links = try runIP(["-n", nameB, "-6", "addr", "show", "dev", vethB, "scope", "link", "-tentative"])
+        guard links.contains("\(linkLocalB)/64") else {
+            throw NamespaceSetupError(description: "\(linkLocalB) is not usable on \(vethB): \(links)")
+        }
+    }
+}
+
 /// Creates a ``NamespacePair`` on subnet `198.18.subnet.0/24`, runs `body`, and deletes the namespaces.
 func withNamespacePair<R>(subnet: Int, _ body: (NamespacePair) throws -> R) throws -> R {
     var pair = NamespacePair(subnet: subnet)

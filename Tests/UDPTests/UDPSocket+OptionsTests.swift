@@ -21,6 +21,12 @@ import Musl
             { try $0.setReceivePacketInfo($1) }
         ),
         SocketOption(
+            "receiveHopLimit",
+            initially: false,
+            { try $0.receiveHopLimit },
+            { try $0.setReceiveHopLimit($1) }
+        ),
+        SocketOption(
             "receiveDropCount",
             initially: false,
             { try $0.receiveDropCount },
@@ -170,6 +176,54 @@ import Musl
         let info = try server.receive().info
         #expect(info.destination == .v4(.loopback))
         #expect(info.interfaceIndex == loopbackInterfaceIndex)
+    }
+
+    @Test func packetInfoAndHopLimitOnAnIPv6OnlySocket() throws {
+        // Both also set their IPv4 option, which an IPv6-only socket takes and never uses.
+        let socket = try UDPSocket(family: .inet6)
+        try socket.setIPv6Only(true)
+        try socket.setReceivePacketInfo(true)
+        try socket.setReceiveHopLimit(true)
+        #expect(try socket.receivePacketInfo)
+        #expect(try socket.receiveHopLimit)
+    }
+
+    @Test(arguments: [AddressFamily.inet, .inet6])
+    func hopLimitIsReportedPerDatagram(_ family: AddressFamily) throws {
+        let server = try loopbackSocket(family)
+        try server.setReceiveHopLimit(true)
+        let client = try loopbackSocket(family)
+        try client.send(bytes("default"), to: server.localAddress)
+        #expect(try server.receive().info.hopLimit == UInt8(try client.unicastHops))
+        // Loopback does not decrement: what was sent is what arrives.
+        for hops in [1, 17, 255] {
+            try client.setUnicastHops(hops)
+            try client.send(bytes("\(hops)"), to: server.localAddress)
+            #expect(try server.receive().info.hopLimit == UInt8(hops))
+        }
+        // A batch reports it for each slot.
+        try client.setUnicastHops(3)
+        try client.send(bytes("in a batch"), to: server.localAddress)
+        var batch = DatagramBatch(capacity: 2, bufferSize: 64)
+        #expect(try server.receive(into: &batch) == 1)
+        #expect(batch.info(at: 0).hopLimit == 3)
+
+        try server.setReceiveHopLimit(false)
+        try client.send(bytes("off"), to: server.localAddress)
+        #expect(try server.receive().info.hopLimit == nil)
+    }
+
+    @Test func hopLimitOnADualStackSocketShowsIPv4TTLs() throws {
+        let server = try UDPSocket(bindingTo: .any(.inet6))
+        try server.setReceiveTimeout(receiveTimeout)
+        try server.setReceiveHopLimit(true)
+        #expect(try server.receiveHopLimit)
+        let client = try loopbackSocket(.inet)
+        try client.setUnicastHops(9)
+        try client.send(bytes("v4"), to: .loopbackV4(port: try server.localAddress.port))
+        let info = try server.receive().info
+        #expect(info.sender.isV4Mapped)
+        #expect(info.hopLimit == 9)
     }
 
     @Test(arguments: [AddressFamily.inet, .inet6])

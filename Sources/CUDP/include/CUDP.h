@@ -45,6 +45,9 @@ extern const int cudp_SO_RXQ_OVFL;
 extern const int cudp_SO_MEMINFO;
 extern const int cudp_SO_REUSEPORT;
 extern const int cudp_IP_PKTINFO;
+/// IP_RECVTTL asks for, and IP_TTL carries, the TTL of each received IPv4 datagram (an int).
+extern const int cudp_IP_RECVTTL;
+extern const int cudp_IP_TTL;
 extern const int cudp_IP_MTU_DISCOVER;
 extern const int cudp_IP_MTU;
 extern const int cudp_IP_MULTICAST_ALL;
@@ -54,6 +57,9 @@ extern const int cudp_IP_PMTUDISC_DO;
 extern const int cudp_IP_PMTUDISC_PROBE;
 extern const int cudp_IPV6_RECVPKTINFO;
 extern const int cudp_IPV6_PKTINFO;
+/// IPV6_RECVHOPLIMIT asks for, and IPV6_HOPLIMIT carries, the hop limit of each received IPv6 datagram (an int).
+extern const int cudp_IPV6_RECVHOPLIMIT;
+extern const int cudp_IPV6_HOPLIMIT;
 extern const int cudp_IPV6_MTU_DISCOVER;
 extern const int cudp_IPV6_MTU;
 extern const int cudp_IPV6_MULTICAST_ALL;

@@ -34,7 +34,9 @@ public struct FramedEchoServer {
     }
 
     /// Answers framed requests on `socket` until `stop` is requested, sleeping in `poll(2)` while none
-    /// arrive; its receives never wait, whatever the socket's mode.
+    /// arrive; its receives never wait, whatever the socket's mode. On a socket bound to a wildcard address
+    /// each reply goes out from the address its request was sent to
+    /// (``Reflector/answerFromTheAddressAsked(on:)``, which this calls first).
     ///
     /// - Parameters:
     ///   - reportInterval: How often, in nanoseconds, `report` is called; nil never.
@@ -47,6 +49,7 @@ public struct FramedEchoServer {
         report: (borrowing FramedEchoServer) -> Void = { _ in },
         onEvent: (Event) -> Void = { _ in }
     ) throws(UDPError) {
+        try Reflector.answerFromTheAddressAsked(on: socket)
         var reports = ReportClock(interval: reportInterval)
         while !stop.isRequested {
             if reports.isDue() { report(self) }
@@ -80,7 +83,7 @@ public struct FramedEchoServer {
         }
         onEvent(.answered(peer: info.sender, size: info.count))
         do throws(UDPError) {
-            try socket.send(reply, to: info.sender)
+            try socket.send(reply, replyingTo: info)
             counters.replied += 1
         } catch {
             counters.failed += 1

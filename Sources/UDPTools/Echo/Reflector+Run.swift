@@ -1,7 +1,8 @@
 import UDP
 
 extension Reflector {
-    /// Answers datagrams on `socket` until `stop` is requested.
+    /// Answers datagrams on `socket` until `stop` is requested, each from the address it was sent to (see
+    /// ``answerFromTheAddressAsked(on:)``, which this calls first).
     ///
     /// An idle server makes no system calls and wakes for nothing but a datagram, a stop, or its next report.
     /// On a blocking socket with no `reportInterval`, it blocks in `recvmmsg` and the stop shuts the socket for
@@ -22,6 +23,7 @@ extension Reflector {
         observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
         sendFailed: ((UDPError) -> Void)? = nil
     ) throws(UDPError) {
+        try Self.answerFromTheAddressAsked(on: socket)
         // With nothing to report on a timer, a blocking socket waits in its receive, which the stop ends by
         // shutting the socket for reading: no poll(2) per batch (measured: 13 % of the CPU per reply with
         // 1200-byte trains). Otherwise, and for a non-blocking socket, the loop sleeps in poll(2).

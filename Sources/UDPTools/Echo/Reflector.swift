@@ -9,6 +9,11 @@ import UDPSeal
 /// prefix into a reply batch; a train's replies stay a train (segment size + prefix), split where one GSO
 /// send would exceed the datagram limit.
 ///
+/// Every reply goes out from the address its request was sent to, when the socket is bound to a wildcard
+/// address (`0.0.0.0`, `::`) on a host with several: ``run(_:until:reportInterval:report:observe:sendFailed:)``
+/// turns packet info on for that (``answerFromTheAddressAsked(on:)``), and each reply slot carries its
+/// request's destination as its source, trains included. On a specific address nothing changes.
+///
 /// ```swift
 /// var reflector = Reflector(prefix: Array("ack: ".utf8))
 /// try reflector.run(socket, until: stop)  // or, a batch at a time: reflector.reflectNextBatch(socket)
@@ -109,6 +114,22 @@ public struct Reflector: ~Copyable {
 
     /// Sources whose state the admission policy keeps now.
     public var admittedSources: Int { admission?.count ?? 0 }
+
+    /// Turns packet info on when `socket` is bound to a wildcard address, so that replies go out from the
+    /// address each request was sent to: a client that checks the source of a reply (any connected socket,
+    /// `dig`) would drop one from another address of the host. On a specific address the kernel answers from
+    /// that address anyway, and this changes nothing: the hot path stays without ancillary data.
+    ///
+    /// ``run(_:until:reportInterval:report:observe:sendFailed:)`` calls it; call it before
+    /// ``reflectNextBatch(_:observe:sendFailed:)``.
+    ///
+    /// - Returns: Whether packet info is now on.
+    @discardableResult
+    public static func answerFromTheAddressAsked(on socket: borrowing UDPSocket) throws(UDPError) -> Bool {
+        guard try socket.localAddress.ip.isUnspecified else { return false }
+        try socket.setReceivePacketInfo(true)
+        return true
+    }
 
     /// Receives one batch from `socket` and answers it.
     ///

@@ -23,6 +23,10 @@ struct Echo: ParsableCommand {
 
               udp echo --port 9999 --workers 2
 
+            Bound to a wildcard address (0.0.0.0, the default, or ::) on a host with several addresses, it \
+            answers each request from the address the request was sent to (IP_PKTINFO / IPV6_PKTINFO), as a \
+            client that checks the source of a reply (a connected socket, dig) needs.
+
             --rate-limit answers each source address at most so many datagrams per second, and \
             --amplification-limit F never sends a source more than F times the bytes it sent (per source, \
             over its life in the table): the defences of a reflector against forged sources. With --prefix \
