@@ -79,15 +79,17 @@ struct PingCommandTests {
         }
         let summary = try #require(result.stdout.components(separatedBy: "\n--- ").last)
         let summaryLines = summary.split(separator: "\n")
-        #expect(summaryLines.count == 4, "summary was \(summary)")
+        #expect(summaryLines.count == 5, "summary was \(summary)")
         #expect(summaryLines.first == "\(address) udp ping statistics ---")
         #expect(
             summaryLines.dropFirst().first?.hasPrefix("3 packets transmitted, 3 received, 0% packet loss, time ")
                 == true
         )
         #expect(summaryLines.dropFirst(2).first?.hasPrefix("rtt min/avg/max/mdev = ") == true)
+        #expect(summaryLines.dropFirst(2).first?.hasSuffix(" ms (kernel timestamps)") == true)
         #expect(summaryLines.dropFirst(3).first?.hasPrefix("rtt p50/p90/p99/p99.9 = ") == true)
-        #expect(summaryLines.last?.hasSuffix(" ms") == true)
+        #expect(summaryLines.dropFirst(3).first?.hasSuffix(" ms") == true)
+        #expect(summaryLines.last?.hasPrefix("user rtt min/avg/max/mdev = ") == true)
         #expect(result.stderr.isEmpty)
     }
 
@@ -215,6 +217,31 @@ struct PingCommandTests {
         #expect(integer(json, "lost") == 3)
         #expect(integer(json, "icmp_errors") == (silent ? 0 : 3))
         #expect(json["p99_us"] is NSNull)
+    }
+
+    @Test("round trips by the kernel's stamps by default, the user-space ones beside them; --timestamps user")
+    func timestamps() throws {
+        let server = try Spawned(loopbackServer: "echo")
+        let port = try server.listeningPort()
+        let kernel = try runUDP("ping", "127.0.0.1:\(port)", "-c", "3", "-i", "0.01", "--json")
+        #expect(kernel.status == 0)
+        #expect(kernel.stdout.contains(" ms (kernel timestamps)\n"))
+        #expect(kernel.stdout.contains("\nuser rtt min/avg/max/mdev = "))
+        let json = try lastLineJSON(kernel.stdout)
+        #expect(json["timestamps"] as? String == "kernel")
+        let kernelMinimum = try #require((json["min_us"] as? NSNumber)?.doubleValue)
+        let userMinimum = try #require((json["user_min_us"] as? NSNumber)?.doubleValue)
+        #expect(kernelMinimum > 0 && kernelMinimum <= userMinimum, "the kernel's round trip lies inside the user's")
+        #expect(integer(json, "clock_steps") == 0)
+
+        let user = try runUDP("ping", "127.0.0.1:\(port)", "-c", "2", "-i", "0.01", "--timestamps", "user", "--json")
+        #expect(!user.stdout.contains("kernel timestamps") && !user.stdout.contains("user rtt"))
+        let userJSON = try lastLineJSON(user.stdout)
+        #expect(userJSON["timestamps"] as? String == "user")
+        #expect(userJSON["min_us"] as? NSNumber == userJSON["user_min_us"] as? NSNumber)
+
+        expectOneLineError(try runUDP("ping", "127.0.0.1:\(port)", "--timestamps", "tsc"), containing: "timestamps")
+        server.signal(SIGINT)
     }
 
     @Test("Ctrl-C prints the statistics and exits 0 when replies came")

@@ -33,13 +33,20 @@ import Glibc
             }
         )
         let replies = events.compactMap { event -> UInt64? in
-            if case .reply(_, let length, let sequence, .first) = event, length == 37 { return sequence }
+            if case .reply(_, let length, let sequence, .first, .kernel) = event, length == 37 { return sequence }
             return nil
         }
-        #expect(replies == [1, 2, 3, 4, 5])
+        #expect(replies == [1, 2, 3, 4, 5], "every round trip by the kernel's stamps: \(events)")
         let statistics = try #require(summary)
         #expect(statistics.counts.sent == 5 && statistics.counts.received == 5 && statistics.counts.lost == 0)
         #expect(statistics.latency.count == 5)
+        // The kernel stamps the probe after this process's clock read before the send, and the reply before the
+        // read after the receive: each kernel round trip is inside its user-space one.
+        #expect(statistics.timestamps == "kernel")
+        let user = try #require(statistics.userLatency)
+        #expect(user.count == 5)
+        #expect(statistics.latency.minimum <= user.minimum && statistics.latency.maximum <= user.maximum)
+        #expect(statistics.latency.minimum > 0)
         #expect(statistics.lossPercent == 0)
         #expect(try served.get().replied == 5)
     }

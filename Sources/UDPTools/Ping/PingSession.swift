@@ -15,8 +15,9 @@ import UDPSeal
 public struct PingSession: ~Copyable {
     /// What happened, in order, for a caller that prints as ping(8) does.
     public enum Event {
-        /// A reply of `length` bytes from `sender` to probe `sequence`.
-        case reply(sender: SocketAddress, length: Int, sequence: UInt64, kind: ReplyKind)
+        /// A reply of `length` bytes from `sender` to probe `sequence`; `clock` says how its round trip was
+        /// measured (``Timestamps/user`` when the kernel's stamps were asked for but missing, or stepped).
+        case reply(sender: SocketAddress, length: Int, sequence: UInt64, kind: ReplyKind, clock: Timestamps)
         /// Probe `sequence` had no reply within the timeout.
         case lost(sequence: UInt64)
         /// A datagram that was no reply to a probe of this run, with the reason.
@@ -27,6 +28,16 @@ public struct PingSession: ~Copyable {
         /// An error the kernel reported for the path without the error queue's details (`ENOBUFS`, or a
         /// refusal where the queue is not available); the probes go on.
         case pathError(UDPError)
+    }
+
+    /// Which clock measures the round trips.
+    public enum Timestamps: String, Sendable {
+        /// The kernel's software stamps: when the probe left the stack, and when the reply arrived in it. No
+        /// scheduling delay of this process in the figure; wall-clock times, so a clock step spoils a sample
+        /// (dropped and counted as ``LatencySummary/clockSteps``).
+        case kernel
+        /// This process's monotonic clock around its send and receive calls.
+        case user
     }
 
     /// How a reply counts.
@@ -59,6 +70,17 @@ public struct PingSession: ~Copyable {
     private let probe = Probe()
     private var tracker: ProbeTracker
     private var latency: LatencyRecorder
+    /// The user-space round trips, kept beside the kernel's when those are the main figures.
+    private var userLatency: LatencyRecorder
+    private var kernelRoundTrips: KernelRoundTrips
+    private var clockSteps = 0
+    /// The clock asked for.
+    public let requestedTimestamps: Timestamps
+    /// The clock in use: ``requestedTimestamps``, or `.user` when the kernel could not give its stamps (see
+    /// ``timestampsUnavailable``).
+    public private(set) var timestamps: Timestamps
+    /// Why kernel timestamps were not used although asked for, or nil.
+    public private(set) var timestampsUnavailable: String?
     private var foreign = 0
     private var errors = 0
     private var icmpErrors = 0
@@ -78,7 +100,15 @@ public struct PingSession: ~Copyable {
     ///   - interval: Nanoseconds between probes.
     ///   - size: Payload bytes per probe, at least ``Probe/headerSize``.
     ///   - timeout: Seconds after which a probe without reply is lost.
-    public init(target: SocketAddress, count: Int, interval: UInt64, size: Int, timeout: Double) {
+    ///   - timestamps: The clock for round trips; the kernel's falls back to the user's where not available.
+    public init(
+        target: SocketAddress,
+        count: Int,
+        interval: UInt64,
+        size: Int,
+        timeout: Double,
+        timestamps: Timestamps = .kernel
+    ) {
         precondition(size >= Probe.headerSize, "a probe needs \(Probe.headerSize) bytes")
         self.target = target
         self.count = count
@@ -90,6 +120,10 @@ public struct PingSession: ~Copyable {
         let inFlight = Int((Double(timeoutNanoseconds) / Double(max(interval, 1))).rounded(.up)) + 2
         tracker = ProbeTracker(capacity: max(64, inFlight), lossTimeout: timeoutNanoseconds)
         latency = LatencyRecorder(highest: timeoutNanoseconds)
+        userLatency = LatencyRecorder(highest: timeoutNanoseconds)
+        kernelRoundTrips = KernelRoundTrips(capacity: max(64, inFlight))
+        requestedTimestamps = timestamps
+        self.timestamps = timestamps
         request = probe.payload(sequence: 0, size: size)
     }
 
@@ -107,6 +141,9 @@ public struct PingSession: ~Copyable {
             errors: errors,
             icmpErrors: icmpErrors,
             latency: latency,
+            userLatency: userLatency,
+            timestamps: timestamps.rawValue,
+            clockSteps: clockSteps,
             duration: Double(stopped - started) / 1e9,
             payloadSize: size
         )
@@ -126,6 +163,15 @@ public struct PingSession: ~Copyable {
     ) throws(UDPError) {
         // Without the queue (not Linux), refusals still come as the connected socket's plain errors.
         try? socket.setReceiveErrors(true)
+        if timestamps == .kernel {
+            do throws(UDPError) {
+                try socket.setReceiveTimestamps(true)
+                try socket.setSendTimestamps(true)
+            } catch {
+                timestamps = .user
+                timestampsUnavailable = error.reason
+            }
+        }
         started = MonotonicClock.now()
         var nextSend = started
         while !stop.isRequested {
@@ -165,6 +211,7 @@ public struct PingSession: ~Copyable {
             switch result {
             case .success:
                 tracker.sent(1, at: sentAt)
+                kernelRoundTrips.sent(sequence: sequence)
                 return
             case .failure(let error):
                 try report(error, onEvent)
@@ -173,10 +220,16 @@ public struct PingSession: ~Copyable {
     }
 
     private mutating func receive(_ socket: borrowing UDPSocket, _ onEvent: (Event) -> Void) throws(UDPError) {
-        // Errors first: a queue left unread keeps poll awake (POLLERR) and would spin this loop.
-        while let event = try socket.receiveError() {
-            icmpErrors += 1
-            onEvent(.icmpError(event))
+        // The error queue first: a queue left unread keeps poll awake (POLLERR) and would spin this loop, and
+        // a probe's send stamp must be in before its reply is measured.
+        while let entry = try socket.receiveErrorQueue() {
+            switch entry {
+            case .deliveryError(let event):
+                icmpErrors += 1
+                onEvent(.icmpError(event))
+            case .sendTimestamp(let stamp):
+                kernelRoundTrips.record(stamp)
+            }
         }
         // Never blocks: poll said readable, and if the datagram is gone (a bad checksum) that is no reply.
         let result = reply.withUnsafeMutableBytes { buffer in
@@ -199,43 +252,58 @@ public struct PingSession: ~Copyable {
                     return
                 }
                 let sequence = opened.payload.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
-                handle(sender, info.length, sequence: sequence, at: now, onEvent)
+                handle(sender, info, sequence: sequence, at: now, onEvent)
                 return
             }
             let sequence = reply.withUnsafeBytes { bytes in
                 probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
             }
-            handle(sender, info.length, sequence: sequence, at: now, onEvent)
+            handle(sender, info, sequence: sequence, at: now, onEvent)
         }
     }
 
     private mutating func handle(
         _ sender: SocketAddress,
-        _ length: Int,
+        _ info: ReceiveInfo,
         sequence: UInt64?,
         at now: UInt64,
         _ onEvent: (Event) -> Void
     ) {
+        let length = info.length
         guard let sequence else {
             foreign += 1
             onEvent(.ignored(sender: sender, length: length, reason: .noProbe))
             return
         }
+        // The kernel's round trip, where asked for and sound; else the user-space one, and the line says so.
+        var clock = Timestamps.user
+        var kernel: UInt64?
+        if timestamps == .kernel, let receivedAt = info.timestamp {
+            switch kernelRoundTrips.roundTrip(sequence: sequence, receivedAt: receivedAt) {
+            case .roundTrip(let roundTrip):
+                kernel = roundTrip
+                clock = .kernel
+            case .clockStep: clockSteps += 1
+            case .missing: break
+            }
+        }
         let kind: ReplyKind
         switch tracker.handleReply(sequence: sequence, at: now) {
         case .received(let roundTrip, _):
-            latency.record(roundTrip)
-            kind = .first(roundTrip: roundTrip)
+            userLatency.record(roundTrip)
+            if timestamps == .user { latency.record(roundTrip) } else if let kernel { latency.record(kernel) }
+            kind = .first(roundTrip: kernel ?? roundTrip)
         case .duplicate(let roundTrip):
-            kind = .duplicate(roundTrip: roundTrip)
+            kind = .duplicate(roundTrip: kernel ?? roundTrip)
         case .late(let roundTrip):
+            clock = .user
             kind = .late(roundTrip: roundTrip)
         case .unknown:
             foreign += 1
             onEvent(.ignored(sender: sender, length: length, reason: .neverSent(sequence: sequence)))
             return
         }
-        onEvent(.reply(sender: sender, length: length, sequence: sequence, kind: kind))
+        onEvent(.reply(sender: sender, length: length, sequence: sequence, kind: kind, clock: clock))
     }
 
     /// An error the kernel reports for the path rather than for this program (ICMP port or host unreachable)

@@ -8,8 +8,14 @@ public struct LatencySummary: Sendable {
     public var errors = 0
     /// ICMP errors read from the error queue, each naming the router or host that sent it.
     public var icmpErrors = 0
-    /// Every round trip of a first reply within the loss timeout.
+    /// Every round trip of a first reply within the loss timeout, by the clock ``timestamps`` names.
     public var latency: LatencyRecorder
+    /// The same round trips by the user-space clock, when ``latency`` holds the kernel's; nil otherwise.
+    public var userLatency: LatencyRecorder?
+    /// Which clock ``latency`` used: "kernel" or "user"; nil where the choice does not arise (bench).
+    public var timestamps: String?
+    /// Kernel round trips dropped because the wall clock stepped between the two stamps.
+    public var clockSteps = 0
     /// Seconds from the first probe to the end of sending.
     public var duration: Double
     /// Bytes of payload in each probe.
@@ -21,6 +27,9 @@ public struct LatencySummary: Sendable {
         errors: Int = 0,
         icmpErrors: Int = 0,
         latency: LatencyRecorder,
+        userLatency: LatencyRecorder? = nil,
+        timestamps: String? = nil,
+        clockSteps: Int = 0,
         duration: Double,
         payloadSize: Int
     ) {
@@ -29,6 +38,9 @@ public struct LatencySummary: Sendable {
         self.errors = errors
         self.icmpErrors = icmpErrors
         self.latency = latency
+        self.userLatency = userLatency
+        self.timestamps = timestamps
+        self.clockSteps = clockSteps
         self.duration = duration
         self.payloadSize = payloadSize
     }

@@ -26,8 +26,15 @@ struct Ping: ParsableCommand {
 
               --- 127.0.0.1:9999 udp ping statistics ---
               10 packets transmitted, 9 received, 10% packet loss, time 9004ms
-              rtt min/avg/max/mdev = 0.041/0.063/0.101/0.020 ms
+              rtt min/avg/max/mdev = 0.041/0.063/0.101/0.020 ms (kernel timestamps)
               rtt p50/p90/p99/p99.9 = 0.060/0.090/0.101/0.101 ms
+              user rtt min/avg/max/mdev = 0.058/0.081/0.120/0.021 ms (this process's clock, for comparison)
+
+            Round trips are by the kernel's own stamps (--timestamps kernel, the default where the kernel \
+            gives them): when the probe left the stack and when its reply arrived in it, so the figure leaves \
+            out how long this process took to be scheduled. The summary shows this process's own figure beside \
+            it (`user rtt`); --timestamps user makes that the main one. Both stamps are wall-clock times: a \
+            sample spoiled by a clock step is dropped and counted (`clock steps`), never shown.
 
             Duplicates, reordered replies (a sequence number below one already received), late and foreign \
             replies, ICMP errors and other errors appear in the second line when not zero. --json adds one \
@@ -65,6 +72,14 @@ struct Ping: ParsableCommand {
     @Option(help: "Hop limit (IPv4 TTL) of each probe, 1-255: a router where it runs out answers `time exceeded`.")
     var ttl: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Clock for round trips: kernel (the kernel's send and receive stamps, no scheduling delay) or user.",
+            valueName: "kernel|user"
+        )
+    )
+    var timestamps: PingSession.Timestamps = .kernel
+
     @Flag(help: "Print the statistics as one JSON object on the last line, too.")
     var json = false
 
@@ -101,24 +116,31 @@ struct Ping: ParsableCommand {
             count: count,
             interval: MonotonicClock.nanoseconds(seconds: interval),
             size: size,
-            timeout: timeout
+            timeout: timeout,
+            timestamps: timestamps
         )
         if let sealKey { session.seal(with: sealKey) }
         let timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
+        let requested = timestamps
         try session.run(socket, until: stop) { event in
-            Self.show(event, target: target, verbose: verbose, timeoutText: timeoutText)
+            Self.show(event, target: target, verbose: verbose, timeoutText: timeoutText, requested: requested)
         }
         let summary = session.summary
         Console.line("")
         Console.line("--- \(destination.address) udp ping statistics ---")
         Console.line(Self.countsLine(summary) + ", time \(Int((summary.duration * 1000).rounded()))ms")
-        if let mean = summary.latency.mean, let deviation = summary.latency.meanDeviation {
+        if let reason = session.timestampsUnavailable {
+            Console.line("kernel timestamps unavailable (\(reason)): round trips by the user-space clock")
+        }
+        if let line = Self.averages(summary.latency) {
+            Console.line("rtt " + line + (summary.timestamps == "kernel" ? " (kernel timestamps)" : ""))
             let latency = summary.latency
-            let values = [Double(latency.minimum), mean, Double(latency.maximum), deviation]
-            Console.line("rtt min/avg/max/mdev = " + Self.milliseconds(values))
             let percentiles = LatencySummary.percentiles.map { Double(latency.percentile($0.percentile) ?? 0) }
             let labels = LatencySummary.percentiles.map(\.label).joined(separator: "/")
             Console.line("rtt \(labels) = " + Self.milliseconds(percentiles))
+        }
+        if summary.timestamps == "kernel", let user = summary.userLatency, let line = Self.averages(user) {
+            Console.line("user rtt " + line + " (this process's clock, for comparison)")
         }
         if json {
             var object = JSONObject()
@@ -132,15 +154,24 @@ struct Ping: ParsableCommand {
 
     /// One line per event, as ping(8) prints them: replies on stdout, lost and ignored ones on stderr
     /// under --verbose.
-    private static func show(_ event: PingSession.Event, target: SocketAddress, verbose: Bool, timeoutText: String) {
+    private static func show(
+        _ event: PingSession.Event,
+        target: SocketAddress,
+        verbose: Bool,
+        timeoutText: String,
+        requested: PingSession.Timestamps
+    ) {
         switch event {
-        case .reply(let sender, let length, let sequence, let kind):
+        case .reply(let sender, let length, let sequence, let kind, let clock):
             let line = "\(length) bytes from \(sender): seq=\(sequence)"
+            // Under --timestamps kernel, a reply measured by the user-space clock instead says so.
+            let note = clock != requested ? " (\(clock.rawValue) clock)" : ""
+
             switch kind {
             case .first(let roundTrip):
-                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms")
+                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms" + note)
             case .duplicate(let roundTrip):
-                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (DUP!)")
+                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (DUP!)" + note)
             case .late(let roundTrip?):
                 Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (late)")
             case .late(nil):
@@ -173,12 +204,22 @@ struct Ping: ParsableCommand {
         let extras = [
             (counts.duplicates, "duplicates"), (counts.reordered, "reordered"), (counts.late, "late"),
             (summary.foreign, "foreign"), (summary.icmpErrors, "icmp errors"), (summary.errors, "errors"),
+            (summary.clockSteps, "clock steps"),
         ]
         for (count, name) in extras where count > 0 { line += ", \(count) \(name)" }
         return line
+    }
+
+    /// `min/avg/max/mdev = 0.041/0.063/0.101/0.020 ms`, or nil with no sample.
+    private static func averages(_ latency: LatencyRecorder) -> String? {
+        guard let mean = latency.mean, let deviation = latency.meanDeviation else { return nil }
+        return "min/avg/max/mdev = "
+            + milliseconds([Double(latency.minimum), mean, Double(latency.maximum), deviation])
     }
 
     private static func milliseconds(_ nanoseconds: [Double]) -> String {
         nanoseconds.map { NumberFormat.milliseconds(nanoseconds: $0) }.joined(separator: "/") + " ms"
     }
 }
+
+extension PingSession.Timestamps: ExpressibleByArgument {}

@@ -22,6 +22,17 @@ extension LatencySummary {
             object.add(key, Self.microseconds(latency.percentile(percentile).map { Double($0) }), decimals: 3)
         }
         object.add("max_us", Self.microseconds(latency.count > 0 ? Double(latency.maximum) : nil), decimals: 3)
+        if let timestamps {
+            // ping: which clock the keys above used, and the user-space figures beside them.
+            let user = userLatency ?? latency
+            object.add("timestamps", timestamps)
+            object.add("user_min_us", Self.microseconds(user.count > 0 ? Double(user.minimum) : nil), decimals: 3)
+            for (percentile, key) in [(50.0, "user_p50_us"), (99.0, "user_p99_us")] {
+                object.add(key, Self.microseconds(user.percentile(percentile).map { Double($0) }), decimals: 3)
+            }
+            object.add("user_max_us", Self.microseconds(user.count > 0 ? Double(user.maximum) : nil), decimals: 3)
+            object.add("clock_steps", clockSteps)
+        }
         object.add("duration_s", duration, decimals: 6)
     }
 
