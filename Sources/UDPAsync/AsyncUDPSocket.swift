@@ -48,6 +48,11 @@ import Darwin
 /// `CancellationError` and ends the inbound sequence for good (NIO's async sequences finish when their consumer
 /// is cancelled), but closes nothing: the socket stays open for sends until its scope ends.
 ///
+/// **ICMP errors.** NIO reports an ICMP port unreachable as a swallowed `ECONNREFUSED` and reads nothing else of
+/// the kind: a socket with the kernel's error queue on (`setReceiveErrors`, send timestamps) is refused, because
+/// NIO's datagram channel resets itself when that queue holds anything (see ``refuseErrorQueue(_:)``). The core
+/// ``UDP/UDPSocket`` reads the queue, typed.
+///
 /// **Backpressure.** NIO buffers at most ``Configuration-swift.struct/backpressure`` read batches for a consumer
 /// that is behind, then stops reading; the kernel's receive queue fills and the kernel drops and counts the
 /// overflow, which ``kernelDropCount()`` reads.
@@ -130,6 +135,7 @@ extension AsyncUDPSocket {
                 detail: "the event loop group is not a NIOPosix MultiThreadedEventLoopGroup"
             )
         }
+        try Self.refuseErrorQueue(socket)
         let localAddress = try socket.localAddress
         let counters = InboundCounters()
         let asyncConfiguration = AsyncChannel.Configuration(
@@ -174,6 +180,29 @@ extension AsyncUDPSocket {
             counters: counters,
             localAddress: localAddress,
             configuration: configuration
+        )
+    }
+}
+
+extension AsyncUDPSocket {
+    /// Refuses a socket whose error queue can fill (``UDP/UDPSocket/setReceiveErrors(_:)``, send timestamps):
+    /// SwiftNIO 2.101 cannot carry one.
+    ///
+    /// NIO never reads the error queue. When epoll reports `EPOLLERR`, its `DatagramChannel.error()` reads
+    /// only `SO_ERROR` and resets the channel unless that is `ECONNREFUSED` or `ENOMEM` (a debug build stops
+    /// at an assertion there). A queued entry keeps `EPOLLERR` up with `SO_ERROR` at 0 (a send timestamp, a
+    /// local "message too large"), and with `IP_RECVERR` every ICMP error sets `SO_ERROR` (`EHOSTUNREACH` for a
+    /// time exceeded, `EMSGSIZE` for a packet too big): the channel would die on the first one. Read ICMP errors
+    /// with the core socket instead (``UDP/UDPSocket/receiveError()``).
+    static func refuseErrorQueue(_ socket: borrowing UDPSocket) throws {
+        let errors = (try? socket.receivesErrors) == true
+        let stamps = (try? socket.sendTimestamps) == true
+        guard errors || stamps else { return }
+        throw UDPError(
+            .invalidArgument,
+            .socket,
+            detail: "\(errors ? "the error queue (IP_RECVERR)" : "send timestamps") cannot be used under SwiftNIO: "
+                + "its datagram channel resets itself on the first queued error; read them with the core UDPSocket"
         )
     }
 }

@@ -249,3 +249,18 @@ import UDPAsync
         #expect(try again.localAddress == address)
     }
 }
+
+/// SwiftNIO's datagram channel resets itself (asserts, in a debug build) when the kernel's error queue holds
+/// anything, so a socket with one is refused before NIO ever sees it, with a sentence that says why.
+@Suite struct ErrorQueueRefusalTests {
+    @Test(arguments: ["errors", "timestamps"])
+    func aSocketWithAnErrorQueueIsRefused(_ option: String) async throws {
+        let error = await #expect(throws: UDPError.self) {
+            _ = try await AsyncUDPSocket.bind(to: .loopbackV4(port: 0)) { socket in
+                if option == "errors" { try socket.setReceiveErrors(true) } else { try socket.setSendTimestamps(true) }
+            }
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.description.contains("cannot be used under SwiftNIO") == true, "\(String(describing: error))")
+    }
+}

@@ -59,7 +59,12 @@ struct Echo: ParsableCommand {
     @Option(help: "Threads, each with its own SO_REUSEPORT socket on the port.")
     var workers: Int = 1
 
-    @Flag(help: "Print the counters every second and at exit, on stderr: received, replied, failed, kernel drops.")
+    @Flag(
+        help: """
+            Print the counters every second and at exit, on stderr: received, replied, failed, kernel drops, and \
+            the ICMP errors replies drew, by kind (`icmp errors 2 (port unreachable 2)`: peers gone).
+            """
+    )
     var stats = false
 
     @Option(help: "Ask for this receive queue size (SO_RCVBUF; the kernel doubles it and caps it at rmem_max).")
