@@ -43,6 +43,50 @@ public struct NamespaceChain: Sendable {
     public static let serverV6 = "fd75:6470:2::2"
     public static let nowhereV6 = "fd75:6470:99::1"
 
+    /// One family's view of the chain, for tests that run once over IPv4 and once over IPv6.
+    public struct Family: Sendable, CustomStringConvertible {
+        /// "ipv4" or "ipv6", as `udp mtu --json` names them.
+        public let name: String
+        /// The router's address on the client's side: the sender of its ICMP errors.
+        public let router: String
+        public let server: String
+        /// An address in no network the router knows.
+        public let nowhere: String
+        /// The wildcard address a server binds to.
+        public let wildcard: String
+        /// Bytes of IP and UDP header before each payload.
+        public let headerSize: Int
+        /// The largest UDP payload the far link carries (its MTU less the headers): 1372 or 1352.
+        public var pathPayload: Int { NamespaceChain.farMTU - headerSize }
+        /// The largest UDP payload the client's own link carries (1500 less the headers), too large for the path.
+        public var linkPayload: Int { 1500 - headerSize }
+
+        /// `address:port`, bracketed for IPv6.
+        public func endpoint(_ address: String, _ port: UInt16) -> String {
+            name == "ipv4" ? "\(address):\(port)" : "[\(address)]:\(port)"
+        }
+
+        public var description: String { name }
+    }
+
+    public static let ipv4 = Family(
+        name: "ipv4",
+        router: routerNearV4,
+        server: serverV4,
+        nowhere: nowhereV4,
+        wildcard: "0.0.0.0",
+        headerSize: 28
+    )
+    public static let ipv6 = Family(
+        name: "ipv6",
+        router: routerNearV6,
+        server: serverV6,
+        nowhere: nowhereV6,
+        wildcard: "::",
+        headerSize: 48
+    )
+    public static let families = [ipv4, ipv6]
+
     private static let counter = Atomic<Int>(0)
 
     init() {

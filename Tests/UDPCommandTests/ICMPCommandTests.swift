@@ -10,46 +10,19 @@ import Glibc
 // client-router-server chain of namespaces (NamespaceChain; the far link's MTU is 1400).
 @Suite("ICMP errors through a router", .enabled(if: canCreateNamespaces, "ip netns needs root and iproute2"))
 struct ICMPCommandTests {
-    struct Family: Sendable, CustomTestStringConvertible {
-        let label: String
-        let router: String
-        let server: String
-        let nowhere: String
-        /// A payload the client's link carries and the far link does not.
-        let tooLarge: Int
-        func endpoint(_ address: String, _ port: UInt16) -> String {
-            label == "IPv4" ? "\(address):\(port)" : "[\(address)]:\(port)"
-        }
-        var testDescription: String { label }
-    }
-
-    static let families = [
-        Family(
-            label: "IPv4",
-            router: NamespaceChain.routerNearV4,
-            server: NamespaceChain.serverV4,
-            nowhere: NamespaceChain.nowhereV4,
-            tooLarge: 1472
-        ),
-        Family(
-            label: "IPv6",
-            router: NamespaceChain.routerNearV6,
-            server: NamespaceChain.serverV6,
-            nowhere: NamespaceChain.nowhereV6,
-            tooLarge: 1452
-        ),
-    ]
-
     private func lines(_ text: String, equalTo line: String) -> Int {
         text.split(separator: "\n").filter { $0 == line }.count
     }
 
-    @Test("ping prints each error as ping(8) does, naming the router or host, and counts them", arguments: families)
-    func ping(_ family: Family) throws {
+    @Test(
+        "ping prints each error as ping(8) does, naming the router or host, and counts them",
+        arguments: NamespaceChain.families
+    )
+    func ping(_ family: NamespaceChain.Family) throws {
         try withNamespaceChain { chain in
-            let host = family.label == "IPv4" ? "0.0.0.0" : "::"
             let echo = try Spawned([
-                "/usr/sbin/ip", "netns", "exec", chain.server, udpBinary, "echo", "--host", host, "--port", "0",
+                "/usr/sbin/ip", "netns", "exec", chain.server, udpBinary, "echo", "--host", family.wildcard, "--port",
+                "0",
             ])
             let port = try echo.listeningPort()
             let quick = ["-c", "2", "-i", "0.05", "--timeout", "0.5"]
@@ -78,7 +51,7 @@ struct ICMPCommandTests {
             let large = try udpArray(
                 in: chain.client,
                 [
-                    "ping", family.endpoint(family.server, port), "-s", "\(family.tooLarge)", "-c", "1", "--timeout",
+                    "ping", family.endpoint(family.server, port), "-s", "\(family.linkPayload)", "-c", "1", "--timeout",
                     "0.5",
                 ]
             )
@@ -93,8 +66,8 @@ struct ICMPCommandTests {
         }
     }
 
-    @Test("send names who refused, or which router had no route", arguments: families)
-    func send(_ family: Family) throws {
+    @Test("send names who refused, or which router had no route", arguments: NamespaceChain.families)
+    func send(_ family: NamespaceChain.Family) throws {
         try withNamespaceChain { chain in
             let refused = try udpArray(in: chain.client, ["send", family.endpoint(family.server, 9), "hello"])
             expectOneLineError(refused, containing: "connection refused (port unreachable from \(family.server)")

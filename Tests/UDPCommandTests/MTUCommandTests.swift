@@ -14,58 +14,34 @@ private let nftCommand = ["/usr/sbin/nft", "/sbin/nft"].first { FileManager.defa
 // over IPv4, 1352 over IPv6.
 @Suite("udp mtu", .enabled(if: canCreateNamespaces, "ip netns needs root and iproute2"))
 struct MTUCommandTests {
-    struct Family: Sendable, CustomTestStringConvertible {
-        let label: String
-        let host: String
-        let server: String
-        let router: String
-        let payload: Int
-        func endpoint(_ port: UInt16) -> String { label == "ipv4" ? "\(server):\(port)" : "[\(server)]:\(port)" }
-        var testDescription: String { label }
-    }
-
-    static let families = [
-        Family(
-            label: "ipv4",
-            host: "0.0.0.0",
-            server: NamespaceChain.serverV4,
-            router: NamespaceChain.routerNearV4,
-            payload: 1372
-        ),
-        Family(
-            label: "ipv6",
-            host: "::",
-            server: NamespaceChain.serverV6,
-            router: NamespaceChain.routerNearV6,
-            payload: 1352
-        ),
-    ]
-
     private func udp(in name: String, _ arguments: [String]) throws -> (status: CInt, stdout: String, stderr: String) {
         let process = try Spawned(["/usr/sbin/ip", "netns", "exec", name, udpBinary] + arguments)
         process.closeStandardInput()
         return process.wait(timeout: .seconds(30))
     }
 
-    private func echo(in chain: NamespaceChain, _ family: Family) throws -> (Spawned, UInt16) {
+    private func echo(in chain: NamespaceChain, _ family: NamespaceChain.Family) throws -> (Spawned, UInt16) {
         let echo = try Spawned([
-            "/usr/sbin/ip", "netns", "exec", chain.server, udpBinary, "echo", "--host", family.host, "--port", "0",
+            "/usr/sbin/ip", "netns", "exec", chain.server, udpBinary, "echo", "--host", family.wildcard, "--port", "0",
         ])
         return (echo, try echo.listeningPort())
     }
 
-    @Test("finds the far link's MTU from the router's Packet Too Big", arguments: families)
-    func packetTooBig(_ family: Family) throws {
+    @Test("finds the far link's MTU from the router's Packet Too Big", arguments: NamespaceChain.families)
+    func packetTooBig(_ family: NamespaceChain.Family) throws {
         try withNamespaceChain { chain in
             let (echo, port) = try echo(in: chain, family)
-            let result = try udp(in: chain.client, ["mtu", family.endpoint(port), "--json", "--timeout", "0.5"])
+            let result = try udp(
+                in: chain.client,
+                ["mtu", family.endpoint(family.server, port), "--json", "--timeout", "0.5"]
+            )
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("bytes: too big, ptb from \(family.router) (ip mtu 1400)"))
-            #expect(result.stdout.contains("\(family.payload) bytes: echoed"))
-            #expect(result.stdout.contains("udp payload \(family.payload) bytes = ip mtu 1400 (\(family.label))"))
+            #expect(result.stdout.contains("\(family.pathPayload) bytes: echoed"))
+            #expect(result.stdout.contains("udp payload \(family.pathPayload) bytes = ip mtu 1400 (\(family.name))"))
             let json = try lastLineJSON(result.stdout)
-            #expect(json["family"] as? String == family.label)
-            #expect(integer(json, "udp_payload") == family.payload)
+            #expect(json["family"] as? String == family.name)
+            #expect(integer(json, "udp_payload") == family.pathPayload)
             #expect(integer(json, "ip_mtu") == 1400)
             #expect(json["ptb_from"] as? String == family.router)
             #expect(json["black_hole"] as? Bool == false)
@@ -77,9 +53,9 @@ struct MTUCommandTests {
     @Test(
         "finds the same size from losses alone when the router's ICMP is dropped: a black hole",
         .enabled(if: nftCommand != nil, "needs nft"),
-        arguments: families
+        arguments: NamespaceChain.families
     )
-    func blackHole(_ family: Family) throws {
+    func blackHole(_ family: NamespaceChain.Family) throws {
         try withNamespaceChain { chain in
             try runIP([
                 "netns", "exec", chain.router, nftCommand!,
@@ -88,12 +64,15 @@ struct MTUCommandTests {
                     + "add rule inet hole out icmpv6 type packet-too-big drop",
             ])
             let (echo, port) = try echo(in: chain, family)
-            let result = try udp(in: chain.client, ["mtu", family.endpoint(port), "--json", "--timeout", "0.2"])
+            let result = try udp(
+                in: chain.client,
+                ["mtu", family.endpoint(family.server, port), "--json", "--timeout", "0.2"]
+            )
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             #expect(!result.stdout.contains("ptb from"))
             #expect(result.stdout.contains("lost (try 3 of 3)"))
             let json = try lastLineJSON(result.stdout)
-            #expect(integer(json, "udp_payload") == family.payload)
+            #expect(integer(json, "udp_payload") == family.pathPayload)
             #expect(json["ptb_from"] is NSNull)
             #expect(json["black_hole"] as? Bool == true)
             echo.signal(SIGINT)

@@ -8,35 +8,15 @@ import Testing
 // an unconnected socket.
 @Suite(.enabled(if: canCreateNamespaces, "ip netns needs root and iproute2"))
 struct ErrorQueueChainTests {
-    struct Addresses: Sendable, CustomTestStringConvertible {
-        let family: AddressFamily
-        let router: IPAddress
-        let server: IPAddress
-        let nowhere: IPAddress
-        /// The largest payload the client's own link carries, which the far link does not.
-        let payloadForTheClientsLink: Int
-        var testDescription: String { family == .inet ? "IPv4" : "IPv6" }
-    }
-
-    static let families = [
-        Addresses(
-            family: .inet,
-            router: IPAddress(NamespaceChain.routerNearV4)!,
-            server: IPAddress(NamespaceChain.serverV4)!,
-            nowhere: IPAddress(NamespaceChain.nowhereV4)!,
-            payloadForTheClientsLink: 1500 - 28
-        ),
-        Addresses(
-            family: .inet6,
-            router: IPAddress(NamespaceChain.routerNearV6)!,
-            server: IPAddress(NamespaceChain.serverV6)!,
-            nowhere: IPAddress(NamespaceChain.nowhereV6)!,
-            payloadForTheClientsLink: 1500 - 48
-        ),
-    ]
-
-    @Test(arguments: families)
-    func eachErrorNamesItsSenderAndKind(_ addresses: Addresses) throws {
+    @Test(arguments: NamespaceChain.families)
+    func eachErrorNamesItsSenderAndKind(_ chainFamily: NamespaceChain.Family) throws {
+        let addresses = (
+            family: chainFamily.name == "ipv4" ? AddressFamily.inet : .inet6,
+            router: IPAddress(chainFamily.router)!,
+            server: IPAddress(chainFamily.server)!,
+            nowhere: IPAddress(chainFamily.nowhere)!,
+            payloadForTheClientsLink: chainFamily.linkPayload
+        )
         try withNamespaceChain { chain in
             let client = try chain.inClient { try UDPSocket(bindingTo: .any(addresses.family)) }
             try client.setReceiveErrors(true)

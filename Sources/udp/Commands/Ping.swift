@@ -34,7 +34,9 @@ struct Ping: ParsableCommand {
             gives them): when the probe left the stack and when its reply arrived in it, so the figure leaves \
             out how long this process took to be scheduled. The summary shows this process's own figure beside \
             it (`user rtt`); --timestamps user makes that the main one. Both stamps are wall-clock times: a \
-            sample spoiled by a clock step is dropped and counted (`clock steps`), never shown.
+            sample spoiled by a clock step is dropped and counted (`clock steps`), never shown. The kernel starts \
+            stamping arrivals a moment after the first socket on the machine asks, so a first reply may come \
+            unstamped: its line says `(user clock)`, and it stays out of the kernel's figures.
 
             Duplicates, reordered replies (a sequence number below one already received), late and foreign \
             replies, ICMP errors and other errors appear in the second line when not zero. --json adds one \
