@@ -193,8 +193,28 @@ struct EchoSourceAddressCommandTests {
         EchoMode.allCases
     )
     func repliesFromTheAddressAsked(host: String, mode: EchoMode) throws {
+        try checkRepliesFromTheAddressAsked(host: host, mode: mode, addressesAdded: .beforeTheStart)
+    }
+
+    /// When B's second addresses come: before the server starts (each gets a socket of its own), or after (the
+    /// wildcard socket answers them, setting the source with packet info).
+    enum AddressesAdded { case beforeTheStart, afterTheStart }
+
+    @Test(
+        "an address added after the start is answered by the wildcard socket, from that address",
+        arguments: ["0.0.0.0", "::"]
+    )
+    func addressAddedLater(host: String) throws {
+        try checkRepliesFromTheAddressAsked(host: host, mode: .plain, addressesAdded: .afterTheStart)
+    }
+
+    private func checkRepliesFromTheAddressAsked(
+        host: String,
+        mode: EchoMode,
+        addressesAdded: AddressesAdded
+    ) throws {
         let hosts = try NamespacePair()
-        try hosts.addSecondaryAddresses()
+        if addressesAdded == .beforeTheStart { try hosts.addSecondaryAddresses() }
         let key = "/tmp/udp-key-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).key"
         defer { unlink(key) }
         var serverFlags: [String] = []
@@ -211,6 +231,7 @@ struct EchoSourceAddressCommandTests {
             ["/usr/sbin/ip", "netns", "exec", hosts.b, udpBinary, "echo", "--host", host, "--port", "0"] + serverFlags
         )
         let port = try server.listeningPort()
+        if addressesAdded == .afterTheStart { try hosts.addSecondaryAddresses() }
         // A dual-stack server answers its IPv4 clients as v4-mapped peers.
         let targets = host == "::" ? hosts.addressesOfB6.map { "[\($0)]" } + hosts.addressesOfB : hosts.addressesOfB
         for target in targets {

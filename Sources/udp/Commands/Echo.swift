@@ -24,8 +24,11 @@ struct Echo: ParsableCommand {
               udp echo --port 9999 --workers 2
 
             Bound to a wildcard address (0.0.0.0, the default, or ::) on a host with several addresses, it \
-            answers each request from the address the request was sent to (IP_PKTINFO / IPV6_PKTINFO), as a \
-            client that checks the source of a reply (a connected socket, dig) needs.
+            answers each request from the address the request was sent to, as a client that checks the source \
+            of a reply (a connected socket, dig) needs: it binds one more socket to each of the host's \
+            addresses on the port, so each reply leaves from its socket's own address at no cost, and the \
+            wildcard socket answers the rest (an address added later, a broadcast) with IP_PKTINFO / \
+            IPV6_PKTINFO.
 
             --rate-limit answers each source address at most so many datagrams per second, and \
             --amplification-limit F never sends a source more than F times the bytes it sent (per source, \
@@ -124,45 +127,84 @@ struct Echo: ParsableCommand {
 
     func run() throws {
         // Every socket is made and bound before the first line, so a bad address fails before `listening on`.
-        let first = try makeSocket(server.bindAddress())
+        let bound = try server.bindAddress()
+        let wildcard = bound.ip.isUnspecified
+        let first = try makeSocket(bound, sharingThePort: wildcard)
         let port = try first.localAddress.port
-        var sockets = [SharedUDPSocket(first)]
-        for _ in 1..<workers {
-            var address = try server.bindAddress()
+        var sockets = [(SharedUDPSocket(first), label: workers > 1 ? "worker 0: " : "")]
+        for worker in 1..<workers {
+            var address = bound
             address.port = port
-            sockets.append(SharedUDPSocket(try makeSocket(address)))
+            sockets.append((SharedUDPSocket(try makeSocket(address, sharingThePort: wildcard)), "worker \(worker): "))
+        }
+        if wildcard {
+            sockets += perAddressSockets(beside: bound, port: port)
+            if sockets.count > workers, workers == 1 { sockets[0].label = Self.label(bound.ip) + ": " }
         }
         let sealKey = try key.load()
         // One opener for all workers: one replay window per sender, whichever socket a datagram reaches.
         let opener = sealKey.map { SharedOpener(keys: [$0], accepting: .request) }
         let stop = try StopSignal.catchingInterrupts()
-        try announceListening(sockets[0].socket)
+        try announceListening(sockets[0].0.socket)
 
         var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
-        for (index, socket) in sockets.enumerated().dropFirst() {
+        for (socket, label) in sockets.dropFirst() {
             try threads.start { [self] in
                 stoppingAllOnFailure(stop) { () throws(UDPError) in
-                    try serve(socket, worker: index, stop, key: sealKey, opener: opener)
+                    try serve(socket, label: label, stop, key: sealKey, opener: opener)
                 }
             }
         }
         let mine = stoppingAllOnFailure(stop) { () throws(UDPError) in
-            try serve(sockets[0], worker: 0, stop, key: sealKey, opener: opener)
+            try serve(sockets[0].0, label: sockets[0].label, stop, key: sealKey, opener: opener)
         }
         var total = Reflector.Counters()
-        for (worker, result) in ([mine] + threads.join()).enumerated() {
+        for ((_, label), result) in zip(sockets, [mine] + threads.join()) {
             let counters = try result.get()
-            // Each worker's share shows how the kernel spread the peers over the sockets.
-            if workers > 1 && (verbose || stats) { Console.error("worker \(worker): " + Self.describe(counters)) }
+            // Each socket's share shows how the kernel spread the peers (workers) or the addresses asked.
+            if sockets.count > 1 && (verbose || stats) { Console.error(label + Self.describe(counters)) }
             total = total + counters
         }
         if verbose || stats { Console.error(Self.describe(total)) }
     }
 
+    /// One more socket per address of the host (and per worker), bound beside the wildcard one.
+    ///
+    /// The kernel hands a datagram to the socket bound to its destination rather than to the wildcard one, and a
+    /// reply from a socket bound to one address leaves from that address: the address asked, with no packet
+    /// info on receive or send (which costs the kernel 5-7 % of a single-datagram flood, BENCHMARKS.md). The
+    /// wildcard socket, with packet info, still answers anything else: an address added later, a broadcast. An
+    /// address that cannot be bound now (IPv6 still checking for duplicates) is left to it.
+    private func perAddressSockets(
+        beside wildcard: SocketAddress,
+        port: UInt16
+    ) -> [(SharedUDPSocket, label: String)] {
+        // An IPv6 wildcard socket is dual-stack (UDPSocket turns IPV6_V6ONLY off): the IPv4 addresses get theirs too.
+        let dualStack = wildcard.family == .inet6
+        var sockets: [(SharedUDPSocket, label: String)] = []
+        for local in (try? NetworkInterface.addresses()) ?? [] {
+            let family = local.address.family
+            guard family == wildcard.family || (dualStack && family == .inet) else { continue }
+            let address = local.socketAddress(port: port)
+            for worker in 0..<workers {
+                guard let socket = try? makeSocket(address, sharingThePort: true) else { break }
+                sockets.append(
+                    (SharedUDPSocket(socket), Self.label(local.address) + (workers > 1 ? " worker \(worker): " : ": "))
+                )
+            }
+        }
+        return sockets
+    }
+
+    /// An address as a line's label: IPv6 in brackets, so `[::1]: received 3` reads as it should.
+    private static func label(_ address: IPAddress) -> String {
+        address.family == .inet ? "\(address)" : "[\(address)]"
+    }
+
     /// One worker: reflect batches until SIGINT or SIGTERM.
     private func serve(
         _ shared: SharedUDPSocket,
-        worker: Int,
+        label: String,
         _ stop: StopSignal,
         key: SealKey?,
         opener: SharedOpener?
@@ -179,7 +221,6 @@ struct Echo: ParsableCommand {
             sealing: sealing
         )
         let format: PayloadFormat = hex ? .hex : .text
-        let label = workers > 1 ? "worker \(worker): " : ""
         try reflector.run(
             shared.socket,
             until: stop,
@@ -260,9 +301,12 @@ struct Echo: ParsableCommand {
         }
     }
 
-    private func makeSocket(_ address: SocketAddress) throws(UDPError) -> UDPSocket {
+    /// A socket bound to `address`; `sharingThePort` lets sockets bound to the host's own addresses share the
+    /// port with the wildcard one. `SO_REUSEPORT` rather than `SO_REUSEADDR`: the kernel then lets only this
+    /// user's sockets on the port, and keeps each address's sockets a group of their own.
+    private func makeSocket(_ address: SocketAddress, sharingThePort: Bool = false) throws(UDPError) -> UDPSocket {
         let socket = try UDPSocket(family: address.family)
-        if workers > 1 { try socket.setReusePort(true) }
+        if workers > 1 || sharingThePort { try socket.setReusePort(true) }
         try socket.bind(to: address)
         if stats {
             try socket.setReceiveDropCount(true)
