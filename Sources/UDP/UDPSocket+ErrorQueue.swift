@@ -51,13 +51,14 @@ extension UDPSocket {
         if family == .inet6 { try setOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVERR, CInt(on ? 1 : 0)) }
     }
 
-    /// Reads the oldest event from the error queue, without waiting.
+    /// Reads the oldest error from the error queue, without waiting.
     ///
-    /// - Returns: The event, or nil when the queue is empty (or off).
-    ///
-    /// The corresponding C call is `recvmsg(2)` with `MSG_ERRQUEUE`.
     /// Other entries of the queue (send timestamps) are read and dropped: with send timestamps on, read it with
     /// ``receiveErrorQueue()`` instead.
+    ///
+    /// - Returns: The error, or nil when the queue is empty (or off).
+    ///
+    /// The corresponding C call is `recvmsg(2)` with `MSG_ERRQUEUE`.
     public func receiveError() throws(UDPError) -> DeliveryError? {
         guard cudp_MSG_ERRQUEUE != 0 else { return nil }
         while true {
