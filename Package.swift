@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "UDPPatterns", targets: ["UDPPatterns"]),
         .library(name: "UDPAsync", targets: ["UDPAsync"]),
         .library(name: "UDPSeal", targets: ["UDPSeal"]),
+        .library(name: "UDPDNS", targets: ["UDPDNS"]),
         .executable(name: "udp", targets: ["udp"]),
     ],
     dependencies: [
@@ -40,6 +41,9 @@ let package = Package(
         // Protocol logic that holds no socket and no clock (sans-I/O): request/reply matching, retry schedules,
         // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.
         .target(name: "UDPPatterns"),
+        // The DNS message codec (RFC 1035, with the record types DNS-SD uses), sans-I/O and bounds-checked: for
+        // mDNS/DNS-SD discovery and a unicast DNS client alike. Depends on the core for its address types only.
+        .target(name: "UDPDNS", dependencies: ["UDP"]),
         // Datagrams sealed with a pre-shared key (AEAD), with replay protection; sans-I/O like UDPPatterns.
         .target(name: "UDPSeal", dependencies: ["UDP", .product(name: "Crypto", package: "swift-crypto")]),
         // async/await sockets on SwiftNIO's event loop; NIO stays out of the core and the CLI.
@@ -90,6 +94,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
+        .testTarget(name: "UDPDNSTests", dependencies: ["UDPDNS", "UDP"]),
         .testTarget(
             name: "UDPAsyncTests",
             dependencies: [

@@ -17,6 +17,10 @@ let package = Package(
             dependencies: ["FuzzDriver", .product(name: "UDPPatterns", package: "swift-udp")]
         ),
         .executableTarget(
+            name: "FuzzDNSMessage",
+            dependencies: ["FuzzDriver", .product(name: "UDPDNS", package: "swift-udp")]
+        ),
+        .executableTarget(
             name: "FuzzSealedEnvelope",
             dependencies: ["FuzzDriver", .product(name: "UDPSeal", package: "swift-udp")]
         ),

@@ -1,0 +1,66 @@
+/// A DNS message (RFC 1035 §4): a header, then questions, answers, authority and additional records.
+///
+/// The codec is sans-I/O and free of any one protocol's rules: a unicast DNS client and an mDNS responder both
+/// build on it. ``init(decoding:)`` checks every bound (compression pointers, label and name lengths, counts,
+/// record data lengths) and throws ``DNSError`` for anything malformed; ``encoded()`` compresses names.
+///
+/// ```swift
+/// let query = DNSMessage(id: 0, questions: [DNSQuestion(name: DNSName("_services._dns-sd._udp.local")!, type: .ptr)])
+/// let bytes = try query.encoded()
+/// let reply = try DNSMessage(decoding: received)
+/// for record in reply.answers { print(record.name, record.data) }
+/// ```
+public struct DNSMessage: Hashable, Sendable {
+    /// Class IN, the only one in use.
+    public static let classInternet: UInt16 = 1
+
+    /// Matches a reply to its query (0 in mDNS).
+    public var id: UInt16
+    /// The header's flags word: QR, opcode, AA, TC, RD, RA, Z, AD, CD and the response code (RFC 1035 §4.1.1).
+    public var flags: UInt16
+    public var questions: [DNSQuestion]
+    public var answers: [DNSRecord]
+    public var authorities: [DNSRecord]
+    public var additionals: [DNSRecord]
+
+    public init(
+        id: UInt16 = 0,
+        flags: UInt16 = 0,
+        questions: [DNSQuestion] = [],
+        answers: [DNSRecord] = [],
+        authorities: [DNSRecord] = [],
+        additionals: [DNSRecord] = []
+    ) {
+        self.id = id
+        self.flags = flags
+        self.questions = questions
+        self.answers = answers
+        self.authorities = authorities
+        self.additionals = additionals
+    }
+
+    /// QR: a response rather than a query.
+    public var isResponse: Bool {
+        get { flags & 0x8000 != 0 }
+        set { flags = newValue ? flags | 0x8000 : flags & ~0x8000 }
+    }
+    /// AA: the answer comes from an authority for the name (every mDNS response sets it).
+    public var isAuthoritative: Bool {
+        get { flags & 0x0400 != 0 }
+        set { flags = newValue ? flags | 0x0400 : flags & ~0x0400 }
+    }
+    /// TC: the message was truncated (unicast DNS: ask again over TCP; mDNS: more known answers follow).
+    public var isTruncated: Bool {
+        get { flags & 0x0200 != 0 }
+        set { flags = newValue ? flags | 0x0200 : flags & ~0x0200 }
+    }
+    /// RD: the client asks the server to recurse.
+    public var recursionDesired: Bool {
+        get { flags & 0x0100 != 0 }
+        set { flags = newValue ? flags | 0x0100 : flags & ~0x0100 }
+    }
+    /// The operation (0, a standard query).
+    public var opcode: UInt8 { UInt8(flags >> 11 & 0xF) }
+    /// The response code (0 no error, 2 server failure, 3 no such name…).
+    public var responseCode: UInt8 { UInt8(flags & 0xF) }
+}
