@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "UDPAsync", targets: ["UDPAsync"]),
         .library(name: "UDPSeal", targets: ["UDPSeal"]),
         .library(name: "UDPDNS", targets: ["UDPDNS"]),
+        .library(name: "UDPDiscovery", targets: ["UDPDiscovery"]),
         .executable(name: "udp", targets: ["udp"]),
     ],
     dependencies: [
@@ -44,6 +45,8 @@ let package = Package(
         // The DNS message codec (RFC 1035, with the record types DNS-SD uses), sans-I/O and bounds-checked: for
         // mDNS/DNS-SD discovery and a unicast DNS client alike. Depends on the core for its address types only.
         .target(name: "UDPDNS", dependencies: ["UDP"]),
+        // Service discovery on the link (mDNS/DNS-SD, later SSDP): the protocols' logic, sans-I/O where it can be.
+        .target(name: "UDPDiscovery", dependencies: ["UDPDNS", "UDP", "UDPPatterns"]),
         // Datagrams sealed with a pre-shared key (AEAD), with replay protection; sans-I/O like UDPPatterns.
         .target(name: "UDPSeal", dependencies: ["UDP", .product(name: "Crypto", package: "swift-crypto")]),
         // async/await sockets on SwiftNIO's event loop; NIO stays out of the core and the CLI.
@@ -95,6 +98,7 @@ let package = Package(
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
         .testTarget(name: "UDPDNSTests", dependencies: ["UDPDNS", "UDP"]),
+        .testTarget(name: "UDPDiscoveryTests", dependencies: ["UDPDiscovery", "UDPDNS", "UDP"]),
         .testTarget(
             name: "UDPAsyncTests",
             dependencies: [
