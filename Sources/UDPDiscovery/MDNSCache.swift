@@ -117,9 +117,18 @@ public struct MDNSCache {
         return nil
     }
 
-    /// The records held for `name` and `type` (any type for `.any`).
+    /// The records held for `name` and `type` (any type for `.any`, which looks at every record), class IN,
+    /// the most recently heard first.
     public func records(named name: DNSName, type: DNSRecordType) -> [DNSRecord] {
-        entries.values.filter { $0.record.name == name && (type == .any || $0.record.type == type) }.map(\.record)
+        let held: [Entry]
+        if type == .any {
+            held = entries.values.filter { $0.record.name == name }
+        } else {
+            let set = RRSetKey(name: name, type: type, rawClass: DNSMessage.classInternet)
+            held = (rrsets[set] ?? []).compactMap { entries[$0] }
+        }
+        // A flushed record lingers for a second beside the one that replaced it: the newer is the truth.
+        return held.sorted { $0.receivedAt > $1.receivedAt }.map(\.record)
     }
 
     /// The answers a query for `question` lists as already known (§7.1): those held with more than half their
@@ -209,8 +218,12 @@ struct RRSetKey: Hashable, Sendable {
     var rawClass: UInt16
 
     init(_ key: RecordKey) {
-        name = key.name
-        type = key.type
-        rawClass = key.rawClass
+        self.init(name: key.name, type: key.type, rawClass: key.rawClass)
+    }
+
+    init(name: DNSName, type: DNSRecordType, rawClass: UInt16) {
+        self.name = name
+        self.type = type
+        self.rawClass = rawClass
     }
 }
