@@ -35,7 +35,8 @@ let package = Package(
         .target(
             name: "UDPTools",
             dependencies: [
-                "UDP", "UDPSeal", "UDPPatterns", "CUDPTools", .product(name: "CoreMetrics", package: "swift-metrics"),
+                "UDP", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery", "CUDPTools",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -64,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "udp",
             dependencies: [
-                "UDP", "CUDP", "UDPTools", "UDPSeal", "UDPPatterns",
+                "UDP", "CUDP", "UDPTools", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

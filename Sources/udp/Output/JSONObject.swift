@@ -22,6 +22,11 @@ struct JSONObject {
         members.append(Self.quoted(key) + ": " + (value ? "true" : "false"))
     }
 
+    /// A value already written as JSON (an array, an object).
+    mutating func addRaw(_ key: String, _ json: String) {
+        members.append(Self.quoted(key) + ": " + json)
+    }
+
     /// The object on one line.
     var text: String { "{" + members.joined(separator: ", ") + "}" }
 

@@ -1,0 +1,182 @@
+import UDP
+import UDPDNS
+import UDPDiscovery
+
+/// The engine of `udp discover`: browses DNS-SD services by multicast DNS (RFC 6762/6763) on one address
+/// family, on the interfaces given, from one socket that shares port 5353 with the host's other responders.
+///
+/// It asks with the continuous-query schedule (20–120 ms, then 1 s doubling), each query carrying the answers
+/// already known so responders need not repeat them, and asks again at once for what a new instance still
+/// lacks (SRV, TXT, addresses). Each interface has a cache and a browser of its own, so an event says where the
+/// instance was seen. Responses are believed only from the link: source port 5353 and a hop limit of 255, which
+/// a router would have lowered (RFC 6762 §11); queries and malformed packets are counted and dropped.
+public struct MDNSBrowseSession: ~Copyable {
+    /// An instance that appeared, was resolved or left, on one interface.
+    public struct Event: Sendable {
+        public var interfaceIndex: UInt32
+        public var family: AddressFamily
+        public var change: DNSSDBrowser.Event
+    }
+
+    /// What the session received and did not use.
+    public struct Counters: Sendable, Equatable {
+        public var responses = 0
+        /// Queries from other hosts (a querier does not answer them).
+        public var queries = 0
+        /// Packets that did not decode as DNS.
+        public var malformed = 0
+        /// Responses from off the link (hop limit below 255, or a source port other than 5353).
+        public var offLink = 0
+        public var queriesSent = 0
+        public init() {}
+    }
+
+    /// The mDNS groups and port.
+    public static let groupV4 = IPAddress.v4(IPv4Address(224, 0, 0, 251))
+    public static let groupV6 = IPAddress.v6(IPv6Address("ff02::fb")!)
+    public static let port: UInt16 = 5353
+
+    public let family: AddressFamily
+    public let interfaces: [UInt32]
+    public private(set) var counters = Counters()
+    private var caches: [UInt32: MDNSCache] = [:]
+    private var browsers: [UInt32: DNSSDBrowser] = [:]
+    private var buffer = [UInt8](repeating: 0, count: 9_000)
+
+    /// - Parameters:
+    ///   - family: IPv4 (224.0.0.251) or IPv6 (ff02::fb).
+    ///   - types: Service types to browse (`_http._tcp.local`), nil for every type on the link.
+    ///   - interfaces: The interfaces to browse on, by index.
+    public init(family: AddressFamily, types: [DNSName]?, interfaces: [UInt32]) {
+        self.family = family
+        self.interfaces = interfaces
+        for interface in interfaces {
+            caches[interface] = MDNSCache()
+            browsers[interface] = DNSSDBrowser(types: types)
+        }
+    }
+
+    private var group: SocketAddress {
+        SocketAddress(family == .inet ? Self.groupV4 : Self.groupV6, port: Self.port)
+    }
+
+    /// A socket for mDNS on `family`: port 5353 shared with other responders (`SO_REUSEADDR`, `SO_REUSEPORT`),
+    /// the group joined on each interface, only its own groups received, hop limit 255, and packet info and the
+    /// received hop limit on so each response's interface and origin are known.
+    public static func makeSocket(family: AddressFamily, interfaces: [UInt32]) throws(UDPError) -> UDPSocket {
+        let socket = try UDPSocket(family: family)
+        if family == .inet6 { try socket.setIPv6Only(true) }
+        try socket.setReuseAddress(true)
+        try socket.setReusePort(true)
+        try socket.bind(to: .any(family, port: port))
+        try socket.setMulticastAll(false)
+        try socket.setMulticastHops(255)
+        try socket.setUnicastHops(255)
+        try socket.setMulticastLoopback(true)
+        try socket.setReceivePacketInfo(true)
+        try socket.setReceiveHopLimit(true)
+        for interface in interfaces {
+            try socket.joinMulticastGroup(family == .inet ? groupV4 : groupV6, interface: .index(interface))
+        }
+        return socket
+    }
+
+    /// Browses until `stop` is requested or `deadline` (on ``MonotonicClock``) passes.
+    public mutating func run(
+        _ socket: borrowing UDPSocket,
+        until stop: StopSignal,
+        deadline: UInt64? = nil,
+        onEvent: (Event) -> Void
+    ) throws(UDPError) {
+        var schedule = MDNSQuerySchedule(startingAt: MonotonicClock.now())
+        var followUp = false
+        while !stop.isRequested {
+            let now = MonotonicClock.now()
+            if let deadline, now >= deadline { break }
+            if now >= schedule.nextQuery || followUp {
+                try sendQueries(socket, now: now)
+                if now >= schedule.nextQuery { schedule.sent() }
+                followUp = false
+            }
+            expire(now: now, onEvent)
+            var wake = schedule.nextQuery
+            if let deadline { wake = min(wake, deadline) }
+            for interface in interfaces { if let expiry = caches[interface]?.nextExpiry() { wake = min(wake, expiry) } }
+            guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
+            while let info = try receive(socket) {
+                if handle(info, at: MonotonicClock.now(), onEvent) { followUp = true }
+            }
+        }
+    }
+
+    private mutating func receive(_ socket: borrowing UDPSocket) throws(UDPError) -> ReceiveInfo? {
+        try buffer.withUnsafeMutableBytes { bytes in
+            Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
+        }.get()
+    }
+
+    /// Takes in one datagram; returns whether an instance appeared, so that a follow-up query goes out.
+    private mutating func handle(_ info: ReceiveInfo, at now: UInt64, _ onEvent: (Event) -> Void) -> Bool {
+        guard let message = try? DNSMessage(decoding: buffer[..<info.count]) else {
+            counters.malformed += 1
+            return false
+        }
+        guard message.isResponse else {
+            counters.queries += 1
+            return false
+        }
+        guard info.sender.port == Self.port, info.hopLimit.map({ $0 == 255 }) ?? true,
+            let interface = info.interfaceIndex, caches[interface] != nil
+        else {
+            counters.offLink += 1
+            return false
+        }
+        counters.responses += 1
+        let changes = caches[interface]!.insert(message.answers + message.additionals, at: now)
+        let events = browsers[interface]!.apply(changes, cache: caches[interface]!)
+        var appeared = false
+        for change in events {
+            if case .appeared = change { appeared = true }
+            onEvent(Event(interfaceIndex: interface, family: family, change: change))
+        }
+        return appeared
+    }
+
+    private mutating func expire(now: UInt64, _ onEvent: (Event) -> Void) {
+        for interface in interfaces {
+            let changes = caches[interface]!.expire(now: now)
+            guard !changes.isEmpty else { continue }
+            for change in browsers[interface]!.apply(changes, cache: caches[interface]!) {
+                onEvent(Event(interfaceIndex: interface, family: family, change: change))
+            }
+        }
+    }
+
+    /// One query per interface: the browser's questions, with the answers already known (as many as fit one
+    /// datagram of a typical link).
+    private mutating func sendQueries(_ socket: borrowing UDPSocket, now: UInt64) throws(UDPError) {
+        for interface in interfaces {
+            let cache = caches[interface]!
+            let questions = browsers[interface]!.questions(cache: cache)
+            var query = DNSMessage(questions: questions)
+            for question in questions {
+                for known in cache.knownAnswers(for: question, at: now) {
+                    query.answers.append(known)
+                    if ((try? query.encoded().count) ?? 0) > 1_400 {
+                        query.answers.removeLast()
+                        break
+                    }
+                }
+            }
+            guard let bytes = try? query.encoded() else { continue }
+            try socket.setMulticastInterface(.index(interface))
+            do throws(UDPError) {
+                try socket.send(bytes, to: group)
+                counters.queriesSent += 1
+            } catch {
+                // An interface that went down: the others go on.
+                guard error.errno == .networkUnreachable || error.errno == .noSuchDevice else { throw error }
+            }
+        }
+    }
+}

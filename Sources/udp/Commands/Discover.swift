@@ -1,0 +1,176 @@
+import ArgumentParser
+import Synchronization
+import UDP
+import UDPDNS
+import UDPDiscovery
+import UDPTools
+
+struct Discover: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find services on the link by multicast DNS (DNS-SD), as avahi-browse -r does, with no daemon.",
+        discussion: """
+            Without TYPE, every service type on the link (the _services._dns-sd._udp.local meta-query); with \\
+            TYPE (`_http._tcp`, `_ipp._tcp`), that type only. Each instance is resolved (SRV, TXT, addresses) \\
+            and printed as it comes, on each interface and family it is seen on:
+
+              + eth0 IPv4 Web Server _http._tcp local
+              = eth0 IPv4 Web Server _http._tcp local host box.local address 192.0.2.7 port 8080 txt "path=/"
+              - eth0 IPv4 Web Server _http._tcp local
+
+            `+` when an instance appears, `=` when it is resolved (and again when that changes), `-` when it \\
+            leaves. After --timeout seconds (3) it stops; --watch keeps listening until Ctrl-C. --json prints \\
+            one object per line instead, with `protocol` ("mdns"), `event` ("new", "resolved", "removed"), \\
+            `interface`, `family`, `instance`, `type`, `domain`, `host`, `addresses`, `port` and `txt` (an \\
+            object).
+
+              udp discover
+              udp discover _ipp._tcp --interface eth0 -4 --json
+
+            It shares port 5353 with the host's responders (avahi, mDNSResponder) and believes only responses \\
+            from the link (source port 5353, hop limit 255). Exit status: 0 when something was found, 1 when \\
+            nothing was.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Service type, such as _http._tcp; all types when left out.", valueName: "type"))
+    var type: String?
+
+    @Option(name: [.customShort("W"), .long], help: "Seconds to listen before stopping (without --watch).")
+    var timeout: Double = 3
+
+    @Flag(help: "Keep listening, printing instances as they come and go, until Ctrl-C.")
+    var watch = false
+
+    @Option(name: .long, help: "Interface to browse on (repeatable); all with an address of the family by default.")
+    var interface: [String] = []
+
+    @Flag(name: .customShort("4"), help: "IPv4 only (224.0.0.251).")
+    var ipv4 = false
+
+    @Flag(name: .customShort("6"), help: "IPv6 only (ff02::fb).")
+    var ipv6 = false
+
+    @Flag(help: "Print one JSON object per line.")
+    var json = false
+
+    func validate() throws {
+        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
+        guard timeout > 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be above 0 seconds, at most a day (got \(timeout))")
+        }
+        if let type, serviceType(type) == nil {
+            throw ValidationError("'\(type)' is not a service type: write it as _NAME._udp or _NAME._tcp")
+        }
+    }
+
+    /// `_http._tcp` as the name browsed, `_http._tcp.local`; a trailing `.local` is accepted.
+    private func serviceType(_ text: String) -> DNSName? {
+        var text = text
+        if text.hasSuffix(".") { text.removeLast() }
+        if !text.hasSuffix(".local") { text += ".local" }
+        guard let name = DNSName(text), name.labels.count == 3, name.labels[0].first == UInt8(ascii: "_"),
+            ["_udp", "_tcp"].contains(DNSName.text(name.labels[1]).lowercased())
+        else { return nil }
+        return name
+    }
+
+    func run() throws {
+        let types = type.flatMap(serviceType).map { [$0] }
+        let families: [AddressFamily] = ipv4 ? [.inet] : ipv6 ? [.inet6] : [.inet, .inet6]
+        var plans: [(AddressFamily, [UInt32])] = []
+        for family in families {
+            let chosen = try interfaces(for: family)
+            if !chosen.isEmpty { plans.append((family, chosen)) }
+        }
+        guard !plans.isEmpty else { throw RuntimeFailure("no interface to browse on: none is up with an address") }
+        let sockets = try plans.map { plan throws(UDPError) in
+            SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1))
+        }
+        let stop = try StopSignal.catchingInterrupts()
+        let deadline = watch ? nil : MonotonicClock.now() + MonotonicClock.nanoseconds(seconds: timeout)
+        let found = Counter()
+        var threads = WorkerThreads<Result<Void, UDPError>>()
+        for (socket, plan) in zip(sockets, plans) {
+            try threads.start { [json] in
+                Result { () throws(UDPError) in
+                    var session = MDNSBrowseSession(family: plan.0, types: types, interfaces: plan.1)
+                    try session.run(socket.socket, until: stop, deadline: deadline) { event in
+                        found.increment()
+                        Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
+                    }
+                }
+            }
+        }
+        for result in threads.join() { try result.get() }
+        if found.value == 0 { throw ExitCode.failure }
+    }
+
+    /// The interfaces with an address of `family` (loopback aside, which carries no multicast), or those named.
+    private func interfaces(for family: AddressFamily) throws -> [UInt32] {
+        if !interface.isEmpty { return try interface.map { name throws in try NetworkInterface(named: name).index } }
+        var indexes: [UInt32] = []
+        for address in try NetworkInterface.addresses() where address.address.family == family {
+            let loopback = address.address == (family == .inet ? .v4(.loopback) : .v6(.loopback))
+            if !loopback && !indexes.contains(address.interfaceIndex) { indexes.append(address.interfaceIndex) }
+        }
+        return indexes
+    }
+
+    private static func fields(_ event: MDNSBrowseSession.Event) -> (String, String, DNSSDBrowser.Instance) {
+        let instance: DNSSDBrowser.Instance
+        let mark: String
+        switch event.change {
+        case .appeared(let value): (mark, instance) = ("+", value)
+        case .resolved(let value): (mark, instance) = ("=", value)
+        case .removed(let value): (mark, instance) = ("-", value)
+        }
+        return (mark, NetworkInterface.name(ofIndex: event.interfaceIndex) ?? "\(event.interfaceIndex)", instance)
+    }
+
+    static func textLine(_ event: MDNSBrowseSession.Event) -> String {
+        let (mark, interface, instance) = fields(event)
+        var line = "\(mark) \(interface) \(event.family == .inet ? "IPv4" : "IPv6") \(instance.instanceName) "
+        line += "\(instance.serviceType) \(instance.domain)"
+        guard case .resolved = event.change else { return line }
+        line += " host \(instance.host.map { "\($0)" } ?? "?")"
+        for address in instance.addresses { line += " address \(address)" }
+        line += " port \(instance.port ?? 0)"
+        for string in instance.txt ?? [] { line += " txt " + JSONObject.quoted(PayloadFormat.text.singleLine(string)) }
+        return line
+    }
+
+    static func jsonLine(_ event: MDNSBrowseSession.Event) -> String {
+        let (_, interface, instance) = fields(event)
+        var object = JSONObject()
+        object.add("protocol", "mdns")
+        switch event.change {
+        case .appeared: object.add("event", "new")
+        case .resolved: object.add("event", "resolved")
+        case .removed: object.add("event", "removed")
+        }
+        object.add("interface", interface)
+        object.add("family", event.family == .inet ? "ipv4" : "ipv6")
+        object.add("instance", instance.instanceName)
+        object.add("type", instance.serviceType)
+        object.add("domain", instance.domain)
+        object.add("host", instance.host.map { "\($0)" })
+        object.addRaw(
+            "addresses",
+            "[" + instance.addresses.map { JSONObject.quoted("\($0)") }.joined(separator: ", ") + "]"
+        )
+        if let port = instance.port { object.add("port", Int(port)) } else { object.add("port", nil as String?) }
+        let txt = instance.txtAttributes.map { attribute in
+            JSONObject.quoted(attribute.key) + ": "
+                + (attribute.value.map { JSONObject.quoted(String(decoding: $0, as: UTF8.self)) } ?? "true")
+        }
+        object.addRaw("txt", "{" + txt.joined(separator: ", ") + "}")
+        return object.text
+    }
+}
+
+/// A count that the browsing threads add to.
+private final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.wrappingAdd(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
