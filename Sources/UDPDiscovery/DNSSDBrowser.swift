@@ -71,6 +71,8 @@ public struct DNSSDBrowser: Sendable {
     public private(set) var instances: [DNSName: Instance] = [:]
     /// Each instance as last reported resolved, to report it again only when it changes.
     private var reported: [DNSName: Instance] = [:]
+    /// The instances on each host, so an address that comes or goes touches only those.
+    private var instancesByHost: [DNSName: Set<DNSName>] = [:]
 
     /// - Parameter types: The service types to browse (`_http._tcp.local`), or nil for every type on the link.
     public init(types: [DNSName]?) {
@@ -79,45 +81,64 @@ public struct DNSSDBrowser: Sendable {
     }
 
     /// Applies what the cache just did, and returns what that means for instances.
+    ///
+    /// Only the instances a change touches are looked at again (their own SRV and TXT, their host's addresses),
+    /// so a packet costs the same however many instances are known.
     public mutating func apply(_ changes: [MDNSCache.Change], cache: MDNSCache) -> [Event] {
         var events: [Event] = []
-        var other = false
+        var touched: [DNSName] = []
         for change in changes {
+            let record: DNSRecord
             switch change {
-            case .added(let record):
-                guard case .ptr(let target) = record.data else {
-                    other = true
+            case .added(let added):
+                record = added
+                if case .ptr(let target) = record.data {
+                    if browsesAllTypes && record.name == Self.allTypes {
+                        types.insert(target)
+                    } else if types.contains(record.name), instances[target] == nil {
+                        let instance = Instance(name: target, type: record.name)
+                        instances[target] = instance
+                        events.append(.appeared(instance))
+                        touched.append(target)
+                    }
                     continue
                 }
-                if browsesAllTypes && record.name == Self.allTypes {
-                    types.insert(target)
-                } else if types.contains(record.name), instances[target] == nil {
-                    let instance = Instance(name: target, type: record.name)
-                    instances[target] = instance
-                    events.append(.appeared(instance))
-                    other = true
-                }
-            case .removed(let record):
-                guard case .ptr(let target) = record.data, types.contains(record.name) else {
-                    other = true
+            case .removed(let removed):
+                record = removed
+                if case .ptr(let target) = record.data, types.contains(record.name) {
+                    if let instance = instances.removeValue(forKey: target) {
+                        reported[target] = nil
+                        if let host = instance.host { forget(target, onHost: host) }
+                        events.append(.removed(instance))
+                    }
                     continue
-                }
-                if let instance = instances.removeValue(forKey: target) {
-                    reported[target] = nil
-                    events.append(.removed(instance))
                 }
             }
+            switch record.type {
+            case .srv, .txt: if instances[record.name] != nil { touched.append(record.name) }
+            case .a, .aaaa: touched += instancesByHost[record.name] ?? []
+            default: break
+            }
         }
-        guard other else { return events }
-        for name in instances.keys.sorted(by: { $0.description < $1.description }) {
-            let instance = Self.resolve(instances[name]!, cache: cache)
+        for name in Set(touched).sorted(by: { $0.description < $1.description }) {
+            guard let known = instances[name] else { continue }
+            let instance = Self.resolve(known, cache: cache)
             instances[name] = instance
+            if known.host != instance.host {
+                if let old = known.host { forget(name, onHost: old) }
+                if let new = instance.host { instancesByHost[new, default: []].insert(name) }
+            }
             if instance.isResolved && reported[name] != instance {
                 reported[name] = instance
                 events.append(.resolved(instance))
             }
         }
         return events
+    }
+
+    private mutating func forget(_ instance: DNSName, onHost host: DNSName) {
+        instancesByHost[host]?.remove(instance)
+        if instancesByHost[host]?.isEmpty == true { instancesByHost[host] = nil }
     }
 
     /// The instance with what the cache knows of its SRV, TXT and host addresses.

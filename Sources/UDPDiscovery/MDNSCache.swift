@@ -180,7 +180,7 @@ public struct MDNSCache {
 
     /// What a record counts for against ``maximumBytes``: its name and data as on the wire, and the bookkeeping
     /// around them.
-    static func size(of record: DNSRecord) -> Int {
+    public static func size(of record: DNSRecord) -> Int {
         let data: Int
         switch record.data {
         case .a: data = 4

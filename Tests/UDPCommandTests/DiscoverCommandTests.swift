@@ -1,5 +1,8 @@
 import Foundation
+import NamespaceTesting
 import Testing
+import UDP
+import UDPDNS
 
 #if canImport(Glibc)
 import Glibc
@@ -16,10 +19,15 @@ private let hasZeroconf: Bool = {
 /// bound to `address` in namespace `ns`, until its stdin closes (then it says goodbye).
 private let zeroconfAnnouncer = #"""
     import socket, sys
-    from zeroconf import Zeroconf, ServiceInfo, IPVersion
+    from zeroconf import Zeroconf, ServiceInfo, IPVersion, InterfaceChoice
     address = sys.argv[1]
-    zc = Zeroconf(interfaces=[address], ip_version=IPVersion.V4Only)
-    info = ServiceInfo("_http._tcp.local.", "Web Server._http._tcp.local.", addresses=[socket.inet_aton(address)],
+    if ":" in address:
+        zc = Zeroconf(interfaces=InterfaceChoice.All, ip_version=IPVersion.V6Only)
+        packed = socket.inet_pton(socket.AF_INET6, address)
+    else:
+        zc = Zeroconf(interfaces=[address], ip_version=IPVersion.V4Only)
+        packed = socket.inet_aton(address)
+    info = ServiceInfo("_http._tcp.local.", "Web Server._http._tcp.local.", addresses=[packed],
                        port=8080, properties={"path": "/"}, server="box.local.")
     zc.register_service(info)
     print("registered", flush=True)
@@ -36,28 +44,82 @@ private let zeroconfAnnouncer = #"""
     .enabled(if: hasZeroconf, "needs python-zeroconf (pip install zeroconf)")
 )
 struct DiscoverCommandTests {
-    @Test("finds and resolves what python-zeroconf publishes, and sees it leave")
-    func findsZeroconf() throws {
+    @Test("finds and resolves what python-zeroconf publishes, and sees it leave", arguments: ["ipv4", "ipv6"])
+    func findsZeroconf(family: String) throws {
         let hosts = try NamespacePair()
+        let address = family == "ipv4" ? hosts.addressB : hosts.addressesOfB6[0]
         let announcer = try Spawned([
-            "/usr/sbin/ip", "netns", "exec", hosts.b, "/usr/bin/env", "python3", "-c", zeroconfAnnouncer,
-            hosts.addressB,
+            "/usr/sbin/ip", "netns", "exec", hosts.b, "/usr/bin/env", "python3", "-c", zeroconfAnnouncer, address,
         ])
         #expect(announcer.readLine(timeout: .seconds(15)) == "registered")
-        let discover = try hosts.udp(in: hosts.a, "discover", "_http._tcp", "-4", "--json", "--watch")
+        let discover = try hosts.udp(
+            in: hosts.a,
+            "discover",
+            "_http._tcp",
+            family == "ipv4" ? "-4" : "-6",
+            "--json",
+            "--watch"
+        )
         let new = try #require(discover.readLine(timeout: .seconds(10)))
         #expect(new.contains(#""event": "new""#) && new.contains(#""instance": "Web Server""#), "\(new)")
-        #expect(new.contains(#""interface": "\#(hosts.vethA)""#) && new.contains(#""family": "ipv4""#))
+        #expect(new.contains(#""interface": "\#(hosts.vethA)""#) && new.contains(#""family": "\#(family)""#))
         let resolved = try #require(discover.readLine(timeout: .seconds(10)))
         #expect(resolved.contains(#""event": "resolved""#), "\(resolved)")
         #expect(resolved.contains(#""host": "box.local""#))
-        #expect(resolved.contains(#""addresses": ["\#(hosts.addressB)"]"#))
+        #expect(resolved.contains(#""addresses": ["\#(address)"]"#), "\(resolved)")
         #expect(resolved.contains(#""port": 8080"#))
         #expect(resolved.contains(#""txt": {"path": "/"}"#))
         // The goodbye: the instance leaves a second after it.
         announcer.closeStandardInput()
         let removed = try #require(discover.readLine(timeout: .seconds(10)))
         #expect(removed.contains(#""event": "removed""#), "\(removed)")
+        discover.signal(SIGINT)
+        #expect(discover.wait(timeout: .seconds(5)).status == 0)
+    }
+
+    @Test("a flood of malformed packets and forged records leaves it bounded and still finding the real one")
+    func hostileLink() throws {
+        let hosts = try NamespacePair()
+        let discover = try hosts.udp(in: hosts.a, "discover", "_http._tcp", "-4", "--json", "--watch")
+        // From B, as an on-link responder would send (port 5353, hop limit 255): garbage, then responses naming
+        // 20,000 forged instances, far more than the cache holds.
+        let target = SocketAddress(IPAddress(hosts.addressA)!, port: 5353)
+        let forger = try insideNamespace(hosts.b) { () throws -> UDPSocket in
+            let socket = try UDPSocket(family: .inet)
+            try socket.setReusePort(true)
+            try socket.setReuseAddress(true)
+            try socket.bind(to: .any(.inet, port: 5353))
+            try socket.setUnicastHops(255)
+            return socket
+        }
+        for index in 0..<2_000 { try forger.send((0..<64).map { UInt8(truncatingIfNeeded: $0 * index) }, to: target) }
+        let type = DNSName("_http._tcp.local")!
+        for batch in 0..<1_000 {
+            var response = DNSMessage(flags: 0x8400)
+            for index in 0..<20 {
+                let instance = try type.prepending(Array("forged \(batch * 20 + index)".utf8))
+                response.answers.append(DNSRecord(name: type, ttl: 4500, data: .ptr(instance)))
+            }
+            try forger.send(try response.encoded(), to: target)
+            // Its output is read as it comes, or a full pipe would stop it rather than the flood.
+            while discover.readLine(timeout: .zero) != nil {}
+        }
+        // The real service, published after the flood, is still found and resolved.
+        let announcer = try Spawned([
+            "/usr/sbin/ip", "netns", "exec", hosts.b, "/usr/bin/env", "python3", "-c", zeroconfAnnouncer,
+            hosts.addressB,
+        ])
+        #expect(announcer.readLine(timeout: .seconds(15)) == "registered")
+        var resolvedReal = false
+        while !resolvedReal, let line = discover.readLine(timeout: .seconds(15)) {
+            resolvedReal = line.contains(#""event": "resolved""#) && line.contains(#""instance": "Web Server""#)
+        }
+        #expect(resolvedReal, "the real instance was not resolved after the flood")
+        let status = try String(contentsOfFile: "/proc/\(discover.pid)/status", encoding: .utf8)
+        let residentKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        #expect((residentKiB ?? .max) < 100_000, "resident memory \(String(describing: residentKiB)) KiB")
+        announcer.closeStandardInput()
         discover.signal(SIGINT)
         #expect(discover.wait(timeout: .seconds(5)).status == 0)
     }

@@ -5,12 +5,26 @@ import Testing
 // Kernel timestamps on loopback: each is a wall-clock time between the test's readings of the same clock
 // before and after, and the kernel's send stamp comes before its receive stamp of the same datagram.
 @Suite struct UDPSocketTimestampsTests {
+    /// Waits until the kernel stamps arrivals for `receiver`, whose receive timestamps are on. The first socket on
+    /// the machine to ask turns stamping on through deferred work (a static key, flipped a moment later), and a
+    /// datagram that arrives before is unstamped: no event says when, so this sends itself probes, up to 2 s.
+    private func waitUntilArrivalsAreStamped(_ receiver: borrowing UDPSocket) throws {
+        let prober = try loopbackSocket(receiver.family)
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            try prober.send(bytes("probe"), to: receiver.localAddress)
+            if try receiver.receive().info.timestamp != nil { return }
+        }
+        Issue.record("the kernel never stamped an arrival")
+    }
+
     @Test(arguments: [AddressFamily.inet, .inet6])
     func receivedDatagramsCarryTheKernelsArrivalTime(_ family: AddressFamily) throws {
         let receiver = try loopbackSocket(family)
         #expect(try receiver.receiveTimestamps == false)
         try receiver.setReceiveTimestamps(true)
         #expect(try receiver.receiveTimestamps)
+        try waitUntilArrivalsAreStamped(receiver)
         let sender = try loopbackSocket(family)
         let before = WallClock.now()
         try sender.send(bytes("stamped"), to: receiver.localAddress)
@@ -27,6 +41,7 @@ import Testing
     @Test func aBatchStampsEachSlot() throws {
         let receiver = try loopbackSocket(.inet)
         try receiver.setReceiveTimestamps(true)
+        try waitUntilArrivalsAreStamped(receiver)
         let sender = try loopbackSocket(.inet)
         for index in 0..<4 { try sender.send([UInt8(index)], to: receiver.localAddress) }
         var batch = DatagramBatch(capacity: 8, bufferSize: 16)
@@ -44,6 +59,7 @@ import Testing
     func sentDatagramsAreStampedAndNumberedInOrder(_ family: AddressFamily) throws {
         let receiver = try loopbackSocket(family)
         try receiver.setReceiveTimestamps(true)
+        try waitUntilArrivalsAreStamped(receiver)
         let sender = try loopbackSocket(family)
         try sender.setSendTimestamps(true)
         #expect(try sender.sendTimestamps)

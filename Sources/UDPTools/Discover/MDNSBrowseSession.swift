@@ -152,20 +152,27 @@ public struct MDNSBrowseSession: ~Copyable {
         }
     }
 
-    /// One query per interface: the browser's questions, with the answers already known (as many as fit one
-    /// datagram of a typical link).
+    /// One query per interface: the browser's questions, with the answers already known, as many of each as
+    /// fit one datagram of a typical link (counted uncompressed, so the datagram only comes out smaller); the
+    /// questions that did not fit go out with the next query.
     private mutating func sendQueries(_ socket: borrowing UDPSocket, now: UInt64) throws(UDPError) {
+        let budget = 1_400 - 12
         for interface in interfaces {
             let cache = caches[interface]!
-            let questions = browsers[interface]!.questions(cache: cache)
-            var query = DNSMessage(questions: questions)
-            for question in questions {
+            var query = DNSMessage()
+            var size = 0
+            for question in browsers[interface]!.questions(cache: cache) {
+                let cost = question.name.wireLength + 4
+                guard size + cost <= budget else { break }
+                query.questions.append(question)
+                size += cost
+            }
+            answers: for question in query.questions {
                 for known in cache.knownAnswers(for: question, at: now) {
+                    let cost = known.name.wireLength + 10 + MDNSCache.size(of: known) - 64
+                    guard size + cost <= budget else { break answers }
                     query.answers.append(known)
-                    if ((try? query.encoded().count) ?? 0) > 1_400 {
-                        query.answers.removeLast()
-                        break
-                    }
+                    size += cost
                 }
             }
             guard let bytes = try? query.encoded() else { continue }
