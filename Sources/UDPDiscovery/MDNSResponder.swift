@@ -1,0 +1,295 @@
+import UDP
+import UDPDNS
+
+/// Publishes one ``MDNSService`` by multicast DNS (RFC 6762 §8-10), without a socket or a clock: the caller
+/// hands it what arrives and asks, at ``nextWake``, what to send.
+///
+/// - **Probing** (§8.1): three queries 250 ms apart, the first after 0–250 ms, asking for the instance and
+///   host names with the proposed records in the authority section. A response that holds other data for
+///   either name is a conflict: the name is changed (`Web Server (2)`, `box-2.local`) and probing starts
+///   again. Two hosts probing at once compare their proposals (§8.2); the lower one waits a second and probes
+///   again, and then meets the other's answer.
+/// - **Announcing** (§8.3): every record in a response, twice, a second apart.
+/// - **Answering** (§6): queries for its names and types, leaving out the answers the query already knows
+///   (with at least half their TTL left, §7.1), never multicasting a record twice within a second; answers
+///   that only this host can give go at once, shared ones (PTR) after 20–120 ms. A query from a port other
+///   than 5353 (a one-shot "legacy" client) gets a unicast reply with the query's id and short TTLs (§6.7).
+/// - **Stopping**: a goodbye, every record with TTL 0 (§10.1).
+public struct MDNSResponder: Sendable {
+    /// Where a message goes.
+    public enum Destination: Hashable, Sendable {
+        case multicast
+        case unicast(SocketAddress)
+    }
+
+    /// A message to send.
+    public struct Outgoing: Hashable, Sendable {
+        public var message: DNSMessage
+        public var destination: Destination
+    }
+
+    /// What the responder did that its user should hear about.
+    public enum Event: Hashable, Sendable {
+        /// A name was taken: it is now `to`.
+        case conflict(from: DNSName, to: DNSName)
+        /// Probing succeeded and the first announcement went out.
+        case announced(MDNSService)
+    }
+
+    private enum Phase: Hashable {
+        case probing(sent: Int)
+        case announcing(sent: Int)
+        case running
+        case stopped
+    }
+
+    static let millisecond: UInt64 = 1_000_000
+    static let second: UInt64 = 1_000_000_000
+
+    /// The service as published now, under its current names.
+    public private(set) var service: MDNSService
+    private var phase = Phase.probing(sent: 0)
+    /// When the next probe or announcement is due.
+    private var nextStep: UInt64
+    /// When each record was last multicast, for the once-a-second limit.
+    private var lastMulticast: [RecordKey: UInt64] = [:]
+    /// A multicast response held back by the shared-answer delay.
+    private var pending: (due: UInt64, answers: [DNSRecord])?
+    private var random = SystemRandomNumberGenerator()
+
+    /// - Parameters:
+    ///   - service: What to publish.
+    ///   - now: The caller's monotonic clock, in nanoseconds.
+    public init(service: MDNSService, now: UInt64) {
+        self.service = service
+        nextStep = now + UInt64.random(in: 0...250) * Self.millisecond
+    }
+
+    /// When ``poll(now:)`` next has something to do; nil once stopped.
+    public var nextWake: UInt64? {
+        guard phase != .stopped else { return nil }
+        var wake: UInt64? = phase == .running ? nil : nextStep
+        if let pending { wake = min(wake ?? pending.due, pending.due) }
+        return wake
+    }
+
+    /// Whether probing is over and the service is published.
+    public var isAnnounced: Bool {
+        switch phase {
+        case .announcing, .running: true
+        default: false
+        }
+    }
+
+    /// What to send at `now`: a probe, an announcement, or a delayed response.
+    public mutating func poll(now: UInt64) -> (messages: [Outgoing], events: [Event]) {
+        var messages: [Outgoing] = []
+        var events: [Event] = []
+        if let held = pending, held.due <= now {
+            pending = nil
+            messages += multicastResponse(held.answers, now: now)
+        }
+        guard now >= nextStep, let records = try? service.records() else { return (messages, events) }
+        switch phase {
+        case .probing(let sent) where sent < 3:
+            var probe = DNSMessage()
+            probe.questions = [try? service.instanceName, service.host].compactMap { $0 }.map {
+                DNSQuestion(name: $0, type: .any)
+            }
+            // Proposed records go in the authority section, without the cache-flush bit (§8.2).
+            probe.authorities = records.unique.map { record in
+                var record = record
+                record.rawClass &= 0x7FFF
+                return record
+            }
+            messages.append(Outgoing(message: probe, destination: .multicast))
+            phase = .probing(sent: sent + 1)
+            nextStep = now + 250 * Self.millisecond
+        case .probing:
+            phase = .announcing(sent: 0)
+            return merge((messages, events), poll(now: now))
+        case .announcing(let sent):
+            messages += multicastResponse(records.shared + records.unique, now: now, limit: false)
+            if sent == 0 { events.append(.announced(service)) }
+            phase = sent + 1 >= 2 ? .running : .announcing(sent: sent + 1)
+            nextStep = now + Self.second
+        case .running, .stopped:
+            break
+        }
+        return (messages, events)
+    }
+
+    private func merge(
+        _ first: (messages: [Outgoing], events: [Event]),
+        _ second: (messages: [Outgoing], events: [Event])
+    ) -> (messages: [Outgoing], events: [Event]) {
+        (first.messages + second.messages, first.events + second.events)
+    }
+
+    /// Takes in a message from `source`, heard at `now`.
+    public mutating func receive(
+        _ message: DNSMessage,
+        from source: SocketAddress,
+        at now: UInt64
+    ) -> (messages: [Outgoing], events: [Event]) {
+        guard phase != .stopped, let records = try? service.records(), let instance = try? service.instanceName
+        else { return ([], []) }
+        let ours = Set((records.shared + records.unique).map(RecordKey.init))
+        let names = [instance, service.host]
+        if message.isResponse {
+            // Someone else's data for one of our names: a conflict, unless it is our own data echoed back.
+            let theirs = message.answers + message.additionals
+            for name in names {
+                let clash = theirs.contains { $0.name == name && !ours.contains(RecordKey($0)) && $0.ttl > 0 }
+                if clash, case .probing = phase { return ([], [rename(name, now: now)]) }
+                if clash {
+                    // Published already: defend with our records at once (§9); the other host renames.
+                    return (multicastResponse(records.unique, now: now, limit: false), [])
+                }
+            }
+            return ([], [])
+        }
+        if case .probing = phase {
+            // Another host probing for one of our names at the same time: the lower proposal backs off (§8.2).
+            for name in names {
+                let proposed = message.authorities.filter { $0.name == name }
+                guard !proposed.isEmpty else { continue }
+                let mine = records.unique.filter { $0.name == name }
+                if Self.compare(mine, proposed) < 0 {
+                    phase = .probing(sent: 0)
+                    nextStep = now + Self.second
+                }
+            }
+            return ([], [])
+        }
+        return (answer(message, from: source, records: records, now: now), [])
+    }
+
+    /// The answers to a query, or nothing when it asks nothing of ours.
+    private mutating func answer(
+        _ query: DNSMessage,
+        from source: SocketAddress,
+        records: (shared: [DNSRecord], unique: [DNSRecord]),
+        now: UInt64
+    ) -> [Outgoing] {
+        let all = records.shared + records.unique
+        var answers: [DNSRecord] = []
+        for question in query.questions {
+            for record in all
+            where record.name == question.name && (question.type == .any || record.type == question.type) {
+                let known = query.answers.contains {
+                    $0.data == record.data && $0.name == record.name && $0.ttl * 2 >= record.ttl
+                }
+                if !known && !answers.contains(record) { answers.append(record) }
+            }
+        }
+        guard !answers.isEmpty else { return [] }
+        if source.port != 5353 {
+            // A one-shot client on another port: a unicast reply it can match, with short TTLs (§6.7).
+            var reply = DNSMessage(id: query.id, questions: query.questions)
+            reply.isResponse = true
+            reply.isAuthoritative = true
+            reply.answers = answers.map { record in
+                var record = record
+                record.rawClass &= 0x7FFF
+                record.ttl = min(record.ttl, 10)
+                return record
+            }
+            return [Outgoing(message: reply, destination: .unicast(source))]
+        }
+        // A probe for one of our names is defended at once; answers only this host can give go at once too.
+        let isProbe = !query.authorities.isEmpty
+        if isProbe || answers.allSatisfy({ $0.rawClass & 0x8000 != 0 }) {
+            return multicastResponse(answers, now: now, limit: !isProbe)
+        }
+        let delay = UInt64.random(in: 20...120, using: &random) * Self.millisecond
+        let held = pending?.answers ?? []
+        pending = (min(pending?.due ?? now + delay, now + delay), held + answers.filter { !held.contains($0) })
+        return []
+    }
+
+    /// A response for `answers`, with the records a browser needs next as additionals (RFC 6763 §12), leaving
+    /// out any multicast within the last second when `limit` is on; nothing when that leaves no answer.
+    private mutating func multicastResponse(_ answers: [DNSRecord], now: UInt64, limit: Bool = true) -> [Outgoing] {
+        var response = DNSMessage()
+        response.isResponse = true
+        response.isAuthoritative = true
+        response.answers = answers.filter { record in
+            guard limit, let last = lastMulticast[RecordKey(record)] else { return true }
+            return now >= last + Self.second
+        }
+        if response.answers.contains(where: { $0.type == .ptr }), let records = try? service.records() {
+            response.additionals = records.unique.filter { !response.answers.contains($0) }
+        }
+        guard !response.answers.isEmpty else { return [] }
+        for record in response.answers + response.additionals { lastMulticast[RecordKey(record)] = now }
+        return [Outgoing(message: response, destination: .multicast)]
+    }
+
+    /// Takes the next name after a conflict on `name`, and probes again.
+    private mutating func rename(_ name: DNSName, now: UInt64) -> Event {
+        let new: DNSName
+        if name == (try? service.instanceName) {
+            service.instance = Self.nextInstanceName(service.instance)
+            new = (try? service.instanceName) ?? name
+        } else {
+            let label = DNSName.text(service.host.labels.first ?? [])
+            let renamed = [Array(Self.nextHostLabel(label).utf8)] + service.host.labels.dropFirst()
+            service.host = (try? DNSName(labels: renamed)) ?? service.host
+            new = service.host
+        }
+        phase = .probing(sent: 0)
+        nextStep = now + 250 * Self.millisecond
+        return .conflict(from: name, to: new)
+    }
+
+    /// `Web Server` → `Web Server (2)`, `Web Server (2)` → `Web Server (3)` (RFC 6763 §9's way).
+    static func nextInstanceName(_ name: String) -> String {
+        if name.hasSuffix(")"), let open = name.lastIndex(of: "("),
+            let number = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]),
+            open > name.startIndex, name[name.index(before: open)] == " "
+        {
+            return String(name[..<name.index(before: open)]) + " (\(number + 1))"
+        }
+        return name + " (2)"
+    }
+
+    /// `box` → `box-2`, `box-2` → `box-3`.
+    static func nextHostLabel(_ label: String) -> String {
+        if let dash = label.lastIndex(of: "-"), let number = Int(label[label.index(after: dash)...]) {
+            return String(label[..<dash]) + "-\(number + 1)"
+        }
+        return label + "-2"
+    }
+
+    /// The goodbye: every record with TTL 0, so caches drop them within a second. Stops the responder.
+    public mutating func stop() -> [Outgoing] {
+        defer { phase = .stopped }
+        guard isAnnounced, let records = try? service.records(ttlScale: 0) else { return [] }
+        var goodbye = DNSMessage()
+        goodbye.isResponse = true
+        goodbye.isAuthoritative = true
+        goodbye.answers = records.shared + records.unique
+        return [Outgoing(message: goodbye, destination: .multicast)]
+    }
+
+    /// Compares two proposals for a name (§8.2): records sorted by class, type and data, compared in turn; the
+    /// first difference decides, and a longer list wins over its own prefix.
+    static func compare(_ mine: [DNSRecord], _ theirs: [DNSRecord]) -> Int {
+        func sortKey(_ record: DNSRecord) -> [UInt8] {
+            let rawClass = record.rawClass & 0x7FFF
+            var key = [
+                UInt8(rawClass >> 8), UInt8(rawClass & 0xFF), UInt8(record.type.rawValue >> 8),
+                UInt8(record.type.rawValue & 0xFF),
+            ]
+            var data = DNSMessage(answers: [DNSRecord(name: .root, ttl: 0, data: record.data)])
+            data.id = 0
+            key += ((try? data.encoded()) ?? []).dropFirst(12 + 11)
+            return key
+        }
+        let left = mine.map(sortKey).sorted { $0.lexicographicallyPrecedes($1) }
+        let right = theirs.map(sortKey).sorted { $0.lexicographicallyPrecedes($1) }
+        for (a, b) in zip(left, right) where a != b { return a.lexicographicallyPrecedes(b) ? -1 : 1 }
+        return left.count == right.count ? 0 : (left.count < right.count ? -1 : 1)
+    }
+}
