@@ -45,6 +45,8 @@ public struct MDNSResponder: Sendable {
 
     static let millisecond: UInt64 = 1_000_000
     static let second: UInt64 = 1_000_000_000
+    /// How soon a record may be multicast again to defend a name (§6).
+    static let defenseInterval: UInt64 = 250_000_000
 
     /// The service as published now, under its current names.
     public private(set) var service: MDNSService
@@ -109,7 +111,7 @@ public struct MDNSResponder: Sendable {
             phase = .announcing(sent: 0)
             return merge((messages, events), poll(now: now))
         case .announcing(let sent):
-            messages += multicastResponse(records.shared + records.unique, now: now, limit: false)
+            messages += multicastResponse(records.shared + records.unique, now: now, interval: 0)
             if sent == 0 { events.append(.announced(service)) }
             phase = sent + 1 >= 2 ? .running : .announcing(sent: sent + 1)
             nextStep = now + Self.second
@@ -144,7 +146,7 @@ public struct MDNSResponder: Sendable {
                 if clash, case .probing = phase { return ([], [rename(name, now: now)]) }
                 if clash {
                     // Published already: defend with our records at once (§9); the other host renames.
-                    return (multicastResponse(records.unique, now: now, limit: false), [])
+                    return (multicastResponse(records.unique, now: now, interval: Self.defenseInterval), [])
                 }
             }
             return ([], [])
@@ -200,7 +202,7 @@ public struct MDNSResponder: Sendable {
         // A probe for one of our names is defended at once; answers only this host can give go at once too.
         let isProbe = !query.authorities.isEmpty
         if isProbe || answers.allSatisfy({ $0.rawClass & 0x8000 != 0 }) {
-            return multicastResponse(answers, now: now, limit: !isProbe)
+            return multicastResponse(answers, now: now, interval: isProbe ? Self.defenseInterval : Self.second)
         }
         let delay = UInt64.random(in: 20...120, using: &random) * Self.millisecond
         let held = pending?.answers ?? []
@@ -209,14 +211,19 @@ public struct MDNSResponder: Sendable {
     }
 
     /// A response for `answers`, with the records a browser needs next as additionals (RFC 6763 §12), leaving
-    /// out any multicast within the last second when `limit` is on; nothing when that leaves no answer.
-    private mutating func multicastResponse(_ answers: [DNSRecord], now: UInt64, limit: Bool = true) -> [Outgoing] {
+    /// out any record multicast less than `interval` ago (a second for answers, 250 ms when defending a name,
+    /// §6); nothing when that leaves no answer.
+    private mutating func multicastResponse(
+        _ answers: [DNSRecord],
+        now: UInt64,
+        interval: UInt64 = second
+    ) -> [Outgoing] {
         var response = DNSMessage()
         response.isResponse = true
         response.isAuthoritative = true
         response.answers = answers.filter { record in
-            guard limit, let last = lastMulticast[RecordKey(record)] else { return true }
-            return now >= last + Self.second
+            guard let last = lastMulticast[RecordKey(record)] else { return true }
+            return now >= last + interval
         }
         if response.answers.contains(where: { $0.type == .ptr }), let records = try? service.records() {
             response.additionals = records.unique.filter { !response.answers.contains($0) }

@@ -49,7 +49,13 @@ public struct MDNSService: Hashable, Sendable {
                 ttl: Self.hostTTL * ttlScale,
                 data: .srv(priority: 0, weight: 0, port: port, target: host)
             ),
-            DNSRecord(name: name, rawClass: Self.uniqueClass, ttl: Self.otherTTL * ttlScale, data: .txt(txt)),
+            // No strings is one empty string on the wire (RFC 6763 §6.1): the record as it will come back.
+            DNSRecord(
+                name: name,
+                rawClass: Self.uniqueClass,
+                ttl: Self.otherTTL * ttlScale,
+                data: .txt(txt.isEmpty ? [[]] : txt)
+            ),
         ]
         for address in addresses {
             let data: DNSRecordData =

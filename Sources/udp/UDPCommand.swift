@@ -16,7 +16,9 @@ struct UDPCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Echo.self, Send.self, Listen.self, Ping.self, MTU.self, Discover.self, Bench.self, Relay.self, Stats.self,
+            Echo.self, Send.self, Listen.self, Ping.self, MTU.self, Discover.self, Announce.self, Bench.self,
+            Relay.self,
+            Stats.self,
             Keygen.self,
         ]
     )

@@ -106,6 +106,19 @@ import UDPDNS
         #expect(replies.first?.message.answers.first?.rawClass == 1)
     }
 
+    /// Its own announcement, looped back by the kernel, is no conflict, even with no TXT strings (one empty
+    /// string on the wire): a responder that took its echo for another's would defend against itself for ever.
+    @Test func itsOwnEchoIsNoConflict() throws {
+        var bare = service
+        bare.txt = []
+        var responder = MDNSResponder(service: bare, now: 0)
+        let (messages, _) = run(&responder, from: 0, to: 3_000 * ms)
+        let announcement = try #require(messages.first(where: \.message.isResponse)?.message)
+        let echo = try DNSMessage(decoding: try announcement.encoded())
+        let (replies, events) = responder.receive(echo, from: peer, at: 3_100 * ms)
+        #expect(replies.isEmpty && events.isEmpty)
+    }
+
     @Test func stoppingSaysGoodbye() throws {
         var responder = MDNSResponder(service: service, now: 0)
         _ = run(&responder, from: 0, to: 3_000 * ms)

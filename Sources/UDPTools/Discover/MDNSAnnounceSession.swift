@@ -1,0 +1,102 @@
+import UDP
+import UDPDNS
+import UDPDiscovery
+
+/// The engine of `udp announce`: publishes one service by multicast DNS on one address family, one
+/// ``UDPDiscovery/MDNSResponder`` per interface (each with that interface's addresses), from a socket that shares
+/// port 5353 with the host's other responders, until stopped; then it says goodbye.
+public struct MDNSAnnounceSession: ~Copyable {
+    /// What a responder did, on one interface.
+    public struct Event: Sendable {
+        public var interfaceIndex: UInt32
+        public var family: AddressFamily
+        public var event: MDNSResponder.Event
+    }
+
+    public let family: AddressFamily
+    private var responders: [UInt32: MDNSResponder] = [:]
+    private var buffer = [UInt8](repeating: 0, count: 9_000)
+    /// Queries and responses that did not decode.
+    public private(set) var malformed = 0
+
+    /// - Parameters:
+    ///   - service: What to publish; its addresses are replaced, on each interface, by that interface's own.
+    ///   - interfaces: Each interface, by index, with its addresses.
+    public init(family: AddressFamily, service: MDNSService, interfaces: [UInt32: [IPAddress]], now: UInt64) {
+        self.family = family
+        for (index, addresses) in interfaces {
+            var published = service
+            published.addresses = addresses
+            responders[index] = MDNSResponder(service: published, now: now)
+        }
+    }
+
+    /// Publishes until `stop` is requested, then sends the goodbyes.
+    public mutating func run(
+        _ socket: borrowing UDPSocket,
+        until stop: StopSignal,
+        onEvent: (Event) -> Void
+    ) throws(UDPError) {
+        let group = SocketAddress(family == .inet ? MDNSBrowseSession.groupV4 : MDNSBrowseSession.groupV6, port: 5353)
+        while !stop.isRequested {
+            let now = MonotonicClock.now()
+            for index in responders.keys.sorted() {
+                let (messages, events) = responders[index]!.poll(now: now)
+                try send(messages, on: index, group: group, socket)
+                for event in events { onEvent(Event(interfaceIndex: index, family: family, event: event)) }
+            }
+            let wake = responders.values.compactMap(\.nextWake).min()
+            guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
+            while let info = try receive(socket) {
+                guard let message = try? DNSMessage(decoding: buffer[..<info.count]) else {
+                    malformed += 1
+                    continue
+                }
+                // Responses count only from the link (hop limit 255, RFC 6762 §11); queries are answered from
+                // anywhere, and the answer goes to the link or back to the one who asked.
+                if message.isResponse && info.hopLimit.map({ $0 != 255 }) ?? false { continue }
+                guard let index = info.interfaceIndex, responders[index] != nil else { continue }
+                let (messages, events) = responders[index]!.receive(
+                    message,
+                    from: info.sender.unmapped,
+                    at: MonotonicClock.now()
+                )
+                try send(messages, on: index, group: group, socket)
+                for event in events { onEvent(Event(interfaceIndex: index, family: family, event: event)) }
+            }
+        }
+        for index in responders.keys.sorted() {
+            try send(responders[index]!.stop(), on: index, group: group, socket)
+        }
+    }
+
+    private mutating func receive(_ socket: borrowing UDPSocket) throws(UDPError) -> ReceiveInfo? {
+        try buffer.withUnsafeMutableBytes { bytes in
+            Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
+        }.get()
+    }
+
+    private func send(
+        _ messages: [MDNSResponder.Outgoing],
+        on interface: UInt32,
+        group: SocketAddress,
+        _ socket: borrowing UDPSocket
+    ) throws(UDPError) {
+        for outgoing in messages {
+            guard let bytes = try? outgoing.message.encoded() else { continue }
+            do throws(UDPError) {
+                switch outgoing.destination {
+                case .multicast:
+                    try socket.setMulticastInterface(.index(interface))
+                    try socket.send(bytes, to: group)
+                case .unicast(let address):
+                    try socket.send(bytes, to: address)
+                }
+            } catch {
+                // An interface gone, or a one-shot client gone: the others go on.
+                let passing: [Errno] = [.networkUnreachable, .noSuchDevice, .hostUnreachable, .connectionRefused]
+                guard let errno = error.errno, passing.contains(errno) else { throw error }
+            }
+        }
+    }
+}
