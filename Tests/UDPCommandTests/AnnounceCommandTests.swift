@@ -6,13 +6,6 @@ import Testing
 import Glibc
 #endif
 
-/// Whether python-zeroconf is installed (`.ci/run` installs it with pip).
-private let zeroconfInstalled: Bool = {
-    let process = try? Spawned(["/usr/bin/env", "python3", "-c", "import zeroconf"])
-    process?.closeStandardInput()
-    return process?.wait().status == 0
-}()
-
 /// Browses `_http._tcp` with python-zeroconf on the interface with address argv[1] for up to 10 s, and prints the
 /// first instance found, resolved: name, port, host, addresses, TXT.
 private let zeroconfBrowser = #"""

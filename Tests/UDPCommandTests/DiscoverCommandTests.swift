@@ -8,13 +8,6 @@ import UDPDNS
 import Glibc
 #endif
 
-/// Whether python-zeroconf is installed (`.ci/run` installs it with pip): the mDNS responder these tests find.
-private let hasZeroconf: Bool = {
-    let process = try? Spawned(["/usr/bin/env", "python3", "-c", "import zeroconf"])
-    process?.closeStandardInput()
-    return process?.wait().status == 0
-}()
-
 /// Publishes `_http._tcp` instance "Web Server" on host box.local, port 8080, TXT path=/ with python-zeroconf,
 /// bound to `address` in namespace `ns`, until its stdin closes (then it says goodbye).
 private let zeroconfAnnouncer = #"""
@@ -41,7 +34,7 @@ private let zeroconfAnnouncer = #"""
 @Suite(
     "udp discover",
     .enabled(if: NamespacePair.available, "ip netns needs root and iproute2"),
-    .enabled(if: hasZeroconf, "needs python-zeroconf (pip install zeroconf)")
+    .enabled(if: zeroconfInstalled, "needs python-zeroconf (pip install zeroconf)")
 )
 struct DiscoverCommandTests {
     @Test("finds and resolves what python-zeroconf publishes, and sees it leave", arguments: ["ipv4", "ipv6"])

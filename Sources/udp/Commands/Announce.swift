@@ -68,15 +68,7 @@ struct Announce: ParsableCommand {
         guard hostName != nil else { throw ValidationError("--host '\(host ?? "")' is not a host name") }
     }
 
-    private var serviceType: DNSName? {
-        var text = type
-        if text.hasSuffix(".") { text.removeLast() }
-        if !text.hasSuffix(".local") { text += ".local" }
-        guard let name = DNSName(text), name.labels.count == 3, name.labels[0].first == UInt8(ascii: "_"),
-            ["_udp", "_tcp"].contains(DNSName.text(name.labels[1]).lowercased())
-        else { return nil }
-        return name
-    }
+    private var serviceType: DNSName? { serviceTypeName(type) }
 
     /// `box` or `box.local` as `box.local`; the machine's own name (its first label) by default.
     private var hostName: DNSName? {
@@ -125,7 +117,8 @@ struct Announce: ParsableCommand {
         var threads = WorkerThreads<Result<Void, UDPError>>()
         for (socket, plan) in zip(sockets, plans) {
             try threads.start {
-                Result { () throws(UDPError) in
+                // One family failing stops the other too, rather than leaving it running without a word.
+                stoppingAllOnFailure(stop) { () throws(UDPError) in
                     var session = MDNSAnnounceSession(
                         family: plan.0,
                         service: service,

@@ -58,24 +58,13 @@ struct Discover: ParsableCommand {
         guard timeout > 0, timeout <= 86_400 else {
             throw ValidationError("--timeout must be above 0 seconds, at most a day (got \(timeout))")
         }
-        if let type, serviceType(type) == nil {
+        if let type, serviceTypeName(type) == nil {
             throw ValidationError("'\(type)' is not a service type: write it as _NAME._udp or _NAME._tcp")
         }
     }
 
-    /// `_http._tcp` as the name browsed, `_http._tcp.local`; a trailing `.local` is accepted.
-    private func serviceType(_ text: String) -> DNSName? {
-        var text = text
-        if text.hasSuffix(".") { text.removeLast() }
-        if !text.hasSuffix(".local") { text += ".local" }
-        guard let name = DNSName(text), name.labels.count == 3, name.labels[0].first == UInt8(ascii: "_"),
-            ["_udp", "_tcp"].contains(DNSName.text(name.labels[1]).lowercased())
-        else { return nil }
-        return name
-    }
-
     func run() throws {
-        let types = type.flatMap(serviceType).map { [$0] }
+        let types = type.flatMap(serviceTypeName).map { [$0] }
         let families: [AddressFamily] = ipv4 ? [.inet] : ipv6 ? [.inet6] : [.inet, .inet6]
         var plans: [(AddressFamily, [UInt32])] = []
         for family in families {
@@ -92,7 +81,8 @@ struct Discover: ParsableCommand {
         var threads = WorkerThreads<Result<Void, UDPError>>()
         for (socket, plan) in zip(sockets, plans) {
             try threads.start { [json] in
-                Result { () throws(UDPError) in
+                // One family failing stops the other too, rather than leaving it running without a word.
+                stoppingAllOnFailure(stop) { () throws(UDPError) in
                     var session = MDNSBrowseSession(family: plan.0, types: types, interfaces: plan.1)
                     try session.run(socket.socket, until: stop, deadline: deadline) { event in
                         found.increment()

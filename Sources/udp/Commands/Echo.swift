@@ -323,7 +323,7 @@ struct Echo: ParsableCommand {
 
 /// Runs one worker; if it fails, asks the others to stop, so the process ends with its error at once
 /// instead of serving on with fewer workers until Ctrl-C.
-private func stoppingAllOnFailure<T>(
+func stoppingAllOnFailure<T>(
     _ stop: StopSignal,
     _ body: () throws(UDPError) -> T
 ) -> Result<T, UDPError> {
