@@ -21,6 +21,10 @@ let package = Package(
             dependencies: ["FuzzDriver", .product(name: "UDPDNS", package: "swift-udp")]
         ),
         .executableTarget(
+            name: "FuzzSSDPMessage",
+            dependencies: ["FuzzDriver", .product(name: "UDPDiscovery", package: "swift-udp")]
+        ),
+        .executableTarget(
             name: "FuzzSealedEnvelope",
             dependencies: ["FuzzDriver", .product(name: "UDPSeal", package: "swift-udp")]
         ),
