@@ -133,12 +133,14 @@ extension UDPSocket {
     /// the next call with once the error queue is on.
     static func isFromICMP(_ errno: Errno?) -> Bool {
         guard let errno else { return false }
-        return [
-            Errno.connectionRefused, .hostUnreachable, .networkUnreachable, .messageTooLong, .permissionDenied,
-            Errno(rawValue: EPROTO), Errno(rawValue: ENOPROTOOPT), Errno(rawValue: EHOSTDOWN),
-            Errno(rawValue: ENONET), Errno(rawValue: EOPNOTSUPP),
-        ].contains(errno)
+        return errorsFromICMP.contains(errno)
     }
+
+    private static let errorsFromICMP: Set<Errno> = [
+        .connectionRefused, .hostUnreachable, .networkUnreachable, .messageTooLong, .permissionDenied,
+        Errno(rawValue: EPROTO), Errno(rawValue: ENOPROTOOPT), Errno(rawValue: EHOSTDOWN), Errno(rawValue: ENONET),
+        Errno(rawValue: EOPNOTSUPP),
+    ]
 
     /// What a receive that failed with `error` should do: nil to try again (the error was the socket's pending
     /// one, and its event has been read already), else the error to throw, with the queued event when there

@@ -180,18 +180,19 @@ public struct MDNSCache {
 
     /// What a record counts for against ``maximumBytes``: its name and data as on the wire, and the bookkeeping
     /// around them.
-    public static func size(of record: DNSRecord) -> Int {
-        let data: Int
+    static func size(of record: DNSRecord) -> Int { record.name.wireLength + dataSize(of: record) + 64 }
+
+    /// Bytes a record's data takes on the wire, uncompressed (an NSEC type map counted at most: 2 per type).
+    public static func dataSize(of record: DNSRecord) -> Int {
         switch record.data {
-        case .a: data = 4
-        case .aaaa: data = 16
-        case .ptr(let name): data = name.wireLength
-        case .srv(_, _, _, let target): data = 6 + target.wireLength
-        case .txt(let strings): data = strings.reduce(0) { $0 + 1 + $1.count }
-        case .nsec(let next, let types): data = next.wireLength + 2 * types.count
-        case .unknown(_, let bytes): data = bytes.count
+        case .a: 4
+        case .aaaa: 16
+        case .ptr(let name): name.wireLength
+        case .srv(_, _, _, let target): 6 + target.wireLength
+        case .txt(let strings): strings.reduce(0) { $0 + 1 + $1.count }
+        case .nsec(let next, let types): next.wireLength + 2 * types.count
+        case .unknown(_, let bytes): bytes.count
         }
-        return record.name.wireLength + data + 64
     }
 }
 

@@ -47,7 +47,7 @@ public struct MDNSAnnounceSession: ~Copyable {
             }
             let wake = responders.values.compactMap(\.nextWake).min()
             guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
-            while let info = try receive(socket) {
+            while let info = try socket.receiveIfQueued(into: &buffer) {
                 guard let message = try? DNSMessage(decoding: buffer[..<info.count]) else {
                     malformed += 1
                     continue
@@ -68,12 +68,6 @@ public struct MDNSAnnounceSession: ~Copyable {
         for index in responders.keys.sorted() {
             try send(responders[index]!.stop(), on: index, group: group, socket)
         }
-    }
-
-    private mutating func receive(_ socket: borrowing UDPSocket) throws(UDPError) -> ReceiveInfo? {
-        try buffer.withUnsafeMutableBytes { bytes in
-            Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
-        }.get()
     }
 
     private func send(

@@ -103,16 +103,10 @@ public struct MDNSBrowseSession: ~Copyable {
             if let deadline { wake = min(wake, deadline) }
             for interface in interfaces { if let expiry = caches[interface]?.nextExpiry() { wake = min(wake, expiry) } }
             guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
-            while let info = try receive(socket) {
+            while let info = try socket.receiveIfQueued(into: &buffer) {
                 if handle(info, at: MonotonicClock.now(), onEvent) { followUp = true }
             }
         }
-    }
-
-    private mutating func receive(_ socket: borrowing UDPSocket) throws(UDPError) -> ReceiveInfo? {
-        try buffer.withUnsafeMutableBytes { bytes in
-            Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
-        }.get()
     }
 
     /// Takes in one datagram; returns whether an instance appeared, so that a follow-up query goes out.
@@ -169,7 +163,7 @@ public struct MDNSBrowseSession: ~Copyable {
             }
             answers: for question in query.questions {
                 for known in cache.knownAnswers(for: question, at: now) {
-                    let cost = known.name.wireLength + 10 + MDNSCache.size(of: known) - 64
+                    let cost = known.name.wireLength + 10 + MDNSCache.dataSize(of: known)
                     guard size + cost <= budget else { break answers }
                     query.answers.append(known)
                     size += cost

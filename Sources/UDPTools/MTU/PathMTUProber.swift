@@ -113,7 +113,7 @@ public struct PathMTUProber: ~Copyable {
                     throw UDPError(event, operation: .receive)
                 }
             }
-            while let info = try Self.receive(into: &buffer, socket) {
+            while let info = try socket.receiveIfQueued(into: &buffer) {
                 let found = buffer.withUnsafeBytes { bytes in
                     probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
                 }
@@ -123,17 +123,6 @@ public struct PathMTUProber: ~Copyable {
             }
         }
         return (.lost, nil)
-    }
-
-    private static func receive(
-        into buffer: inout [UInt8],
-        _ socket: borrowing UDPSocket
-    ) throws(UDPError)
-        -> ReceiveInfo?
-    {
-        try buffer.withUnsafeMutableBytes { bytes in
-            Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
-        }.get()
     }
 
     /// Whether `quote` is the start of `request`, and long enough to hold the probe's id and sequence number

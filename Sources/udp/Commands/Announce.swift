@@ -47,14 +47,9 @@ struct Announce: ParsableCommand {
     @Option(name: .long, help: "Interface to publish on (repeatable); all with an address by default.")
     var interface: [String] = []
 
-    @Flag(name: .customShort("4"), help: "IPv4 only (224.0.0.251).")
-    var ipv4 = false
-
-    @Flag(name: .customShort("6"), help: "IPv6 only (ff02::fb).")
-    var ipv6 = false
+    @OptionGroup var family: FamilyOptions
 
     func validate() throws {
-        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
         guard (1...65_535).contains(port) else { throw ValidationError("PORT \(port) is out of range 1-65535") }
         guard !instance.isEmpty, instance.utf8.count <= 63 else {
             throw ValidationError("INSTANCE must be 1 to 63 bytes (got \(instance.utf8.count))")
@@ -95,18 +90,11 @@ struct Announce: ParsableCommand {
             host: hostName!,
             addresses: []
         )
-        let families: [AddressFamily] = ipv4 ? [.inet] : ipv6 ? [.inet6] : [.inet, .inet6]
         let addresses = try NetworkInterface.addresses()
         let named = try interface.map { name throws in try NetworkInterface(named: name).index }
         var plans: [(AddressFamily, [UInt32: [IPAddress]])] = []
-        for family in families {
-            var chosen: [UInt32: [IPAddress]] = [:]
-            for address in addresses where address.address.family == family {
-                let loopback = address.address == .v4(.loopback) || address.address == .v6(.loopback)
-                guard !loopback, named.isEmpty || named.contains(address.interfaceIndex) else { continue }
-                chosen[address.interfaceIndex] = addresses.filter { $0.interfaceIndex == address.interfaceIndex }
-                    .map(\.address)
-            }
+        for family in family.families {
+            let chosen = linkInterfaces(for: family, named: named, among: addresses)
             if !chosen.isEmpty { plans.append((family, chosen)) }
         }
         guard !plans.isEmpty else { throw RuntimeFailure("no interface to publish on: none is up with an address") }

@@ -44,17 +44,12 @@ struct Discover: ParsableCommand {
     @Option(name: .long, help: "Interface to browse on (repeatable); all with an address of the family by default.")
     var interface: [String] = []
 
-    @Flag(name: .customShort("4"), help: "IPv4 only (224.0.0.251).")
-    var ipv4 = false
-
-    @Flag(name: .customShort("6"), help: "IPv6 only (ff02::fb).")
-    var ipv6 = false
+    @OptionGroup var family: FamilyOptions
 
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
     func validate() throws {
-        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
         guard timeout > 0, timeout <= 86_400 else {
             throw ValidationError("--timeout must be above 0 seconds, at most a day (got \(timeout))")
         }
@@ -65,9 +60,8 @@ struct Discover: ParsableCommand {
 
     func run() throws {
         let types = type.flatMap(serviceTypeName).map { [$0] }
-        let families: [AddressFamily] = ipv4 ? [.inet] : ipv6 ? [.inet6] : [.inet, .inet6]
         var plans: [(AddressFamily, [UInt32])] = []
-        for family in families {
+        for family in family.families {
             let chosen = try interfaces(for: family)
             if !chosen.isEmpty { plans.append((family, chosen)) }
         }
@@ -95,15 +89,10 @@ struct Discover: ParsableCommand {
         if found.value == 0 { throw ExitCode.failure }
     }
 
-    /// The interfaces with an address of `family` (loopback aside, which carries no multicast), or those named.
+    /// The interfaces named, or else those with an address of `family` (``linkInterfaces(for:named:among:)``).
     private func interfaces(for family: AddressFamily) throws -> [UInt32] {
         if !interface.isEmpty { return try interface.map { name throws in try NetworkInterface(named: name).index } }
-        var indexes: [UInt32] = []
-        for address in try NetworkInterface.addresses() where address.address.family == family {
-            let loopback = address.address == (family == .inet ? .v4(.loopback) : .v6(.loopback))
-            if !loopback && !indexes.contains(address.interfaceIndex) { indexes.append(address.interfaceIndex) }
-        }
-        return indexes
+        return linkInterfaces(for: family, among: try NetworkInterface.addresses()).keys.sorted()
     }
 
     private static func fields(_ event: MDNSBrowseSession.Event) -> (String, String, DNSSDBrowser.Instance) {
