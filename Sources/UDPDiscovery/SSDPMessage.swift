@@ -1,3 +1,5 @@
+import UDP
+
 /// An SSDP message (UPnP Device Architecture 1.1 §1): HTTP over UDP, without a socket.
 ///
 /// - `M-SEARCH * HTTP/1.1` asks who has a search target (`ST`), answering within `MX` seconds;
@@ -166,8 +168,16 @@ extension SSDPMessage {
         )
     }
 
-    /// The message as a datagram, with `\r\n` line ends.
-    public var encoded: [UInt8] {
+    /// The `HOST` of a message to the group on `family`: `239.255.255.250:1900` or `[FF02::C]:1900`.
+    public static func groupHost(_ family: AddressFamily) -> String {
+        family == .inet6 ? "[FF02::C]:1900" : "239.255.255.250:1900"
+    }
+
+    /// The message as a datagram, with `\r\n` line ends; a `NOTIFY` names the IPv4 group as its `HOST`.
+    public var encoded: [UInt8] { encoded(for: .inet) }
+
+    /// The message as a datagram, with `\r\n` line ends; a `NOTIFY` names the group of `family` as its `HOST`.
+    public func encoded(for family: AddressFamily) -> [UInt8] {
         var lines: [String]
         switch self {
         case .search(let search):
@@ -179,7 +189,7 @@ extension SSDPMessage {
             lines = ["HTTP/1.1 200 OK"] + Self.headerLines(advertisement) + ["ST: \(advertisement.target)", "EXT:"]
         case .notify(let advertisement, let kind):
             lines =
-                ["NOTIFY * HTTP/1.1", "HOST: 239.255.255.250:1900"] + Self.headerLines(advertisement)
+                ["NOTIFY * HTTP/1.1", "HOST: \(Self.groupHost(family))"] + Self.headerLines(advertisement)
                 + ["NT: \(advertisement.target)", "NTS: \(kind.rawValue)"]
         }
         return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)

@@ -3,6 +3,9 @@ import UDP
 
 @main
 struct UDPCommand: ParsableCommand {
+    /// The release, for `--version` and the `SERVER` that `udp announce --ssdp` sends.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "udp",
         abstract: "Send, receive, reflect and measure UDP datagrams.",
@@ -14,7 +17,7 @@ struct UDPCommand: ParsableCommand {
             Exit status: 0 on success, 1 when something failed at run time (no reply, address in use, \
             connection refused), 64 for bad usage.
             """,
-        version: "0.1.0",
+        version: UDPCommand.version,
         subcommands: [
             Echo.self, Send.self, Listen.self, Ping.self, MTU.self, Discover.self, Announce.self, Bench.self,
             Relay.self,

@@ -16,17 +16,22 @@ public struct MDNSAnnounceSession: ~Copyable {
     public let family: AddressFamily
     private var responders: [UInt32: MDNSResponder] = [:]
     private var buffer = [UInt8](repeating: 0, count: 9_000)
+    private let links: [UInt32: [InterfaceAddress]]
     /// Queries and responses that did not decode.
     public private(set) var malformed = 0
+    /// Queries from off the link: a hop limit below 255 and a source on none of the interface's networks.
+    public private(set) var offLink = 0
 
     /// - Parameters:
     ///   - service: What to publish; its addresses are replaced, on each interface, by that interface's own.
-    ///   - interfaces: Each interface, by index, with its addresses.
-    public init(family: AddressFamily, service: MDNSService, interfaces: [UInt32: [IPAddress]], now: UInt64) {
+    ///   - interfaces: Each interface, by index, with its addresses: those published there, and the networks
+    ///     whose queries are answered.
+    public init(family: AddressFamily, service: MDNSService, interfaces: [UInt32: [InterfaceAddress]], now: UInt64) {
         self.family = family
+        links = interfaces
         for (index, addresses) in interfaces {
             var published = service
-            published.addresses = addresses
+            published.addresses = addresses.map(\.address)
             responders[index] = MDNSResponder(service: published, now: now)
         }
     }
@@ -52,10 +57,15 @@ public struct MDNSAnnounceSession: ~Copyable {
                     malformed += 1
                     continue
                 }
-                // Responses count only from the link (hop limit 255, RFC 6762 §11); queries are answered from
-                // anywhere, and the answer goes to the link or back to the one who asked.
-                if message.isResponse && info.hopLimit.map({ $0 != 255 }) ?? false { continue }
+                // Only the link counts (RFC 6762 §11): a response with hop limit 255, which no router forwards;
+                // a query with that, or from an address on the interface's networks (a one-shot client's
+                // unicast query may have been sent with a lower limit).
                 guard let index = info.interfaceIndex, responders[index] != nil else { continue }
+                let fromLink = info.hopLimit.map { $0 == 255 } ?? true
+                guard fromLink || (!message.isResponse && isOnLink(info.sender.ip, link: links[index] ?? [])) else {
+                    offLink += 1
+                    continue
+                }
                 let (messages, events) = responders[index]!.receive(
                     message,
                     from: info.sender.unmapped,
@@ -78,19 +88,12 @@ public struct MDNSAnnounceSession: ~Copyable {
     ) throws(UDPError) {
         for outgoing in messages {
             guard let bytes = try? outgoing.message.encoded() else { continue }
-            do throws(UDPError) {
-                switch outgoing.destination {
-                case .multicast:
-                    try socket.setMulticastInterface(.index(interface))
-                    try socket.send(bytes, to: group)
-                case .unicast(let address):
-                    try socket.send(bytes, to: address)
-                }
-            } catch {
-                // An interface gone, or a one-shot client gone: the others go on.
-                let passing: [Errno] = [.networkUnreachable, .noSuchDevice, .hostUnreachable, .connectionRefused]
-                guard let errno = error.errno, passing.contains(errno) else { throw error }
+            let destination: SocketAddress
+            switch outgoing.destination {
+            case .multicast: destination = group
+            case .unicast(let address): destination = address
             }
+            try socket.sendOnLink(bytes, to: destination, interface: interface)
         }
     }
 }

@@ -60,24 +60,16 @@ public struct MDNSBrowseSession: ~Copyable {
         SocketAddress(family == .inet ? Self.groupV4 : Self.groupV6, port: Self.port)
     }
 
-    /// A socket for mDNS on `family`: port 5353 shared with other responders (`SO_REUSEADDR`, `SO_REUSEPORT`),
-    /// the group joined on each interface, only its own groups received, hop limit 255, and packet info and the
-    /// received hop limit on so each response's interface and origin are known.
+    /// A socket for mDNS on `family` (``UDP/UDPSocket/linkGroup(_:port:interfaces:hops:)``), with hop limit 255
+    /// both ways, which receivers check to know a packet is from the link.
     public static func makeSocket(family: AddressFamily, interfaces: [UInt32]) throws(UDPError) -> UDPSocket {
-        let socket = try UDPSocket(family: family)
-        if family == .inet6 { try socket.setIPv6Only(true) }
-        try socket.setReuseAddress(true)
-        try socket.setReusePort(true)
-        try socket.bind(to: .any(family, port: port))
-        try socket.setMulticastAll(false)
-        try socket.setMulticastHops(255)
+        let socket = try UDPSocket.linkGroup(
+            family == .inet ? groupV4 : groupV6,
+            port: port,
+            interfaces: interfaces,
+            hops: 255
+        )
         try socket.setUnicastHops(255)
-        try socket.setMulticastLoopback(true)
-        try socket.setReceivePacketInfo(true)
-        try socket.setReceiveHopLimit(true)
-        for interface in interfaces {
-            try socket.joinMulticastGroup(family == .inet ? groupV4 : groupV6, interface: .index(interface))
-        }
         return socket
     }
 
@@ -170,14 +162,7 @@ public struct MDNSBrowseSession: ~Copyable {
                 }
             }
             guard let bytes = try? query.encoded() else { continue }
-            try socket.setMulticastInterface(.index(interface))
-            do throws(UDPError) {
-                try socket.send(bytes, to: group)
-                counters.queriesSent += 1
-            } catch {
-                // An interface that went down: the others go on.
-                guard error.errno == .networkUnreachable || error.errno == .noSuchDevice else { throw error }
-            }
+            if try socket.sendOnLink(bytes, to: group, interface: interface) { counters.queriesSent += 1 }
         }
     }
 }

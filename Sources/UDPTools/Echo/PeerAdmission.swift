@@ -1,4 +1,5 @@
 import UDP
+import UDPPatterns
 
 /// Who gets an answer: a token bucket per source address, and an anti-amplification guard, with per-source
 /// state bounded in entries and in time.

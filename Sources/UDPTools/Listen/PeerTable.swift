@@ -1,4 +1,5 @@
 import UDP
+import UDPPatterns
 
 /// Per-peer counters with a bound on the number of peers kept, so a flood of (possibly forged) source
 /// addresses cannot exhaust memory: past the bound, the least recently seen peers are evicted and their counts

@@ -7,7 +7,8 @@ import UDPTools
 
 struct Discover: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Find services on the link by multicast DNS (DNS-SD), as avahi-browse -r does, with no daemon.",
+        abstract:
+            "Find services on the link by multicast DNS (DNS-SD) or SSDP, as avahi-browse -r does, with no daemon.",
         discussion: """
             Without TYPE, every service type on the link (the _services._dns-sd._udp.local meta-query); with \\
             TYPE (`_http._tcp`, `_ipp._tcp`), that type only. Each instance is resolved (SRV, TXT, addresses) \\
@@ -27,8 +28,17 @@ struct Discover: ParsableCommand {
               udp discover _ipp._tcp --interface eth0 -4 --json
 
             It shares port 5353 with the host's responders (avahi, mDNSResponder) and believes only responses \\
-            from the link (source port 5353, hop limit 255). Exit status: 0 when something was found, 1 when \\
-            nothing was.
+            from the link (source port 5353, hop limit 255).
+
+            --ssdp searches for UPnP devices by SSDP instead (M-SEARCH for --st, ssdp:all by default, and the \\
+            NOTIFY announcements on port 1900), one event per device or service (USN) and interface; --all does \\
+            both. JSON has `usn`, `st`, `location` and `server` for SSDP:
+
+              + eth0 IPv4 ssdp uuid:2f4…::upnp:rootdevice st upnp:rootdevice location http://192.0.2.7:8200/ \\
+            server "Linux UPnP/1.1 MiniDLNA/1.3"
+              udp discover --ssdp --st urn:schemas-upnp-org:device:MediaServer:1
+
+            Exit status: 0 when something was found, 1 when nothing was.
             """
     )
 
@@ -46,6 +56,15 @@ struct Discover: ParsableCommand {
 
     @OptionGroup var family: FamilyOptions
 
+    @Flag(help: "Search by SSDP (UPnP) instead of mDNS.")
+    var ssdp = false
+
+    @Flag(help: "Search by both mDNS and SSDP.")
+    var all = false
+
+    @Option(help: "SSDP search target: ssdp:all, upnp:rootdevice, uuid:…, or a device or service type URN.")
+    var st: String?
+
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
@@ -56,23 +75,46 @@ struct Discover: ParsableCommand {
         if let type, serviceTypeName(type) == nil {
             throw ValidationError("'\(type)' is not a service type: write it as _NAME._udp or _NAME._tcp")
         }
+        guard !(ssdp && all) else { throw ValidationError("--ssdp and --all exclude each other: --all is both") }
+        if ssdp, type != nil { throw ValidationError("TYPE is an mDNS service type: with --ssdp, use --st") }
+        if let st {
+            guard ssdp || all else { throw ValidationError("--st goes with --ssdp or --all") }
+            guard !st.isEmpty, st.utf8.count <= 256, st.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw ValidationError(
+                    "--st '\(st.prefix(40))' is not a search target: ssdp:all, upnp:rootdevice or a URN"
+                )
+            }
+        }
     }
 
     func run() throws {
-        let types = type.flatMap(serviceTypeName).map { [$0] }
         var plans: [(AddressFamily, [UInt32])] = []
         for family in family.families {
             let chosen = try interfaces(for: family)
             if !chosen.isEmpty { plans.append((family, chosen)) }
         }
         guard !plans.isEmpty else { throw RuntimeFailure("no interface to browse on: none is up with an address") }
-        let sockets = try plans.map { plan throws(UDPError) in
-            SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1))
-        }
         let stop = try StopSignal.catchingInterrupts()
         let deadline = watch ? nil : MonotonicClock.now() + MonotonicClock.nanoseconds(seconds: timeout)
         let found = Counter()
         var threads = WorkerThreads<Result<Void, UDPError>>()
+        if !ssdp { try startMDNS(plans, stop: stop, deadline: deadline, found: found, threads: &threads) }
+        if ssdp || all { try startSSDP(plans, stop: stop, deadline: deadline, found: found, threads: &threads) }
+        for result in threads.join() { try result.get() }
+        if found.value == 0 { throw ExitCode.failure }
+    }
+
+    private func startMDNS(
+        _ plans: [(AddressFamily, [UInt32])],
+        stop: StopSignal,
+        deadline: UInt64?,
+        found: Counter,
+        threads: inout WorkerThreads<Result<Void, UDPError>>
+    ) throws {
+        let types = type.flatMap(serviceTypeName).map { [$0] }
+        let sockets = try plans.map { plan throws(UDPError) in
+            SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1))
+        }
         for (socket, plan) in zip(sockets, plans) {
             try threads.start { [json] in
                 // One family failing stops the other too, rather than leaving it running without a word.
@@ -85,8 +127,38 @@ struct Discover: ParsableCommand {
                 }
             }
         }
-        for result in threads.join() { try result.get() }
-        if found.value == 0 { throw ExitCode.failure }
+    }
+
+    private func startSSDP(
+        _ plans: [(AddressFamily, [UInt32])],
+        stop: StopSignal,
+        deadline: UInt64?,
+        found: Counter,
+        threads: inout WorkerThreads<Result<Void, UDPError>>
+    ) throws {
+        let target = st ?? "ssdp:all"
+        let sockets = try plans.map { plan throws(UDPError) in
+            (
+                SharedUDPSocket(try SSDPSearchSession.makeSearchSocket(family: plan.0)),
+                SharedUDPSocket(try SSDPSearchSession.makeListenSocket(family: plan.0, interfaces: plan.1))
+            )
+        }
+        for (pair, plan) in zip(sockets, plans) {
+            try threads.start { [json] in
+                stoppingAllOnFailure(stop) { () throws(UDPError) in
+                    var session = SSDPSearchSession(family: plan.0, target: target, interfaces: plan.1)
+                    try session.run(
+                        searchingWith: pair.0.socket,
+                        listeningWith: pair.1.socket,
+                        until: stop,
+                        deadline: deadline
+                    ) { event in
+                        found.increment()
+                        Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
+                    }
+                }
+            }
+        }
     }
 
     /// The interfaces named, or else those with an address of `family` (``linkInterfaces(for:named:among:)``).
@@ -143,6 +215,39 @@ struct Discover: ParsableCommand {
                 + (attribute.value.map { JSONObject.quoted(String(decoding: $0, as: UTF8.self)) } ?? "true")
         }
         object.addRaw("txt", "{" + txt.joined(separator: ", ") + "}")
+        return object.text
+    }
+}
+
+extension Discover {
+    private static func fields(_ event: SSDPSearchSession.Event) -> (String, String, SSDPAdvertisement) {
+        let interface = NetworkInterface.name(ofIndex: event.interfaceIndex) ?? "\(event.interfaceIndex)"
+        switch event.change {
+        case .appeared(let advertisement): return ("+", interface, advertisement)
+        case .removed(let advertisement): return ("-", interface, advertisement)
+        }
+    }
+
+    static func textLine(_ event: SSDPSearchSession.Event) -> String {
+        let (mark, interface, advertisement) = fields(event)
+        var line = "\(mark) \(interface) \(event.family) ssdp \(advertisement.uniqueServiceName)"
+        line += " st \(advertisement.target)"
+        if let location = advertisement.location { line += " location \(location)" }
+        if let server = advertisement.server { line += " server " + JSONObject.quoted(server) }
+        return line
+    }
+
+    static func jsonLine(_ event: SSDPSearchSession.Event) -> String {
+        let (mark, interface, advertisement) = fields(event)
+        var object = JSONObject()
+        object.add("protocol", "ssdp")
+        object.add("event", mark == "+" ? "new" : "removed")
+        object.add("interface", interface)
+        object.add("family", event.family == .inet ? "ipv4" : "ipv6")
+        object.add("usn", advertisement.uniqueServiceName)
+        object.add("st", advertisement.target)
+        object.add("location", advertisement.location)
+        object.add("server", advertisement.server)
         return object.text
     }
 }

@@ -3,10 +3,10 @@ import UDP
 
 /// The families that `discover` and `announce` work on: both, or `-4` / `-6` alone.
 struct FamilyOptions: ParsableArguments {
-    @Flag(name: .customShort("4"), help: "IPv4 only (224.0.0.251).")
+    @Flag(name: .customShort("4"), help: "IPv4 only (mDNS 224.0.0.251, SSDP 239.255.255.250).")
     var ipv4 = false
 
-    @Flag(name: .customShort("6"), help: "IPv6 only (ff02::fb).")
+    @Flag(name: .customShort("6"), help: "IPv6 only (mDNS ff02::fb, SSDP ff02::c).")
     var ipv6 = false
 
     func validate() throws {
@@ -22,12 +22,12 @@ func linkInterfaces(
     for family: AddressFamily,
     named: [UInt32] = [],
     among addresses: [InterfaceAddress]
-) -> [UInt32: [IPAddress]] {
-    var chosen: [UInt32: [IPAddress]] = [:]
+) -> [UInt32: [InterfaceAddress]] {
+    var chosen: [UInt32: [InterfaceAddress]] = [:]
     for address in addresses where address.address.family == family {
         let loopback = address.address == .v4(.loopback) || address.address == .v6(.loopback)
         guard !loopback, named.isEmpty || named.contains(address.interfaceIndex) else { continue }
-        chosen[address.interfaceIndex] = addresses.filter { $0.interfaceIndex == address.interfaceIndex }.map(\.address)
+        chosen[address.interfaceIndex] = addresses.filter { $0.interfaceIndex == address.interfaceIndex }
     }
     return chosen
 }

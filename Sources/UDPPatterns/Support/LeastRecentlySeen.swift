@@ -1,10 +1,11 @@
 extension Dictionary {
     /// The `count` entries seen least recently, by `lastSeen`, oldest first.
     ///
-    /// The one eviction rule of every bounded table here (listen's peers, echo's admitted sources, the
-    /// relay's clients): a flood of new keys pushes out the quiet ones. One entry costs a scan; more cost a
-    /// sort, so tables evict an eighth of themselves at a time and pay O(n log n) once per n/8 new keys.
-    func leastRecentlySeen<Stamp: Comparable>(
+    /// The one eviction rule of every bounded table in the project (listen's peers, echo's admitted sources,
+    /// the relay's clients, the devices an SSDP search found): a flood of new keys pushes out the quiet ones.
+    /// One entry costs a scan; more cost a sort, so tables evict an eighth of themselves at a time and pay
+    /// O(n log n) once per n/8 new keys.
+    public func leastRecentlySeen<Stamp: Comparable>(
         _ count: Int,
         lastSeen: (Value) -> Stamp
     ) -> [(key: Key, value: Value)] {
@@ -17,7 +18,7 @@ extension Dictionary {
 
     /// Removes ``leastRecentlySeen(_:lastSeen:)``'s entries and returns them.
     @discardableResult
-    mutating func evictLeastRecentlySeen<Stamp: Comparable>(
+    public mutating func evictLeastRecentlySeen<Stamp: Comparable>(
         _ count: Int,
         lastSeen: (Value) -> Stamp
     ) -> [(key: Key, value: Value)] {

@@ -1,0 +1,119 @@
+import UDPPatterns
+
+/// Keeps the devices and services that SSDP responses and `NOTIFY`s describe (UPnP Device Architecture 1.1
+/// §1.2-1.3), without a socket or a clock: one entry per unique service name (`USN`), so the repeats that
+/// searches and announcements bring are merged.
+///
+/// An advertisement *appears* the first time its USN is heard, and is *removed* by its `ssdp:byebye` or when its
+/// `CACHE-CONTROL: max-age` runs out unrefreshed. One that comes back with another `LOCATION` (a device that
+/// restarted on a new address) is removed and appears again, so a listener never keeps a stale URL.
+///
+/// The table is bounded: a flood of forged USNs pushes out the advertisements heard least recently, never the
+/// memory limit.
+///
+/// ```swift
+/// var browser = SSDPBrowser(target: "upnp:rootdevice")
+/// for event in browser.receive(try SSDPMessage(parsing: datagram), at: now) { print(event) }
+/// for event in browser.expire(now: later) { print(event) }
+/// ```
+public struct SSDPBrowser: Sendable {
+    /// What happened to an advertisement.
+    public enum Event: Hashable, Sendable {
+        case appeared(SSDPAdvertisement)
+        case removed(SSDPAdvertisement)
+    }
+
+    /// How long an advertisement without `max-age` is kept: the specification's least allowed value.
+    public static let defaultMaximumAge = 1_800
+    /// The most advertisements kept.
+    public static let defaultCapacity = 1_024
+
+    private struct Entry: Sendable {
+        var advertisement: SSDPAdvertisement
+        var expiry: UInt64
+        var lastSeen: UInt64
+    }
+
+    /// The search target: `ssdp:all` keeps every advertisement, anything else only those for that target.
+    public let target: String
+    public let capacity: Int
+    private var entries: [String: Entry] = [:]
+    /// Advertisements pushed out to make room.
+    public private(set) var evicted = 0
+
+    /// - Parameters:
+    ///   - target: `ssdp:all`, `upnp:rootdevice`, `uuid:…` or a device or service type URN.
+    ///   - capacity: The most advertisements kept.
+    public init(target: String = "ssdp:all", capacity: Int = Self.defaultCapacity) {
+        self.target = target
+        self.capacity = max(1, capacity)
+    }
+
+    /// The advertisements known now, by USN.
+    public var advertisements: [SSDPAdvertisement] {
+        entries.values.map(\.advertisement).sorted { $0.uniqueServiceName < $1.uniqueServiceName }
+    }
+
+    /// When the next advertisement runs out, in nanoseconds of the caller's monotonic clock.
+    public var nextExpiry: UInt64? { entries.values.lazy.map(\.expiry).min() }
+
+    /// Whether `advertised` answers this browser's target. URNs compare ignoring case, as their scheme does.
+    public func wants(_ advertised: String) -> Bool {
+        target.lowercased() == "ssdp:all" || advertised.lowercased() == target.lowercased()
+    }
+
+    /// Takes in a message heard at `now`; searches (from other control points) change nothing.
+    public mutating func receive(_ message: SSDPMessage, at now: UInt64) -> [Event] {
+        switch message {
+        case .search:
+            return []
+        case .response(let advertisement), .notify(let advertisement, .alive), .notify(let advertisement, .update):
+            guard wants(advertisement.target) else { return [] }
+            return refresh(advertisement, at: now)
+        case .notify(let advertisement, .byebye):
+            guard let gone = entries.removeValue(forKey: advertisement.uniqueServiceName) else { return [] }
+            return [.removed(gone.advertisement)]
+        }
+    }
+
+    private mutating func refresh(_ advertisement: SSDPAdvertisement, at now: UInt64) -> [Event] {
+        let age = UInt64(advertisement.maximumAge ?? Self.defaultMaximumAge)
+        let expiry = now + min(age, 86_400) * 1_000_000_000
+        let key = advertisement.uniqueServiceName
+        if var known = entries[key] {
+            // An update (`ssdp:update`) or a byebye need not repeat the location: keep what is known.
+            var merged = advertisement
+            if merged.location == nil { merged.location = known.advertisement.location }
+            if merged.server == nil { merged.server = known.advertisement.server }
+            known.expiry = expiry
+            known.lastSeen = now
+            guard merged.location != known.advertisement.location else {
+                known.advertisement.maximumAge = merged.maximumAge
+                entries[key] = known
+                return []
+            }
+            entries[key] = Entry(advertisement: merged, expiry: expiry, lastSeen: now)
+            return [.removed(known.advertisement), .appeared(merged)]
+        }
+        guard advertisement.location != nil else { return [] }  // an update for a device never heard of
+        var events: [Event] = []
+        if entries.count >= capacity {
+            for victim in entries.evictLeastRecentlySeen(max(1, capacity / 8), lastSeen: \.lastSeen) {
+                evicted += 1
+                events.append(.removed(victim.value.advertisement))
+            }
+        }
+        entries[key] = Entry(advertisement: advertisement, expiry: expiry, lastSeen: now)
+        events.append(.appeared(advertisement))
+        return events
+    }
+
+    /// Removes the advertisements whose `max-age` ran out by `now`.
+    public mutating func expire(now: UInt64) -> [Event] {
+        guard let next = nextExpiry, next <= now else { return [] }
+        let gone = entries.filter { $0.value.expiry <= now }
+        for key in gone.keys { entries[key] = nil }
+        return gone.values.map(\.advertisement).sorted { $0.uniqueServiceName < $1.uniqueServiceName }
+            .map { .removed($0) }
+    }
+}

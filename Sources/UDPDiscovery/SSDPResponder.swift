@@ -1,0 +1,186 @@
+import UDP
+
+/// Advertises one UPnP device by SSDP (UPnP Device Architecture 1.1 §1.2-1.3), without a socket or a clock: the
+/// caller hands it the searches that arrive and asks, at ``nextWake``, what to send.
+///
+/// - **Announcing**: `NOTIFY ssdp:alive` for every advertisement, three times 500 ms apart, the first after a
+///   random 0–100 ms; then again before half the `max-age` has passed, at a random moment so devices that
+///   started together spread out (§1.2.2).
+/// - **Answering**: an `M-SEARCH` for `ssdp:all`, `upnp:rootdevice`, the device's `uuid:` or one of its types
+///   (an older version of a type included, §1.3.2) gets one unicast response per matching advertisement, after a
+///   random delay up to `MX` (at most 5 s); a unicast search, one not sent to the group, at once. A search
+///   repeated while its answer waits is answered once, and at most ``maximumPending`` answers wait: a flood of
+///   searches cannot grow the queue or turn the responder into an amplifier.
+/// - **Stopping**: `NOTIFY ssdp:byebye` for every advertisement.
+public struct SSDPResponder: Sendable {
+    /// Where a message goes.
+    public enum Destination: Hashable, Sendable {
+        case multicast
+        case unicast(SocketAddress)
+    }
+
+    /// A message to send.
+    public struct Outgoing: Hashable, Sendable {
+        public var message: SSDPMessage
+        public var destination: Destination
+    }
+
+    /// What the responder did and dropped.
+    public struct Counters: Hashable, Sendable {
+        /// Searches that matched an advertisement.
+        public var searchesAnswered = 0
+        /// Searches for something else.
+        public var searchesIgnored = 0
+        /// Searches dropped because ``maximumPending`` answers were already waiting.
+        public var searchesDropped = 0
+        public init() {}
+    }
+
+    /// The most answers that wait for their random delay at once.
+    public static let maximumPending = 64
+    static let millisecond: UInt64 = 1_000_000
+    static let second: UInt64 = 1_000_000_000
+
+    /// What is advertised: each with its `USN`, `NT`/`ST`, `LOCATION`, `SERVER` and `max-age`.
+    public let advertisements: [SSDPAdvertisement]
+    public private(set) var counters = Counters()
+    private var announcementsSent = 0
+    private var nextAnnouncement: UInt64?
+    private var pending: [(due: UInt64, to: SocketAddress, target: String, answers: [SSDPAdvertisement])] = []
+    private var random = SystemRandomNumberGenerator()
+
+    /// - Parameters:
+    ///   - advertisements: What to advertise, normally ``advertisements(uuid:type:location:server:maximumAge:)``.
+    ///   - now: The caller's monotonic clock, in nanoseconds.
+    public init(advertisements: [SSDPAdvertisement], now: UInt64) {
+        self.advertisements = advertisements
+        nextAnnouncement = now + UInt64.random(in: 0...100) * Self.millisecond
+    }
+
+    /// The advertisements of a root device with one type (§1.1.2): `upnp:rootdevice`, its `uuid:` and the type,
+    /// each with a USN made of the UUID and the target.
+    ///
+    /// - Parameters:
+    ///   - uuid: The device's UUID, without `uuid:`.
+    ///   - type: A device or service type URN (`urn:schemas-upnp-org:device:MediaServer:1`), or
+    ///     `upnp:rootdevice` or the device's own `uuid:` for those two alone.
+    ///   - location: The URL of the device description.
+    ///   - server: `OS/version UPnP/1.1 product/version`.
+    ///   - maximumAge: Seconds the advertisements stay valid, 1800 or more by the specification.
+    public static func advertisements(
+        uuid: String,
+        type: String,
+        location: String,
+        server: String,
+        maximumAge: Int = 1_800
+    ) -> [SSDPAdvertisement] {
+        let device = "uuid:\(uuid)"
+        var targets = [("upnp:rootdevice", "\(device)::upnp:rootdevice"), (device, device)]
+        if type.lowercased() != "upnp:rootdevice" && type.lowercased() != device.lowercased() {
+            targets.append((type, "\(device)::\(type)"))
+        }
+        return targets.map { target, usn in
+            SSDPAdvertisement(
+                uniqueServiceName: usn,
+                target: target,
+                location: location,
+                server: server,
+                maximumAge: maximumAge
+            )
+        }
+    }
+
+    /// When ``poll(now:)`` next has something to do.
+    public var nextWake: UInt64? {
+        let answer = pending.lazy.map(\.due).min()
+        guard let nextAnnouncement else { return answer }
+        return min(answer ?? nextAnnouncement, nextAnnouncement)
+    }
+
+    /// The announcements and answers due by `now`.
+    public mutating func poll(now: UInt64) -> [Outgoing] {
+        var outgoing: [Outgoing] = []
+        if let due = nextAnnouncement, due <= now {
+            outgoing += advertisements.map { Outgoing(message: .notify($0, .alive), destination: .multicast) }
+            announcementsSent += 1
+            if announcementsSent < 3 {
+                nextAnnouncement = now + 500 * Self.millisecond
+            } else {
+                // Before half the shortest max-age, at a random moment in its second quarter.
+                let age = UInt64(max(advertisements.compactMap(\.maximumAge).min() ?? 1_800, 4)) * Self.second
+                nextAnnouncement = now + UInt64.random(in: (age / 4)...(age / 2), using: &random)
+            }
+        }
+        var waiting: [(due: UInt64, to: SocketAddress, target: String, answers: [SSDPAdvertisement])] = []
+        for answer in pending {
+            guard answer.due <= now else {
+                waiting.append(answer)
+                continue
+            }
+            outgoing += answer.answers.map { Outgoing(message: .response($0), destination: .unicast(answer.to)) }
+        }
+        pending = waiting
+        return outgoing
+    }
+
+    /// Takes in a message from `source`, heard at `now`; `multicast` says whether it was sent to the group.
+    ///
+    /// Answers wait for ``poll(now:)``: a search is never answered from within this call, so the caller has one
+    /// place that sends.
+    public mutating func receive(_ message: SSDPMessage, from source: SocketAddress, multicast: Bool, at now: UInt64) {
+        guard case .search(let search) = message else { return }
+        let answers = matches(search.target)
+        guard !answers.isEmpty else {
+            counters.searchesIgnored += 1
+            return
+        }
+        // The same control point asking the same again: its answer is already on the way.
+        if pending.contains(where: { $0.to == source && $0.target == search.target }) { return }
+        guard pending.count < Self.maximumPending else {
+            counters.searchesDropped += 1
+            return
+        }
+        counters.searchesAnswered += 1
+        // Up to MX seconds, less a margin so the answer arrives within them (as async-upnp-client does).
+        let window = multicast ? UInt64(min(max(search.maximumWait, 0), 5)) * 1_000 : 0
+        let delay = window > 250 ? UInt64.random(in: 0..<(window - 250), using: &random) : 0
+        pending.append((now + delay * Self.millisecond, source, search.target, answers))
+    }
+
+    /// The advertisements that answer a search for `target`, each with `ST` set to what was asked.
+    func matches(_ target: String) -> [SSDPAdvertisement] {
+        let asked = target.lowercased()
+        if asked == "ssdp:all" { return advertisements }
+        return advertisements.filter { Self.answers(asked, with: $0.target.lowercased()) }.map { advertisement in
+            var answer = advertisement
+            answer.target = target
+            return answer
+        }
+    }
+
+    /// Whether `advertised` answers a search for `asked`: the same, or the same type in an older version
+    /// (a `:2` device still answers for `:1`, §1.3.2).
+    static func answers(_ asked: String, with advertised: String) -> Bool {
+        if asked == advertised { return true }
+        guard asked.hasPrefix("urn:"), let askedColon = asked.lastIndex(of: ":"),
+            let advertisedColon = advertised.lastIndex(of: ":"),
+            asked[..<askedColon] == advertised[..<advertisedColon],
+            let askedVersion = Int(asked[asked.index(after: askedColon)...]),
+            let advertisedVersion = Int(advertised[advertised.index(after: advertisedColon)...])
+        else { return false }
+        return askedVersion >= 1 && askedVersion <= advertisedVersion
+    }
+
+    /// The goodbyes: `ssdp:byebye` for every advertisement. Nothing is announced or answered after.
+    public mutating func stop() -> [Outgoing] {
+        nextAnnouncement = nil
+        pending = []
+        return advertisements.map { advertisement in
+            var goodbye = advertisement
+            goodbye.location = nil
+            goodbye.server = nil
+            goodbye.maximumAge = nil
+            return Outgoing(message: .notify(goodbye, .byebye), destination: .multicast)
+        }
+    }
+}

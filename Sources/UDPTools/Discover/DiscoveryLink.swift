@@ -1,0 +1,66 @@
+import UDP
+
+extension UDPSocket {
+    /// A socket for a link-local discovery protocol's group (mDNS's 224.0.0.251:5353, SSDP's
+    /// 239.255.255.250:1900): the port shared with the host's other responders (`SO_REUSEADDR`, `SO_REUSEPORT`),
+    /// the group joined on each interface, only its own groups received (`IP_MULTICAST_ALL` off), its own
+    /// multicasts looped back for responders on this host, and packet info and the received hop limit on so each
+    /// datagram's interface and origin are known.
+    ///
+    /// - Parameters:
+    ///   - group: The group to join; its family is the socket's (an IPv6 socket is IPv6-only).
+    ///   - port: The protocol's port.
+    ///   - interfaces: The interfaces to join on, by index.
+    ///   - hops: The multicast TTL or hop limit: 255 for mDNS, which checks it, 2 for SSDP, as UPnP says.
+    public static func linkGroup(
+        _ group: IPAddress,
+        port: UInt16,
+        interfaces: [UInt32],
+        hops: UInt8
+    ) throws(UDPError) -> UDPSocket {
+        let socket = try UDPSocket(family: group.family)
+        if group.family == .inet6 { try socket.setIPv6Only(true) }
+        try socket.setReuseAddress(true)
+        try socket.setReusePort(true)
+        try socket.bind(to: .any(group.family, port: port))
+        try socket.setMulticastAll(false)
+        try socket.setMulticastHops(Int(hops))
+        try socket.setMulticastLoopback(true)
+        try socket.setReceivePacketInfo(true)
+        try socket.setReceiveHopLimit(true)
+        for interface in interfaces { try socket.joinMulticastGroup(group, interface: .index(interface)) }
+        return socket
+    }
+}
+
+extension UDPSocket {
+    /// The errors that lose one datagram of a discovery protocol but stop nothing: its interface went down, or
+    /// the one who asked is gone (an ICMP error that an earlier answer drew).
+    private static let passingLinkErrors: [Errno] = [
+        .networkUnreachable, .noSuchDevice, .hostUnreachable, .connectionRefused,
+    ]
+
+    /// Sends `bytes` to `destination`, out of `interface` when it is a group.
+    ///
+    /// - Returns: False when the datagram was lost to one of the errors that stop nothing: the other interfaces
+    ///   and peers go on.
+    @discardableResult
+    func sendOnLink(_ bytes: [UInt8], to destination: SocketAddress, interface: UInt32) throws(UDPError) -> Bool {
+        do throws(UDPError) {
+            if destination.ip.isMulticast { try setMulticastInterface(.index(interface)) }
+            try send(bytes, to: destination)
+            return true
+        } catch {
+            guard let errno = error.errno, Self.passingLinkErrors.contains(errno) else { throw error }
+            return false
+        }
+    }
+}
+
+/// Whether `source` is on the link whose addresses are `link`: on one of their networks, or IPv6 link-local.
+///
+/// A responder answers only such sources (RFC 6762 §11; SSDP the same, being an amplifier otherwise).
+func isOnLink(_ source: IPAddress, link: [InterfaceAddress]) -> Bool {
+    if case .v6(let address) = source.unmapped, address.isLinkLocal { return true }
+    return link.contains { $0.isOnSameNetwork(as: source) }
+}

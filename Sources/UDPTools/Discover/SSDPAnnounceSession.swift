@@ -1,0 +1,119 @@
+import UDP
+import UDPDiscovery
+
+/// The SSDP engine of `udp announce --ssdp`: advertises one UPnP device on one address family, one
+/// ``UDPDiscovery/SSDPResponder`` per interface, from a socket that shares port 1900 with the host's other SSDP
+/// responders, until stopped; then it says `ssdp:byebye`.
+///
+/// SSDP is a well-known amplifier (a small search, several larger answers), so a search is answered only when
+/// it comes from the link it arrived on: from an address on one of that interface's networks, or an IPv6
+/// link-local one. Others are counted and dropped.
+public struct SSDPAnnounceSession: ~Copyable {
+    /// What happened, on one interface.
+    public struct Event: Sendable {
+        public enum Kind: Sendable, Hashable {
+            /// The first `NOTIFY ssdp:alive` of these advertisements went out.
+            case announced([SSDPAdvertisement])
+        }
+
+        public var interfaceIndex: UInt32
+        public var family: AddressFamily
+        public var kind: Kind
+    }
+
+    public let family: AddressFamily
+    private var responders: [UInt32: SSDPResponder] = [:]
+    private let links: [UInt32: [InterfaceAddress]]
+    private var announced: Set<UInt32> = []
+    private var buffer = [UInt8](repeating: 0, count: 9_000)
+    /// Packets that did not parse as SSDP.
+    public private(set) var malformed = 0
+    /// Searches from sources not on the link they arrived on.
+    public private(set) var offLink = 0
+
+    /// - Parameters:
+    ///   - advertisements: What to advertise (``UDPDiscovery/SSDPResponder/advertisements(uuid:type:location:server:maximumAge:)``).
+    ///   - interfaces: Each interface, by index, with its addresses: the networks whose searches are answered.
+    public init(
+        family: AddressFamily,
+        advertisements: [SSDPAdvertisement],
+        interfaces: [UInt32: [InterfaceAddress]],
+        now: UInt64
+    ) {
+        self.family = family
+        links = interfaces
+        for index in interfaces.keys { responders[index] = SSDPResponder(advertisements: advertisements, now: now) }
+    }
+
+    /// The answers and drops of every interface together.
+    public var counters: SSDPResponder.Counters {
+        responders.values.reduce(into: SSDPResponder.Counters()) { total, responder in
+            total.searchesAnswered += responder.counters.searchesAnswered
+            total.searchesIgnored += responder.counters.searchesIgnored
+            total.searchesDropped += responder.counters.searchesDropped
+        }
+    }
+
+    /// Advertises on `socket` (from ``SSDPSearchSession/makeListenSocket(family:interfaces:)``) until `stop` is
+    /// requested, then sends the byebyes.
+    public mutating func run(
+        _ socket: borrowing UDPSocket,
+        until stop: StopSignal,
+        onEvent: (Event) -> Void
+    ) throws(UDPError) {
+        while !stop.isRequested {
+            let now = MonotonicClock.now()
+            for index in responders.keys.sorted() {
+                let messages = responders[index]!.poll(now: now)
+                try send(messages, on: index, socket)
+                if !messages.isEmpty, announced.insert(index).inserted {
+                    onEvent(
+                        Event(
+                            interfaceIndex: index,
+                            family: family,
+                            kind: .announced(responders[index]!.advertisements)
+                        )
+                    )
+                }
+            }
+            let wake = responders.values.compactMap(\.nextWake).min()
+            guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
+            while let info = try socket.receiveIfQueued(into: &buffer) {
+                guard let message = try? SSDPMessage(parsing: buffer[..<info.count]) else {
+                    malformed += 1
+                    continue
+                }
+                guard case .search = message, let index = info.interfaceIndex, responders[index] != nil else {
+                    continue
+                }
+                guard isOnLink(info.sender.ip, link: links[index] ?? []) else {
+                    offLink += 1
+                    continue
+                }
+                responders[index]!.receive(
+                    message,
+                    from: info.sender,
+                    multicast: info.destination?.isMulticast ?? true,
+                    at: MonotonicClock.now()
+                )
+            }
+        }
+        for index in responders.keys.sorted() { try send(responders[index]!.stop(), on: index, socket) }
+    }
+
+    private func send(
+        _ messages: [SSDPResponder.Outgoing],
+        on interface: UInt32,
+        _ socket: borrowing UDPSocket
+    ) throws(UDPError) {
+        let group = SocketAddress(SSDPSearchSession.group(family), port: SSDPSearchSession.port)
+        for outgoing in messages {
+            let destination: SocketAddress
+            switch outgoing.destination {
+            case .multicast: destination = group
+            case .unicast(let address): destination = address
+            }
+            try socket.sendOnLink(outgoing.message.encoded(for: family), to: destination, interface: interface)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import UDP
+import UDPDiscovery
+
+/// The SSDP engine of `udp discover --ssdp`: searches for UPnP devices and services (UPnP Device Architecture
+/// 1.1 §1.3) on one address family, on the interfaces given, and listens to their announcements.
+///
+/// Two sockets: `M-SEARCH` goes out of one on an ephemeral port, to which devices answer by unicast, and the
+/// other shares port 1900 with the host's other SSDP listeners to hear `NOTIFY` alive and byebye. Searches go
+/// out on the continuous-query schedule mDNS uses (20–120 ms, then 1 s doubling), since UDP may lose any one of
+/// them. Each interface has an ``UDPDiscovery/SSDPBrowser`` of its own, so an event says where the device was
+/// seen; malformed packets and other control points' searches are counted and dropped.
+public struct SSDPSearchSession: ~Copyable {
+    /// An advertisement that appeared or left, on one interface.
+    public struct Event: Sendable {
+        public var interfaceIndex: UInt32
+        public var family: AddressFamily
+        public var change: SSDPBrowser.Event
+    }
+
+    /// What the session received and did not use.
+    public struct Counters: Sendable, Equatable {
+        public var responses = 0
+        public var notifications = 0
+        /// Other control points' searches (and this one's own, looped back).
+        public var searches = 0
+        /// Packets that did not parse as SSDP.
+        public var malformed = 0
+        /// Messages that arrived on an interface not searched.
+        public var otherInterface = 0
+        public var searchesSent = 0
+        public init() {}
+    }
+
+    /// The SSDP groups and port.
+    public static let groupV4 = IPAddress.v4(IPv4Address(239, 255, 255, 250))
+    public static let groupV6 = IPAddress.v6(IPv6Address("ff02::c")!)
+    public static let port: UInt16 = 1900
+    /// The multicast TTL the specification gives.
+    public static let hops: UInt8 = 2
+
+    public let family: AddressFamily
+    public let interfaces: [UInt32]
+    public let search: SSDPSearch
+    public private(set) var counters = Counters()
+    private var browsers: [UInt32: SSDPBrowser] = [:]
+    private var buffer = [UInt8](repeating: 0, count: 9_000)
+
+    /// - Parameters:
+    ///   - family: IPv4 (239.255.255.250) or IPv6 (ff02::c).
+    ///   - target: `ST`: `ssdp:all`, `upnp:rootdevice`, `uuid:…` or a type URN.
+    ///   - maximumWait: `MX`, the most seconds devices wait before answering (1-5).
+    ///   - interfaces: The interfaces to search on, by index.
+    public init(family: AddressFamily, target: String, maximumWait: Int = 1, interfaces: [UInt32]) {
+        self.family = family
+        self.interfaces = interfaces
+        search = SSDPSearch(target: target, maximumWait: maximumWait, host: SSDPMessage.groupHost(family))
+        for interface in interfaces { browsers[interface] = SSDPBrowser(target: target) }
+    }
+
+    /// The group on `family`.
+    public static func group(_ family: AddressFamily) -> IPAddress { family == .inet ? groupV4 : groupV6 }
+
+    /// The socket searches go out of and answers come back to: an ephemeral port, TTL 2, packet info on.
+    public static func makeSearchSocket(family: AddressFamily) throws(UDPError) -> UDPSocket {
+        let socket = try UDPSocket(family: family)
+        if family == .inet6 { try socket.setIPv6Only(true) }
+        try socket.bind(to: .any(family, port: 0))
+        try socket.setMulticastHops(Int(hops))
+        try socket.setMulticastLoopback(true)
+        try socket.setReceivePacketInfo(true)
+        return socket
+    }
+
+    /// The socket announcements arrive on: port 1900 shared, the group joined on each interface.
+    public static func makeListenSocket(family: AddressFamily, interfaces: [UInt32]) throws(UDPError) -> UDPSocket {
+        try UDPSocket.linkGroup(group(family), port: port, interfaces: interfaces, hops: hops)
+    }
+
+    /// Searches and listens until `stop` is requested or `deadline` (on ``MonotonicClock``) passes.
+    public mutating func run(
+        searchingWith searchSocket: borrowing UDPSocket,
+        listeningWith listenSocket: borrowing UDPSocket,
+        until stop: StopSignal,
+        deadline: UInt64? = nil,
+        onEvent: (Event) -> Void
+    ) throws(UDPError) {
+        var schedule = MDNSQuerySchedule(startingAt: MonotonicClock.now())
+        var sockets = PollSet()
+        sockets.add(searchSocket.descriptor)
+        sockets.add(listenSocket.descriptor)
+        while !stop.isRequested {
+            let now = MonotonicClock.now()
+            if let deadline, now >= deadline { break }
+            if now >= schedule.nextQuery {
+                try sendSearches(searchSocket)
+                schedule.sent()
+            }
+            for interface in interfaces {
+                for change in browsers[interface]!.expire(now: now) {
+                    onEvent(Event(interfaceIndex: interface, family: family, change: change))
+                }
+            }
+            var wake = schedule.nextQuery
+            if let deadline { wake = min(wake, deadline) }
+            for browser in browsers.values { if let expiry = browser.nextExpiry { wake = min(wake, expiry) } }
+            guard try sockets.wait(until: wake, stop: stop) else { continue }
+            while let info = try searchSocket.receiveIfQueued(into: &buffer) { handle(info, onEvent) }
+            while let info = try listenSocket.receiveIfQueued(into: &buffer) { handle(info, onEvent) }
+        }
+    }
+
+    private mutating func handle(_ info: ReceiveInfo, _ onEvent: (Event) -> Void) {
+        guard let message = try? SSDPMessage(parsing: buffer[..<info.count]) else {
+            counters.malformed += 1
+            return
+        }
+        switch message {
+        case .search:
+            counters.searches += 1
+            return
+        case .response: counters.responses += 1
+        case .notify: counters.notifications += 1
+        }
+        guard let interface = info.interfaceIndex, browsers[interface] != nil else {
+            counters.otherInterface += 1
+            return
+        }
+        for change in browsers[interface]!.receive(message, at: MonotonicClock.now()) {
+            onEvent(Event(interfaceIndex: interface, family: family, change: change))
+        }
+    }
+
+    /// One `M-SEARCH` out of each interface.
+    private mutating func sendSearches(_ socket: borrowing UDPSocket) throws(UDPError) {
+        let bytes = SSDPMessage.search(search).encoded
+        let group = SocketAddress(Self.group(family), port: Self.port)
+        for interface in interfaces {
+            if try socket.sendOnLink(bytes, to: group, interface: interface) { counters.searchesSent += 1 }
+        }
+    }
+}
