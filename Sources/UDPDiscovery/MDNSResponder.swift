@@ -204,15 +204,21 @@ public struct MDNSResponder: Sendable {
         if isProbe || answers.allSatisfy({ $0.rawClass & 0x8000 != 0 }) {
             return multicastResponse(answers, now: now, interval: isProbe ? Self.defenseInterval : Self.second)
         }
-        let delay = UInt64.random(in: 20...120, using: &random) * Self.millisecond
-        let held = pending?.answers ?? []
-        pending = (min(pending?.due ?? now + delay, now + delay), held + answers.filter { !held.contains($0) })
+        hold(answers, until: now + UInt64.random(in: 20...120, using: &random) * Self.millisecond)
         return []
     }
 
-    /// A response for `answers`, with the records a browser needs next as additionals (RFC 6763 §12), leaving
-    /// out any record multicast less than `interval` ago (a second for answers, 250 ms when defending a name,
-    /// §6); nothing when that leaves no answer.
+    /// Adds `answers` to the multicast response held back, due at `due` at the latest.
+    private mutating func hold(_ answers: [DNSRecord], until due: UInt64) {
+        let held = pending?.answers ?? []
+        pending = (min(pending?.due ?? due, due), held + answers.filter { !held.contains($0) })
+    }
+
+    /// A response for `answers`, with the records a browser needs next as additionals (RFC 6763 §12), holding
+    /// back any record multicast less than `interval` ago (a second for answers, 250 ms when defending a name,
+    /// §6) until that interval has passed; nothing when that leaves no answer now.
+    ///
+    /// Held back, not dropped: a querier that started listening just after an announcement has not seen it.
     private mutating func multicastResponse(
         _ answers: [DNSRecord],
         now: UInt64,
@@ -221,10 +227,15 @@ public struct MDNSResponder: Sendable {
         var response = DNSMessage()
         response.isResponse = true
         response.isAuthoritative = true
+        var held: [DNSRecord] = []
+        var heldUntil = UInt64.max
         response.answers = answers.filter { record in
-            guard let last = lastMulticast[RecordKey(record)] else { return true }
-            return now >= last + interval
+            guard let last = lastMulticast[RecordKey(record)], now < last + interval else { return true }
+            held.append(record)
+            heldUntil = min(heldUntil, last + interval)
+            return false
         }
+        if !held.isEmpty { hold(held, until: heldUntil) }
         if response.answers.contains(where: { $0.type == .ptr }), let records = try? service.records() {
             response.additionals = records.unique.filter { !response.answers.contains($0) }
         }

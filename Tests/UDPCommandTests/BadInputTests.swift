@@ -40,6 +40,20 @@ struct BadInputTests {
             ),
             (["echo", "--host", "192.0.2.1", "--port", "0"], "cannot assign requested address"),
             (["nosuch"], "nosuch"),
+            // Discovery's usage errors stop before any socket opens, so none of these multicasts.
+            (["discover", "--st", "upnp:rootdevice"], "--st goes with --ssdp or --all"),
+            (["discover", "--ssdp", "--all"], "--ssdp and --all exclude each other"),
+            (["discover", "_http._tcp", "--ssdp"], "with --ssdp, use --st"),
+            (["discover", "--ssdp", "--st", "a b"], "is not a search target"),
+            (["announce", "--ssdp", "--location", "http://198.18.0.1/d.xml"], "--ssdp needs --st"),
+            (["announce", "--ssdp", "--st", "upnp:rootdevice"], "--ssdp needs --location"),
+            (["announce", "--ssdp", "--st", "upnp:rootdevice", "--location", "ftp://x/"], "--ssdp needs --location"),
+            (
+                ["announce", "--ssdp", "--st", "upnp:rootdevice", "--location", "http://x/", "--uuid", "not-hex!"],
+                "is not a UUID"
+            ),
+            (["announce", "--st", "upnp:rootdevice"], "--st, --location and --uuid go with --ssdp"),
+            (["announce", "Web"], "give INSTANCE, TYPE and PORT"),
         ] as [([String], String)]
     )
     func rejected(arguments: [String], message: String) throws {

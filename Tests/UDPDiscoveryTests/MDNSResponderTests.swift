@@ -81,7 +81,10 @@ import UDPDNS
         let srvQuery = DNSMessage(questions: [DNSQuestion(name: try service.instanceName, type: .srv)])
         let (now, _) = responder.receive(srvQuery, from: peer, at: 4_000 * ms)
         #expect(now.first?.message.answers.map(\.type) == [.srv])
+        // Asked again half a second later: held back until the second has passed, then sent.
         #expect(responder.receive(srvQuery, from: peer, at: 4_500 * ms).messages.isEmpty, "sent 0.5 s ago")
+        #expect(responder.nextWake == 5_000 * ms)
+        #expect(responder.poll(now: 5_000 * ms).messages.first?.message.answers.map(\.type) == [.srv])
         // The shared PTR: held 20-120 ms, then sent with SRV, TXT and A as additionals.
         let ptrQuery = DNSMessage(questions: [DNSQuestion(name: service.type, type: .ptr)])
         #expect(responder.receive(ptrQuery, from: peer, at: 6_000 * ms).messages.isEmpty)
@@ -93,6 +96,18 @@ import UDPDNS
         knowing.answers = [DNSRecord(name: service.type, ttl: 4000, data: .ptr(try service.instanceName))]
         #expect(responder.receive(knowing, from: peer, at: 9_000 * ms).messages.isEmpty)
         #expect(responder.poll(now: 9_200 * ms).messages.isEmpty)
+    }
+
+    @Test func aQueryJustAfterTheAnnouncementIsAnsweredOnceTheSecondHasPassed() throws {
+        // A browser that started listening just after the announcement has not seen it: held back, not dropped.
+        var responder = MDNSResponder(service: service, now: 0)
+        _ = run(&responder, from: 0, to: 2_000 * ms)
+        let meta = DNSMessage(questions: [DNSQuestion(name: DNSSDBrowser.allTypes, type: .ptr)])
+        let last = 2_000 * ms  // the second announcement went out by then: probes end by 1 s, one second between
+        #expect(responder.receive(meta, from: peer, at: last + 100 * ms).messages.isEmpty)
+        let (sent, _) = run(&responder, from: last + 100 * ms, to: last + 2_000 * ms)
+        #expect(sent.count == 1)
+        #expect(sent.first?.message.answers.map(\.name) == [DNSSDBrowser.allTypes])
     }
 
     @Test func aOneShotClientGetsAUnicastReplyWithItsID() throws {

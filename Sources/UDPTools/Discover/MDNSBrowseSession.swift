@@ -6,10 +6,11 @@ import UDPDiscovery
 /// family, on the interfaces given, from one socket that shares port 5353 with the host's other responders.
 ///
 /// It asks with the continuous-query schedule (20–120 ms, then 1 s doubling), each query carrying the answers
-/// already known so responders need not repeat them, and asks again at once for what a new instance still
-/// lacks (SRV, TXT, addresses). Each interface has a cache and a browser of its own, so an event says where the
-/// instance was seen. Responses are believed only from the link: source port 5353 and a hop limit of 255, which
-/// a router would have lowered (RFC 6762 §11); queries and malformed packets are counted and dropped.
+/// already known so responders need not repeat them, and asks again at once (100 ms after the last query at the
+/// soonest) for what a new type or instance still lacks (its instances; SRV, TXT, addresses). Each interface
+/// has a cache and a browser of its own, so an event says where the instance was seen. Responses are believed
+/// only from the link: source port 5353 and a hop limit of 255, which a router would have lowered (RFC 6762
+/// §11); queries and malformed packets are counted and dropped.
 public struct MDNSBrowseSession: ~Copyable {
     /// An instance that appeared, was resolved or left, on one interface.
     public struct Event: Sendable {
@@ -82,16 +83,20 @@ public struct MDNSBrowseSession: ~Copyable {
     ) throws(UDPError) {
         var schedule = MDNSQuerySchedule(startingAt: MonotonicClock.now())
         var followUp = false
+        var lastQuery: UInt64 = 0
         while !stop.isRequested {
             let now = MonotonicClock.now()
             if let deadline, now >= deadline { break }
-            if now >= schedule.nextQuery || followUp {
+            // A follow-up waits for the minimum spacing, so a flood of forged answers cannot make a query flood.
+            if now >= schedule.nextQuery || (followUp && now >= lastQuery + Self.followUpSpacing) {
                 try sendQueries(socket, now: now)
                 if now >= schedule.nextQuery { schedule.sent() }
                 followUp = false
+                lastQuery = now
             }
             expire(now: now, onEvent)
             var wake = schedule.nextQuery
+            if followUp { wake = min(wake, lastQuery + Self.followUpSpacing) }
             if let deadline { wake = min(wake, deadline) }
             for interface in interfaces { if let expiry = caches[interface]?.nextExpiry() { wake = min(wake, expiry) } }
             guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
@@ -101,7 +106,11 @@ public struct MDNSBrowseSession: ~Copyable {
         }
     }
 
-    /// Takes in one datagram; returns whether an instance appeared, so that a follow-up query goes out.
+    /// The least time between a query and a follow-up.
+    static let followUpSpacing: UInt64 = 100_000_000
+
+    /// Takes in one datagram; returns whether an instance or (browsing every type) a type appeared, so that a
+    /// follow-up query asks for what it still lacks.
     private mutating func handle(_ info: ReceiveInfo, at now: UInt64, _ onEvent: (Event) -> Void) -> Bool {
         guard let message = try? DNSMessage(decoding: buffer[..<info.count]) else {
             counters.malformed += 1
@@ -119,8 +128,9 @@ public struct MDNSBrowseSession: ~Copyable {
         }
         counters.responses += 1
         let changes = caches[interface]!.insert(message.answers + message.additionals, at: now)
+        let typesKnown = browsers[interface]!.types.count
         let events = browsers[interface]!.apply(changes, cache: caches[interface]!)
-        var appeared = false
+        var appeared = browsers[interface]!.types.count > typesKnown
         for change in events {
             if case .appeared = change { appeared = true }
             onEvent(Event(interfaceIndex: interface, family: family, change: change))
