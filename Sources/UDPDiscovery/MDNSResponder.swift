@@ -8,12 +8,14 @@ import UDPDNS
 ///   host names with the proposed records in the authority section. A response that holds other data for
 ///   either name is a conflict: the name is changed (`Web Server (2)`, `box-2.local`) and probing starts
 ///   again. Two hosts probing at once compare their proposals (§8.2); the lower one waits a second and probes
-///   again, and then meets the other's answer.
+///   again, and then meets the other's answer. After fifteen conflicts in ten seconds, each new attempt waits
+///   five seconds.
 /// - **Announcing** (§8.3): every record in a response, twice, a second apart.
 /// - **Answering** (§6): queries for its names and types, leaving out the answers the query already knows
 ///   (with at least half their TTL left, §7.1), never multicasting a record twice within a second; answers
 ///   that only this host can give go at once, shared ones (PTR) after 20–120 ms. A query from a port other
 ///   than 5353 (a one-shot "legacy" client) gets a unicast reply with the query's id and short TTLs (§6.7).
+/// - **Address changes** (§8.4): a goodbye for the addresses gone, and the announcement again.
 /// - **Stopping**: a goodbye, every record with TTL 0 (§10.1).
 public struct MDNSResponder: Sendable {
     /// Where a message goes.
@@ -58,6 +60,8 @@ public struct MDNSResponder: Sendable {
     /// A multicast response held back by the shared-answer delay.
     private var pending: (due: UInt64, answers: [DNSRecord])?
     private var random = SystemRandomNumberGenerator()
+    /// When the conflicts of the last ten seconds happened, for the probing back-off.
+    private var recentConflicts: [UInt64] = []
 
     /// - Parameters:
     ///   - service: What to publish.
@@ -257,7 +261,10 @@ public struct MDNSResponder: Sendable {
             new = service.host
         }
         phase = .probing(sent: 0)
-        nextStep = now + 250 * Self.millisecond
+        // Fifteen conflicts within ten seconds: at least five seconds before each further attempt (§8.1), so
+        // two misbehaving hosts cannot make a probe storm.
+        recentConflicts = recentConflicts.filter { $0 + 10 * Self.second > now } + [now]
+        nextStep = now + (recentConflicts.count >= 15 ? 5 * Self.second : 250 * Self.millisecond)
         return .conflict(from: name, to: new)
     }
 
@@ -278,6 +285,26 @@ public struct MDNSResponder: Sendable {
             return String(label[..<dash]) + "-\(number + 1)"
         }
         return label + "-2"
+    }
+
+    /// Takes the host's addresses as they are now (§8.4): when they changed, a goodbye for the addresses gone
+    /// goes out at once and the records are announced again, twice, a second apart. Nothing is sent while
+    /// probing, which announces the new addresses when it ends.
+    public mutating func update(addresses: [IPAddress], now: UInt64) -> [Outgoing] {
+        guard addresses != service.addresses, phase != .stopped else { return [] }
+        let gone = service.addresses.filter { !addresses.contains($0) }
+        var goneService = service
+        goneService.addresses = gone
+        service.addresses = addresses
+        guard isAnnounced else { return [] }
+        phase = .announcing(sent: 0)
+        nextStep = now
+        guard !gone.isEmpty, let records = try? goneService.records(ttlScale: 0) else { return [] }
+        var goodbye = DNSMessage()
+        goodbye.isResponse = true
+        goodbye.isAuthoritative = true
+        goodbye.answers = records.unique.filter { $0.type == .a || $0.type == .aaaa }
+        return [Outgoing(message: goodbye, destination: .multicast)]
     }
 
     /// The goodbye: every record with TTL 0, so caches drop them within a second. Stops the responder.

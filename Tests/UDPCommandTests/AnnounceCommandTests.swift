@@ -97,4 +97,31 @@ struct AnnounceCommandTests {
         _ = first.wait(timeout: .seconds(5))
         _ = discover.wait(timeout: .seconds(5))
     }
+
+    @Test("an address added while announcing is announced, and udp discover resolves the instance again with it")
+    func followsAnAddressChange() throws {
+        let hosts = try NamespacePair()
+        let announce = try hosts.udp(in: hosts.a, "announce", "Web Server", "_http._tcp", "8080", "-4")
+        #expect(announce.readLine(timeout: .seconds(10))?.hasPrefix("announced on") == true)
+        let discover = try hosts.udp(in: hosts.b, "discover", "_http._tcp", "-4", "--json", "--watch")
+        var resolved: String?
+        while resolved == nil, let line = discover.readLine(timeout: .seconds(10)) {
+            if line.contains(#""event": "resolved""#) { resolved = line }
+        }
+        #expect(resolved?.contains(hosts.addressA) == true, "\(String(describing: resolved))")
+        let added = "198.18.\(hosts.subnet).77"
+        try NamespacePair.ip("-n", hosts.a, "addr", "add", "\(added)/24", "dev", hosts.vethA)
+        // Checked every five seconds, then announced: the browser hears the new record set.
+        let again = announce.readLine(timeout: .seconds(10))
+        #expect(again?.contains(added) == true, "\(String(describing: again))")
+        var updated: String?
+        while updated == nil, let line = discover.readLine(timeout: .seconds(10)) {
+            if line.contains(#""event": "resolved""#) && line.contains(added) { updated = line }
+        }
+        #expect(updated != nil, "the new address was not resolved")
+        announce.signal(SIGINT)
+        discover.signal(SIGINT)
+        #expect(announce.wait(timeout: .seconds(5)).status == 0)
+        #expect(discover.wait(timeout: .seconds(5)).status == 0)
+    }
 }

@@ -74,6 +74,40 @@ import UDPDNS
         #expect(MDNSResponder.nextHostLabel("box-2") == "box-3")
     }
 
+    @Test func fifteenConflictsInTenSecondsSlowProbingToOnceInFiveSeconds() throws {
+        var responder = MDNSResponder(service: service, now: 0)
+        var now: UInt64 = 0
+        for conflict in 1...15 {
+            now = try #require(responder.nextWake)
+            _ = responder.poll(now: now)  // a probe goes out
+            let theirs = DNSRecord(
+                name: try responder.service.instanceName,
+                rawClass: 0x8001,
+                ttl: 120,
+                data: .srv(priority: 0, weight: 0, port: 9999, target: DNSName("other.local")!)
+            )
+            var response = DNSMessage(answers: [theirs])
+            response.isResponse = true
+            #expect(responder.receive(response, from: peer, at: now + ms).events.count == 1)
+            let wait = try #require(responder.nextWake) - (now + ms)
+            #expect(conflict < 15 ? wait == 250 * ms : wait == 5_000 * ms, "conflict \(conflict): \(wait / ms) ms")
+        }
+    }
+
+    @Test func aNewAddressIsAnnouncedAndAnOldOneSaysGoodbye() throws {
+        var responder = MDNSResponder(service: service, now: 0)
+        _ = run(&responder, from: 0, to: 3_000 * ms)
+        let moved: [IPAddress] = [.v4(IPv4Address(198, 18, 3, 7))]
+        #expect(responder.update(addresses: service.addresses, now: 4_000 * ms).isEmpty, "no change, nothing sent")
+        let goodbye = try #require(responder.update(addresses: moved, now: 4_000 * ms).first)
+        #expect(goodbye.message.answers.map(\.data) == [.a(IPv4Address(198, 18, 3, 2))])
+        #expect(goodbye.message.answers.allSatisfy { $0.ttl == 0 })
+        let (announcements, events) = run(&responder, from: 4_000 * ms, to: 7_000 * ms)
+        #expect(announcements.count == 2)
+        #expect(announcements.first?.message.answers.contains { $0.data == .a(IPv4Address(198, 18, 3, 7)) } == true)
+        #expect(events.count == 1)
+    }
+
     @Test func itAnswersQueriesLeavingOutWhatTheyKnow() throws {
         var responder = MDNSResponder(service: service, now: 0)
         _ = run(&responder, from: 0, to: 3_000 * ms)

@@ -64,3 +64,42 @@ func isOnLink(_ source: IPAddress, link: [InterfaceAddress]) -> Bool {
     if case .v6(let address) = source.unmapped, address.isLinkLocal { return true }
     return link.contains { $0.isOnSameNetwork(as: source) }
 }
+
+/// The addresses of the interfaces a responder works on, read again every few seconds so that it follows a
+/// change (DHCP renewing to a new address, an IPv6 address added): what it publishes and whose queries it
+/// answers stay right without a restart.
+struct LinkAddresses {
+    /// How often the addresses are read again: one `getifaddrs`, cheap.
+    static let checkInterval: UInt64 = 5_000_000_000
+
+    /// Each interface, by index, with its addresses.
+    private(set) var links: [UInt32: [InterfaceAddress]]
+    /// When ``refresh(now:)`` next reads the addresses.
+    private(set) var nextCheck: UInt64
+
+    init(_ links: [UInt32: [InterfaceAddress]], now: UInt64) {
+        self.links = links
+        nextCheck = now + Self.checkInterval
+    }
+
+    /// Reads the addresses again when a check is due; returns the interfaces whose addresses changed.
+    mutating func refresh(now: UInt64) -> [UInt32] {
+        guard now >= nextCheck else { return [] }
+        nextCheck = now + Self.checkInterval
+        guard let all = try? NetworkInterface.addresses() else { return [] }
+        var changed: [UInt32] = []
+        for index in links.keys.sorted() {
+            let current = all.filter { $0.interfaceIndex == index }
+            if current != links[index] {
+                links[index] = current
+                changed.append(index)
+            }
+        }
+        return changed
+    }
+
+    /// Whether `source` is on the link of `interface` (``isOnLink(_:link:)``).
+    func isOnLink(_ source: IPAddress, interface: UInt32) -> Bool {
+        UDPTools.isOnLink(source, link: links[interface] ?? [])
+    }
+}

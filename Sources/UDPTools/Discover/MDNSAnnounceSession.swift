@@ -4,7 +4,8 @@ import UDPDiscovery
 
 /// The engine of `udp announce`: publishes one service by multicast DNS on one address family, one
 /// ``UDPDiscovery/MDNSResponder`` per interface (each with that interface's addresses), from a socket that shares
-/// port 5353 with the host's other responders, until stopped; then it says goodbye.
+/// port 5353 with the host's other responders, until stopped; then it says goodbye. It reads the interfaces'
+/// addresses again every five seconds, and announces them again when they change.
 public struct MDNSAnnounceSession: ~Copyable {
     /// What a responder did, on one interface.
     public struct Event: Sendable {
@@ -16,7 +17,7 @@ public struct MDNSAnnounceSession: ~Copyable {
     public let family: AddressFamily
     private var responders: [UInt32: MDNSResponder] = [:]
     private var buffer = [UInt8](repeating: 0, count: 9_000)
-    private let links: [UInt32: [InterfaceAddress]]
+    private var links: LinkAddresses
     /// Queries and responses that did not decode.
     public private(set) var malformed = 0
     /// Queries from off the link: a hop limit below 255 and a source on none of the interface's networks.
@@ -28,7 +29,7 @@ public struct MDNSAnnounceSession: ~Copyable {
     ///     whose queries are answered.
     public init(family: AddressFamily, service: MDNSService, interfaces: [UInt32: [InterfaceAddress]], now: UInt64) {
         self.family = family
-        links = interfaces
+        links = LinkAddresses(interfaces, now: now)
         for (index, addresses) in interfaces {
             var published = service
             published.addresses = addresses.map(\.address)
@@ -50,7 +51,11 @@ public struct MDNSAnnounceSession: ~Copyable {
                 try send(messages, on: index, group: group, socket)
                 for event in events { onEvent(Event(interfaceIndex: index, family: family, event: event)) }
             }
-            let wake = responders.values.compactMap(\.nextWake).min()
+            for index in links.refresh(now: now) {
+                let addresses = links.links[index]?.map(\.address) ?? []
+                try send(responders[index]!.update(addresses: addresses, now: now), on: index, group: group, socket)
+            }
+            let wake = min(responders.values.compactMap(\.nextWake).min() ?? .max, links.nextCheck)
             guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
             while let info = try socket.receiveIfQueued(into: &buffer) {
                 guard let message = try? DNSMessage(decoding: buffer[..<info.count]) else {
@@ -62,7 +67,7 @@ public struct MDNSAnnounceSession: ~Copyable {
                 // unicast query may have been sent with a lower limit).
                 guard let index = info.interfaceIndex, responders[index] != nil else { continue }
                 let fromLink = info.hopLimit.map { $0 == 255 } ?? true
-                guard fromLink || (!message.isResponse && isOnLink(info.sender.ip, link: links[index] ?? [])) else {
+                guard fromLink || (!message.isResponse && links.isOnLink(info.sender.ip, interface: index)) else {
                     offLink += 1
                     continue
                 }

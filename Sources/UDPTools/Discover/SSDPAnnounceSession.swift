@@ -23,7 +23,7 @@ public struct SSDPAnnounceSession: ~Copyable {
 
     public let family: AddressFamily
     private var responders: [UInt32: SSDPResponder] = [:]
-    private let links: [UInt32: [InterfaceAddress]]
+    private var links: LinkAddresses
     private var announced: Set<UInt32> = []
     private var buffer = [UInt8](repeating: 0, count: 9_000)
     /// Packets that did not parse as SSDP.
@@ -41,7 +41,7 @@ public struct SSDPAnnounceSession: ~Copyable {
         now: UInt64
     ) {
         self.family = family
-        links = interfaces
+        links = LinkAddresses(interfaces, now: now)
         for index in interfaces.keys { responders[index] = SSDPResponder(advertisements: advertisements, now: now) }
     }
 
@@ -76,7 +76,8 @@ public struct SSDPAnnounceSession: ~Copyable {
                     )
                 }
             }
-            let wake = responders.values.compactMap(\.nextWake).min()
+            _ = links.refresh(now: now)  // for the on-link check: the advertisements name a URL, not addresses
+            let wake = min(responders.values.compactMap(\.nextWake).min() ?? .max, links.nextCheck)
             guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
             while let info = try socket.receiveIfQueued(into: &buffer) {
                 guard let message = try? SSDPMessage(parsing: buffer[..<info.count]) else {
@@ -86,7 +87,7 @@ public struct SSDPAnnounceSession: ~Copyable {
                 guard case .search = message, let index = info.interfaceIndex, responders[index] != nil else {
                     continue
                 }
-                guard isOnLink(info.sender.ip, link: links[index] ?? []) else {
+                guard links.isOnLink(info.sender.ip, interface: index) else {
                     offLink += 1
                     continue
                 }
