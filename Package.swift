@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "UDPSeal", targets: ["UDPSeal"]),
         .library(name: "UDPDNS", targets: ["UDPDNS"]),
         .library(name: "UDPDiscovery", targets: ["UDPDiscovery"]),
+        .library(name: "UDPNTP", targets: ["UDPNTP"]),
         .executable(name: "udp", targets: ["udp"]),
     ],
     dependencies: [
@@ -35,7 +36,7 @@ let package = Package(
         .target(
             name: "UDPTools",
             dependencies: [
-                "UDP", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery", "CUDPTools",
+                "UDP", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery", "UDPNTP", "CUDPTools",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -46,7 +47,10 @@ let package = Package(
         // The DNS message codec (RFC 1035, with the record types DNS-SD uses), sans-I/O and bounds-checked: for
         // mDNS/DNS-SD discovery and a unicast DNS client alike. Depends on the core for its address types only.
         .target(name: "UDPDNS", dependencies: ["UDP"]),
-        // Service discovery on the link (mDNS/DNS-SD, later SSDP): the protocols' logic, sans-I/O where it can be.
+        // SNTP (RFC 4330/5905 client mode): the packet, the checks a reply must pass and the offset and delay of a
+        // sample, sans-I/O and free of any dependency.
+        .target(name: "UDPNTP"),
+        // Service discovery on the link (mDNS/DNS-SD and SSDP): the protocols' logic, sans-I/O where it can be.
         .target(name: "UDPDiscovery", dependencies: ["UDPDNS", "UDP", "UDPPatterns"]),
         // Datagrams sealed with a pre-shared key (AEAD), with replay protection; sans-I/O like UDPPatterns.
         .target(name: "UDPSeal", dependencies: ["UDP", .product(name: "Crypto", package: "swift-crypto")]),
@@ -65,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "udp",
             dependencies: [
-                "UDP", "CUDP", "UDPTools", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery",
+                "UDP", "CUDP", "UDPTools", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery", "UDPNTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -100,6 +104,7 @@ let package = Package(
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
         .testTarget(name: "UDPDNSTests", dependencies: ["UDPDNS", "UDP"]),
         .testTarget(name: "UDPDiscoveryTests", dependencies: ["UDPDiscovery", "UDPDNS", "UDP"]),
+        .testTarget(name: "UDPNTPTests", dependencies: ["UDPNTP"]),
         .testTarget(
             name: "UDPAsyncTests",
             dependencies: [

@@ -1,0 +1,38 @@
+/// One measurement of the offset between this host's clock and a server's, from the four timestamps of a
+/// request and its reply (RFC 5905 §8):
+///
+/// - T1, the client's send time, and T4, its receive time, on this host's clock;
+/// - T2, when the server received the request, and T3, when it sent the reply, on the server's.
+///
+/// `offset = ((T2 − T1) + (T3 − T4)) / 2`, positive when the server is ahead; `delay = (T4 − T1) − (T3 − T2)`,
+/// the round trip less the server's own time.
+public struct NTPSample: Hashable, Sendable {
+    /// The server's clock minus this host's, in seconds.
+    public var offset: Double
+    /// The round trip, less the time the server held the request, in seconds (never below 0).
+    public var delay: Double
+    /// The reply.
+    public var reply: NTPPacket
+
+    /// - Parameters:
+    ///   - reply: The server's reply, judged valid (``SNTPRequest/check(_:)``).
+    ///   - sentAt: T1, in nanoseconds since 1970.
+    ///   - receivedAt: T4, in nanoseconds since 1970.
+    public init(reply: NTPPacket, sentAt: UInt64, receivedAt: UInt64) {
+        let t1 = NTPTimestamp(unixNanoseconds: sentAt)
+        let t4 = NTPTimestamp(unixNanoseconds: receivedAt)
+        let t2 = reply.receiveTimestamp
+        let t3 = reply.transmitTimestamp
+        offset = (t2.seconds(since: t1) + t3.seconds(since: t4)) / 2
+        // A server whose clock ran between T2 and T3 in the other direction than the client's can make this a
+        // little negative (RFC 5905 clamps it to the precision): no round trip is shorter than nothing.
+        delay = max(0, t4.seconds(since: t1) - t3.seconds(since: t2))
+        self.reply = reply
+    }
+
+    /// The sample NTP's clock filter would choose (RFC 5905 §10): the one with the least delay, whose offset
+    /// was least disturbed by queueing on the way.
+    public static func best(of samples: [NTPSample]) -> NTPSample? {
+        samples.min { $0.delay < $1.delay }
+    }
+}

@@ -1,0 +1,38 @@
+/// An NTP timestamp (RFC 5905 §6): seconds since 1900 in the high 32 bits, the fraction of a second in the low
+/// 32, wrapping every 136 years (the next era begins in 2036).
+///
+/// Differences are taken modulo 2⁶⁴ and read as signed (``seconds(since:)``), as RFC 5905 does, so they stay right
+/// across an era boundary as long as the two times are within 68 years of each other.
+public struct NTPTimestamp: Hashable, Sendable, CustomStringConvertible {
+    /// The 64 bits as they go on the wire.
+    public var rawValue: UInt64
+
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// Seconds from 1900 to 1970, the Unix epoch.
+    static let unixEpochOffset: UInt64 = 2_208_988_800
+
+    /// The NTP timestamp of `nanoseconds` since 1970 (a ``UDP/WallClock`` reading or a kernel timestamp).
+    public init(unixNanoseconds nanoseconds: UInt64) {
+        let seconds = nanoseconds / 1_000_000_000 &+ Self.unixEpochOffset
+        let fraction = (nanoseconds % 1_000_000_000) << 32 / 1_000_000_000
+        rawValue = seconds << 32 | fraction
+    }
+
+    /// Zero: a field that was never set ("unknown" in RFC 5905).
+    public static let zero = NTPTimestamp(rawValue: 0)
+
+    /// `self - earlier`, in seconds, positive when `self` is later.
+    public func seconds(since earlier: NTPTimestamp) -> Double {
+        Double(Int64(bitPattern: rawValue &- earlier.rawValue)) / 4_294_967_296
+    }
+
+    /// Seconds and fraction as hexadecimal, as ntpq prints them: `e9a1c2b3.1a2b3c4d`.
+    public var description: String {
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+        }
+        return hex(rawValue >> 32) + "." + hex(rawValue & 0xFFFF_FFFF)
+    }
+}

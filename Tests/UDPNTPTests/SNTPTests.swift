@@ -1,0 +1,149 @@
+import Testing
+
+@testable import UDPNTP
+
+@Suite struct NTPPacketTests {
+    @Test func aPacketSurvivesEncodingAndDecoding() throws {
+        let packet = NTPPacket(
+            leap: .add,
+            version: 4,
+            mode: .server,
+            stratum: 2,
+            poll: 6,
+            precision: -20,
+            rootDelay: 0x0001_8000,
+            rootDispersion: 0x0000_4000,
+            referenceID: 0x7F7F_0101,
+            referenceTimestamp: NTPTimestamp(rawValue: 0xE9A1_C2B3_1A2B_3C4D),
+            originTimestamp: NTPTimestamp(rawValue: 1),
+            receiveTimestamp: NTPTimestamp(rawValue: 2),
+            transmitTimestamp: NTPTimestamp(rawValue: 3)
+        )
+        let bytes = packet.encoded
+        #expect(bytes.count == 48)
+        #expect(bytes[0] == 0b01_100_100)  // leap 1, version 4, mode 4
+        #expect(NTPPacket(decoding: bytes) == packet)
+        // Extension fields after the header are ignored; fewer than 48 bytes are no packet.
+        #expect(NTPPacket(decoding: bytes + [1, 2, 3, 4]) == packet)
+        #expect(NTPPacket(decoding: bytes.dropLast()) == nil)
+        #expect(packet.rootDelaySeconds == 1.5 && packet.rootDispersionSeconds == 0.25)
+    }
+
+    @Test func theReferenceIDPrintsAsNtpqPrintsIt() {
+        #expect(NTPPacket(mode: .server, stratum: 10, referenceID: 0x7F7F_0101).referenceIDText == "127.127.1.1")
+        #expect(NTPPacket(mode: .server, stratum: 1, referenceID: 0x4750_5300).referenceIDText == "GPS")
+        #expect(NTPPacket(mode: .server, stratum: 1, referenceID: 0x0102_0304).referenceIDText == "1.2.3.4")
+        #expect(KissCode.rate.description == "RATE" && KissCode(referenceID: 0x0102_0304).description == "0x1020304")
+    }
+
+    @Test func unixTimeConvertsToNTPTime() {
+        // 1970 is 2,208,988,800 s after 1900; half a second is 2^31 of the fraction.
+        let stamp = NTPTimestamp(unixNanoseconds: 500_000_000)
+        #expect(stamp.rawValue == UInt64(2_208_988_800) << 32 | 1 << 31)
+        #expect(stamp.description == "83aa7e80.80000000")
+    }
+
+    @Test func differencesHoldAcrossTheEraBoundaryOf2036() {
+        // The last second of era 0 and the first of era 1 (7 February 2036).
+        let before = NTPTimestamp(rawValue: 0xFFFF_FFFF << 32)
+        let after = NTPTimestamp(rawValue: 1 << 32)
+        #expect(after.seconds(since: before) == 2)
+        #expect(before.seconds(since: after) == -2)
+        let unixAfter = NTPTimestamp(unixNanoseconds: (0x1_0000_0000 - 2_208_988_800 + 1) * 1_000_000_000)
+        #expect(unixAfter == after)
+    }
+}
+
+@Suite struct SNTPRequestTests {
+    let request = SNTPRequest(nonce: 0x1234_5678_9ABC_DEF0)
+
+    /// A valid reply to `request`, to be spoiled one field at a time.
+    var reply: NTPPacket {
+        NTPPacket(
+            mode: .server,
+            stratum: 10,
+            rootDelay: 0,
+            rootDispersion: 0x10,
+            referenceID: 0x7F7F_0101,
+            originTimestamp: request.packet.transmitTimestamp,
+            receiveTimestamp: NTPTimestamp(unixNanoseconds: 1_000_000_000_000),
+            transmitTimestamp: NTPTimestamp(unixNanoseconds: 1_000_000_100_000)
+        )
+    }
+
+    @Test func theRequestIsAVersion4ClientRequestCarryingTheNonce() {
+        #expect(request.packet.mode == .client && request.packet.version == 4)
+        #expect(request.packet.transmitTimestamp.rawValue == 0x1234_5678_9ABC_DEF0)
+        #expect(request.packet.originTimestamp == .zero && request.packet.receiveTimestamp == .zero)
+        #expect(SNTPRequest().packet.transmitTimestamp != SNTPRequest().packet.transmitTimestamp)
+    }
+
+    @Test func aValidReplyIsAccepted() {
+        #expect(request.check(reply) == .reply(reply))
+    }
+
+    @Test func eachSpoiledFieldIsRefusedWithItsReason() {
+        func spoiled(_ change: (inout NTPPacket) -> Void) -> SNTPRequest.Verdict {
+            var packet = reply
+            change(&packet)
+            return request.check(packet)
+        }
+        #expect(request.check(nil) == .invalid(.malformed))
+        #expect(spoiled { $0.originTimestamp = NTPTimestamp(rawValue: 1) } == .invalid(.wrongOrigin))
+        #expect(spoiled { $0.mode = .client } == .invalid(.notServer))
+        #expect(spoiled { $0.mode = .broadcast } == .invalid(.notServer))
+        #expect(spoiled { $0.version = 0 } == .invalid(.badVersion))
+        #expect(spoiled { $0.leap = .unsynchronised } == .invalid(.unsynchronised))
+        #expect(spoiled { $0.stratum = 16 } == .invalid(.unsynchronised))
+        #expect(spoiled { $0.transmitTimestamp = .zero } == .invalid(.noTime))
+        #expect(spoiled { $0.rootDispersion = 17 << 16 } == .invalid(.rootDistance))
+        // A leap second coming is no reason to refuse.
+        #expect(spoiled { $0.leap = .add } != .invalid(.unsynchronised))
+    }
+
+    @Test func stratumZeroIsAKissOfDeathWhateverElseItSays() {
+        var kiss = reply
+        kiss.stratum = 0
+        kiss.referenceID = KissCode.rate.referenceID
+        kiss.leap = .unsynchronised
+        kiss.mode = .client
+        #expect(request.check(kiss) == .kissOfDeath(.rate))
+        #expect(!KissCode.rate.meansStop && KissCode.deny.meansStop && KissCode.restricted.meansStop)
+        // But only as a reply to this request: a forged one without the nonce is just wrong.
+        kiss.originTimestamp = .zero
+        #expect(request.check(kiss) == .invalid(.wrongOrigin))
+    }
+}
+
+@Suite struct NTPSampleTests {
+    static let second: UInt64 = 1_000_000_000
+
+    @Test func offsetAndDelayComeFromTheFourTimestamps() {
+        // Sent at 100 s, the server (2 s ahead) took it at its 102.1 s and answered at 102.2 s, back at 100.3 s:
+        // 0.1 s each way, 0.1 s at the server.
+        let reply = NTPPacket(
+            mode: .server,
+            stratum: 2,
+            receiveTimestamp: NTPTimestamp(unixNanoseconds: 102_100_000_000),
+            transmitTimestamp: NTPTimestamp(unixNanoseconds: 102_200_000_000)
+        )
+        let sample = NTPSample(reply: reply, sentAt: 100 * Self.second, receivedAt: 100_300_000_000)
+        #expect(abs(sample.offset - 2.0) < 1e-6)
+        #expect(abs(sample.delay - 0.2) < 1e-6)
+        // A server behind gives a negative offset.
+        let behind = NTPSample(reply: reply, sentAt: 104 * Self.second, receivedAt: 104_300_000_000)
+        #expect(abs(behind.offset + 2.0) < 1e-6)
+    }
+
+    @Test func theClockFilterTakesTheLeastDelay() {
+        func sample(_ delay: Double, _ offset: Double) -> NTPSample {
+            var sample = NTPSample(reply: NTPPacket(mode: .server), sentAt: 0, receivedAt: 0)
+            sample.delay = delay
+            sample.offset = offset
+            return sample
+        }
+        let best = NTPSample.best(of: [sample(0.3, 1), sample(0.1, 2), sample(0.2, 3)])
+        #expect(best?.offset == 2)
+        #expect(NTPSample.best(of: []) == nil)
+    }
+}
