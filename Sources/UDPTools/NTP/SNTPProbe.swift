@@ -1,0 +1,217 @@
+import UDP
+import UDPNTP
+
+/// The engine of `udp ntp`: asks an NTP server for the time `count` times, one request at a time, and measures
+/// each reply's offset and delay (``UDPNTP/NTPSample``), never touching this host's clock.
+///
+/// A reply counts only from the address and port asked, and only when ``UDPNTP/SNTPRequest/check(_:)`` accepts
+/// it: its origin timestamp must echo the request's random transmit timestamp. Everything else is counted by
+/// reason and the wait goes on. A kiss-o'-death `RATE` doubles the interval; `DENY` and `RSTR` end the run, as
+/// RFC 4330 §8 requires. T1 and T4 are the kernel's timestamps where it gives them (when the request left the
+/// stack, when the reply arrived in it), else this process's wall-clock readings around its calls; each sample
+/// says which.
+///
+/// ```swift
+/// var probe = SNTPProbe(server: server, count: 4, interval: 500_000_000, timeout: 1_000_000_000)
+/// let socket = try SNTPProbe.makeSocket(for: server)
+/// try probe.run(socket, until: stop) { print($0) }
+/// print(probe.best?.offset as Any)
+/// ```
+public struct SNTPProbe: ~Copyable {
+    /// Which clock gave T1 and T4.
+    public typealias Timestamps = PingSession.Timestamps
+
+    /// What happened, in order.
+    public enum Event: Sendable {
+        /// Request `index` (from 0) got a valid reply.
+        case sample(index: Int, NTPSample, clock: Timestamps)
+        /// Request `index` had no valid reply within the timeout.
+        case timeout(index: Int)
+        /// The server answered request `index` with a kiss-o'-death; `nextInterval` is the interval after
+        /// backing off (`RATE`), nil when the run stops (`DENY`, `RSTR`, or a code it does not know).
+        case kissOfDeath(index: Int, KissCode, nextInterval: UInt64?)
+        /// An ICMP error (or a local one) for request `index`: the server's port or host unreachable.
+        case deliveryError(index: Int, DeliveryError)
+        /// A datagram that was no valid reply, and why.
+        case ignored(sender: SocketAddress, reason: String)
+    }
+
+    public let server: SocketAddress
+    public let count: Int
+    /// Nanoseconds between requests (grows after a `RATE` kiss).
+    public private(set) var interval: UInt64
+    /// Nanoseconds to wait for each reply.
+    public let timeout: UInt64
+    /// The clock asked for; the kernel's falls back to the user's where a stamp is missing.
+    public let requestedTimestamps: Timestamps
+    /// Why kernel timestamps were not used at all although asked for, or nil.
+    public private(set) var timestampsUnavailable: String?
+
+    /// The valid samples, in order, each with its clock.
+    public private(set) var samples: [(sample: NTPSample, clock: Timestamps)] = []
+    /// Datagrams ignored, by reason.
+    public private(set) var ignored: [String: Int] = [:]
+    /// Why the last request without a sample had none: a time-out, a kiss code, an ICMP error.
+    public private(set) var lastFailure: String?
+
+    private var buffer = [UInt8](repeating: 0, count: 2_048)
+    /// Datagrams this socket has sent: the number the kernel gives the next one's send stamp.
+    private var sends: UInt32 = 0
+    private var kernelStamps = false
+
+    /// - Parameters:
+    ///   - server: The server's address and port (123).
+    ///   - count: Requests to send.
+    ///   - interval: Nanoseconds between requests.
+    ///   - timeout: Nanoseconds to wait for each reply.
+    ///   - timestamps: Kernel timestamps where available (the default), or this process's clock.
+    public init(
+        server: SocketAddress,
+        count: Int = 4,
+        interval: UInt64 = 500_000_000,
+        timeout: UInt64 = 1_000_000_000,
+        timestamps: Timestamps = .kernel
+    ) {
+        self.server = server
+        self.count = count
+        self.interval = interval
+        self.timeout = timeout
+        requestedTimestamps = timestamps
+    }
+
+    /// The sample NTP's clock filter would choose: the least delay.
+    public var best: (sample: NTPSample, clock: Timestamps)? { samples.min { $0.sample.delay < $1.sample.delay } }
+
+    /// A socket for asking `server`: its family, a random ephemeral port, unconnected so that a reply from
+    /// elsewhere is seen and counted rather than silently dropped.
+    public static func makeSocket(for server: SocketAddress) throws(UDPError) -> UDPSocket {
+        let socket = try UDPSocket(family: server.family)
+        try socket.bind(to: .any(server.family, port: 0))
+        return socket
+    }
+
+    /// Sends the requests, one at a time, until ``count`` are done, a kiss says stop, or `stop` is requested.
+    public mutating func run(
+        _ socket: borrowing UDPSocket,
+        until stop: StopSignal,
+        onEvent: (Event) -> Void
+    ) throws(UDPError) {
+        // ICMP errors come as typed events from the queue where there is one.
+        try? socket.setReceiveErrors(true)
+        if requestedTimestamps == .kernel {
+            do throws(UDPError) {
+                try socket.setReceiveTimestamps(true)
+                try socket.setSendTimestamps(true)
+                kernelStamps = true
+            } catch {
+                timestampsUnavailable = error.reason
+            }
+        }
+        var nextSend = MonotonicClock.now()
+        for index in 0..<count {
+            if index > 0, try stop.sleep(until: nextSend) { return }
+            if stop.isRequested { return }
+            let started = MonotonicClock.now()
+            guard try exchange(index, socket, until: stop, onEvent) else { return }
+            nextSend = started + interval
+        }
+    }
+
+    /// One request and the wait for its reply; false when the run must end (a stop, or a kiss that says so).
+    private mutating func exchange(
+        _ index: Int,
+        _ socket: borrowing UDPSocket,
+        until stop: StopSignal,
+        _ onEvent: (Event) -> Void
+    ) throws(UDPError) -> Bool {
+        let request = SNTPRequest()
+        let stampID = sends
+        let sentAt = WallClock.now()
+        do throws(UDPError) {
+            try socket.send(request.packet.encoded, to: server)
+            sends &+= 1
+        } catch {
+            guard let event = error.deliveryError else { throw error }
+            return failed(index, event, onEvent)
+        }
+        var kernelSentAt: UInt64?
+        let deadline = MonotonicClock.now() + timeout
+        while true {
+            guard try stop.wait(forReadable: socket.descriptor, until: deadline) else {
+                if stop.isRequested { return false }
+                lastFailure = "no reply within \(Double(timeout) / 1e9) s"
+                onEvent(.timeout(index: index))
+                return true
+            }
+            // The queue first: the send stamp, or the ICMP error that ends this request.
+            while let entry = try socket.receiveErrorQueue() {
+                switch entry {
+                case .sendTimestamp(let stamp) where stamp.id == stampID: kernelSentAt = stamp.time
+                case .sendTimestamp: break
+                case .deliveryError(let event): return failed(index, event, onEvent)
+                }
+            }
+            let info: ReceiveInfo
+            do throws(UDPError) {
+                guard let received = try socket.receiveIfQueued(into: &buffer) else { continue }
+                info = received
+            } catch {
+                guard let event = error.deliveryError else { throw error }
+                return failed(index, event, onEvent)
+            }
+            let receivedAt = WallClock.now()
+            guard info.sender.unmapped == server.unmapped else {
+                ignore(info.sender, "not from \(server)", onEvent)
+                continue
+            }
+            switch request.check(NTPPacket(decoding: buffer[..<info.count])) {
+            case .invalid(let rejection):
+                ignore(info.sender, rejection.rawValue, onEvent)
+            case .kissOfDeath(let code):
+                lastFailure = "kiss-o'-death \(code)"
+                if code == .rate {
+                    // Twice the interval, and at least two seconds: the server asked for fewer requests.
+                    interval = max(interval * 2, 2_000_000_000)
+                    onEvent(.kissOfDeath(index: index, code, nextInterval: interval))
+                    return true
+                }
+                onEvent(.kissOfDeath(index: index, code, nextInterval: nil))
+                return false
+            case .reply(let reply):
+                let clock: Timestamps
+                let sample: NTPSample
+                if kernelStamps, let kernelReceivedAt = info.timestamp,
+                    let kernelSent = kernelSentAt ?? Self.sendStamp(stampID, socket)
+                {
+                    clock = .kernel
+                    sample = NTPSample(reply: reply, sentAt: kernelSent, receivedAt: kernelReceivedAt)
+                } else {
+                    clock = .user
+                    sample = NTPSample(reply: reply, sentAt: sentAt, receivedAt: receivedAt)
+                }
+                samples.append((sample, clock))
+                onEvent(.sample(index: index, sample, clock: clock))
+                return true
+            }
+        }
+    }
+
+    /// The send stamp numbered `id`, if the queue holds it now (it can trail the reply on a fast path).
+    private static func sendStamp(_ id: UInt32, _ socket: borrowing UDPSocket) -> UInt64? {
+        while let entry = try? socket.receiveErrorQueue() {
+            if case .sendTimestamp(let stamp) = entry, stamp.id == id { return stamp.time }
+        }
+        return nil
+    }
+
+    private mutating func failed(_ index: Int, _ event: DeliveryError, _ onEvent: (Event) -> Void) -> Bool {
+        lastFailure = "\(event.kind)" + (event.offender.map { " (from \($0))" } ?? "")
+        onEvent(.deliveryError(index: index, event))
+        return true
+    }
+
+    private mutating func ignore(_ sender: SocketAddress, _ reason: String, _ onEvent: (Event) -> Void) {
+        ignored[reason, default: 0] += 1
+        onEvent(.ignored(sender: sender, reason: reason))
+    }
+}
