@@ -25,6 +25,10 @@ let package = Package(
             dependencies: ["FuzzDriver", .product(name: "UDPDiscovery", package: "swift-udp")]
         ),
         .executableTarget(
+            name: "FuzzNTPPacket",
+            dependencies: ["FuzzDriver", .product(name: "UDPNTP", package: "swift-udp")]
+        ),
+        .executableTarget(
             name: "FuzzSealedEnvelope",
             dependencies: ["FuzzDriver", .product(name: "UDPSeal", package: "swift-udp")]
         ),

@@ -54,6 +54,11 @@ struct BadInputTests {
             ),
             (["announce", "--st", "upnp:rootdevice"], "--st, --location and --uuid go with --ssdp"),
             (["announce", "Web"], "give INSTANCE, TYPE and PORT"),
+            (["ntp", "127.0.0.1", "--count", "0"], "--count must be 1-100"),
+            (["ntp", "127.0.0.1", "--timeout", "0"], "--timeout must be"),
+            (["ntp", "127.0.0.1", "--interval", "0.001"], "--interval must be between"),
+            (["ntp", "127.0.0.1:0"], "port 0 is not an NTP server's port"),
+            (["ntp", "[::1"], "closing ']'"),
         ] as [([String], String)]
     )
     func rejected(arguments: [String], message: String) throws {

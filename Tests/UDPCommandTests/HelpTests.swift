@@ -15,6 +15,9 @@ struct HelpTests {
         ("echo", "udp echo --port 9999 --prefix 'ack: ' --verbose"),
         ("send", "udp send --retries 3 --timeout 0.5"),
         ("listen", "udp listen --port 5000 --join 239.1.2.3 --interface eth1"),
+        ("discover", "udp discover --ssdp --st urn:schemas-upnp-org:device:MediaServer:1"),
+        ("announce", "udp announce --ssdp --st urn:schemas-upnp-org:device:MediaServer:1"),
+        ("ntp", "udp ntp '[fd75:6470:2::2]:123' --count 8 --json"),
     ])
     func subcommandHelpShowsAnExample(command: String, example: String) throws {
         let result = try runUDP(command, "--help")
