@@ -29,7 +29,9 @@ struct CompletionTests {
             return shell.wait(timeout: .seconds(10)).stdout
         }
         let subcommands = try complete("udp ", ["udp", ""])
-        for name in ["echo", "send", "listen", "ping", "mtu", "discover", "announce", "ntp", "bench", "relay", "stats", "keygen"] {
+        for name in [
+            "echo", "send", "listen", "ping", "mtu", "discover", "announce", "ntp", "bench", "relay", "stats", "keygen",
+        ] {
             #expect(
                 subcommands.split(separator: " ").contains {
                     $0.trimmingCharacters(in: .whitespacesAndNewlines) == name

@@ -156,7 +156,10 @@ struct NTPCommandTests {
         #expect(arrivals[1] - arrivals[0] > .milliseconds(1_500))
         #expect(try server.receive(timeout: .milliseconds(300)) == nil)
         #expect(result.status == 1)
-        #expect(result.stderr == "udp: no valid reply from \(hosts.addressB):123: kiss-o'-death DENY\n", "\(result.stderr)")
+        #expect(
+            result.stderr == "udp: no valid reply from \(hosts.addressB):123: kiss-o'-death DENY\n",
+            "\(result.stderr)"
+        )
     }
 
     @Test("nothing listening: the port unreachable is named, and the exit is 1")

@@ -33,7 +33,9 @@ struct NTP: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The server: HOST, HOST:PORT or [IPV6]:PORT (port 123 by default).", valueName: "server"))
+    @Argument(
+        help: ArgumentHelp("The server: HOST, HOST:PORT or [IPV6]:PORT (port 123 by default).", valueName: "server")
+    )
     var server: String
 
     @Flag(name: .customShort("4"), help: "Resolve the host name to IPv4 only.")
@@ -87,7 +89,10 @@ struct NTP: ParsableCommand {
     }
 
     func run() throws {
-        let address = try SocketAddress(resolving: Self.withDefaultPort(server), family: ipv4 ? .inet : ipv6 ? .inet6 : nil)
+        let address = try SocketAddress(
+            resolving: Self.withDefaultPort(server),
+            family: ipv4 ? .inet : ipv6 ? .inet6 : nil
+        )
         guard address.port != 0 else { throw ValidationError("port 0 is not an NTP server's port") }
         let socket = try SNTPProbe.makeSocket(for: address)
         let stop = try StopSignal.catchingInterrupts()
@@ -124,7 +129,10 @@ struct NTP: ParsableCommand {
         case .timeout(let index):
             Console.line("sample \(index + 1): no valid reply in time")
         case .kissOfDeath(let index, let code, let next):
-            let then = next.map { "backing off: one request every \(NumberFormat.trimmed(Double($0) / 1e9, maximumDecimals: 3)) s" } ?? "stopping"
+            let then =
+                next.map {
+                    "backing off: one request every \(NumberFormat.trimmed(Double($0) / 1e9, maximumDecimals: 3)) s"
+                } ?? "stopping"
             Console.line("sample \(index + 1): kiss-o'-death \(code): \(then)")
         case .deliveryError(let index, let error):
             Console.line("sample \(index + 1): \(error)")
