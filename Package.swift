@@ -101,7 +101,8 @@ let package = Package(
         .testTarget(
             name: "UDPToolsTests",
             dependencies: [
-                "UDPTools", "UDP", "NamespaceTesting", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "UDPTools", "UDP", "UDPNTP", "NamespaceTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
