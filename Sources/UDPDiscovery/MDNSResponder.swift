@@ -12,9 +12,11 @@ import UDPDNS
 ///   five seconds.
 /// - **Announcing** (§8.3): every record in a response, twice, a second apart.
 /// - **Answering** (§6): queries for its names and types, leaving out the answers the query already knows
-///   (with at least half their TTL left, §7.1), never multicasting a record twice within a second; answers
-///   that only this host can give go at once, shared ones (PTR) after 20–120 ms. A query from a port other
-///   than 5353 (a one-shot "legacy" client) gets a unicast reply with the query's id and short TTLs (§6.7).
+///   (with at least half their TTL left, §7.1), never multicasting a record twice within a second; a question
+///   with the unicast-response bit gets a unicast answer when the record went to the link within a quarter of
+///   its TTL, a multicast one otherwise (§5.4); answers that only this host can give go at once, shared ones
+///   (PTR) after 20–120 ms. A query from a port other than 5353 (a one-shot "legacy" client) gets a unicast
+///   reply with the query's id and short TTLs (§6.7).
 /// - **Address changes** (§8.4): a goodbye for the addresses gone, and the announcement again.
 /// - **Stopping**: a goodbye, every record with TTL 0 (§10.1).
 public struct MDNSResponder: Sendable {
@@ -179,17 +181,39 @@ public struct MDNSResponder: Sendable {
         now: UInt64
     ) -> [Outgoing] {
         let all = records.shared + records.unique
+        // A probe for one of our names is defended on the link at once, whatever bits its questions carry.
+        let isProbe = !query.authorities.isEmpty
         var answers: [DNSRecord] = []
+        /// The answers to questions with the unicast-response (QU) bit that went to the link lately.
+        var unicastAnswers: [DNSRecord] = []
         for question in query.questions {
             for record in all
             where record.name == question.name && (question.type == .any || record.type == question.type) {
                 let known = query.answers.contains {
                     $0.data == record.data && $0.name == record.name && $0.ttl * 2 >= record.ttl
                 }
-                if !known && !answers.contains(record) { answers.append(record) }
+                guard !known, !answers.contains(record), !unicastAnswers.contains(record) else { continue }
+                // QU (§5.4): a unicast answer, unless the record was not multicast within a quarter of its TTL,
+                // when the link's caches are due a refresh too.
+                let recent = lastMulticast[RecordKey(record)].map { now < $0 + UInt64(record.ttl) * Self.second / 4 }
+                if question.rawClass & 0x8000 != 0 && recent == true && !isProbe {
+                    unicastAnswers.append(record)
+                } else {
+                    answers.append(record)
+                }
             }
         }
-        guard !answers.isEmpty else { return [] }
+        var outgoing: [Outgoing] = []
+        if !unicastAnswers.isEmpty && source.port == 5353 {
+            var reply = DNSMessage()
+            reply.isResponse = true
+            reply.isAuthoritative = true
+            reply.answers = unicastAnswers
+            outgoing.append(Outgoing(message: reply, destination: .unicast(source)))
+        } else {
+            answers += unicastAnswers
+        }
+        guard !answers.isEmpty else { return outgoing }
         if source.port != 5353 {
             // A one-shot client on another port: a unicast reply it can match, with short TTLs (§6.7).
             var reply = DNSMessage(id: query.id, questions: query.questions)
@@ -203,13 +227,13 @@ public struct MDNSResponder: Sendable {
             }
             return [Outgoing(message: reply, destination: .unicast(source))]
         }
-        // A probe for one of our names is defended at once; answers only this host can give go at once too.
-        let isProbe = !query.authorities.isEmpty
+        // Answers only this host can give go at once too; shared ones after a random delay.
         if isProbe || answers.allSatisfy({ $0.rawClass & 0x8000 != 0 }) {
-            return multicastResponse(answers, now: now, interval: isProbe ? Self.defenseInterval : Self.second)
+            return outgoing
+                + multicastResponse(answers, now: now, interval: isProbe ? Self.defenseInterval : Self.second)
         }
         hold(answers, until: now + UInt64.random(in: 20...120, using: &random) * Self.millisecond)
-        return []
+        return outgoing
     }
 
     /// Adds `answers` to the multicast response held back, due at `due` at the latest.

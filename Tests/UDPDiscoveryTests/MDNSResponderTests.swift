@@ -144,6 +144,19 @@ import UDPDNS
         #expect(sent.first?.message.answers.map(\.name) == [DNSSDBrowser.allTypes])
     }
 
+    @Test func theUnicastResponseBitGetsAUnicastAnswerOnlyWhenTheLinkHeardItLately() throws {
+        var responder = MDNSResponder(service: service, now: 0)
+        _ = run(&responder, from: 0, to: 3_000 * ms)
+        // SRV (TTL 120 s) was announced by 2 s: within a quarter of its TTL, a QU question gets it by unicast.
+        let qu = DNSMessage(questions: [DNSQuestion(name: try service.instanceName, type: .srv, rawClass: 0x8001)])
+        let (soon, _) = responder.receive(qu, from: peer, at: 10_000 * ms)
+        #expect(soon.map(\.destination) == [.unicast(peer)])
+        #expect(soon.first?.message.answers.map(\.type) == [.srv] && soon.first?.message.isResponse == true)
+        // Thirty-one seconds later the link's caches are due a refresh: the answer is multicast.
+        let (late, _) = responder.receive(qu, from: peer, at: 33_000 * ms)
+        #expect(late.map(\.destination) == [.multicast])
+    }
+
     @Test func aOneShotClientGetsAUnicastReplyWithItsID() throws {
         var responder = MDNSResponder(service: service, now: 0)
         _ = run(&responder, from: 0, to: 3_000 * ms)

@@ -16,40 +16,48 @@ import UDPTools
         let server = try UDPSocket(family: .inet)
         try server.bind(to: SocketAddress(IPAddress("127.0.0.1")!, port: 0))
         let address = try server.localAddress
-        let outcome = try withEngine({ stop in
-            var probe = SNTPProbe(server: address, count: 3, interval: 10_000_000, timeout: 300_000_000)
-            var events: [SNTPProbe.Event] = []
-            do {
-                let socket = try SNTPProbe.makeSocket(for: address)
-                try probe.run(socket, until: stop) { events.append($0) }
-            } catch {
-                Issue.record("the probe failed: \(error)")
-            }
-            return Outcome(events: events, samples: probe.samples.count, ignored: probe.ignored, lastFailure: probe.lastFailure)
-        }) {
-            for index in 0..<3 {
-                let request = try #require(try server.receive(timeout: .seconds(5)), "request \(index + 1)")
-                let asked = try #require(NTPPacket(decoding: request.payload))
-                #expect(asked.mode == .client && asked.version == 4)
-                let now = NTPTimestamp(unixNanoseconds: WallClock.now())
-                var answer = NTPPacket(
-                    mode: .server,
-                    stratum: 3,
-                    referenceID: 0xC612_0001,
-                    originTimestamp: asked.transmitTimestamp,
-                    receiveTimestamp: now,
-                    transmitTimestamp: now
-                )
-                if index == 1 { continue }  // lost: the probe times out and goes on
-                if index == 0 {
-                    var forged = answer
-                    forged.originTimestamp = NTPTimestamp(rawValue: 42)
-                    try server.send(forged.encoded, to: request.sender)
+        let outcome = try withEngine(
+            { stop in
+                var probe = SNTPProbe(server: address, count: 3, interval: 10_000_000, timeout: 300_000_000)
+                var events: [SNTPProbe.Event] = []
+                do {
+                    let socket = try SNTPProbe.makeSocket(for: address)
+                    try probe.run(socket, until: stop) { events.append($0) }
+                } catch {
+                    Issue.record("the probe failed: \(error)")
                 }
-                answer.receiveTimestamp = now
-                try server.send(answer.encoded, to: request.sender)
+                return Outcome(
+                    events: events,
+                    samples: probe.samples.count,
+                    ignored: probe.ignored,
+                    lastFailure: probe.lastFailure
+                )
+            },
+            test: {
+                for index in 0..<3 {
+                    let request = try #require(try server.receive(timeout: .seconds(5)), "request \(index + 1)")
+                    let asked = try #require(NTPPacket(decoding: request.payload))
+                    #expect(asked.mode == .client && asked.version == 4)
+                    let now = NTPTimestamp(unixNanoseconds: WallClock.now())
+                    var answer = NTPPacket(
+                        mode: .server,
+                        stratum: 3,
+                        referenceID: 0xC612_0001,
+                        originTimestamp: asked.transmitTimestamp,
+                        receiveTimestamp: now,
+                        transmitTimestamp: now
+                    )
+                    if index == 1 { continue }  // lost: the probe times out and goes on
+                    if index == 0 {
+                        var forged = answer
+                        forged.originTimestamp = NTPTimestamp(rawValue: 42)
+                        try server.send(forged.encoded, to: request.sender)
+                    }
+                    answer.receiveTimestamp = now
+                    try server.send(answer.encoded, to: request.sender)
+                }
             }
-        }
+        )
         #expect(outcome.samples == 2)
         #expect(outcome.ignored == ["wrong origin timestamp": 1])
         #expect(outcome.lastFailure?.hasPrefix("no reply within") == true)
