@@ -10,7 +10,8 @@ import UDPDiscovery
 /// soonest) for what a new type or instance still lacks (its instances; SRV, TXT, addresses). Each interface
 /// has a cache and a browser of its own, so an event says where the instance was seen. Responses are believed
 /// only from the link: source port 5353 and a hop limit of 255, which a router would have lowered (RFC 6762
-/// §11); queries and malformed packets are counted and dropped.
+/// §11); queries and malformed packets are counted and dropped. Its questions never set the unicast-response bit:
+/// port 5353 is shared, and the kernel could hand a unicast answer to another responder's socket (§15.1).
 public struct MDNSBrowseSession: ~Copyable {
     /// An instance that appeared, was resolved or left, on one interface.
     public struct Event: Sendable {
