@@ -99,13 +99,8 @@ public struct SNTPProbe: ~Copyable {
         // ICMP errors come as typed events from the queue where there is one.
         try? socket.setReceiveErrors(true)
         if requestedTimestamps == .kernel {
-            do throws(UDPError) {
-                try socket.setReceiveTimestamps(true)
-                try socket.setSendTimestamps(true)
-                kernelStamps = true
-            } catch {
-                timestampsUnavailable = error.reason
-            }
+            timestampsUnavailable = socket.enableKernelStamps()
+            kernelStamps = timestampsUnavailable == nil
         }
         var nextSend = MonotonicClock.now()
         for index in 0..<count {

@@ -163,14 +163,9 @@ public struct PingSession: ~Copyable {
     ) throws(UDPError) {
         // Without the queue (not Linux), refusals still come as the connected socket's plain errors.
         try? socket.setReceiveErrors(true)
-        if timestamps == .kernel {
-            do throws(UDPError) {
-                try socket.setReceiveTimestamps(true)
-                try socket.setSendTimestamps(true)
-            } catch {
-                timestamps = .user
-                timestampsUnavailable = error.reason
-            }
+        if timestamps == .kernel, let reason = socket.enableKernelStamps() {
+            timestamps = .user
+            timestampsUnavailable = reason
         }
         started = MonotonicClock.now()
         var nextSend = started

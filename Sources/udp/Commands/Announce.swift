@@ -127,23 +127,23 @@ struct Announce: ParsableCommand {
             host: hostName!,
             addresses: []
         )
-        let sockets = try plans.map { plan throws(UDPError) in
-            SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1.keys.sorted()))
-        }
-        for (socket, plan) in zip(sockets, plans) {
-            try threads.start {
-                // One family failing stops the other too, rather than leaving it running without a word.
-                stoppingAllOnFailure(stop) { () throws(UDPError) in
-                    var session = MDNSAnnounceSession(
-                        family: plan.0,
-                        service: service,
-                        interfaces: plan.1,
-                        now: MonotonicClock.now()
-                    )
-                    try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
-                }
+        try startPerFamily(
+            plans,
+            stop: stop,
+            threads: &threads,
+            open: { plan throws(UDPError) in
+                SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1.keys.sorted()))
+            },
+            session: { plan, socket throws(UDPError) in
+                var session = MDNSAnnounceSession(
+                    family: plan.0,
+                    service: service,
+                    interfaces: plan.1,
+                    now: MonotonicClock.now()
+                )
+                try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
             }
-        }
+        )
     }
 
     private func startSSDP(
@@ -158,22 +158,25 @@ struct Announce: ParsableCommand {
             server: "Linux UPnP/1.1 swift-udp/\(UDPCommand.version)",
             maximumAge: ssdp.maxAge
         )
-        let sockets = try plans.map { plan throws(UDPError) in
-            SharedUDPSocket(try SSDPSearchSession.makeListenSocket(family: plan.0, interfaces: plan.1.keys.sorted()))
-        }
-        for (socket, plan) in zip(sockets, plans) {
-            try threads.start {
-                stoppingAllOnFailure(stop) { () throws(UDPError) in
-                    var session = SSDPAnnounceSession(
-                        family: plan.0,
-                        advertisements: advertisements,
-                        interfaces: plan.1,
-                        now: MonotonicClock.now()
-                    )
-                    try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
-                }
+        try startPerFamily(
+            plans,
+            stop: stop,
+            threads: &threads,
+            open: { plan throws(UDPError) in
+                SharedUDPSocket(
+                    try SSDPSearchSession.makeListenSocket(family: plan.0, interfaces: plan.1.keys.sorted())
+                )
+            },
+            session: { plan, socket throws(UDPError) in
+                var session = SSDPAnnounceSession(
+                    family: plan.0,
+                    advertisements: advertisements,
+                    interfaces: plan.1,
+                    now: MonotonicClock.now()
+                )
+                try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
             }
-        }
+        )
     }
 
     private static func place(_ interfaceIndex: UInt32, _ family: AddressFamily) -> String {

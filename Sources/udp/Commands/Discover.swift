@@ -112,21 +112,22 @@ struct Discover: ParsableCommand {
         threads: inout WorkerThreads<Result<Void, UDPError>>
     ) throws {
         let types = type.flatMap(serviceTypeName).map { [$0] }
-        let sockets = try plans.map { plan throws(UDPError) in
-            SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1))
-        }
-        for (socket, plan) in zip(sockets, plans) {
-            try threads.start { [json] in
-                // One family failing stops the other too, rather than leaving it running without a word.
-                stoppingAllOnFailure(stop) { () throws(UDPError) in
-                    var session = MDNSBrowseSession(family: plan.0, types: types, interfaces: plan.1)
-                    try session.run(socket.socket, until: stop, deadline: deadline) { event in
-                        found.increment()
-                        Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
-                    }
+        let json = json
+        try startPerFamily(
+            plans,
+            stop: stop,
+            threads: &threads,
+            open: { plan throws(UDPError) in
+                SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1))
+            },
+            session: { plan, socket throws(UDPError) in
+                var session = MDNSBrowseSession(family: plan.0, types: types, interfaces: plan.1)
+                try session.run(socket.socket, until: stop, deadline: deadline) { event in
+                    found.increment()
+                    Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
                 }
             }
-        }
+        )
     }
 
     private func startSSDP(
@@ -137,28 +138,30 @@ struct Discover: ParsableCommand {
         threads: inout WorkerThreads<Result<Void, UDPError>>
     ) throws {
         let target = st ?? "ssdp:all"
-        let sockets = try plans.map { plan throws(UDPError) in
-            (
-                SharedUDPSocket(try SSDPSearchSession.makeSearchSocket(family: plan.0)),
-                SharedUDPSocket(try SSDPSearchSession.makeListenSocket(family: plan.0, interfaces: plan.1))
-            )
-        }
-        for (pair, plan) in zip(sockets, plans) {
-            try threads.start { [json] in
-                stoppingAllOnFailure(stop) { () throws(UDPError) in
-                    var session = SSDPSearchSession(family: plan.0, target: target, interfaces: plan.1)
-                    try session.run(
-                        searchingWith: pair.0.socket,
-                        listeningWith: pair.1.socket,
-                        until: stop,
-                        deadline: deadline
-                    ) { event in
-                        found.increment()
-                        Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
-                    }
+        let json = json
+        try startPerFamily(
+            plans,
+            stop: stop,
+            threads: &threads,
+            open: { plan throws(UDPError) in
+                (
+                    search: SharedUDPSocket(try SSDPSearchSession.makeSearchSocket(family: plan.0)),
+                    listen: SharedUDPSocket(try SSDPSearchSession.makeListenSocket(family: plan.0, interfaces: plan.1))
+                )
+            },
+            session: { plan, sockets throws(UDPError) in
+                var session = SSDPSearchSession(family: plan.0, target: target, interfaces: plan.1)
+                try session.run(
+                    searchingWith: sockets.search.socket,
+                    listeningWith: sockets.listen.socket,
+                    until: stop,
+                    deadline: deadline
+                ) { event in
+                    found.increment()
+                    Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
                 }
             }
-        }
+        )
     }
 
     /// The interfaces named, or else those with an address of `family` (``linkInterfaces(for:named:among:)``).
