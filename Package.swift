@@ -94,7 +94,8 @@ let package = Package(
         .testTarget(
             name: "UDPToolsTests",
             dependencies: [
-                "UDPTools", "UDP", "NamespaceTesting", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "UDPTools", "UDP", "UDPDNS", "UDPPatterns", "NamespaceTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),

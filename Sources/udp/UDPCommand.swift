@@ -19,7 +19,7 @@ struct UDPCommand: ParsableCommand {
             """,
         version: UDPCommand.version,
         subcommands: [
-            Echo.self, Send.self, Listen.self, Ping.self, MTU.self, Discover.self, Announce.self, Bench.self,
+            Echo.self, Send.self, Listen.self, Ping.self, MTU.self, DNS.self, Discover.self, Announce.self, Bench.self,
             Relay.self,
             Stats.self,
             Keygen.self,
