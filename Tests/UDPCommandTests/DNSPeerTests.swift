@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// `udp dns` and dig ask the same server the same question: the whole output must agree (bar the id, which each
@@ -74,6 +75,24 @@ struct DnsmasqPeerTests {
         ] {
             #expect(json.contains(key), "\(key) not in \(json)")
         }
+        // --count 0 probes until Ctrl-C, then sums up as udp ping does.
+        let endless = try hosts.udp(
+            in: hosts.a,
+            "dns",
+            "a.example.test",
+            "@\(hosts.addressB)",
+            "--count",
+            "0",
+            "--interval",
+            "0.05"
+        )
+        #expect(endless.readLine()?.hasPrefix("DNS PING \(hosts.addressB):53: a.example.test. A") == true)
+        #expect(endless.readLine()?.contains("seq=1 time=") == true)
+        #expect(endless.readLine()?.contains("seq=2 time=") == true)
+        endless.signal(SIGINT)
+        let rest = endless.wait()
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(rest.stdout.contains("--- \(hosts.addressB):53 udp dns statistics ---"), "\(rest.stdout)")
     }
 }
 

@@ -264,7 +264,7 @@ struct DNS: ParsableCommand {
         guard verbose else { return }
         switch event {
         case .sent(let attempt, let id, let source, let size):
-            Console.error(";; try \(attempt): \(size) bytes, id \(id), from \(source.unmapped)")
+            Console.error(";; try \(attempt): \(size) bytes, id \(id), from port \(source.port)")
         case .ignored(let sender, let length, let reason):
             Console.error(";; ignored \(length) bytes from \(sender): \(reason)")
         case .deliveryError(let error, let attempt):
