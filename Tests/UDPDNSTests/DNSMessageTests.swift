@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import UDP
 import UDPDNS
@@ -102,6 +103,25 @@ import UDPDNS
             #expect(occurrences == 1, "\(label) written \(occurrences) times")
         }
         #expect(bytes.count == 144, "header 12, question 18, MX 21, CNAME 18, NS 17, SOA 47, OPT 11")
+    }
+
+    /// The fuzz target's seeds (Fuzz/Corpus/FuzzDNSMessage) must decode, or the fuzzer would start from refused
+    /// inputs: between them they hold every record type the codec decodes.
+    @Test func theFuzzSeedsDecodeWithEveryType() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fuzz/Corpus/FuzzDNSMessage").standardized.path
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(names == ["mdns-response", "nxdomain-soa", "truncated-question-only", "unicast-every-type"])
+        var types: Set<DNSRecordType> = []
+        for name in names {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)))
+            let message = try DNSMessage(decoding: bytes)
+            for record in message.answers + message.authorities + message.additionals { types.insert(record.type) }
+        }
+        let expected: Set<DNSRecordType> = [
+            .a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .nsec, .opt, DNSRecordType(rawValue: 65534),
+        ]
+        #expect(types == expected)
     }
 
     @Test func onlyTheQuestionsOfATruncatedReply() throws {

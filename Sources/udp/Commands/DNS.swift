@@ -8,11 +8,16 @@ struct DNS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dns",
         abstract: "Ask a DNS server one question over UDP and print its reply as dig does.",
+        usage: """
+            udp dns NAME [TYPE] @SERVER[:PORT] [<options>]
+            udp dns -x ADDRESS @SERVER[:PORT] [<options>]
+            """,
         discussion: """
             A stub resolver's query: NAME (absolute, no search list), TYPE (A unless given: A, AAAA, CNAME, MX, \
             NS, PTR, SOA, SRV, TXT, ANY, or any type by number, TYPE65 or 65) and the server to ask, which is \
             required: no query goes anywhere unless you name where. @SERVER is an IP address with an optional \
-            port (53 unless given), or @system for the first nameserver of /etc/resolv.conf.
+            port (53 unless given; a host name would need a DNS query of its own), or @system for the first \
+            nameserver of /etc/resolv.conf.
 
               udp dns example.test @198.18.0.53
               udp dns example.test MX @198.18.0.53:5353
@@ -56,7 +61,7 @@ struct DNS: ParsableCommand {
     @Argument(
         help: ArgumentHelp(
             "NAME [TYPE] @SERVER[:PORT], the server anywhere among them.",
-            valueName: "name-type-server"
+            valueName: "query"
         )
     )
     var words: [String] = []

@@ -19,9 +19,11 @@ enum DNSServer: Equatable {
             self = .system
             return
         }
-        // A bare address takes port 53; an IPv6 one is bare unless it is bracketed (it has colons of its own).
+        // A bare address takes port 53; an IPv6 one is bare unless it is bracketed (it has colons of its own),
+        // and a bracketed one without a port is bare too.
         let colons = text.filter { $0 == ":" }.count
-        let bare = !text.hasPrefix("[") && colons != 1
+        let bracketedAlone = text.hasPrefix("[") && text.hasSuffix("]")
+        let bare = bracketedAlone || (!text.hasPrefix("[") && colons != 1)
         do {
             self = .address(try SocketAddress(parsing: bare ? Self.withPort53(text) : text), explicitPort: !bare)
         } catch {
@@ -38,7 +40,10 @@ enum DNSServer: Equatable {
         }
     }
 
-    private static func withPort53(_ host: String) -> String { host.contains(":") ? "[\(host)]:53" : "\(host):53" }
+    private static func withPort53(_ host: String) -> String {
+        if host.hasPrefix("[") { return host + ":53" }
+        return host.contains(":") ? "[\(host)]:53" : "\(host):53"
+    }
 
     /// The address to ask, reading /etc/resolv.conf for `@system`.
     func resolve(port: UInt16?) throws -> SocketAddress {
