@@ -33,8 +33,10 @@ public struct DNSIgnoredCounts: Sendable, Hashable, CustomStringConvertible {
         DNSIgnoredReason.allCases.compactMap { reason in counts[reason].map { (reason, $0) } }
     }
 
+    /// Counts one datagram ignored for `reason`.
     public mutating func record(_ reason: DNSIgnoredReason) { counts[reason, default: 0] += 1 }
 
+    /// Adds `part`'s counts: how the probe sums up its queries.
     public static func += (total: inout DNSIgnoredCounts, part: DNSIgnoredCounts) {
         total.counts.merge(part.counts, uniquingKeysWith: +)
     }
