@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "UDPToolsTests",
             dependencies: [
-                "UDPTools", "UDP", "UDPNTP", "NamespaceTesting",
+                "UDPTools", "UDP", "UDPDNS", "UDPNTP", "UDPPatterns", "NamespaceTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -9,7 +9,17 @@ extension DNSMessage {
         try self.init(reading: &reader)
     }
 
-    private init(reading reader: inout DNSReader) throws(DNSError) {
+    /// Decodes the header and the question section only, leaving the record sections empty: for a reply with
+    /// the TC bit that a server cut inside a record (RFC 2181 §9 asks it not to, and some do), whose question
+    /// still says what it answers.
+    ///
+    /// - Throws: ``DNSError`` when the header or a question is malformed.
+    public init(decodingQuestionsOf bytes: some Collection<UInt8>) throws(DNSError) {
+        var reader = DNSReader(Array(bytes))
+        try self.init(reading: &reader, questionsOnly: true)
+    }
+
+    private init(reading reader: inout DNSReader, questionsOnly: Bool = false) throws(DNSError) {
         let id = try reader.uint16()
         let flags = try reader.uint16()
         let counts = [try reader.uint16(), try reader.uint16(), try reader.uint16(), try reader.uint16()]
@@ -24,13 +34,14 @@ extension DNSMessage {
             let type = DNSRecordType(rawValue: try reader.uint16())
             questions.append(DNSQuestion(name: name, type: type, rawClass: try reader.uint16()))
         }
-        var sections: [[DNSRecord]] = []
-        for (section, count) in zip(["answer", "authority", "additional"], counts.dropFirst()) {
+        var sections: [[DNSRecord]] = [[], [], []]
+        for (index, (section, count)) in zip(["answer", "authority", "additional"], counts.dropFirst()).enumerated()
+        where !questionsOnly {
             try reader.checkRoom(for: Int(count), of: 11, section: section)
             var records: [DNSRecord] = []
             records.reserveCapacity(Int(count))
             for _ in 0..<count { records.append(try reader.record()) }
-            sections.append(records)
+            sections[index] = records
         }
         self.init(
             id: id,
@@ -153,6 +164,30 @@ struct DNSReader {
             return .aaaa(IPv6Address(high: high, low: low))
         case .ptr:
             return .ptr(try name(limit: end))
+        case .ns:
+            return .ns(try name(limit: end))
+        case .cname:
+            return .cname(try name(limit: end))
+        case .mx:
+            guard length >= 3 else { throw bad() }
+            let preference = try uint16()
+            return .mx(preference: preference, exchange: try name(limit: end))
+        case .soa:
+            let primaryServer = try name(limit: end)
+            let mailbox = try name(limit: end)
+            // Five 32-bit numbers follow the names, and nothing else.
+            guard end - position == 20 else { throw bad() }
+            return .soa(
+                DNSStartOfAuthority(
+                    primaryServer: primaryServer,
+                    mailbox: mailbox,
+                    serial: try uint32(),
+                    refresh: try uint32(),
+                    retry: try uint32(),
+                    expire: try uint32(),
+                    minimum: try uint32()
+                )
+            )
         case .srv:
             guard length >= 7 else { throw bad() }
             let priority = try uint16()

@@ -1,8 +1,9 @@
 import UDP
 
 extension DNSMessage {
-    /// The message on the wire, owner and PTR names compressed against the names written before them
-    /// (RFC 1035 §4.1.4). SRV targets and NSEC names are written whole, as RFC 2782 and RFC 4034 ask.
+    /// The message on the wire, owner names and the names inside PTR, NS, CNAME, MX and SOA data compressed
+    /// against the names written before them (RFC 1035 §4.1.4; RFC 3597 §4 allows it for these types alone). SRV
+    /// targets and NSEC names are written whole, as RFC 2782 and RFC 4034 ask.
     ///
     /// - Throws: ``DNSError/tooLarge(_:)`` for a section of more than 65535 entries, record data over 65535
     ///   bytes or a TXT string over 255.
@@ -71,8 +72,15 @@ struct DNSWriter {
             bytes += address.bytes
         case .aaaa(let address):
             bytes += address.bytes
-        case .ptr(let target):
+        case .ptr(let target), .ns(let target), .cname(let target):
             name(target, compress: true)
+        case .mx(let preference, let exchange):
+            uint16(preference)
+            name(exchange, compress: true)
+        case .soa(let soa):
+            name(soa.primaryServer, compress: true)
+            name(soa.mailbox, compress: true)
+            for number in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] { uint32(number) }
         case .srv(let priority, let weight, let port, let target):
             uint16(priority)
             uint16(weight)

@@ -59,6 +59,21 @@ public struct DNSMessage: Hashable, Sendable {
         get { flags & 0x0100 != 0 }
         set { flags = newValue ? flags | 0x0100 : flags & ~0x0100 }
     }
+    /// RA: the server offers recursion.
+    public var recursionAvailable: Bool {
+        get { flags & 0x0080 != 0 }
+        set { flags = newValue ? flags | 0x0080 : flags & ~0x0080 }
+    }
+    /// AD: the server checked the answer's DNSSEC signatures (RFC 4035 §3.2.3).
+    public var authenticData: Bool {
+        get { flags & 0x0020 != 0 }
+        set { flags = newValue ? flags | 0x0020 : flags & ~0x0020 }
+    }
+    /// CD: the client asks the server not to check DNSSEC signatures (RFC 4035 §3.2.2).
+    public var checkingDisabled: Bool {
+        get { flags & 0x0010 != 0 }
+        set { flags = newValue ? flags | 0x0010 : flags & ~0x0010 }
+    }
     /// The operation (0, a standard query).
     public var opcode: UInt8 { UInt8(flags >> 11 & 0xF) }
     /// The response code (0 no error, 2 server failure, 3 no such name…).

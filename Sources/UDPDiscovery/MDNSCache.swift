@@ -187,7 +187,9 @@ public struct MDNSCache {
         switch record.data {
         case .a: 4
         case .aaaa: 16
-        case .ptr(let name): name.wireLength
+        case .ptr(let name), .ns(let name), .cname(let name): name.wireLength
+        case .mx(_, let exchange): 2 + exchange.wireLength
+        case .soa(let soa): soa.primaryServer.wireLength + soa.mailbox.wireLength + 20
         case .srv(_, _, _, let target): 6 + target.wireLength
         case .txt(let strings): strings.reduce(0) { $0 + 1 + $1.count }
         case .nsec(let next, let types): next.wireLength + 2 * types.count

@@ -19,7 +19,8 @@ struct UDPCommand: ParsableCommand {
             """,
         version: UDPCommand.version,
         subcommands: [
-            Echo.self, Send.self, Listen.self, Ping.self, MTU.self, Discover.self, Announce.self, NTP.self, Bench.self,
+            Echo.self, Send.self, Listen.self, Ping.self, MTU.self, DNS.self, NTP.self, Discover.self, Announce.self,
+            Bench.self,
             Relay.self,
             Stats.self,
             Keygen.self,

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import UDP
 import UDPDNS
@@ -61,6 +62,77 @@ import UDPDNS
         }
         // The answer's owner name is the question's: a pointer to offset 12, right after the header.
         #expect(bytes.indices.contains { bytes[$0] == 0xC0 && bytes[$0 + 1] == 12 })
+    }
+
+    /// A unicast reply with the types a stub resolver asks for beyond DNS-SD's.
+    var unicastReply: DNSMessage {
+        let zone = DNSName("example.test")!
+        let soa = DNSStartOfAuthority(
+            primaryServer: DNSName("ns.example.test")!,
+            mailbox: DNSName("hostmaster.example.test")!,
+            serial: 2_026_120_401,
+            refresh: 3600,
+            retry: 900,
+            expire: 604_800,
+            minimum: 300
+        )
+        return DNSMessage(
+            id: 0xBEEF,
+            flags: 0x8580,
+            questions: [DNSQuestion(name: zone, type: .mx)],
+            answers: [
+                DNSRecord(name: zone, ttl: 300, data: .mx(preference: 10, exchange: DNSName("mail.example.test")!)),
+                DNSRecord(name: DNSName("www.example.test")!, ttl: 60, data: .cname(zone)),
+            ],
+            authorities: [
+                DNSRecord(name: zone, ttl: 300, data: .ns(DNSName("ns.example.test")!)),
+                DNSRecord(name: zone, ttl: 300, data: .soa(soa)),
+            ],
+            additionals: [EDNS(udpPayloadSize: 1232).record]
+        )
+    }
+
+    @Test func theUnicastTypesRoundTripCompressed() throws {
+        let bytes = try unicastReply.encoded()
+        #expect(try DNSMessage(decoding: bytes) == unicastReply)
+        // `example.test` is written once, in the question; `ns`, `mail` and `hostmaster` once each: the names in
+        // MX, CNAME, NS and SOA data point back (RFC 1035 types, so RFC 3597 §4 allows it).
+        for label in ["example", "ns", "mail", "hostmaster"] {
+            let needle = [UInt8(label.utf8.count)] + Array(label.utf8)
+            let occurrences = bytes.indices.filter { bytes[$0...].starts(with: needle) }.count
+            #expect(occurrences == 1, "\(label) written \(occurrences) times")
+        }
+        #expect(bytes.count == 144, "header 12, question 18, MX 21, CNAME 18, NS 17, SOA 47, OPT 11")
+    }
+
+    /// The fuzz target's seeds (Fuzz/Corpus/FuzzDNSMessage) must decode, or the fuzzer would start from refused
+    /// inputs: between them they hold every record type the codec decodes.
+    @Test func theFuzzSeedsDecodeWithEveryType() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fuzz/Corpus/FuzzDNSMessage").standardized.path
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(names == ["mdns-response", "nxdomain-soa", "truncated-question-only", "unicast-every-type"])
+        var types: Set<DNSRecordType> = []
+        for name in names {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)))
+            let message = try DNSMessage(decoding: bytes)
+            for record in message.answers + message.authorities + message.additionals { types.insert(record.type) }
+        }
+        let expected: Set<DNSRecordType> = [
+            .a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .nsec, .opt, DNSRecordType(rawValue: 65534),
+        ]
+        #expect(types == expected)
+    }
+
+    @Test func onlyTheQuestionsOfATruncatedReply() throws {
+        let bytes = try unicastReply.encoded()
+        // Cut inside the first answer, as some servers cut a reply with the TC bit.
+        let cut = Array(bytes.prefix(40))
+        #expect(throws: DNSError.self) { try DNSMessage(decoding: cut) }
+        let questions = try DNSMessage(decodingQuestionsOf: cut)
+        #expect(questions.id == 0xBEEF && questions.questions == unicastReply.questions)
+        #expect(questions.answers.isEmpty && questions.authorities.isEmpty && questions.additionals.isEmpty)
+        #expect(throws: DNSError.truncated(at: 20)) { try DNSMessage(decodingQuestionsOf: bytes.prefix(20)) }
     }
 
     @Test func anEmptyTXTRecordIsOneEmptyString() throws {
@@ -144,5 +216,19 @@ import UDPDNS
         // SRV whose target's label runs past the record's data, into the bytes after it.
         let srv: [UInt8] = [0, 0, 33, 0, 1, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 80, 3, 0x61, 0x62, 0x63, 0]
         #expect(throws: DNSError.truncated(at: 29)) { try DNSMessage(decoding: packet(answers: 1, srv)) }
+        // MX of 2 bytes: a preference and no exchange.
+        let mx: [UInt8] = [0, 0, 15, 0, 1, 0, 0, 0, 0, 0, 2, 0, 10]
+        #expect(throws: DNSError.badRecordData(type: 15, at: 23)) { try DNSMessage(decoding: packet(answers: 1, mx)) }
+        // SOA whose two root names are followed by 16 bytes of numbers, not 20; then by 24.
+        for count in [16, 24] {
+            let soa: [UInt8] =
+                [0, 0, 6, 0, 1, 0, 0, 0, 0, 0, UInt8(2 + count), 0, 0] + Array(repeating: 7, count: count)
+            #expect(throws: DNSError.badRecordData(type: 6, at: 23)) {
+                try DNSMessage(decoding: packet(answers: 1, soa))
+            }
+        }
+        // CNAME whose name runs past its 2 bytes of data.
+        let cname: [UInt8] = [0, 0, 5, 0, 1, 0, 0, 0, 0, 0, 2, 3, 0x61, 0x62, 0x63, 0]
+        #expect(throws: DNSError.truncated(at: 23)) { try DNSMessage(decoding: packet(answers: 1, cname)) }
     }
 }

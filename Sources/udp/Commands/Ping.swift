@@ -130,20 +130,11 @@ struct Ping: ParsableCommand {
         let summary = session.summary
         Console.line("")
         Console.line("--- \(destination.address) udp ping statistics ---")
-        Console.line(Self.countsLine(summary) + ", time \(Int((summary.duration * 1000).rounded()))ms")
+        Console.line(summary.countsLine() + ", time \(Int((summary.duration * 1000).rounded()))ms")
         if let reason = session.timestampsUnavailable {
             Console.line("kernel timestamps unavailable (\(reason)): round trips by the user-space clock")
         }
-        if let line = Self.averages(summary.latency) {
-            Console.line("rtt " + line + (summary.timestamps == "kernel" ? " (kernel timestamps)" : ""))
-            let latency = summary.latency
-            let percentiles = LatencySummary.percentiles.map { Double(latency.percentile($0.percentile) ?? 0) }
-            let labels = LatencySummary.percentiles.map(\.label).joined(separator: "/")
-            Console.line("rtt \(labels) = " + Self.milliseconds(percentiles))
-        }
-        if summary.timestamps == "kernel", let user = summary.userLatency, let line = Self.averages(user) {
-            Console.line("user rtt " + line + " (this process's clock, for comparison)")
-        }
+        for line in summary.roundTripLines { Console.line(line) }
         if json {
             var object = JSONObject()
             object.add("target", target.description)
@@ -195,32 +186,6 @@ struct Ping: ParsableCommand {
         case .pathError(let error):
             Console.line("from \(target): \(error.errno?.description ?? "\(error.code)")")
         }
-    }
-
-    /// `6 packets transmitted, 5 received, 16.667% packet loss, 1 duplicates, 1 reordered`: ping(8)'s words,
-    /// with the counts after the loss only when not zero.
-    static func countsLine(_ summary: LatencySummary) -> String {
-        let counts = summary.counts
-        var line = "\(counts.sent) packets transmitted, \(counts.received) received, "
-        line += "\(NumberFormat.percent(summary.lossPercent))% packet loss"
-        let extras = [
-            (counts.duplicates, "duplicates"), (counts.reordered, "reordered"), (counts.late, "late"),
-            (summary.foreign, "foreign"), (summary.icmpErrors, "icmp errors"), (summary.errors, "errors"),
-            (summary.clockSteps, "clock steps"),
-        ]
-        for (count, name) in extras where count > 0 { line += ", \(count) \(name)" }
-        return line
-    }
-
-    /// `min/avg/max/mdev = 0.041/0.063/0.101/0.020 ms`, or nil with no sample.
-    private static func averages(_ latency: LatencyRecorder) -> String? {
-        guard let mean = latency.mean, let deviation = latency.meanDeviation else { return nil }
-        return "min/avg/max/mdev = "
-            + milliseconds([Double(latency.minimum), mean, Double(latency.maximum), deviation])
-    }
-
-    private static func milliseconds(_ nanoseconds: [Double]) -> String {
-        nanoseconds.map { NumberFormat.milliseconds(nanoseconds: $0) }.joined(separator: "/") + " ms"
     }
 }
 

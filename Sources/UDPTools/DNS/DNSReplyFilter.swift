@@ -1,0 +1,92 @@
+import UDP
+import UDPDNS
+
+/// A reply that passed ``DNSReplyFilter``: the message, its EDNS information and its size.
+public struct DNSReply: Sendable, Hashable {
+    /// The message; with ``recordsUnreadable``, its header and question only.
+    public var message: DNSMessage
+    /// What its OPT record says; nil without one.
+    public var edns: EDNS?
+    /// Bytes on the wire.
+    public var size: Int
+    /// The reply is truncated (TC) and cut inside a record, so only its header and question could be read
+    /// (RFC 2181 §9 asks servers to cut between records; not every one does).
+    public var recordsUnreadable: Bool
+
+    public init(message: DNSMessage, edns: EDNS?, size: Int, recordsUnreadable: Bool = false) {
+        self.message = message
+        self.edns = edns
+        self.size = size
+        self.recordsUnreadable = recordsUnreadable
+    }
+
+    /// The whole response code, extended by the OPT record.
+    public var responseCode: UInt16 { message.responseCode(extendedBy: edns) }
+}
+
+/// Decides, sans-I/O, whether a datagram is the reply to one query: RFC 5452's checks, in this order. It must
+/// come from the address and port the query went to, decode as a DNS message, be a response to a standard
+/// query, carry the query's id, and repeat its question (the name ignoring ASCII case, the type and the
+/// class). An off-path forger must then guess the id (16 bits) and the query's source port (about 15 more)
+/// at once.
+///
+/// One exception keeps error replies from servers that leave the question out (as some do for FORMERR or
+/// NOTIMP): a reply with no question is taken when its response code is an error other than NXDOMAIN and it
+/// holds no record, since such a reply asserts nothing about any name.
+public struct DNSReplyFilter: Sendable {
+    /// What a datagram turned out to be.
+    public enum Verdict: Sendable, Hashable {
+        case reply(DNSReply)
+        case ignored(DNSIgnoredReason)
+    }
+
+    /// The server the query went to.
+    public let server: SocketAddress
+    /// The query's id.
+    public let id: UInt16
+    /// The query's questions.
+    public let questions: [DNSQuestion]
+
+    public init(server: SocketAddress, query: DNSMessage) {
+        self.server = server
+        self.id = query.id
+        self.questions = query.questions
+    }
+
+    /// Checks `bytes`, which came from `sender`.
+    public func check(_ bytes: some Collection<UInt8>, from sender: SocketAddress) -> Verdict {
+        guard Self.isSameEndpoint(sender, server) else { return .ignored(.wrongSource) }
+        guard let (message, edns, unreadable) = Self.decode(Array(bytes)) else { return .ignored(.malformed) }
+        guard message.isResponse, message.opcode == DNSMessage.standardQuery else { return .ignored(.notAResponse) }
+        guard message.id == id else { return .ignored(.wrongID) }
+        let reply = DNSReply(message: message, edns: edns, size: bytes.count, recordsUnreadable: unreadable)
+        if message.questions == questions { return .reply(reply) }
+        let assertsNothing =
+            message.questions.isEmpty && ![0, 3].contains(reply.responseCode) && message.answers.isEmpty
+            && message.authorities.isEmpty && message.additionals.allSatisfy { $0.type == .opt }
+        return assertsNothing ? .reply(reply) : .ignored(.wrongQuestion)
+    }
+
+    /// The message, or for a truncated reply cut inside a record its header and question; nil when malformed.
+    private static func decode(_ bytes: [UInt8]) -> (DNSMessage, EDNS?, Bool)? {
+        if let message = try? DNSMessage(decoding: bytes) {
+            // Not `try?`: it would flatten "no OPT record" (nil) into "a malformed one".
+            do { return (message, try message.edns, false) } catch { return nil }
+        }
+        guard let header = try? DNSMessage(decodingQuestionsOf: bytes), header.isTruncated else { return nil }
+        return (header, nil, true)
+    }
+
+    /// The same address and port; a scope (link-local IPv6) only where the server's address names one, and
+    /// an IPv4 peer the same whether a dual-stack socket shows it mapped or not.
+    static func isSameEndpoint(_ sender: SocketAddress, _ server: SocketAddress) -> Bool {
+        switch (sender.unmapped, server.unmapped) {
+        case (.v4(let a), .v4(let b)):
+            return a.ip == b.ip && a.port == b.port
+        case (.v6(let a), .v6(let b)):
+            return a.ip == b.ip && a.port == b.port && (b.scopeID == 0 || a.scopeID == b.scopeID)
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import UDP
+import UDPDNS
+import UDPTools
+
+/// What `udp dns` prints for a reply, in dig's layout: UDPDNS writes each line (header, question, records,
+/// EDNS), this puts them in dig's sections with dig's footer.
+enum DNSText {
+    /// The reply as dig prints it without options, up to `;; MSG SIZE  rcvd: 55`.
+    static func reply(_ answer: DNSStubQuery.Answer, question: DNSQuestion) -> [String] {
+        let reply = answer.reply
+        let message = reply.message
+        var lines: [String] = []
+        if message.isTruncated {
+            lines.append(
+                ";; Truncated reply (flag tc): the full answer needs TCP, which udp does not speak; ask with "
+                    + "`dig +tcp \(digServer(answer.server)) \(question.name.presentation) \(question.type)`"
+            )
+        }
+        if reply.recordsUnreadable {
+            lines.append(";; The reply was cut inside a record: only its header and question are shown")
+        }
+        lines.append(";; Got answer:")
+        lines += message.headerLines(edns: reply.edns)
+        lines.append("")
+        if let edns = reply.edns {
+            lines.append(";; OPT PSEUDOSECTION:")
+            lines += edns.presentationLines
+        }
+        lines.append(";; QUESTION SECTION:")
+        lines += message.questions.map(\.presentation)
+        let sections = [
+            ("ANSWER", message.answers), ("AUTHORITY", message.authorities),
+            ("ADDITIONAL", message.additionals.filter { $0.type != .opt }),
+        ]
+        for (title, records) in sections where !records.isEmpty {
+            lines.append("")
+            lines.append(";; \(title) SECTION:")
+            lines += records.map(\.presentation)
+        }
+        lines.append("")
+        let attempt = answer.attempt > 1 ? " (try \(answer.attempt))" : ""
+        lines.append(";; Query time: \(NumberFormat.roundTrip(nanoseconds: answer.roundTrip)) msec\(attempt)")
+        lines.append(";; SERVER: \(answer.server.ip)#\(answer.server.port)(\(answer.server.ip)) (UDP)")
+        lines.append(";; MSG SIZE  rcvd: \(reply.size)")
+        return lines
+    }
+
+    /// One `--count` line: `55 bytes from 198.18.0.53:53: seq=1 time=0.312 ms NOERROR 1 answer`.
+    static func probeLine(_ answer: DNSStubQuery.Answer, sequence: Int) -> String {
+        let reply = answer.reply
+        let answers = reply.message.answers.count
+        var line = "\(reply.size) bytes from \(answer.server): seq=\(sequence) "
+        line += "time=\(NumberFormat.roundTrip(nanoseconds: answer.roundTrip)) ms "
+        line += DNSMessage.responseCodeName(reply.responseCode)
+        line += " \(answers) answer" + (answers == 1 ? "" : "s")
+        if reply.message.isTruncated { line += " (truncated)" }
+        return line
+    }
+
+    /// The server as dig takes it: `@198.18.0.53`, with `-p PORT` unless it is 53.
+    private static func digServer(_ server: SocketAddress) -> String {
+        "@\(server.ip)" + (server.port == 53 ? "" : " -p \(server.port)")
+    }
+}
