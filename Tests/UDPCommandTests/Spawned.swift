@@ -57,19 +57,6 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
         defer {
             for pointer in argv + envp { free(pointer) }
         }
-        // The child starts with no signal blocked and every signal at its default: a test runner's blocked or
-        // ignored SIGTERM would otherwise pass to a server that never unblocks it (chronyd), which then ignores
-        // the test's SIGTERM.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var child: pid_t = 0
         let status = posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp)
         close(inPipe[0])
