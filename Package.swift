@@ -82,6 +82,7 @@ let package = Package(
         .executableTarget(name: "example-async-echo", dependencies: ["UDPAsync", "UDP"], path: "Examples/AsyncEcho"),
         // The seed's pitfalls as programs: each shows the failure, then the fix, on loopback, in a few seconds.
         .executableTarget(name: "pitfall-timeouts", dependencies: ["UDP"], path: "Examples/Pitfalls/Timeouts"),
+        .executableTarget(name: "pitfall-truncation", dependencies: ["UDP"], path: "Examples/Pitfalls/Truncation"),
         // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.
         .target(name: "CNamespaceTesting"),
         // Test fixtures in network namespaces (a pair of hosts, a client-router-server chain), shared by the

@@ -14,15 +14,17 @@ func builtProduct(_ name: String) -> String {
     return executable.deletingLastPathComponent().appendingPathComponent(name).path
 }
 
-/// Runs the pitfall program `name` to completion and checks the contract every one of them keeps: exit 0,
-/// nothing on stderr, a "problem:" section before a "fix:" section, and done within `limit`.
+/// Runs the pitfall program `name` (after `launcher`, such as `setpriv` and its arguments) to completion and
+/// checks the contract every one of them keeps: exit 0, nothing on stderr, a "problem:" section before a "fix:"
+/// section, and done within `limit`.
 func runPitfall(
     _ name: String,
+    launcher: [String] = [],
     limit: Duration = .seconds(10),
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> String {
     let start = ContinuousClock.now
-    let process = try Spawned([builtProduct(name)])
+    let process = try Spawned(launcher + [builtProduct(name)])
     process.closeStandardInput()
     let result = process.wait(timeout: limit + .seconds(5))
     let elapsed = ContinuousClock.now - start
@@ -55,5 +57,17 @@ func number(in text: String, after pattern: String) throws -> Double {
         #expect(deadline >= 0.4 && deadline < 2)
         let option = try number(in: output, after: #"receive\(\) threw after ([0-9.]+) s: receive: timed out"#)
         #expect(option >= 0.2 && option < 2)
+    }
+
+    @Test func truncationIsReportedWithTheRealLengthThenAvoided() throws {
+        let output = try runPitfall("pitfall-truncation")
+        #expect(output.contains("512 bytes kept, isTruncated true, length 1400: the last 888 bytes are gone"))
+        #expect(output.contains("the bytes kept are the datagram's first 512: true"))
+        #expect(output.contains("the next receive(timeout: 0.2 s) found nothing"))
+        #expect(
+            output.contains(
+                "receive(maximumSize: 65535): 1400 bytes, isTruncated false, identical to what was sent: true"
+            )
+        )
     }
 }
