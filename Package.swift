@@ -83,6 +83,11 @@ let package = Package(
         // The seed's pitfalls as programs: each shows the failure, then the fix, on loopback, in a few seconds.
         .executableTarget(name: "pitfall-timeouts", dependencies: ["UDP"], path: "Examples/Pitfalls/Timeouts"),
         .executableTarget(name: "pitfall-truncation", dependencies: ["UDP"], path: "Examples/Pitfalls/Truncation"),
+        .executableTarget(
+            name: "pitfall-large-datagrams",
+            dependencies: ["UDP"],
+            path: "Examples/Pitfalls/LargeDatagrams"
+        ),
         // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.
         .target(name: "CNamespaceTesting"),
         // Test fixtures in network namespaces (a pair of hosts, a client-router-server chain), shared by the

@@ -37,6 +37,18 @@ func runPitfall(
     return result.stdout
 }
 
+/// Whether a user other than the owner may run the file at `path`: every folder on the way and the file itself
+/// have the execute bit for others.
+func othersMayRun(_ path: String) -> Bool {
+    var prefix = ""
+    for component in path.split(separator: "/") {
+        prefix += "/\(component)"
+        var status = stat()
+        guard stat(prefix, &status) == 0, status.st_mode & S_IXOTH != 0 else { return false }
+    }
+    return true
+}
+
 /// The number in the first match of `pattern`'s first capture group in `text`, such as a time in seconds.
 func number(in text: String, after pattern: String) throws -> Double {
     let expression = try NSRegularExpression(pattern: pattern)
@@ -69,5 +81,56 @@ func number(in text: String, after pattern: String) throws -> Double {
                 "receive(maximumSize: 65535): 1400 bytes, isTruncated false, identical to what was sent: true"
             )
         )
+    }
+
+    @Test func largeDatagramsAreRefusedThenChunked() throws {
+        let output = try runPitfall("pitfall-large-datagrams")
+        #expect(output.contains("datagram of 65536 bytes is larger than the maximum of 65507 bytes (the IPv4 maximum)"))
+        #expect(
+            output.contains(
+                "datagram of 65527 bytes is larger than the maximum of 65488 bytes (path MTU 65536) (EMSGSIZE)"
+            ),
+            "no EMSGSIZE over ::1 (is IPv6 off?)"
+        )
+        #expect(output.contains("65527 bytes arrived whole here"))
+        #expect(output.contains("the 65536 bytes as 45 datagrams of at most 1472 bytes"))
+        #expect(output.contains("all 45 arrived, reassembled identical: true"))
+    }
+
+    @Test(.enabled(if: getuid() == 0, "network namespaces need root"))
+    func largeDatagramsFragmentOnAnEthernetLinkInNamespaces() throws {
+        let output = try runPitfall("pitfall-large-datagrams")
+        #expect(output.contains("pathMTU 1500, so 1472 bytes fit one datagram"))
+        #expect(output.contains("4000 bytes with the default settings left as 3 IP fragments; 4000 bytes arrived"))
+        #expect(output.contains("65507 bytes with the default settings left as 45 IP fragments; 65507 bytes arrived"))
+        #expect(
+            output.contains(
+                "4000 bytes with Don't Fragment: send: datagram of 4000 bytes is larger than the maximum of 1472 bytes "
+                    + "(path MTU 1500) (EMSGSIZE)"
+            )
+        )
+        #expect(output.contains("with Don't Fragment: 0 IP fragments, reassembled identical: true"))
+        #expect(output.contains("namespaces deleted"))
+        // The program's own namespaces, named after its process id, are gone.
+        let pid = Int(try number(in: output, after: #"created pitfall-mtu-([0-9]+)-a"#))
+        for side in ["a", "b"] { #expect(access("/var/run/netns/pitfall-mtu-\(pid)-\(side)", F_OK) != 0) }
+    }
+
+    /// setpriv (util-linux) drops root for one run, so the fallback that most users see is tested too.
+    @Test(
+        .enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, "dropping root needs root and setpriv"),
+        .enabled(
+            if: othersMayRun(builtProduct("pitfall-large-datagrams")),
+            "the build folder is closed to other users"
+        )
+    )
+    func largeDatagramsSayWhatTheNamespacePartWouldShowWithoutRoot() throws {
+        let output = try runPitfall(
+            "pitfall-large-datagrams",
+            launcher: ["/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+        )
+        #expect(output.contains("skipped: it needs root, to create network namespaces. As root, this part"))
+        #expect(output.contains("all 45 arrived, reassembled identical: true"))
+        #expect(!output.contains("created pitfall-mtu-"))
     }
 }
