@@ -88,6 +88,11 @@ let package = Package(
             dependencies: ["UDP"],
             path: "Examples/Pitfalls/LargeDatagrams"
         ),
+        .executableTarget(
+            name: "pitfall-unclosed-sockets",
+            dependencies: ["UDP"],
+            path: "Examples/Pitfalls/UnclosedSockets"
+        ),
         // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.
         .target(name: "CNamespaceTesting"),
         // Test fixtures in network namespaces (a pair of hosts, a client-router-server chain), shared by the

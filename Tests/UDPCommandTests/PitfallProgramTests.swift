@@ -133,4 +133,16 @@ func number(in text: String, after pattern: String) throws -> Double {
         #expect(output.contains("all 45 arrived, reassembled identical: true"))
         #expect(!output.contains("created pitfall-mtu-"))
     }
+
+    @Test func unclosedSocketsLeakUntilEMFILEThenCloseThemselves() throws {
+        let output = try runPitfall("pitfall-unclosed-sockets")
+        let baseline = try number(in: output, after: #"descriptors open: ([0-9]+)"#)
+        #expect(try number(in: output, after: #"and no close\(fd\): ([0-9]+)"#) == baseline + 100)
+        #expect(output.contains("more: too many open files (EMFILE)"))
+        #expect(try number(in: output, after: #"leaked descriptors: ([0-9]+) open again"#) == baseline)
+        #expect(try number(in: output, after: #"UDPSocket\(family: .inet\)`: ([0-9]+)"#) == baseline)
+        #expect(try number(in: output, after: #"no EMFILE, ([0-9]+) open"#) == baseline)
+        #expect(try number(in: output, after: #"reports its error: ([0-9]+) open"#) == baseline + 1)
+        #expect(try number(in: output, after: #"after `try socket.close\(\)` ([0-9]+)"#) == baseline)
+    }
 }
