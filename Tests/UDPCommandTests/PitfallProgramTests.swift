@@ -145,4 +145,19 @@ func number(in text: String, after pattern: String) throws -> Double {
         #expect(try number(in: output, after: #"reports its error: ([0-9]+) open"#) == baseline + 1)
         #expect(try number(in: output, after: #"after `try socket.close\(\)` ([0-9]+)"#) == baseline)
     }
+
+    @Test func clientBindClashesOnAFixedPortThenLetsTheKernelChoose() throws {
+        let output = try runPitfall("pitfall-client-bind")
+        let fixed = try number(in: output, after: #"first copy: bind\(127\.0\.0\.1:([0-9]+)\) succeeded"#)
+        #expect(output.contains("second copy: bind 127.0.0.1:\(Int(fixed)): address already in use"))
+        #expect(output.contains("client without bind(): local address 0.0.0.0:0 until its first send"))
+        let ephemeral = try number(
+            in: output,
+            after: #"client without bind\(\) at 0\.0\.0\.0:([0-9]+): reply "ack: hello""#
+        )
+        #expect(ephemeral > 0)
+        let a = try number(in: output, after: #"client a at 127\.0\.0\.1:([0-9]+): reply "ack: hello""#)
+        let b = try number(in: output, after: #"client b at 127\.0\.0\.1:([0-9]+): reply "ack: hello""#)
+        #expect(a != b && a > 0 && b > 0)
+    }
 }
