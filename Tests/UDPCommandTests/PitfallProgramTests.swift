@@ -160,4 +160,65 @@ func number(in text: String, after pattern: String) throws -> Double {
         let b = try number(in: output, after: #"client b at 127\.0\.0\.1:([0-9]+): reply "ack: hello""#)
         #expect(a != b && a > 0 && b > 0)
     }
+
+    @Test func localhostMissesAServerOfTheOtherFamilyThenNamesTheFamily() throws {
+        let output = try runPitfall("pitfall-localhost")
+        try expectLocalhostPitfall(output)
+    }
+
+    /// Debian's /etc/hosts names ::1 localhost too: then getaddrinfo lists ::1 first, and the program also shows
+    /// the mirror failure (a server on 127.0.0.1 missed by a client taking that first answer). A private mount
+    /// namespace (`unshare -m`) puts such a file over /etc/hosts for the one run.
+    @Test(
+        .enabled(
+            if: getuid() == 0 && access("/usr/bin/unshare", X_OK) == 0,
+            "a private /etc/hosts needs root and unshare"
+        )
+    )
+    func localhostNamingBothFamiliesFailsBothWays() throws {
+        let hosts = FileManager.default.temporaryDirectory.appendingPathComponent("pitfall-hosts-\(getpid())").path
+        try "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n".write(
+            toFile: hosts,
+            atomically: true,
+            encoding: .utf8
+        )
+        defer { try? FileManager.default.removeItem(atPath: hosts) }
+        let output = try runPitfall(
+            "pitfall-localhost",
+            launcher: ["/usr/bin/unshare", "-m", "/bin/sh", "-c", #"mount --bind "$0" /etc/hosts && exec "$1""#, hosts]
+        )
+        try expectLocalhostPitfall(output)
+        #expect(output.contains("getaddrinfo(\"localhost\"), in its own order: ::1, 127.0.0.1"))
+        #expect(output.contains("[::1]:"))
+        let mirror = try #require(output.range(of: "and the other way round: server on 127.0.0.1:"))
+        #expect(output[mirror.upperBound...].contains("receive: connection refused; server: received nothing"))
+        #expect(output.contains("with family: .inet6 = [::1]:"))
+    }
+}
+
+/// What the localhost program shows on any host: the server on ::1 missed, then found by naming the family, and
+/// a dual-stack server hearing both.
+func expectLocalhostPitfall(_ output: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let problem = try #require(output.range(of: "\nproblem: "))
+    let fix = try #require(output.range(of: "\nfix: "))
+    let problemSection = output[problem.upperBound..<fix.lowerBound]
+    #expect(problemSection.contains("server: bound to [::1]:"), sourceLocation: sourceLocation)
+    #expect(problemSection.contains(#"SocketAddress(resolving: "localhost:"#), sourceLocation: sourceLocation)
+    // On loopback the ICMP port unreachable comes back to the connected client at once.
+    #expect(problemSection.contains("client: receive: connection refused"), sourceLocation: sourceLocation)
+    #expect(problemSection.contains("server: received nothing"), sourceLocation: sourceLocation)
+    #expect(!problemSection.contains("received \""), sourceLocation: sourceLocation)
+    let fixSection = output[fix.lowerBound...]
+    #expect(
+        fixSection.contains("with family: .inet6 = [::1]:") || fixSection.contains("with family: .inet6 fails here"),
+        sourceLocation: sourceLocation
+    )
+    #expect(fixSection.contains("with family: .inet = 127.0.0.1:"), sourceLocation: sourceLocation)
+    #expect(fixSection.contains("server: received \"hello\" from 127.0.0.1:"), sourceLocation: sourceLocation)
+    #expect(
+        fixSection.contains(#"received "hello" from 127.0.0.1:"#)
+            && fixSection.contains("mapped to [::ffff:127.0.0.1]:"),
+        sourceLocation: sourceLocation
+    )
+    #expect(fixSection.contains(#"client to [::1]:"#), sourceLocation: sourceLocation)
 }
