@@ -93,6 +93,11 @@ let package = Package(
             dependencies: ["UDP"],
             path: "Examples/Pitfalls/UnclosedSockets"
         ),
+        .executableTarget(
+            name: "pitfall-spoofing",
+            dependencies: ["UDP", "UDPSeal"],
+            path: "Examples/Pitfalls/Spoofing"
+        ),
         .executableTarget(name: "pitfall-localhost", dependencies: ["UDP"], path: "Examples/Pitfalls/Localhost"),
         .executableTarget(name: "pitfall-client-bind", dependencies: ["UDP"], path: "Examples/Pitfalls/ClientBind"),
         // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.

@@ -161,6 +161,33 @@ func number(in text: String, after pattern: String) throws -> Double {
         #expect(a != b && a > 0 && b > 0)
     }
 
+    @Test func spoofedRepliesAreBelievedThenRejectedWhenSealed() throws {
+        let output = try runPitfall("pitfall-spoofing")
+        try expectSpoofingPitfall(output)
+        if getuid() == 0 {
+            // The raw socket's forgery carries the server's exact address and port, and still fails to open.
+            #expect(output.contains("checking IP and port, accepted it from 127.0.0.1:"))
+            #expect(output.contains("(same as the server: true)"))
+            #expect(output.contains("plain text forged with the server's address, from 127.0.0.1:"))
+            #expect(output.contains("1 opened, 5 rejected"))
+        }
+    }
+
+    @Test(
+        .enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, "dropping root needs root and setpriv"),
+        .enabled(if: othersMayRun(builtProduct("pitfall-spoofing")), "the build folder is closed to other users")
+    )
+    func spoofingWithoutRootSaysWhatTheForgeryWouldShow() throws {
+        let output = try runPitfall(
+            "pitfall-spoofing",
+            launcher: ["/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+        )
+        try expectSpoofingPitfall(output)
+        #expect(output.contains("(as root, this program forges the server's exact address with a raw socket"))
+        #expect(!output.contains("forged with the server's address"))
+        #expect(output.contains("1 opened, 4 rejected"))
+    }
+
     @Test func localhostMissesAServerOfTheOtherFamilyThenNamesTheFamily() throws {
         let output = try runPitfall("pitfall-localhost")
         try expectLocalhostPitfall(output)
@@ -221,4 +248,35 @@ func expectLocalhostPitfall(_ output: String, sourceLocation: SourceLocation = #
         sourceLocation: sourceLocation
     )
     #expect(fixSection.contains(#"client to [::1]:"#), sourceLocation: sourceLocation)
+}
+
+/// What the spoofing program shows with or without root: the impostor believed, then every forgery rejected and
+/// only the server's sealed reply opened.
+func expectSpoofingPitfall(_ output: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(
+        output.contains(#"checking the sender's IP: accepted "balance: 1000000" from 127.0.0.1:"#),
+        sourceLocation: sourceLocation
+    )
+    #expect(output.contains(#"real answer, "balance: 42", came second"#), sourceLocation: sourceLocation)
+    #expect(output.contains(#"server: opened "balance?", answered sealed"#), sourceLocation: sourceLocation)
+    for rejected in [
+        "plain text from the impostor, from 127.0.0.1:[0-9]+: rejected \\(malformed\\)",
+        "with a key of its own, from 127.0.0.1:[0-9]+: rejected \\(failed authentication\\)",
+        "the server's reply, sent again, from 127.0.0.1:[0-9]+: rejected \\(replayed\\)",
+        "sent back to it, from 127.0.0.1:[0-9]+: rejected \\(sealed for the other direction",
+    ] {
+        #expect(
+            output.range(of: rejected, options: .regularExpression) != nil,
+            "\(rejected)",
+            sourceLocation: sourceLocation
+        )
+    }
+    #expect(
+        output.range(
+            of: #"the server's reply, from 127.0.0.1:[0-9]+: opened "balance: 42""#,
+            options: .regularExpression
+        )
+            != nil,
+        sourceLocation: sourceLocation
+    )
 }
