@@ -99,6 +99,11 @@ let package = Package(
             path: "Examples/Pitfalls/Spoofing"
         ),
         .executableTarget(name: "pitfall-localhost", dependencies: ["UDP"], path: "Examples/Pitfalls/Localhost"),
+        .executableTarget(
+            name: "pitfall-blocking-and-async",
+            dependencies: ["UDP"],
+            path: "Examples/Pitfalls/BlockingAndAsync"
+        ),
         .executableTarget(name: "pitfall-client-bind", dependencies: ["UDP"], path: "Examples/Pitfalls/ClientBind"),
         // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.
         .target(name: "CNamespaceTesting"),

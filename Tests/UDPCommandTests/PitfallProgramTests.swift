@@ -188,6 +188,22 @@ func number(in text: String, after pattern: String) throws -> Double {
         #expect(output.contains("1 opened, 4 rejected"))
     }
 
+    @Test func blockingAndAsyncReadersLoseAReplyThenOneOwnerRoutesIt() throws {
+        let output = try runPitfall("pitfall-blocking-and-async")
+        let problem = try #require(output.range(of: "\nproblem: "))
+        let fix = try #require(output.range(of: "\nfix: "))
+        let problemSection = output[problem.upperBound..<fix.lowerBound]
+        #expect(problemSection.contains(#"event loop: read "reply to request 1", which is no event: dropped"#))
+        let waited = try number(
+            in: String(problemSection),
+            after: #"receive\(timeout: 0.5 s\) found nothing after ([0-9.]+) s"#
+        )
+        #expect(waited >= 0.4)
+        let fixSection = output[fix.lowerBound...]
+        #expect(fixSection.contains(#"owner: event "event: door opened" from 127.0.0.1:"#))
+        #expect(fixSection.contains(#"owner.request("request 2") returned "reply to request 2" (within 0.5 s)"#))
+    }
+
     @Test func localhostMissesAServerOfTheOtherFamilyThenNamesTheFamily() throws {
         let output = try runPitfall("pitfall-localhost")
         try expectLocalhostPitfall(output)
