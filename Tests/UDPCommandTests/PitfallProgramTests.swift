@@ -31,8 +31,16 @@ func runPitfall(
     #expect(result.status == 0, "\(name) exited \(result.status):\n\(result.stdout)", sourceLocation: sourceLocation)
     #expect(result.stderr.isEmpty, "\(name) wrote to stderr: \(result.stderr)", sourceLocation: sourceLocation)
     #expect(elapsed < limit, "\(name) took \(elapsed)", sourceLocation: sourceLocation)
-    let problem = try #require(result.stdout.range(of: "\nproblem: "), "no problem section:\n\(result.stdout)")
-    let fix = try #require(result.stdout.range(of: "\nfix: "), "no fix section:\n\(result.stdout)")
+    let problem = try #require(
+        result.stdout.range(of: "\nproblem: "),
+        "no problem section:\n\(result.stdout)",
+        sourceLocation: sourceLocation
+    )
+    let fix = try #require(
+        result.stdout.range(of: "\nfix: "),
+        "no fix section:\n\(result.stdout)",
+        sourceLocation: sourceLocation
+    )
     #expect(problem.lowerBound < fix.lowerBound, "the fix comes before the problem", sourceLocation: sourceLocation)
     return result.stdout
 }
@@ -234,7 +242,7 @@ func number(in text: String, after pattern: String) throws -> Double {
         #expect(output.contains("getaddrinfo(\"localhost\"), in its own order: ::1, 127.0.0.1"))
         #expect(output.contains("[::1]:"))
         let mirror = try #require(output.range(of: "and the other way round: server on 127.0.0.1:"))
-        #expect(output[mirror.upperBound...].contains("receive: connection refused; server: received nothing"))
+        #expect(output[mirror.upperBound...].contains("; server: received nothing"))
         #expect(output.contains("with family: .inet6 = [::1]:"))
     }
 }
@@ -247,8 +255,13 @@ func expectLocalhostPitfall(_ output: String, sourceLocation: SourceLocation = #
     let problemSection = output[problem.upperBound..<fix.lowerBound]
     #expect(problemSection.contains("server: bound to [::1]:"), sourceLocation: sourceLocation)
     #expect(problemSection.contains(#"SocketAddress(resolving: "localhost:"#), sourceLocation: sourceLocation)
-    // On loopback the ICMP port unreachable comes back to the connected client at once.
-    #expect(problemSection.contains("client: receive: connection refused"), sourceLocation: sourceLocation)
+    // On loopback the ICMP port unreachable comes back to the connected client at once, unless the kernel's
+    // host-wide ICMP rate limit, which other tests may spend, held it back.
+    #expect(
+        problemSection.contains("client: receive: connection refused")
+            || problemSection.contains("client: no error and no reply within 0.3 s"),
+        sourceLocation: sourceLocation
+    )
     #expect(problemSection.contains("server: received nothing"), sourceLocation: sourceLocation)
     #expect(!problemSection.contains("received \""), sourceLocation: sourceLocation)
     let fixSection = output[fix.lowerBound...]
