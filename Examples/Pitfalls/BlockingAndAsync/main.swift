@@ -29,12 +29,17 @@ func main() throws {
     let dropped = Mailbox<String>()
     let eventLoop = BackgroundLoop("event loop") { isStopping in
         while !isStopping() {
-            // The loop knows events ("event: ..."); a reply to someone else's request means nothing to it.
-            guard let datagram = try? client.socket.receive(maximumSize: 2048, timeout: .milliseconds(50)) else {
-                continue
+            do {
+                guard let datagram = try client.socket.receive(maximumSize: 2048, timeout: .milliseconds(50)) else {
+                    continue
+                }
+                // The loop knows events ("event: ..."); a reply to someone else's request means nothing to it.
+                print("  event loop: read \"\(text(datagram.payload))\", which is no event: dropped")
+                dropped.put(text(datagram.payload))
+            } catch {
+                print("  event loop: \(error)")
+                return
             }
-            print("  event loop: read \"\(text(datagram.payload))\", which is no event: dropped")
-            dropped.put(text(datagram.payload))
         }
     }
     print("  event loop: reading every datagram on the client's socket \(try client.socket.localAddress)")
