@@ -80,6 +80,31 @@ let package = Package(
         .executableTarget(name: "example-query", dependencies: ["UDP"], path: "Examples/QueryWithRetries"),
         .executableTarget(name: "example-listen", dependencies: ["UDP"], path: "Examples/MultiPeerListen"),
         .executableTarget(name: "example-async-echo", dependencies: ["UDPAsync", "UDP"], path: "Examples/AsyncEcho"),
+        // The seed's pitfalls as programs: each shows the failure, then the fix, on loopback, in a few seconds.
+        .executableTarget(name: "pitfall-timeouts", dependencies: ["UDP"], path: "Examples/Pitfalls/Timeouts"),
+        .executableTarget(name: "pitfall-truncation", dependencies: ["UDP"], path: "Examples/Pitfalls/Truncation"),
+        .executableTarget(
+            name: "pitfall-large-datagrams",
+            dependencies: ["UDP"],
+            path: "Examples/Pitfalls/LargeDatagrams"
+        ),
+        .executableTarget(
+            name: "pitfall-unclosed-sockets",
+            dependencies: ["UDP"],
+            path: "Examples/Pitfalls/UnclosedSockets"
+        ),
+        .executableTarget(
+            name: "pitfall-spoofing",
+            dependencies: ["UDP", "UDPSeal"],
+            path: "Examples/Pitfalls/Spoofing"
+        ),
+        .executableTarget(name: "pitfall-localhost", dependencies: ["UDP"], path: "Examples/Pitfalls/Localhost"),
+        .executableTarget(
+            name: "pitfall-blocking-and-async",
+            dependencies: ["UDP"],
+            path: "Examples/Pitfalls/BlockingAndAsync"
+        ),
+        .executableTarget(name: "pitfall-client-bind", dependencies: ["UDP"], path: "Examples/Pitfalls/ClientBind"),
         // setns(2) for the tests that move a thread into a network namespace; nothing outside Tests/ uses it.
         .target(name: "CNamespaceTesting"),
         // Test fixtures in network namespaces (a pair of hosts, a client-router-server chain), shared by the
