@@ -41,6 +41,29 @@ func clientSendsHello(to destination: SocketAddress) throws -> String {
     }
 }
 
+/// Whether /etc/hosts names `localhost` for `family`. Only then is the name resolved with that family: where
+/// the file has no such line, glibc's getaddrinfo goes on to ask DNS for "localhost" (RFC 6761 says it should
+/// not), and this program sends no query off the machine.
+func hostsFileNamesLocalhost(_ family: AddressFamily) -> Bool {
+    guard let file = fopen("/etc/hosts", "r") else { return false }
+    defer { fclose(file) }
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    defer { free(line) }
+    while getline(&line, &capacity, file) > 0, let line {
+        let text = String(cString: line).prefix { $0 != "#" }
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+        guard let address = fields.first.flatMap({ IPAddress(String($0)) }), address.family == family else { continue }
+        if fields.dropFirst().contains("localhost") { return true }
+    }
+    return false
+}
+
+/// The line a resolution of `localhost` for `family` would print, or why it is not tried.
+func notAskingDNS(_ family: AddressFamily) -> String {
+    "not tried: /etc/hosts has no \(family) line for localhost, so getaddrinfo would ask DNS for it"
+}
+
 /// Sends "hello" to `destination`, for the cases that work.
 func sendHello(to destination: SocketAddress) throws {
     try UDPSocket(family: destination.family).send(hello, to: destination)
@@ -48,13 +71,22 @@ func sendHello(to destination: SocketAddress) throws {
 
 func main() throws {
     print("pitfall 6: `localhost` resolving to either family")
+    guard hostsFileNamesLocalhost(.inet) else {
+        // Without the file's answer the name would go to DNS: show nothing rather than send a query.
+        print("skipped: /etc/hosts has no IPv4 line for localhost, so resolving it would ask DNS")
+        return
+    }
 
     print("")
-    print("here: what `localhost` resolves to (/etc/hosts answers for it; no DNS query is sent)")
+    print("here: what `localhost` resolves to (from /etc/hosts only: no DNS query is sent)")
     let order = resolverOrder("localhost")
     print("  getaddrinfo(\"localhost\"), in its own order: \(order.joined(separator: ", "))")
     print("    (Python's socket.getaddrinfo gives this order, and most clients try the first)")
     for family in [AddressFamily.inet, .inet6] {
+        guard hostsFileNamesLocalhost(family) else {
+            print("  resolve(\"localhost\", family: .\(family == .inet ? "inet" : "inet6")): \(notAskingDNS(family))")
+            continue
+        }
         do {
             let addresses = try SocketAddress.resolve("localhost", port: 0, family: family)
             print("  resolve(\"localhost\", family: .\(family == .inet ? "inet" : "inet6")): \(addresses.map(\.ip))")
@@ -92,15 +124,22 @@ func main() throws {
 
     print("")
     print("fix: name the family on both sides, so that both mean the same address")
-    do {
-        let named = try SocketAddress(resolving: "localhost:\(port)", family: .inet6)
-        try sendHello(to: named)
-        print("  client: resolving \"localhost:\(port)\" with family: .inet6 = \(named); sent \"hello\" there")
-        print("  server: \(try heard(by: v6Server))")
-    } catch {
-        print("  client: resolving \"localhost:\(port)\" with family: .inet6 fails here at once, with the reason:")
-        print("    \(error)")
-        print("    a loud error instead of a datagram lost in silence; here, name that server by number: [::1]:\(port)")
+    if !hostsFileNamesLocalhost(.inet6) {
+        print("  client: resolving \"localhost:\(port)\" with family: .inet6 fails here: \(notAskingDNS(.inet6))")
+        print("    name that server by number instead: [::1]:\(port)")
+    } else {
+        do {
+            let named = try SocketAddress(resolving: "localhost:\(port)", family: .inet6)
+            try sendHello(to: named)
+            print("  client: resolving \"localhost:\(port)\" with family: .inet6 = \(named); sent \"hello\" there")
+            print("  server: \(try heard(by: v6Server))")
+        } catch {
+            print("  client: resolving \"localhost:\(port)\" with family: .inet6 fails here at once, with the reason:")
+            print("    \(error)")
+            print(
+                "    a loud error instead of a datagram lost in silence; here, name that server by number: [::1]:\(port)"
+            )
+        }
     }
     try showExplicitFamilies()
 }
