@@ -18,7 +18,7 @@ public struct ReceiveInfo: Sendable, Hashable {
     /// The address a reply should come from, when packet info is on: ``destination`` for a unicast datagram;
     /// for an IPv4 broadcast or multicast one, the receiving interface's address the kernel picks
     /// (`ipi_spec_dst`); nil for IPv6 multicast, where the kernel had better choose. A server bound to a
-    /// wildcard address answers from it (``UDPSocket/send(_:replyingTo:)``) so that a client that checks the
+    /// wildcard address answers from it (``UDPSocket/send(_:replyingTo:)-(Collection<UInt8>,_)``) so that a client that checks the
     /// source (any connected socket) accepts the reply.
     public var replySource: IPAddress?
     /// The received IPv4 TTL or IPv6 hop limit, when ``UDPSocket/setReceiveHopLimit(_:)`` is on: how many
@@ -62,7 +62,7 @@ public struct ReceiveInfo: Sendable, Hashable {
 }
 
 /// A received datagram with its bytes in an array: for code where convenience beats speed.
-/// Hot paths receive into buffers they reuse (``UDPSocket/receive(into:)``, ``DatagramBatch``).
+/// Hot paths receive into buffers they reuse (``UDPSocket/receive(into:)-(UnsafeMutableRawBufferPointer)``, ``DatagramBatch``).
 public struct Datagram: Sendable, Hashable {
     /// The bytes received (at most the buffer size asked for).
     public var payload: [UInt8]

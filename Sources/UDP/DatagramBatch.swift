@@ -16,7 +16,7 @@ import Darwin
 ///
 /// Receive fills slots `0..<count` (``UDPSocket/receive(into:)-(DatagramBatch)``); read them with
 /// `for datagram in batch.received` (``received``), or each with ``payload(at:)`` and ``info(at:)``. To send,
-/// ``removeAll()`` and ``append(_:to:)`` (or fill in place with ``append(to:segmentSize:writing:)``), then
+/// ``removeAll()`` and ``append(_:to:)`` (or fill in place with ``append(to:from:interfaceIndex:segmentSize:writing:)``), then
 /// ``UDPSocket/send(_:startingAt:)``. An echo server can send a received batch straight back: each slot still
 /// holds its sender and its bytes.
 ///
@@ -165,7 +165,7 @@ public struct DatagramBatch: ~Copyable {
     }
 
     /// Writes the next datagram (or, with `segmentSize`, train) in place for a *connected* socket's peer, as
-    /// ``append(to:segmentSize:writing:)`` does for an addressed one.
+    /// ``append(to:from:interfaceIndex:segmentSize:writing:)`` does for an addressed one.
     @discardableResult
     public mutating func append(segmentSize: Int?, writing write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
         guard append(to: .any(.inet), segmentSize: segmentSize, writing: write) else { return false }
@@ -183,12 +183,14 @@ public struct DatagramBatch: ~Copyable {
     /// (or a negative number to add nothing).
     ///
     /// - Parameters:
+    ///   - peer: Where the datagram goes.
     ///   - source: The local address to send from (`IP_PKTINFO` / `IPV6_PKTINFO`); nil lets the kernel choose.
     ///     It must be of the family that reaches `peer` (IPv4 for a v4-mapped peer).
     ///   - interfaceIndex: With `source`, the interface to send on: needed for an IPv6 link-local source; for
     ///     IPv4, nil leaves the interface to routing.
     ///   - segmentSize: Send the bytes as a train of datagrams of this size (the last may be shorter), with one
     ///     GSO send; at most ``maximumSegments`` of them. Nil for one datagram.
+    ///   - write: Fills the slot's buffer and returns the bytes it used, or a negative number to add nothing.
     /// - Returns: False when the batch was full or `write` declined.
     @discardableResult
     public mutating func append(

@@ -74,7 +74,7 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable, CustomStringCo
     public static var ioError: Errno { Errno(rawValue: EIO) }
     /// `EMFILE`: this process has as many descriptors open as its limit (`ulimit -n`) allows.
     public static var tooManyOpenFiles: Errno { Errno(rawValue: EMFILE) }
-    /// `EFBIG`: a file larger than the limit asked for (``FileIO``'s reads) or allowed.
+    /// `EFBIG`: a file larger than the limit asked for (`FileIO`'s reads) or allowed.
     public static var fileTooLarge: Errno { Errno(rawValue: EFBIG) }
     /// `ENFILE`: the whole system has as many files open as it allows.
     public static var tooManyOpenFilesInSystem: Errno { Errno(rawValue: ENFILE) }

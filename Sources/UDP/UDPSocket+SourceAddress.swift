@@ -15,6 +15,8 @@ extension UDPSocket {
     /// is bound to: on a socket bound to a wildcard address, the address a request was sent to.
     ///
     /// - Parameters:
+    ///   - buffer: The datagram.
+    ///   - address: Where it goes.
     ///   - source: An address of this host, of the family that reaches `address`: IPv4 for an IPv4 or
     ///     v4-mapped peer (an IPv6 socket takes it for a v4-mapped peer too), IPv6 otherwise.
     ///   - interfaceIndex: The interface to send on. Required for an IPv6 link-local source unless `address`

@@ -144,7 +144,7 @@ extension UDPSocket {
         }
     }
 
-    /// Connects the socket to one peer: afterwards ``send(_:)-swift.method`` needs no address, datagrams from
+    /// Connects the socket to one peer: afterwards ``send(_:)-(Collection<UInt8>)`` needs no address, datagrams from
     /// other peers are filtered out by the kernel, and an ICMP port-unreachable for an earlier datagram surfaces
     /// as `UDPError.Code.connectionRefused` on the next call.
     ///
