@@ -121,7 +121,7 @@ let package = Package(
         // UDPPatterns: the relay's proof tests frame a numbered stream and put it back in order themselves.
         .testTarget(
             name: "UDPCommandTests",
-            dependencies: ["UDP", "UDPPatterns", "UDPDNS", "UDPNTP", "NamespaceTesting"]
+            dependencies: ["UDP", "UDPPatterns", "UDPDNS", "UDPNTP", "NamespaceTesting", "CNamespaceTesting"]
         ),
         .testTarget(name: "UDPPatternsTests", dependencies: ["UDPPatterns", "UDP"]),
         // NamespaceTesting: the echo engine answers from the address asked on a host with several, in namespaces.

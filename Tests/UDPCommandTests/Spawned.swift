@@ -1,3 +1,4 @@
+import CNamespaceTesting
 import Foundation
 import Testing
 
@@ -28,9 +29,12 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
         var inPipe: [CInt] = [0, 0]
         var outPipe: [CInt] = [0, 0]
         var errPipe: [CInt] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
-        // Not inherited by other children (dup2 clears the flag on the child's own 0, 1 and 2).
-        for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Close-on-exec from the start (pipe2, not pipe then fcntl): tests spawn in parallel, and a child spawned
+        // by another thread between the two calls would inherit this child's stdin and keep it open, so closing
+        // it here would never reach the child as end of file (python-zeroconf then never said goodbye, now and
+        // then). dup2 clears the flag on the child's own 0, 1 and 2.
+        guard close_on_exec_pipe(&inPipe) == 0, close_on_exec_pipe(&outPipe) == 0, close_on_exec_pipe(&errPipe) == 0
+        else { throw POSIXError(.EMFILE) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
