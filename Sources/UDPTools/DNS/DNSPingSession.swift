@@ -44,10 +44,14 @@ public struct DNSPingSession {
     private var stopped: UInt64 = 0
 
     /// - Parameters:
+    ///   - server: The server's address and port.
+    ///   - question: What every query asks.
     ///   - count: Queries to send; 0 sends until stopped.
     ///   - interval: Nanoseconds from one query's start to the next's; a query that takes longer delays the
     ///     next, as only one is in flight at a time.
     ///   - timeout: Seconds each query waits for its reply before it counts as lost.
+    ///   - recursionDesired: Sets RD in every query.
+    ///   - edns: The OPT record every query carries; nil leaves EDNS(0) out.
     public init(
         server: SocketAddress,
         question: DNSQuestion,

@@ -2,7 +2,7 @@ import UDP
 import UDPDNS
 import UDPPatterns
 
-/// The engine of `udp dns`: one query to one server, as a stub resolver asks it, retried on a ``RetryPolicy``.
+/// The engine of `udp dns`: one query to one server, as a stub resolver asks it, retried on a `RetryPolicy`.
 ///
 /// Every try is a new query: a new random id and a new socket bound to port 0, so a random source port from
 /// the kernel (RFC 5452 §9.2, §10). The sockets of earlier tries stay open until the query ends, so a slow

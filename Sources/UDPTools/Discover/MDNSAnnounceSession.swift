@@ -3,7 +3,7 @@ import UDPDNS
 import UDPDiscovery
 
 /// The engine of `udp announce`: publishes one service by multicast DNS on one address family, one
-/// ``UDPDiscovery/MDNSResponder`` per interface (each with that interface's addresses), from a socket that shares
+/// `MDNSResponder` per interface (each with that interface's addresses), from a socket that shares
 /// port 5353 with the host's other responders, until stopped; then it says goodbye. It reads the interfaces'
 /// addresses again every five seconds, and announces them again when they change.
 public struct MDNSAnnounceSession: ~Copyable {
@@ -24,9 +24,11 @@ public struct MDNSAnnounceSession: ~Copyable {
     public private(set) var offLink = 0
 
     /// - Parameters:
+    ///   - family: IPv4 (224.0.0.251) or IPv6 (ff02::fb).
     ///   - service: What to publish; its addresses are replaced, on each interface, by that interface's own.
     ///   - interfaces: Each interface, by index, with its addresses: those published there, and the networks
     ///     whose queries are answered.
+    ///   - now: ``MonotonicClock`` now.
     public init(family: AddressFamily, service: MDNSService, interfaces: [UInt32: [InterfaceAddress]], now: UInt64) {
         self.family = family
         links = LinkAddresses(interfaces, now: now)

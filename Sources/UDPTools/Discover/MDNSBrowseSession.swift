@@ -62,7 +62,7 @@ public struct MDNSBrowseSession: ~Copyable {
         SocketAddress(family == .inet ? Self.groupV4 : Self.groupV6, port: Self.port)
     }
 
-    /// A socket for mDNS on `family` (``UDP/UDPSocket/linkGroup(_:port:interfaces:hops:)``), with hop limit 255
+    /// A socket for mDNS on `family` (`UDPSocket.linkGroup(_:port:interfaces:hops:)`), with hop limit 255
     /// both ways, which receivers check to know a packet is from the link.
     public static func makeSocket(family: AddressFamily, interfaces: [UInt32]) throws(UDPError) -> UDPSocket {
         let socket = try UDPSocket.linkGroup(

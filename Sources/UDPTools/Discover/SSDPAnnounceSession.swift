@@ -2,7 +2,7 @@ import UDP
 import UDPDiscovery
 
 /// The SSDP engine of `udp announce --ssdp`: advertises one UPnP device on one address family, one
-/// ``UDPDiscovery/SSDPResponder`` per interface, from a socket that shares port 1900 with the host's other SSDP
+/// `SSDPResponder` per interface, from a socket that shares port 1900 with the host's other SSDP
 /// responders, until stopped; then it says `ssdp:byebye`.
 ///
 /// SSDP is a well-known amplifier (a small search, several larger answers), so a search is answered only when
@@ -32,8 +32,10 @@ public struct SSDPAnnounceSession: ~Copyable {
     public private(set) var offLink = 0
 
     /// - Parameters:
-    ///   - advertisements: What to advertise (``UDPDiscovery/SSDPResponder/advertisements(uuid:type:location:server:maximumAge:)``).
+    ///   - family: IPv4 (239.255.255.250) or IPv6 (ff02::c).
+    ///   - advertisements: What to advertise (`SSDPResponder.advertisements(uuid:type:location:server:maximumAge:)`).
     ///   - interfaces: Each interface, by index, with its addresses: the networks whose searches are answered.
+    ///   - now: ``MonotonicClock`` now.
     public init(
         family: AddressFamily,
         advertisements: [SSDPAdvertisement],

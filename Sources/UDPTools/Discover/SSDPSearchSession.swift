@@ -7,7 +7,7 @@ import UDPDiscovery
 /// Two sockets: `M-SEARCH` goes out of one on an ephemeral port, to which devices answer by unicast, and the
 /// other shares port 1900 with the host's other SSDP listeners to hear `NOTIFY` alive and byebye. Searches go
 /// out on the continuous-query schedule mDNS uses (20–120 ms, then 1 s doubling), since UDP may lose any one of
-/// them. Each interface has an ``UDPDiscovery/SSDPBrowser`` of its own, so an event says where the device was
+/// them. Each interface has an `SSDPBrowser` of its own, so an event says where the device was
 /// seen; malformed packets and other control points' searches are counted and dropped.
 public struct SSDPSearchSession: ~Copyable {
     /// An advertisement that appeared or left, on one interface.

@@ -1,11 +1,11 @@
 import UDP
 import UDPPatterns
 
-/// The engine of `udp echo --framed`: answers UDPPatterns' framed requests through an ``IdempotentServer``,
+/// The engine of `udp echo --framed`: answers UDPPatterns' framed requests through an `IdempotentServer`,
 /// a datagram at a time, so a retried request id is answered from the reply cache and the reply is
 /// computed once per request.
 ///
-/// It interoperates with `udp send --framed`, ``UDPPatterns/RequestReplyClient`` and UDPAsync's
+/// It interoperates with `udp send --framed`, `RequestReplyClient` and UDPAsync's
 /// `AsyncRequestReplyClient`.
 public struct FramedEchoServer {
     /// What happened to one datagram, for a caller that logs.
@@ -39,6 +39,8 @@ public struct FramedEchoServer {
     /// (``Reflector/answerFromTheAddressAsked(on:)``, which this calls first).
     ///
     /// - Parameters:
+    ///   - socket: The server's socket.
+    ///   - stop: Ends the run when requested.
     ///   - reportInterval: How often, in nanoseconds, `report` is called; nil never.
     ///   - report: Called about every `reportInterval` with this server (for `--stats`).
     ///   - onEvent: Called for every datagram.

@@ -72,6 +72,10 @@ public struct PeerAdmission {
     /// `replyBytes` in all; a train is admitted or refused whole.
     ///
     /// - Parameters:
+    ///   - source: The sender, as the datagrams say.
+    ///   - datagrams: How many came (a GRO train counts each).
+    ///   - requestBytes: Their bytes in all.
+    ///   - replyBytes: The bytes of the replies they would get, in all.
     ///   - now: Monotonic nanoseconds (``PeerAdmission/now()``).
     ///   - validated: The source proved it owns its address (it sealed the datagram with the key): the
     ///     amplification guard does not apply to it, the rate limit still does.
@@ -122,6 +126,6 @@ public struct PeerAdmission {
         return Peer(tokens: policy.burst, refilledAt: now, lastSeen: now)
     }
 
-    /// Monotonic nanoseconds, the clock ``admit(_:datagrams:requestBytes:replyBytes:now:)`` expects.
+    /// Monotonic nanoseconds, the clock ``admit(_:datagrams:requestBytes:replyBytes:now:validated:)`` expects.
     public static func now() -> UInt64 { MonotonicClock.now() }
 }

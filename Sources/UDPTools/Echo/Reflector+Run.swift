@@ -11,6 +11,8 @@ extension Reflector {
     /// sends, and once a receive empties the queue it sleeps in `poll(2)` on the socket and the stop signal.
     ///
     /// - Parameters:
+    ///   - socket: The server's socket.
+    ///   - stop: Ends the run when requested.
     ///   - reportInterval: How often, in nanoseconds, `report` gets the counters; nil never.
     ///   - report: Called with the running counters about every `reportInterval` (for `--stats`).
     ///   - observe: Called with each received batch and its slot count before the replies go out.

@@ -30,7 +30,7 @@ public struct Reflector: ~Copyable {
         /// Datagrams that arrived truncated (never with the 64 KiB buffers used here).
         public var truncated = 0
         /// The kernel's count of datagrams dropped for this socket because its receive queue was full, as last
-        /// reported (`SO_RXQ_OVFL`; only when ``UDPSocket/setReceiveDropCount(_:)`` is on).
+        /// reported (`SO_RXQ_OVFL`; only when `UDPSocket.setReceiveDropCount(_:)` is on).
         public var kernelDrops = 0
         /// Datagrams not answered because their source exceeded its rate (``PeerAdmission``).
         public var rateLimited = 0
@@ -39,7 +39,7 @@ public struct Reflector: ~Copyable {
         /// Datagrams refused because they did not open under the key (forged, corrupted, replayed, unknown key).
         public var rejected = 0
         /// ICMP errors that replies drew, by kind, when the socket's error queue is on
-        /// (``UDP/UDPSocket/setReceiveErrors(_:)``): peers gone (port unreachable) or out of reach.
+        /// (`UDPSocket.setReceiveErrors(_:)`): peers gone (port unreachable) or out of reach.
         public var icmpErrors = ICMPErrorCounts()
 
         public init() {}
@@ -96,7 +96,7 @@ public struct Reflector: ~Copyable {
     ///   - batchSize: Datagrams (or trains) received per system call.
     ///   - admission: Per-source rate limit and amplification guard; nil answers everyone (the fastest path:
     ///     without it and without a prefix the received batch goes straight back).
-    ///   - sealing: Open every request and seal every reply with a pre-shared key (``UDPSeal``); sources that
+    ///   - sealing: Open every request and seal every reply with a pre-shared key (`UDPSeal`); sources that
     ///     authenticate are validated, so the amplification guard leaves them alone.
     public init(
         prefix: [UInt8] = [],
@@ -134,6 +134,7 @@ public struct Reflector: ~Copyable {
     /// Receives one batch from `socket` and answers it.
     ///
     /// - Parameters:
+    ///   - socket: The server's socket.
     ///   - observe: Called with the received batch and its slot count before the replies go out (for logging).
     ///   - sendFailed: Called for each datagram that could not be answered, with the reason.
     /// - Returns: The datagrams received, or nil when the receive only timed out (the socket's receive timeout

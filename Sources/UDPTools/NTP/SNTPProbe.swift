@@ -2,9 +2,9 @@ import UDP
 import UDPNTP
 
 /// The engine of `udp ntp`: asks an NTP server for the time `count` times, one request at a time, and measures
-/// each reply's offset and delay (``UDPNTP/NTPSample``), never touching this host's clock.
+/// each reply's offset and delay (`NTPSample`), never touching this host's clock.
 ///
-/// A reply counts only from the address and port asked, and only when ``UDPNTP/SNTPRequest/check(_:)`` accepts
+/// A reply counts only from the address and port asked, and only when `SNTPRequest.check(_:)` accepts
 /// it: its origin timestamp must echo the request's random transmit timestamp. Everything else is counted by
 /// reason and the wait goes on. A kiss-o'-death `RATE` doubles the interval; `DENY` and `RSTR` end the run, as
 /// RFC 4330 §8 requires. T1 and T4 are the kernel's timestamps where it gives them (when the request left the

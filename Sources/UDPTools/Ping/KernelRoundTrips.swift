@@ -3,7 +3,7 @@ import UDP
 /// Pairs the kernel's send stamp of each probe with the kernel's receive stamp of its reply: the round trip
 /// without the time the sender's and receiver's threads took to be scheduled.
 ///
-/// The socket numbers its sent datagrams from 0 (``UDP/SendTimestamp/id``); ``sent(sequence:)`` tells which
+/// The socket numbers its sent datagrams from 0 (`SendTimestamp.id`); ``sent(sequence:)`` tells which
 /// probe each number is. Both stamps are wall-clock times, so a clock step between them can make the interval
 /// negative: ``roundTrip(sequence:receivedAt:)`` reports that as `.clockStep`, never as a figure.
 struct KernelRoundTrips {

@@ -152,7 +152,7 @@ public struct PingSession: ~Copyable {
     /// Sends the probes on `socket` (connected to ``target``) and handles every reply, until ``count``
     /// probes are answered or lost, or `stop` is requested.
     ///
-    /// It turns the socket's error queue on (``UDP/UDPSocket/setReceiveErrors(_:)``), where the system has
+    /// It turns the socket's error queue on (`UDPSocket.setReceiveErrors(_:)`), where the system has
     /// one, so that each ICMP error arrives as an ``Event/icmpError(_:)`` naming the router or host that sent it.
     ///
     /// - Throws: `UDPError` for anything but the path errors ping(8) shows and goes on after.

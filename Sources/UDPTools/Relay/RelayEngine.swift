@@ -122,7 +122,8 @@ public struct RelayEngine: ~Copyable {
     /// - Parameters:
     ///   - listen: Where clients send.
     ///   - target: The server.
-    ///   - up: Faults from client to server; `down`, from server to client.
+    ///   - up: Faults from client to server.
+    ///   - down: Faults from server to client.
     ///   - seed: Fixes every random choice: the same seed, the same fates. Each direction draws from a
     ///     generator of its own, derived from the seed.
     ///   - idleTimeout: Nanoseconds after which a client's mapping with no traffic is dropped.
@@ -167,7 +168,9 @@ public struct RelayEngine: ~Copyable {
     /// may expire (when the quietest mapping would pass the idle timeout), or the stop comes.
     ///
     /// - Parameters:
+    ///   - stop: Ends the run when requested.
     ///   - reportInterval: How often, in nanoseconds, `report` gets the counters; nil never.
+    ///   - report: Called with the counters about every `reportInterval`.
     public mutating func run(
         until stop: StopSignal,
         reportInterval: UInt64? = nil,

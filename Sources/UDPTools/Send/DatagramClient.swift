@@ -48,7 +48,11 @@ public struct DatagramClient {
     /// Sends `payload` and hands over its reply (or every reply, for a group or broadcast), resending as
     /// the policy says.
     ///
-    /// - Parameter expectReply: False sends once and returns at once.
+    /// - Parameters:
+    ///   - payload: The request.
+    ///   - socket: The socket to send it on (connected for a unicast destination).
+    ///   - expectReply: False sends once and returns at once.
+    ///   - onEvent: Called with each reply, retry and ignored datagram, in order.
     /// - Returns: False when nothing answered (after a ``Event/noReply(total:attempts:)`` event).
     /// - Throws: `UDPError`: the send failed, or the destination refused (ICMP port unreachable).
     public mutating func exchange(

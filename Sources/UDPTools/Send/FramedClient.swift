@@ -1,7 +1,7 @@
 import UDP
 import UDPPatterns
 
-/// The engine of `udp send --framed`: UDPPatterns' sans-I/O ``RequestReplyClient`` drives a blocking socket,
+/// The engine of `udp send --framed`: UDPPatterns' sans-I/O `RequestReplyClient` drives a blocking socket,
 /// so replies are matched by request id and a late reply to an earlier attempt or message never passes for
 /// this one's.
 public struct FramedClient {

@@ -28,7 +28,7 @@ public struct ICMPErrorCounts: Sendable, Equatable {
         }
     }
 
-    /// Each kind's name (as ``UDP/DeliveryError/Kind/name``) and count, in a fixed order.
+    /// Each kind's name (as `DeliveryError.Kind.name`) and count, in a fixed order.
     public var byKind: [(name: String, count: Int)] {
         [
             ("port_unreachable", portUnreachable), ("host_unreachable", hostUnreachable),

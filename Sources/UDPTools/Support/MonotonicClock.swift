@@ -21,7 +21,7 @@ public enum MonotonicClock {
         UInt64((seconds * 1e9).rounded())
     }
 
-    /// A wait of `nanoseconds`, for ``UDP/UDPSocket/receive(into:timeout:)`` and `waitUntilReadable`.
+    /// A wait of `nanoseconds`, for `UDPSocket.receive(into:timeout:)` and `waitUntilReadable`.
     public static func duration(nanoseconds: UInt64) -> Duration {
         .nanoseconds(Int64(clamping: nanoseconds))
     }

@@ -69,8 +69,10 @@ public final class StopSignal: @unchecked Sendable {  // the C state is written 
     /// blocked on it returns at once — with nothing, or with zero-length datagrams from no address, which
     /// the caller drops once ``isRequested`` says why. Such a socket reads nothing more.
     ///
-    /// - Parameter body: Called with true when the socket is watched, false when it could not be (too many
-    ///   watched at once): then a blocking receive would not be woken, so wait in `poll(2)` instead.
+    /// - Parameters:
+    ///   - socket: The socket a blocking receive waits on.
+    ///   - body: Called with true when the socket is watched, false when it could not be (too many
+    ///     watched at once): then a blocking receive would not be woken, so wait in `poll(2)` instead.
     public func watching<R, E: Error>(
         _ socket: borrowing UDPSocket,
         _ body: (Bool) throws(E) -> R

@@ -1,7 +1,7 @@
 import UDP
 
 extension UDPSocket {
-    /// ``UDP/UDPSocket/receiveIfQueued(into:)-(UnsafeMutableRawBufferPointer)`` into an array an engine keeps
+    /// `UDPSocket.receiveIfQueued(into:)-(UnsafeMutableRawBufferPointer)` into an array an engine keeps
     /// and reuses: the datagram's bytes are `bytes[..<info.count]`.
     func receiveIfQueued(into bytes: inout [UInt8]) throws(UDPError) -> ReceiveInfo? {
         try bytes.withUnsafeMutableBytes { buffer in

@@ -18,7 +18,7 @@ import Darwin
 /// ```
 ///
 /// A body that never runs (its thread could not start) is released at once, with whatever it captured: a
-/// ``UDP/SharedUDPSocket`` it held closes, so a failed start leaks no descriptor.
+/// `SharedUDPSocket` it held closes, so a failed start leaks no descriptor.
 public struct WorkerThreads<Value: Sendable> {
     /// Where a thread leaves its value: written by that thread before it ends, read only after
     /// `pthread_join`, which orders the two accesses — hence `@unchecked Sendable`.
