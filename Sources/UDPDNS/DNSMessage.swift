@@ -41,39 +41,42 @@ public struct DNSMessage: Hashable, Sendable {
 
     /// QR: a response rather than a query.
     public var isResponse: Bool {
-        get { flags & 0x8000 != 0 }
-        set { flags = newValue ? flags | 0x8000 : flags & ~0x8000 }
+        get { flag(0x8000) }
+        set { setFlag(0x8000, newValue) }
     }
     /// AA: the answer comes from an authority for the name (every mDNS response sets it).
     public var isAuthoritative: Bool {
-        get { flags & 0x0400 != 0 }
-        set { flags = newValue ? flags | 0x0400 : flags & ~0x0400 }
+        get { flag(0x0400) }
+        set { setFlag(0x0400, newValue) }
     }
     /// TC: the message was truncated (unicast DNS: ask again over TCP; mDNS: more known answers follow).
     public var isTruncated: Bool {
-        get { flags & 0x0200 != 0 }
-        set { flags = newValue ? flags | 0x0200 : flags & ~0x0200 }
+        get { flag(0x0200) }
+        set { setFlag(0x0200, newValue) }
     }
     /// RD: the client asks the server to recurse.
     public var recursionDesired: Bool {
-        get { flags & 0x0100 != 0 }
-        set { flags = newValue ? flags | 0x0100 : flags & ~0x0100 }
+        get { flag(0x0100) }
+        set { setFlag(0x0100, newValue) }
     }
     /// RA: the server offers recursion.
     public var recursionAvailable: Bool {
-        get { flags & 0x0080 != 0 }
-        set { flags = newValue ? flags | 0x0080 : flags & ~0x0080 }
+        get { flag(0x0080) }
+        set { setFlag(0x0080, newValue) }
     }
     /// AD: the server checked the answer's DNSSEC signatures (RFC 4035 §3.2.3).
     public var authenticData: Bool {
-        get { flags & 0x0020 != 0 }
-        set { flags = newValue ? flags | 0x0020 : flags & ~0x0020 }
+        get { flag(0x0020) }
+        set { setFlag(0x0020, newValue) }
     }
     /// CD: the client asks the server not to check DNSSEC signatures (RFC 4035 §3.2.2).
     public var checkingDisabled: Bool {
-        get { flags & 0x0010 != 0 }
-        set { flags = newValue ? flags | 0x0010 : flags & ~0x0010 }
+        get { flag(0x0010) }
+        set { setFlag(0x0010, newValue) }
     }
+    private func flag(_ bit: UInt16) -> Bool { flags & bit != 0 }
+    private mutating func setFlag(_ bit: UInt16, _ on: Bool) { flags = on ? flags | bit : flags & ~bit }
+
     /// The operation (0, a standard query).
     public var opcode: UInt8 { UInt8(flags >> 11 & 0xF) }
     /// The response code (0 no error, 2 server failure, 3 no such name…).

@@ -111,7 +111,7 @@ public struct DNSStubQuery {
                 try send(&poll, &generator, onEvent)
                 schedule.recordAttempt(now: .now, using: &generator)
             case .wait(let until):
-                let deadline = MonotonicClock.now() + Self.nanoseconds(until - .now)
+                let deadline = MonotonicClock.now() + MonotonicClock.nanoseconds(until - .now)
                 guard try poll.wait(until: deadline, stop: stop) else { continue }
                 var readable: [CInt] = []
                 poll.forEachReadable { readable.append($0) }
@@ -232,11 +232,5 @@ public struct DNSStubQuery {
     private func idBytes(_ index: Int) -> [UInt8] {
         let id = tries[index].filter.id
         return [UInt8(id >> 8), UInt8(id & 0xFF)]
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
-        guard duration > .zero else { return 0 }
-        let (seconds, attoseconds) = duration.components
-        return UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
     }
 }

@@ -57,14 +57,6 @@ extension UDPSocket {
     }
 }
 
-/// Whether `source` is on the link whose addresses are `link`: on one of their networks, or IPv6 link-local.
-///
-/// A responder answers only such sources (RFC 6762 §11; SSDP the same, being an amplifier otherwise).
-func isOnLink(_ source: IPAddress, link: [InterfaceAddress]) -> Bool {
-    if case .v6(let address) = source.unmapped, address.isLinkLocal { return true }
-    return link.contains { $0.isOnSameNetwork(as: source) }
-}
-
 /// The addresses of the interfaces a responder works on, read again every few seconds so that it follows a
 /// change (DHCP renewing to a new address, an IPv6 address added): what it publishes and whose queries it
 /// answers stay right without a restart.
@@ -98,8 +90,10 @@ struct LinkAddresses {
         return changed
     }
 
-    /// Whether `source` is on the link of `interface` (``isOnLink(_:link:)``).
+    /// Whether `source` is on the link of `interface`: on one of its networks, or IPv6 link-local. A responder
+    /// answers only such sources (RFC 6762 §11; SSDP the same, being an amplifier otherwise).
     func isOnLink(_ source: IPAddress, interface: UInt32) -> Bool {
-        UDPTools.isOnLink(source, link: links[interface] ?? [])
+        if case .v6(let address) = source.unmapped, address.isLinkLocal { return true }
+        return links[interface]?.contains { $0.isOnSameNetwork(as: source) } ?? false
     }
 }

@@ -60,8 +60,7 @@ public struct PeerAdmission {
 
     public init(policy: Policy) {
         self.policy = policy
-        let (seconds, attoseconds) = policy.idleTimeout.components
-        idleNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000
+        idleNanoseconds = MonotonicClock.nanoseconds(policy.idleTimeout)
         peers.reserveCapacity(policy.maximumPeers)
     }
 

@@ -21,6 +21,13 @@ public enum MonotonicClock {
         UInt64((seconds * 1e9).rounded())
     }
 
+    /// `duration` in nanoseconds, 0 for a negative one, clamped where it would overflow.
+    public static func nanoseconds(_ duration: Duration) -> UInt64 {
+        guard duration > .zero else { return 0 }
+        let (seconds, attoseconds) = duration.components
+        return UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+
     /// A wait of `nanoseconds`, for `UDPSocket.receive(into:timeout:)` and `waitUntilReadable`.
     public static func duration(nanoseconds: UInt64) -> Duration {
         .nanoseconds(Int64(clamping: nanoseconds))
