@@ -18,6 +18,11 @@ public final class BenchBoard: Sendable {
     /// Raised when the last worker finishes: a display loop sleeps on it between redraws and ends at once.
     public let allFinished: StopSignal
 
+    /// - Parameters:
+    ///   - workers: How many workers will publish (indices `0..<workers`) and call ``finished()``.
+    ///   - highest: The largest round trip expected, in nanoseconds (the loss timeout), for the shared
+    ///     ``LatencyRecorder``.
+    /// - Throws: `UDPError` when the ``allFinished`` signal's eventfd (or pipe) cannot be made.
     public init(workers: Int, highest: UInt64) throws(UDPError) {
         tally = Mutex(Tally(counts: Array(repeating: ProbeCounts(), count: workers), latency: .init(highest: highest)))
         running = Atomic(workers)
@@ -51,6 +56,7 @@ public final class BenchBoard: Sendable {
         if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { allFinished.request() }
     }
 
+    /// True while some worker has not called ``finished()`` yet.
     public var isRunning: Bool { running.load(ordering: .acquiring) > 0 }
 
     /// Tells every worker to stop: one of them failed.
@@ -58,5 +64,6 @@ public final class BenchBoard: Sendable {
         failed.store(true, ordering: .relaxed)
     }
 
+    /// True once ``abort()`` was called: every worker stops at once, counting its probes in flight lost.
     public var isAborted: Bool { failed.load(ordering: .relaxed) }
 }

@@ -9,8 +9,11 @@ import UDPSeal
 /// `recvmmsg` put them. Sealed probes (`--key-file`) are the exception: sealing and opening make new arrays,
 /// a cost a load generator for an authenticated server accepts.
 public struct BenchWorker: ~Copyable {
+    /// What one worker sends, where, how fast and for how long.
     public struct Configuration: Sendable {
+        /// The echo server; the worker's socket is connected to it.
         public var destination: SocketAddress
+        /// Bytes of each probe before sealing, at least ``Probe/headerSize``.
         public var payloadSize: Int
         /// Probes in flight at most.
         public var window: Int
@@ -18,8 +21,10 @@ public struct BenchWorker: ~Copyable {
         public var rate: Double
         /// Nanoseconds after which a probe with no reply is lost, freeing its place in the window.
         public var lossTimeout: UInt64
-        /// When to start and stop sending, on ``MonotonicClock``.
+        /// When to start sending, in nanoseconds on ``MonotonicClock``: the pacer's first release.
         public var start: UInt64
+        /// When to stop sending, in nanoseconds on ``MonotonicClock``; the probes then in flight get their
+        /// ``lossTimeout`` to come back.
         public var end: UInt64
         /// Whether to publish counts to the board for the live line.
         public var live: Bool
@@ -30,6 +35,20 @@ public struct BenchWorker: ~Copyable {
         /// Asked before each send: true stops the run early, as SIGINT does for `udp bench`.
         public var stopRequested: @Sendable () -> Bool = { false }
 
+        /// Each parameter sets the property of the same name.
+        ///
+        /// - Parameters:
+        ///   - destination: The echo server.
+        ///   - payloadSize: Bytes of each probe before sealing, at least ``Probe/headerSize``.
+        ///   - window: Probes in flight at most.
+        ///   - rate: Probes per second for this worker; 0 sends as fast as the window allows.
+        ///   - lossTimeout: Nanoseconds after which a probe with no reply is lost.
+        ///   - start: When to start sending, in nanoseconds on ``MonotonicClock``.
+        ///   - end: When to stop sending, in nanoseconds on ``MonotonicClock``.
+        ///   - live: Whether to publish counts to the board for the live line.
+        ///   - offload: Whether probes go out as GSO trains and replies may come in as GRO trains.
+        ///   - sealKey: The key to seal probes and open replies with; nil sends them in the clear.
+        ///   - stopRequested: Asked before each send: true stops the run early.
         public init(
             destination: SocketAddress,
             payloadSize: Int,
@@ -62,9 +81,14 @@ public struct BenchWorker: ~Copyable {
 
     /// What a worker ends with.
     public struct Result: Sendable {
+        /// What became of the worker's probes.
         public var counts = ProbeCounts()
+        /// Replies that held no probe of this worker (or, sealed, did not open) and sequence numbers never sent.
         public var foreign = 0
+        /// Errors the kernel reported instead of a send or a receive: ICMP port unreachable, as
+        /// `connection refused`.
         public var errors = 0
+        /// The round trip of every first reply within the loss timeout, in nanoseconds.
         public var latency: LatencyRecorder
         /// When it stopped sending: at the end of the duration, or earlier on SIGINT.
         public var stoppedAt: UInt64 = 0

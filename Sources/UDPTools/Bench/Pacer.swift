@@ -5,10 +5,16 @@
 public struct Pacer {
     /// Datagrams per second; 0 means no pacing.
     public let rate: Double
+    /// When pacing starts, in nanoseconds on ``MonotonicClock``: the first datagram may go out then.
     public let start: UInt64
+    /// The most datagrams that may go out at once after a stall; at least 1.
     public let burst: Int
     private var released = 0
 
+    /// - Parameters:
+    ///   - rate: Datagrams per second; 0 (or less) turns pacing off.
+    ///   - start: When the first datagram may go out, in nanoseconds on ``MonotonicClock``.
+    ///   - burst: The most datagrams released at once after a stall; raised to 1 when smaller.
     public init(rate: Double, start: UInt64, burst: Int) {
         self.rate = rate
         self.start = start

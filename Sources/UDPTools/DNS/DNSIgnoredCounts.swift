@@ -20,6 +20,7 @@ public enum DNSIgnoredReason: String, CaseIterable, Sendable, Hashable, CustomSt
 public struct DNSIgnoredCounts: Sendable, Hashable, CustomStringConvertible {
     private var counts: [DNSIgnoredReason: Int] = [:]
 
+    /// No datagram ignored yet.
     public init() {}
 
     /// Datagrams ignored for `reason`.

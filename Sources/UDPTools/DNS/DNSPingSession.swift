@@ -22,7 +22,9 @@ public struct DNSPingSession {
         case query(sequence: Int, DNSStubQuery.Event)
     }
 
+    /// The server every query goes to, with its port (53 for DNS).
     public let server: SocketAddress
+    /// What every query asks: a name, a type and a class.
     public let question: DNSQuestion
     /// Queries to send; 0 sends until stopped.
     public let count: Int
@@ -30,7 +32,9 @@ public struct DNSPingSession {
     public let interval: UInt64
     /// How long each query waits for its reply.
     public let timeout: Duration
+    /// Whether every query sets RD, asking the server to recurse.
     public let recursionDesired: Bool
+    /// The OPT record every query carries; nil leaves EDNS(0) out.
     public let edns: EDNS?
     /// Datagrams dropped, by reason, over every query.
     public private(set) var ignored = DNSIgnoredCounts()

@@ -13,6 +13,13 @@ public struct DNSReply: Sendable, Hashable {
     /// (RFC 2181 §9 asks servers to cut between records; not every one does).
     public var recordsUnreadable: Bool
 
+    /// Each parameter sets the property of the same name.
+    ///
+    /// - Parameters:
+    ///   - message: The message, or only its header and question when `recordsUnreadable`.
+    ///   - edns: What its OPT record says; nil without one.
+    ///   - size: Bytes on the wire.
+    ///   - recordsUnreadable: Whether the reply is truncated inside a record.
     public init(message: DNSMessage, edns: EDNS?, size: Int, recordsUnreadable: Bool = false) {
         self.message = message
         self.edns = edns
@@ -36,7 +43,9 @@ public struct DNSReply: Sendable, Hashable {
 public struct DNSReplyFilter: Sendable {
     /// What a datagram turned out to be.
     public enum Verdict: Sendable, Hashable {
+        /// The reply to the query: it passed every check.
         case reply(DNSReply)
+        /// Not the reply, for this reason: the caller drops it and goes on waiting.
         case ignored(DNSIgnoredReason)
     }
 
@@ -47,6 +56,11 @@ public struct DNSReplyFilter: Sendable {
     /// The query's questions.
     public let questions: [DNSQuestion]
 
+    /// A filter for the replies to `query`.
+    ///
+    /// - Parameters:
+    ///   - server: The address and port the query was sent to: a reply must come from there.
+    ///   - query: The query sent, whose id and questions a reply must repeat.
     public init(server: SocketAddress, query: DNSMessage) {
         self.server = server
         self.id = query.id

@@ -33,6 +33,8 @@ public struct DNSStubQuery {
 
     /// How the query ended.
     public enum Outcome: Sendable {
+        /// A reply passed ``DNSReplyFilter``, whatever its response code: NXDOMAIN, SERVFAIL and REFUSED are
+        /// answers too.
         case answered(Answer)
         /// Every try went unanswered; `lastError` is the ICMP error that ended the last one, if any.
         case noReply(tries: Int, lastError: DeliveryError?)
@@ -42,6 +44,7 @@ public struct DNSStubQuery {
 
     /// The reply, and when and to which try it came.
     public struct Answer: Sendable {
+        /// The reply, decoded.
         public var reply: DNSReply
         /// The server it came from.
         public var server: SocketAddress
@@ -53,11 +56,13 @@ public struct DNSStubQuery {
 
     /// Where the query goes.
     public let server: SocketAddress
+    /// What the query asks: a name, a type and a class.
     public let question: DNSQuestion
     /// RD: ask the server to recurse.
     public let recursionDesired: Bool
     /// The OPT record to send, or nil for a plain RFC 1035 query.
     public let edns: EDNS?
+    /// How many tries, and how long each waits for its reply (`RetryPolicy` of UDPPatterns).
     public let policy: RetryPolicy
     /// Datagrams dropped so far, by reason.
     public private(set) var ignored = DNSIgnoredCounts()

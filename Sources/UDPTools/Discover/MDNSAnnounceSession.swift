@@ -9,11 +9,16 @@ import UDPDiscovery
 public struct MDNSAnnounceSession: ~Copyable {
     /// What a responder did, on one interface.
     public struct Event: Sendable {
+        /// The interface, by index, whose responder it was.
         public var interfaceIndex: UInt32
+        /// The session's address family.
         public var family: AddressFamily
+        /// What the responder did: announced the service once its probes met no conflict, or renamed it after
+        /// one (`MDNSResponder.Event`).
         public var event: MDNSResponder.Event
     }
 
+    /// The family announced on: IPv4 (group 224.0.0.251) or IPv6 (ff02::fb).
     public let family: AddressFamily
     private var responders: [UInt32: MDNSResponder] = [:]
     private var buffer = [UInt8](repeating: 0, count: 9_000)

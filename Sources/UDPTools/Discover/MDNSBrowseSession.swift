@@ -15,13 +15,18 @@ import UDPDiscovery
 public struct MDNSBrowseSession: ~Copyable {
     /// An instance that appeared, was resolved or left, on one interface.
     public struct Event: Sendable {
+        /// The interface, by index, whose responses showed it.
         public var interfaceIndex: UInt32
+        /// The session's address family.
         public var family: AddressFamily
+        /// What changed: the instance appeared, was resolved (SRV, TXT, addresses) or was removed
+        /// (`DNSSDBrowser.Event`).
         public var change: DNSSDBrowser.Event
     }
 
     /// What the session received and did not use.
     public struct Counters: Sendable, Equatable {
+        /// Responses from the link, on an interface browsed, taken into that interface's cache.
         public var responses = 0
         /// Queries from other hosts (a querier does not answer them).
         public var queries = 0
@@ -29,17 +34,25 @@ public struct MDNSBrowseSession: ~Copyable {
         public var malformed = 0
         /// Responses from off the link (hop limit below 255, or a source port other than 5353).
         public var offLink = 0
+        /// Query datagrams sent, one per interface each time; one lost to a link error (the interface went
+        /// down) is not counted.
         public var queriesSent = 0
+        /// All counts zero.
         public init() {}
     }
 
-    /// The mDNS groups and port.
+    /// The IPv4 group, 224.0.0.251 (link-local scope).
     public static let groupV4 = IPAddress.v4(IPv4Address(224, 0, 0, 251))
+    /// The IPv6 group, ff02::fb (link-local scope).
     public static let groupV6 = IPAddress.v6(IPv6Address("ff02::fb")!)
+    /// The mDNS port, 5353, for queries, responses, and the source port of every response believed.
     public static let port: UInt16 = 5353
 
+    /// The family browsed on: IPv4 (group 224.0.0.251) or IPv6 (ff02::fb).
     public let family: AddressFamily
+    /// The interfaces browsed on, by index.
     public let interfaces: [UInt32]
+    /// What the session received and did not use, and the queries it sent.
     public private(set) var counters = Counters()
     private var caches: [UInt32: MDNSCache] = [:]
     private var browsers: [UInt32: DNSSDBrowser] = [:]

@@ -11,16 +11,21 @@ import UDPDiscovery
 public struct SSDPAnnounceSession: ~Copyable {
     /// What happened, on one interface.
     public struct Event: Sendable {
+        /// What kind of thing happened.
         public enum Kind: Sendable, Hashable {
             /// The first `NOTIFY ssdp:alive` of these advertisements went out.
             case announced([SSDPAdvertisement])
         }
 
+        /// The interface, by index, whose responder it was.
         public var interfaceIndex: UInt32
+        /// The session's address family.
         public var family: AddressFamily
+        /// What happened.
         public var kind: Kind
     }
 
+    /// The family advertised on: IPv4 (group 239.255.255.250) or IPv6 (ff02::c).
     public let family: AddressFamily
     private var responders: [UInt32: SSDPResponder] = [:]
     private var links: LinkAddresses

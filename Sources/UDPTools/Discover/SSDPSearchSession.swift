@@ -12,14 +12,20 @@ import UDPDiscovery
 public struct SSDPSearchSession: ~Copyable {
     /// An advertisement that appeared or left, on one interface.
     public struct Event: Sendable {
+        /// The interface, by index, where it was heard.
         public var interfaceIndex: UInt32
+        /// The session's address family.
         public var family: AddressFamily
+        /// What changed: the advertisement appeared (a response or `ssdp:alive`) or was removed (`ssdp:byebye`,
+        /// or its `max-age` ran out) (`SSDPBrowser.Event`).
         public var change: SSDPBrowser.Event
     }
 
     /// What the session received and did not use.
     public struct Counters: Sendable, Equatable {
+        /// Unicast answers to this session's searches (`HTTP/1.1 200 OK`), on any interface.
         public var responses = 0
+        /// `NOTIFY` messages heard (alive, update, byebye), on any interface.
         public var notifications = 0
         /// Other control points' searches (and this one's own, looped back).
         public var searches = 0
@@ -27,20 +33,29 @@ public struct SSDPSearchSession: ~Copyable {
         public var malformed = 0
         /// Messages that arrived on an interface not searched.
         public var otherInterface = 0
+        /// `M-SEARCH` datagrams sent, one per interface each time; one lost to a link error (the interface
+        /// went down) is not counted.
         public var searchesSent = 0
+        /// All counts zero.
         public init() {}
     }
 
-    /// The SSDP groups and port.
+    /// The IPv4 group, 239.255.255.250.
     public static let groupV4 = IPAddress.v4(IPv4Address(239, 255, 255, 250))
+    /// The IPv6 group, ff02::c (link-local scope).
     public static let groupV6 = IPAddress.v6(IPv6Address("ff02::c")!)
+    /// The SSDP port, 1900, where searches go and announcements arrive.
     public static let port: UInt16 = 1900
     /// The multicast TTL the specification gives.
     public static let hops: UInt8 = 2
 
+    /// The family searched on: IPv4 (group 239.255.255.250) or IPv6 (ff02::c).
     public let family: AddressFamily
+    /// The interfaces searched on, by index.
     public let interfaces: [UInt32]
+    /// The `M-SEARCH` sent out of each interface: its target (`ST`), its `MX` and its `HOST`.
     public let search: SSDPSearch
+    /// What the session received and did not use, and the searches it sent.
     public private(set) var counters = Counters()
     private var browsers: [UInt32: SSDPBrowser] = [:]
     private var buffer = [UInt8](repeating: 0, count: 9_000)

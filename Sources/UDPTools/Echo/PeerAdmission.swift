@@ -22,6 +22,14 @@ public struct PeerAdmission {
         /// A source silent this long is forgotten (its budget starts afresh).
         public var idleTimeout: Duration
 
+        /// - Parameters:
+        ///   - ratePerSecond: Datagrams per second each source may have answered; nil (the default) sets no
+        ///     rate limit.
+        ///   - burst: The token bucket's size; nil takes one second's worth at `ratePerSecond`, at least 1.
+        ///   - amplificationLimit: Bytes answered per byte received from a source; by default 3, as RFC 9000
+        ///     allows; nil turns the guard off.
+        ///   - maximumPeers: The most sources remembered, at least 1; by default 4096.
+        ///   - idleTimeout: How long a silent source is remembered; by default 60 seconds.
         public init(
             ratePerSecond: Double? = nil,
             burst: Double? = nil,
@@ -39,8 +47,11 @@ public struct PeerAdmission {
 
     /// Why a datagram was (not) answered.
     public enum Verdict: Sendable, Equatable {
+        /// Answer it.
         case admitted
+        /// Its source has too few tokens left in its bucket (``Policy/ratePerSecond``): drop it.
         case rateLimited
+        /// The reply would take its source past ``Policy/amplificationLimit`` times the bytes it sent: drop it.
         case amplificationLimited
     }
 
@@ -52,12 +63,14 @@ public struct PeerAdmission {
         var lastSeen: UInt64
     }
 
+    /// The rules this admission applies.
     public let policy: Policy
     private var peers: [SocketAddress: Peer] = [:]
     /// Sources forgotten to stay within ``Policy/maximumPeers`` or ``Policy/idleTimeout``.
     public private(set) var forgotten = 0
     private let idleNanoseconds: UInt64
 
+    /// An admission that remembers no source yet, room for ``Policy/maximumPeers`` reserved.
     public init(policy: Policy) {
         self.policy = policy
         idleNanoseconds = MonotonicClock.nanoseconds(policy.idleTimeout)

@@ -42,8 +42,11 @@ public struct Reflector: ~Copyable {
         /// (`UDPSocket.setReceiveErrors(_:)`): peers gone (port unreachable) or out of reach.
         public var icmpErrors = ICMPErrorCounts()
 
+        /// All counts zero.
         public init() {}
 
+        /// Each count added, ICMP errors kind by kind: how a server sums up its workers. ``kernelDrops`` is
+        /// added too, as each worker's socket has a drop count of its own.
         public static func + (lhs: Counters, rhs: Counters) -> Counters {
             var sum = lhs
             sum.received += rhs.received
@@ -76,7 +79,12 @@ public struct Reflector: ~Copyable {
         /// Shared by every worker of a server, so that a replayed datagram is refused whichever socket it
         /// reaches.
         public var opener: SharedOpener
+        /// Seals the replies. Make it for the reply direction (`Sealer(key:direction: .reply)`): a client's
+        /// opener takes replies only, so that its own requests reflected back are refused.
         public var sealer: Sealer
+        /// - Parameters:
+        ///   - opener: Opens the requests; share one between the workers of a server.
+        ///   - sealer: Seals the replies.
         public init(opener: SharedOpener, sealer: Sealer) {
             self.opener = opener
             self.sealer = sealer

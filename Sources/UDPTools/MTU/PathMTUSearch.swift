@@ -46,6 +46,7 @@ public struct PathMTUSearch: Sendable {
 
     /// The answer: the largest payload that got through, and how the search knows.
     public struct Result: Sendable, Equatable, CustomStringConvertible {
+        /// The path's family, which sets the header size between ``udpPayload`` and ``ipMTU``.
         public var family: AddressFamily
         /// The largest UDP payload whose echo came back.
         public var udpPayload: Int
@@ -71,6 +72,7 @@ public struct PathMTUSearch: Sendable {
     /// Tries for a size before its losses count as "too big".
     public static let maximumTries = 3
 
+    /// The path's family: IPv4 or IPv6.
     public let family: AddressFamily
     /// Bytes of IP and UDP header in front of each payload.
     public let headerSize: Int
@@ -84,11 +86,13 @@ public struct PathMTUSearch: Sendable {
     /// The size being probed, and how many times so far.
     private var current: Int
     private var tries = 0
+    /// Outcomes recorded so far: probes sent, retries included.
     public private(set) var probes = 0
     private var ptbFrom: IPAddress?
     /// Whether any size was judged too big from losses alone.
     private var lossesDecided = false
     private var ptbDecided = false
+    /// Why the search ended without an answer; nil while it goes on, and when it found one.
     public private(set) var failure: Failure?
 
     /// - Parameters:

@@ -36,7 +36,9 @@ public struct SNTPProbe: ~Copyable {
         case ignored(sender: SocketAddress, reason: String)
     }
 
+    /// The NTP server asked, with its port (123); a reply counts only from this address and port.
     public let server: SocketAddress
+    /// Requests to send, one at a time.
     public let count: Int
     /// Nanoseconds between requests (grows after a `RATE` kiss).
     public private(set) var interval: UInt64

@@ -60,6 +60,7 @@ public struct PingSession: ~Copyable {
         case didNotOpen
     }
 
+    /// The echo server the probes go to.
     public let target: SocketAddress
     /// Probes to send; 0 sends until stopped.
     public let count: Int

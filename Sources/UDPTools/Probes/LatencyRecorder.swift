@@ -6,9 +6,14 @@ import Histogram
 /// Recording allocates nothing while values stay below the `highest` given at creation (a run's loss timeout:
 /// a slower reply is late, not recorded).
 public struct LatencyRecorder: Sendable {
+    /// Every value recorded, in nanoseconds: an HdrHistogram (`Histogram` of hdrhistogram-swift) to three
+    /// significant digits, which grows when a value exceeds its range.
     public private(set) var histogram: Histogram<UInt64>
+    /// Values recorded.
     public private(set) var count = 0
+    /// The smallest value recorded, in nanoseconds; `UInt64.max` before the first.
     public private(set) var minimum = UInt64.max
+    /// The largest value recorded, in nanoseconds; 0 before the first.
     public private(set) var maximum: UInt64 = 0
     private var sum: Double = 0
     private var sumOfSquares: Double = 0
@@ -24,6 +29,7 @@ public struct LatencyRecorder: Sendable {
         histogram.autoResize = true
     }
 
+    /// Records one round trip of `nanoseconds`.
     public mutating func record(_ nanoseconds: UInt64) {
         histogram.record(nanoseconds)
         count += 1
@@ -61,6 +67,7 @@ public struct LatencyRecorder: Sendable {
         return min(max(histogram.valueAtPercentile(percentile), minimum), maximum)
     }
 
+    /// The arithmetic mean of the values, in nanoseconds; nil with no values.
     public var mean: Double? { count > 0 ? sum / Double(count) : nil }
 
     /// ping(8)'s `mdev`: the standard deviation, √(mean of squares − square of mean).

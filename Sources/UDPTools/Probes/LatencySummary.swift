@@ -21,6 +21,19 @@ public struct LatencySummary: Sendable {
     /// Bytes of payload in each probe.
     public var payloadSize: Int
 
+    /// Each parameter sets the property of the same name.
+    ///
+    /// - Parameters:
+    ///   - counts: What happened to the probes.
+    ///   - foreign: Replies that held no probe of this run.
+    ///   - errors: Errors the kernel reported instead of a reply or a send.
+    ///   - icmpErrors: ICMP errors read from the error queue.
+    ///   - latency: The round trips, by the clock `timestamps` names.
+    ///   - userLatency: The same round trips by the user-space clock, when `latency` holds the kernel's.
+    ///   - timestamps: Which clock `latency` used: "kernel" or "user"; nil where the choice does not arise.
+    ///   - clockSteps: Kernel round trips dropped because the wall clock stepped.
+    ///   - duration: Seconds from the first probe to the end of sending.
+    ///   - payloadSize: Bytes of payload in each probe.
     public init(
         counts: ProbeCounts,
         foreign: Int = 0,

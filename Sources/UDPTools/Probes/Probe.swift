@@ -18,6 +18,8 @@ public struct Probe {
     /// The id that tells this run's probes from any other's.
     public let runID: UInt64
 
+    /// - Parameter runID: The id every probe of this run carries; random by default, so that two runs (or two
+    ///   bench workers) never take each other's replies.
     public init(runID: UInt64 = .random(in: .min ... .max)) {
         self.runID = runID
     }

@@ -16,8 +16,10 @@ public struct ProbeCounts: Sendable, Equatable {
     /// Replies to probes already counted lost: after the timeout, or too old to track.
     public var late = 0
 
+    /// All counts zero: no probe sent yet.
     public init() {}
 
+    /// Adds each of `part`'s counts to `total`'s: how `udp bench` sums up its workers.
     public static func += (total: inout ProbeCounts, part: ProbeCounts) {
         total.sent += part.sent
         total.received += part.received
@@ -38,6 +40,7 @@ public struct ProbeCounts: Sendable, Equatable {
 /// have been sent (its slot is needed again). Its slot is kept after it is answered or lost, until reused, so
 /// a duplicate or a late reply is still recognised as one.
 public struct ProbeTracker: ~Copyable {
+    /// What a reply turned out to be, from ``handleReply(sequence:at:)``; round trips are in nanoseconds.
     public enum Outcome: Equatable {
         /// The first reply to a probe in flight: `roundTrip` nanoseconds after it was sent.
         case received(roundTrip: UInt64, reordered: Bool)
@@ -60,11 +63,14 @@ public struct ProbeTracker: ~Copyable {
         var state = State.empty
     }
 
+    /// Slots in the ring: the capacity asked for, rounded up to a power of two. A probe is counted lost when
+    /// this many later probes have been sent, whatever its timeout.
     public let capacity: Int
     /// Nanoseconds a probe may wait for its reply.
     public let lossTimeout: UInt64
     private let mask: UInt64
     private let slots: UnsafeMutablePointer<Slot>
+    /// What became of the probes so far.
     public private(set) var counts = ProbeCounts()
     /// The sequence number the next probe gets.
     public private(set) var nextSequence: UInt64 = 1

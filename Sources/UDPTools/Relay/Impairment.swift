@@ -17,6 +17,15 @@ public struct Impairment: Sendable, Equatable {
     /// ``RateShaper``), then is dropped.
     public var rate = 0.0
 
+    /// By default nothing: a transparent direction, which the relay forwards in batches as received.
+    ///
+    /// - Parameters:
+    ///   - loss: Probability of dropping a datagram, 0–1.
+    ///   - duplicate: Probability of sending a datagram twice, 0–1.
+    ///   - reorder: Probability of holding a datagram back behind the next one, 0–1.
+    ///   - delay: Delay added to every datagram, in nanoseconds.
+    ///   - jitter: The most the delay varies either way, in nanoseconds.
+    ///   - rate: Datagrams per second at most; 0 for no limit.
     public init(
         loss: Double = 0,
         duplicate: Double = 0,

@@ -18,13 +18,23 @@ public struct RelayEngine: ~Copyable {
     /// socket`, or is still `in flight`. So received − dropped + duplicated = forwarded + over rate + send
     /// errors + no upstream socket + in flight.
     public struct DirectionCounters: Sendable, Equatable {
+        /// Datagrams received in this direction (each datagram of a train counts).
         public var received = 0
+        /// Copies sent on.
         public var forwarded = 0
+        /// Datagrams lost on purpose (``Impairment/loss``).
         public var dropped = 0
+        /// Datagrams sent twice (``Impairment/duplicate``): each adds one copy.
         public var duplicated = 0
+        /// Held-back copies that went out after the datagram behind them (``Impairment/reorder``); one whose
+        /// hold ran out with no successor is not counted.
         public var reordered = 0
+        /// Copies given a delay (``Impairment/delay`` or ``Impairment/jitter`` set).
         public var delayed = 0
+        /// Copies refused because they would wait too long for their slot (``Impairment/rate``,
+        /// ``RateShaper/maximumWait``): `over rate`.
         public var rateDropped = 0
+        /// Copies whose send failed (a full send queue, an unreachable destination): `send errors`.
         public var failed = 0
         /// Copies with no socket to leave by: the client's could not be made (descriptors ran out), or its
         /// mapping expired or was evicted while the copy waited.
@@ -35,6 +45,7 @@ public struct RelayEngine: ~Copyable {
         /// outside the sum above.
         public var unreachable = 0
 
+        /// All counts zero.
         public init() {}
     }
 
@@ -44,8 +55,12 @@ public struct RelayEngine: ~Copyable {
         public var up = DirectionCounters()
         /// Server to client.
         public var down = DirectionCounters()
+        /// Clients with a mapping (an upstream socket) now.
         public var activeClients = 0
+        /// Mappings dropped because their client was silent longer than the idle timeout.
         public var expiredClients = 0
+        /// Mappings dropped to make room for a new client: the table was full (`maxClients`), or descriptors
+        /// ran out.
         public var evictedClients = 0
     }
 
@@ -77,8 +92,9 @@ public struct RelayEngine: ~Copyable {
         var reorder: Bool
     }
 
-    /// The faults of each direction.
+    /// The faults from client to server.
     public let up: Impairment
+    /// The faults from server to client.
     public let down: Impairment
     private let listener: UDPSocket
     private let target: SocketAddress

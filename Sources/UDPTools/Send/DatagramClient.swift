@@ -24,15 +24,24 @@ public struct DatagramClient {
         case noReply(total: Duration, attempts: Int)
     }
 
+    /// Where each request goes: a server, a multicast group or a broadcast address.
     public let destination: SocketAddress
     /// True for a group or a broadcast address: wait out every attempt for all replies.
     public let manyRepliers: Bool
+    /// How many attempts, and how long each waits for a reply (`RetryPolicy` of UDPPatterns).
     public let policy: RetryPolicy
     /// Seals each request (each attempt gets a sequence number of its own).
     public var sealer: Sealer?
     /// Opens each reply; one that does not open is ignored.
     public var opener: Opener?
 
+    /// A client without a key; ``seal(with:)`` adds one.
+    ///
+    /// - Parameters:
+    ///   - destination: Where each request goes.
+    ///   - manyRepliers: True for a group or a broadcast address: every attempt waits its whole time and
+    ///     hands over every reply. False (the default) returns at the first reply.
+    ///   - policy: Attempts and their waits.
     public init(destination: SocketAddress, manyRepliers: Bool = false, policy: RetryPolicy) {
         self.destination = destination
         self.manyRepliers = manyRepliers

@@ -30,10 +30,15 @@ public struct FramedClient {
         }
     }
 
+    /// The server, `udp echo --framed` or another `IdempotentServer`; the socket given to
+    /// ``exchange(_:_:onEvent:)`` is connected to it.
     public let destination: SocketAddress
     /// The sans-I/O client, with its counters.
     public private(set) var client: RequestReplyClient
 
+    /// - Parameters:
+    ///   - destination: The server.
+    ///   - policy: Attempts and their waits, for every request (`RetryPolicy` of UDPPatterns).
     public init(destination: SocketAddress, policy: RetryPolicy) {
         self.destination = destination
         client = RequestReplyClient(policy: policy)

@@ -8,16 +8,30 @@ import UDP
 public struct HostUDPCounters: Sendable, Equatable {
     /// One family's counters, named as the kernel names them.
     public struct Counters: Sendable, Equatable {
+        /// `InDatagrams`: datagrams delivered to a socket's receive queue.
         public var inDatagrams: UInt64 = 0
+        /// `NoPorts`: unicast datagrams for a port no socket is bound to (each answered by an ICMP port
+        /// unreachable, unless rate-limited).
         public var noPorts: UInt64 = 0
+        /// `InErrors`: datagrams received and not delivered, for any reason: a bad checksum, a full receive
+        /// queue, memory (so it includes ``receiveBufferErrors``, ``checksumErrors`` and ``memoryErrors``).
         public var inErrors: UInt64 = 0
+        /// `OutDatagrams`: datagrams sent.
         public var outDatagrams: UInt64 = 0
+        /// `RcvbufErrors`: datagrams dropped because their socket's receive queue was full (`SO_RCVBUF`).
         public var receiveBufferErrors: UInt64 = 0
+        /// `SndbufErrors`: datagrams not sent for lack of buffer space (`ENOBUFS`: a full send buffer or
+        /// device queue).
         public var sendBufferErrors: UInt64 = 0
+        /// `InCsumErrors`: datagrams dropped because their UDP checksum was wrong.
         public var checksumErrors: UInt64 = 0
+        /// `IgnoredMulti`: multicast and broadcast datagrams that no socket wanted.
         public var ignoredMulticast: UInt64 = 0
+        /// `MemErrors`: datagrams dropped because UDP's memory for the whole host (`net.ipv4.udp_mem`) was
+        /// used up.
         public var memoryErrors: UInt64 = 0
 
+        /// All counters zero.
         public init() {}
 
         /// The counters in the kernel's order, with the kernel's names.
@@ -52,6 +66,11 @@ public struct HostUDPCounters: Sendable, Equatable {
     /// UDP over IPv6 (absent when the kernel has no IPv6).
     public var ipv6: Counters?
 
+    /// Counters given rather than read (for tests, or a difference between two readings).
+    ///
+    /// - Parameters:
+    ///   - ipv4: UDP over IPv4.
+    ///   - ipv6: UDP over IPv6; nil when the kernel has none.
     public init(ipv4: Counters = Counters(), ipv6: Counters? = nil) {
         self.ipv4 = ipv4
         self.ipv6 = ipv6
@@ -98,6 +117,8 @@ public struct HostUDPCounters: Sendable, Equatable {
 
 /// The host's counters could not be read.
 public struct HostCountersError: Error, CustomStringConvertible {
+    /// The file that could not be read: `/proc/net/snmp`.
     public var path: String
+    /// `cannot read /proc/net/snmp: the host's UDP counters need Linux's /proc`.
     public var description: String { "cannot read \(path): the host's UDP counters need Linux's /proc" }
 }

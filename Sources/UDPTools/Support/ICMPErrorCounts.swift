@@ -2,16 +2,24 @@ import UDP
 
 /// ICMP errors counted by kind, for a server's `--stats`: which of its peers are unreachable, and why.
 public struct ICMPErrorCounts: Sendable, Equatable {
+    /// Port unreachable: nobody listens on the peer's port any more.
     public var portUnreachable = 0
+    /// Host unreachable: the peer's host did not answer on its link.
     public var hostUnreachable = 0
+    /// Network unreachable: no route to the peer's network.
     public var networkUnreachable = 0
+    /// Administratively prohibited: a firewall refused the datagram.
     public var administrativelyProhibited = 0
+    /// Packet too big: a router's link was smaller than the datagram, which it could not fragment.
     public var packetTooBig = 0
+    /// Time exceeded: the hop limit (TTL) ran out on the way, or the peer gave up reassembling fragments.
     public var timeExceeded = 0
     /// Local refusals of a datagram over the path MTU.
     public var messageTooLarge = 0
+    /// Any other ICMP type and code.
     public var other = 0
 
+    /// All counts zero.
     public init() {}
 
     /// Counts one event of `kind`.
@@ -38,8 +46,10 @@ public struct ICMPErrorCounts: Sendable, Equatable {
         ]
     }
 
+    /// Events of every kind together.
     public var total: Int { byKind.reduce(0) { $0 + $1.count } }
 
+    /// Each kind's counts added: how a server sums up its workers.
     public static func + (lhs: ICMPErrorCounts, rhs: ICMPErrorCounts) -> ICMPErrorCounts {
         var sum = lhs
         sum.portUnreachable += rhs.portUnreachable

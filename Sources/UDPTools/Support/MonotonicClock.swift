@@ -10,6 +10,8 @@ import Darwin
 /// The corresponding C function is `clock_gettime(2)` with `CLOCK_MONOTONIC` (a vDSO call on Linux: no
 /// kernel entry).
 public enum MonotonicClock {
+    /// Nanoseconds since an arbitrary point (the boot, on Linux), never going back: only differences between
+    /// two readings mean anything.
     public static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
