@@ -18,11 +18,31 @@ public struct DNSMessage: Hashable, Sendable {
     public var id: UInt16
     /// The header's flags word: QR, opcode, AA, TC, RD, RA, Z, AD, CD and the response code (RFC 1035 §4.1.1).
     public var flags: UInt16
+    /// The question section: what a query asks, and what a reply says it answers (a unicast query asks one
+    /// question; an mDNS query may ask several, RFC 6762 §5.3).
     public var questions: [DNSQuestion]
+    /// The answer section: the records that answer the questions. In an mDNS query it lists the answers the
+    /// querier already knows, so responders need not send them again (RFC 6762 §7.1).
     public var answers: [DNSRecord]
+    /// The authority section: in unicast DNS the zone's NS records, or its SOA with a negative answer
+    /// (RFC 2308 §2); in an mDNS probe, the records the prober proposes to own (RFC 6762 §8.2).
     public var authorities: [DNSRecord]
+    /// The additional section: records the sender expects to be wanted next (the addresses of names in the
+    /// answers; in DNS-SD an instance's SRV, TXT and addresses, RFC 6763 §12), and the EDNS OPT pseudo-record
+    /// (see ``edns``).
     public var additionals: [DNSRecord]
 
+    /// A message from its parts. With every default it is a query with id 0 and no flags, as mDNS sends one;
+    /// ``query(id:question:recursionDesired:edns:)`` builds what a unicast stub resolver sends.
+    ///
+    /// - Parameters:
+    ///   - id: Matches a reply to its query; 0 in mDNS (RFC 6762 §18.1).
+    ///   - flags: The header's flags word (RFC 1035 §4.1.1); the properties such as ``isResponse`` and
+    ///     ``recursionDesired`` set its bits one at a time.
+    ///   - questions: The question section.
+    ///   - answers: The answer section.
+    ///   - authorities: The authority section.
+    ///   - additionals: The additional section, with the OPT record if the message carries EDNS.
     public init(
         id: UInt16 = 0,
         flags: UInt16 = 0,

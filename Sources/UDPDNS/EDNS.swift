@@ -12,8 +12,16 @@ public struct EDNS: Hashable, Sendable {
     public struct Option: Hashable, Sendable {
         /// The option's code (10 a cookie, 15 an extended DNS error: RFC 7873, RFC 8914).
         public var code: UInt16
+        /// The option's value, as the RFC that defines its code lays it out. The OPT record's data (every option
+        /// with its 4-byte header) holds at most 65535 bytes, or ``DNSMessage/encoded()`` throws.
         public var data: [UInt8]
 
+        /// An option from its code and value.
+        ///
+        /// - Parameters:
+        ///   - code: The option code (``cookieCode``, ``extendedErrorCode``, ``nameServerIdentifierCode``…).
+        ///   - data: The option's value; empty for an option a query carries only to ask for it (NSID,
+        ///     RFC 5001 §2.1).
         public init(code: UInt16, data: [UInt8]) {
             self.code = code
             self.data = data
@@ -37,12 +45,22 @@ public struct EDNS: Hashable, Sendable {
     public var dnssecOK: Bool
     /// The other 15 flag bits, zero unless a later RFC defines them.
     public var otherFlags: UInt16
+    /// The options of the OPT record's data, in the order they appear (RFC 6891 §6.1.2).
     public var options: [Option]
 
     /// The payload size DNS Flag Day 2020 recommends: it fits a 1280-byte IPv6 minimum MTU with its headers,
     /// so no reply needs fragmenting.
     public static let recommendedPayloadSize: UInt16 = 1232
 
+    /// EDNS information to send; ``record`` turns it into the OPT record for a message's additional section.
+    ///
+    /// - Parameters:
+    ///   - udpPayloadSize: The largest UDP payload this side can receive, ``recommendedPayloadSize`` by default.
+    ///   - extendedResponseCode: The upper 8 bits of the response code; 0 in a query.
+    ///   - version: The EDNS version; 0, the only one defined.
+    ///   - dnssecOK: The DO bit: ask for DNSSEC records (RFC 3225).
+    ///   - otherFlags: The flag bits other than DO; only the low 15 are kept, since the top bit is DO.
+    ///   - options: The options to carry.
     public init(
         udpPayloadSize: UInt16 = EDNS.recommendedPayloadSize,
         extendedResponseCode: UInt8 = 0,

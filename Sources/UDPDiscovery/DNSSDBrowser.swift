@@ -26,6 +26,7 @@ public struct DNSSDBrowser: Sendable {
         public var type: DNSName
         /// Where it runs, from its SRV record.
         public var host: DNSName?
+        /// The port it listens on, from its SRV record; nil until that is known.
         public var port: UInt16?
         /// Its host's addresses, IPv4 first, each family sorted.
         public var addresses: [IPAddress] = []
@@ -58,8 +59,13 @@ public struct DNSSDBrowser: Sendable {
 
     /// What happened to an instance.
     public enum Event: Hashable, Sendable {
+        /// A PTR record of a browsed type named a new instance; little or nothing else is known of it yet.
         case appeared(Instance)
+        /// The instance's host, port, TXT and at least one address are known; reported again whenever any of
+        /// them changes.
         case resolved(Instance)
+        /// The PTR record that named the instance left the cache (a goodbye, its TTL ran out, a cache flush, or
+        /// the cache was full).
         case removed(Instance)
     }
 
@@ -74,6 +80,8 @@ public struct DNSSDBrowser: Sendable {
     /// The instances on each host, so an address that comes or goes touches only those.
     private var instancesByHost: [DNSName: Set<DNSName>] = [:]
 
+    /// A browser that knows no instance yet; ``questions(cache:)`` says what to ask first.
+    ///
     /// - Parameter types: The service types to browse (`_http._tcp.local`), or nil for every type on the link.
     public init(types: [DNSName]?) {
         self.types = Set(types ?? [])

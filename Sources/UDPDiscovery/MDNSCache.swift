@@ -24,14 +24,20 @@ public struct MDNSCache {
     public struct Entry: Hashable, Sendable {
         /// The record, its class without the cache-flush bit, its TTL as last heard.
         public var record: DNSRecord
+        /// When the record was last heard, in nanoseconds of the caller's monotonic clock.
         public var receivedAt: UInt64
+        /// When the record ends: ``receivedAt`` plus its TTL, or a second after a goodbye or a cache flush
+        /// ended it early.
         public var expiresAt: UInt64
     }
 
     /// Nanoseconds in a second.
     static let second: UInt64 = 1_000_000_000
 
+    /// The most records held at once; a new record beyond it pushes out the ones that expire soonest.
     public let maximumRecords: Int
+    /// The most bytes (as ``bytes`` counts them) the records may take together; a new record beyond it pushes
+    /// out the ones that expire soonest, and a record larger than this on its own is not cached at all.
     public let maximumBytes: Int
     /// The records held now, by identity (name, type, class, data).
     public private(set) var entries: [RecordKey: Entry] = [:]
@@ -43,9 +49,11 @@ public struct MDNSCache {
     /// The records of each name, type and class, for cache-flush.
     private var rrsets: [RRSetKey: Set<RecordKey>] = [:]
 
+    /// An empty cache with these bounds: by default 4096 records and 1 MiB.
+    ///
     /// - Parameters:
-    ///   - maximumRecords: The most records held at once.
-    ///   - maximumBytes: The most bytes they may take together.
+    ///   - maximumRecords: The most records held at once; more than 0.
+    ///   - maximumBytes: The most bytes they may take together; more than 0.
     public init(maximumRecords: Int = 4096, maximumBytes: Int = 1 << 20) {
         precondition(maximumRecords > 0 && maximumBytes > 0, "a cache needs room")
         self.maximumRecords = maximumRecords
@@ -200,11 +208,18 @@ public struct MDNSCache {
 
 /// What makes two records the same record (RFC 6762 §10.2): name, type, class and data; not the TTL.
 public struct RecordKey: Hashable, Sendable {
+    /// The owner name (compared ignoring ASCII case, as `DNSName` compares).
     public var name: DNSName
+    /// The record type.
     public var type: DNSRecordType
+    /// The class, without the cache-flush bit.
     public var rawClass: UInt16
+    /// The record data.
     public var data: DNSRecordData
 
+    /// The identity of `record`: its TTL left out, the cache-flush bit cleared from its class.
+    ///
+    /// - Parameter record: A record as heard or as published.
     public init(_ record: DNSRecord) {
         name = record.name
         type = record.type

@@ -22,13 +22,19 @@ import UDPDNS
 public struct MDNSResponder: Sendable {
     /// Where a message goes.
     public enum Destination: Hashable, Sendable {
+        /// The mDNS group of the caller's family (224.0.0.251 or ff02::fb, port 5353), on the link this
+        /// responder serves.
         case multicast
+        /// One host: a querier whose question set the unicast-response bit (§5.4), or a one-shot client that
+        /// asked from a port other than 5353 (§6.7).
         case unicast(SocketAddress)
     }
 
     /// A message to send.
     public struct Outgoing: Hashable, Sendable {
+        /// The DNS message, to encode with `encoded()`.
         public var message: DNSMessage
+        /// Where it goes.
         public var destination: Destination
     }
 

@@ -7,6 +7,7 @@ public struct MDNSService: Hashable, Sendable {
     public var instance: String
     /// The type with its domain: `_http._tcp.local`.
     public var type: DNSName
+    /// The port the service listens on, published in its SRV record.
     public var port: UInt16
     /// `key=value` strings (RFC 6763 §6); empty for none.
     public var txt: [[UInt8]]
@@ -15,6 +16,17 @@ public struct MDNSService: Hashable, Sendable {
     /// The host's addresses, published as A and AAAA records.
     public var addresses: [IPAddress]
 
+    /// A service to publish.
+    ///
+    /// - Parameters:
+    ///   - instance: The instance's name, one label of at most 63 bytes of UTF-8 (`Web Server`). One that does
+    ///     not fit (or makes the full name over 255 bytes) makes ``instanceName`` throw, and a responder then
+    ///     publishes nothing.
+    ///   - type: The service type with its domain: `_http._tcp.local`.
+    ///   - port: The port the service listens on.
+    ///   - txt: `key=value` strings of at most 255 bytes each; empty for none.
+    ///   - host: The host name that the SRV record names: `box.local`.
+    ///   - addresses: The host's addresses, published as A and AAAA records.
     public init(instance: String, type: DNSName, port: UInt16, txt: [[UInt8]], host: DNSName, addresses: [IPAddress]) {
         self.instance = instance
         self.type = type

@@ -19,7 +19,10 @@ import UDPPatterns
 public struct SSDPBrowser: Sendable {
     /// What happened to an advertisement.
     public enum Event: Hashable, Sendable {
+        /// An advertisement heard for the first time, or again with a new `LOCATION`.
         case appeared(SSDPAdvertisement)
+        /// An advertisement gone: by its `ssdp:byebye`, by its `max-age` running out, by a new `LOCATION` (an
+        /// `appeared` follows), or pushed out because the table was full.
         case removed(SSDPAdvertisement)
     }
 
@@ -36,6 +39,8 @@ public struct SSDPBrowser: Sendable {
 
     /// The search target: `ssdp:all` keeps every advertisement, anything else only those for that target.
     public let target: String
+    /// The most advertisements kept, at least 1. A new one that arrives when the table is full first pushes out
+    /// the eighth of the table (one at least) heard least recently, each counted in ``evicted``.
     public let capacity: Int
     private var entries: [String: Entry] = [:]
     /// Advertisements pushed out to make room.

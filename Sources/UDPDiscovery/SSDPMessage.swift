@@ -10,8 +10,11 @@ import UDP
 /// `\n` without `\r`) and refuses anything else with ``SSDPError``: a datagram from the link is untrusted, and
 /// parsing it bounds every line and the number of headers.
 public enum SSDPMessage: Hashable, Sendable {
+    /// An `M-SEARCH`: a control point asks who has a search target (§1.3.2).
     case search(SSDPSearch)
+    /// An `HTTP/1.1 200 OK`: a device answers a search, by unicast to the searcher (§1.3.3).
     case response(SSDPAdvertisement)
+    /// A `NOTIFY` to the group: a device announces, withdraws or updates an advertisement (§1.2).
     case notify(SSDPAdvertisement, SSDPNotification)
 
     /// The most header lines a message may have.
@@ -29,6 +32,13 @@ public struct SSDPSearch: Hashable, Sendable {
     /// `HOST`, normally `239.255.255.250:1900` or `[FF02::C]:1900`.
     public var host: String
 
+    /// A search to send.
+    ///
+    /// - Parameters:
+    ///   - target: `ST`: what is sought; every device and service by default.
+    ///   - maximumWait: `MX`, in seconds: 1 to 5 by the specification.
+    ///   - host: `HOST`: the group and port the search goes to; ``SSDPMessage/groupHost(_:)`` gives the one
+    ///     for each family.
     public init(target: String = "ssdp:all", maximumWait: Int = 2, host: String = "239.255.255.250:1900") {
         self.target = target
         self.maximumWait = maximumWait
@@ -49,6 +59,16 @@ public struct SSDPAdvertisement: Hashable, Sendable {
     /// `CACHE-CONTROL: max-age`, seconds the advertisement stays valid.
     public var maximumAge: Int?
 
+    /// An advertisement; ``SSDPResponder/advertisements(uuid:type:location:server:maximumAge:)`` makes the set
+    /// a root device sends.
+    ///
+    /// - Parameters:
+    ///   - uniqueServiceName: `USN`: `uuid:…`, or `uuid:…::` and the target.
+    ///   - target: `ST` in a response, `NT` in a `NOTIFY`.
+    ///   - location: `LOCATION`: the URL of the device description; required in a response and an
+    ///     `ssdp:alive`, left out of an `ssdp:byebye`.
+    ///   - server: `SERVER`: `OS/version UPnP/1.1 product/version`.
+    ///   - maximumAge: `CACHE-CONTROL: max-age`, in seconds (1800 or more by the specification).
     public init(
         uniqueServiceName: String,
         target: String,
@@ -66,18 +86,30 @@ public struct SSDPAdvertisement: Hashable, Sendable {
 
 /// A `NOTIFY`'s `NTS`.
 public enum SSDPNotification: String, Hashable, Sendable {
+    /// `ssdp:alive`: the device or service is available, until `max-age` runs out unless repeated (§1.2.2).
     case alive = "ssdp:alive"
+    /// `ssdp:byebye`: the device or service is leaving; forget it now (§1.2.3).
     case byebye = "ssdp:byebye"
+    /// `ssdp:update`: the device's boot instance changed while it stayed on the network (§1.2.4).
     case update = "ssdp:update"
 }
 
 /// Why bytes are not an SSDP message.
 public enum SSDPError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The datagram is not valid UTF-8.
     case notText
+    /// The first line is none of `M-SEARCH * HTTP/1.1`, `NOTIFY * HTTP/1.1` and an `HTTP/1.x 200` status line
+    /// (empty when the datagram has no line at all).
     case badStartLine(String)
+    /// A line longer than ``SSDPMessage/maximumLineLength`` bytes.
     case lineTooLong
+    /// More than ``SSDPMessage/maximumHeaders`` header lines.
     case tooManyHeaders
+    /// A header the message needs is absent or empty; its name (`ST`, `USN`, `LOCATION`, `NT`, `NTS`, or `MAN`
+    /// when a search lacks `MAN: "ssdp:discover"`).
     case missingHeader(String)
+    /// A header that does not parse: its name (`MX` outside 0–120, an unknown `NTS`, a `max-age` that is not a
+    /// number of seconds), or the first 32 characters of a line without a colon.
     case badHeader(String)
 
     public var description: String {

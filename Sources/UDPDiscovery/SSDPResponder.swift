@@ -15,13 +15,18 @@ import UDP
 public struct SSDPResponder: Sendable {
     /// Where a message goes.
     public enum Destination: Hashable, Sendable {
+        /// The SSDP group of the caller's family (239.255.255.250 or ff02::c, port 1900): the announcements and
+        /// the goodbyes.
         case multicast
+        /// The control point that searched, at the address and port the search came from: the answers.
         case unicast(SocketAddress)
     }
 
     /// A message to send.
     public struct Outgoing: Hashable, Sendable {
+        /// The SSDP message, to encode with ``SSDPMessage/encoded(for:)``.
         public var message: SSDPMessage
+        /// Where it goes.
         public var destination: Destination
     }
 
@@ -33,6 +38,7 @@ public struct SSDPResponder: Sendable {
         public var searchesIgnored = 0
         /// Searches dropped because ``maximumPending`` answers were already waiting.
         public var searchesDropped = 0
+        /// Every count at zero.
         public init() {}
     }
 
@@ -43,6 +49,7 @@ public struct SSDPResponder: Sendable {
 
     /// What is advertised: each with its `USN`, `NT`/`ST`, `LOCATION`, `SERVER` and `max-age`.
     public let advertisements: [SSDPAdvertisement]
+    /// The searches answered, ignored and dropped since the responder was made.
     public private(set) var counters = Counters()
     private var announcementsSent = 0
     private var nextAnnouncement: UInt64?
