@@ -36,6 +36,8 @@ public struct ReceiveInfo: Sendable, Hashable {
     /// make an interval wrong, even negative.
     public var timestamp: UInt64?
 
+    /// Creates a report from its parts: for tests, and for code that receives by other means (an event loop
+    /// that adopted the descriptor). The library's own receives fill it in; a field left nil was not reported.
     public init(
         count: Int,
         length: Int,
@@ -69,6 +71,8 @@ public struct Datagram: Sendable, Hashable {
     /// The sender, the real length, truncation and packet info.
     public var info: ReceiveInfo
 
+    /// Creates a datagram from its bytes and the kernel's report on them (whose ``ReceiveInfo/count`` is
+    /// `payload.count`): for tests, and for code that receives by other means.
     public init(payload: [UInt8], info: ReceiveInfo) {
         self.payload = payload
         self.info = info

@@ -75,8 +75,10 @@ public struct DeliveryError: Sendable, Hashable, CustomStringConvertible {
     /// The error number the kernel gives it (`ECONNREFUSED` for a port unreachable, `EMSGSIZE` for a packet too
     /// big, `EHOSTUNREACH` for a time exceeded…): what a plain send or receive would have failed with.
     public var errno: Errno
-    /// The raw ICMP or ICMPv6 type and code (0 for a local error).
+    /// The raw ICMP or ICMPv6 type (0 for a local error): 3 is destination unreachable in ICMP, 1 in ICMPv6.
     public var type: UInt8
+    /// The raw ICMP or ICMPv6 code, which refines ``type`` (0 for a local error): 3 with type 3 is ICMP's port
+    /// unreachable.
     public var code: UInt8
     /// The host that sent the ICMP message (a router, or the destination itself), or this host for a local
     /// error; nil when the kernel does not say. An IPv4 offender on a dual-stack socket is given as IPv4.
@@ -91,6 +93,8 @@ public struct DeliveryError: Sendable, Hashable, CustomStringConvertible {
     /// The most payload bytes kept from a quote.
     public static let quoteLimit = 256
 
+    /// Creates an event from its parts: for tests, and for code that reads the error queue itself. The
+    /// library's ``UDPSocket/receiveError()`` builds these from the kernel's `sock_extended_err`.
     public init(
         origin: Origin,
         kind: Kind,

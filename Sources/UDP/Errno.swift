@@ -30,6 +30,8 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable, CustomStringCo
         return message
     }
 
+    /// Whether `rhs` is this error number, thrown as an `Errno` or as the ``UDPError/errno`` of a `UDPError`:
+    /// what lets `catch Errno.addressInUse` and `case .connectionRefused:` match a thrown error.
     public static func ~= (lhs: Errno, rhs: any Error) -> Bool {
         if let errno = rhs as? Errno { return errno == lhs }
         if let error = rhs as? UDPError { return error.errno == lhs }

@@ -11,8 +11,10 @@ public struct IPv4Address: Hashable, Sendable, Comparable, LosslessStringConvert
     /// The address as a number in host byte order: `127.0.0.1` is `0x7F00_0001`.
     public var value: UInt32
 
+    /// Creates an address from its 32-bit value in host byte order: `0x7F00_0001` is `127.0.0.1`.
     public init(value: UInt32) { self.value = value }
 
+    /// Creates an address from its four bytes, most significant first: `IPv4Address(192, 0, 2, 1)`.
     public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
         value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
     }
@@ -64,6 +66,7 @@ public struct IPv6Address: Hashable, Sendable, Comparable, LosslessStringConvert
     /// The last 64 bits, in host byte order.
     public var low: UInt64
 
+    /// Creates an address from its two 64-bit halves in host byte order: `(high: 0, low: 1)` is `::1`.
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
@@ -143,7 +146,9 @@ public struct IPv6Address: Hashable, Sendable, Comparable, LosslessStringConvert
 
 /// An IPv4 or an IPv6 address, without a port.
 public enum IPAddress: Hashable, Sendable, LosslessStringConvertible {
+    /// An IPv4 address.
     case v4(IPv4Address)
+    /// An IPv6 address, possibly a v4-mapped IPv4 one (see ``unmapped``).
     case v6(IPv6Address)
 
     /// Parses either form; IPv6 without brackets.
@@ -172,6 +177,7 @@ public enum IPAddress: Hashable, Sendable, LosslessStringConvertible {
         }
     }
 
+    /// Whether it is a multicast group address: in `224.0.0.0/4` or `ff00::/8`.
     public var isMulticast: Bool {
         switch self {
         case .v4(let address): address.isMulticast
@@ -179,6 +185,8 @@ public enum IPAddress: Hashable, Sendable, LosslessStringConvertible {
         }
     }
 
+    /// Whether it is a loopback address: in `127.0.0.0/8`, `::1`, or a v4-mapped `127.x.y.z` (the form in
+    /// which a dual-stack socket reports a local IPv4 peer).
     public var isLoopback: Bool {
         switch self {
         case .v4(let address): address.isLoopback
@@ -186,6 +194,7 @@ public enum IPAddress: Hashable, Sendable, LosslessStringConvertible {
         }
     }
 
+    /// Whether it is the wildcard address, `0.0.0.0` or `::`: bound, it receives on every local address.
     public var isUnspecified: Bool {
         switch self {
         case .v4(let address): address.isUnspecified

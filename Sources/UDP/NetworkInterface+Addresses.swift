@@ -8,12 +8,14 @@ import Darwin
 
 /// An address configured on one of this host's interfaces.
 public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
+    /// The address itself, IPv4 or IPv6.
     public var address: IPAddress
     /// The interface it is on: the scope an IPv6 link-local address needs.
     public var interfaceIndex: UInt32
     /// The length of its network's prefix (24 for a /24), nil when the system did not say.
     public var prefixLength: Int?
 
+    /// Creates an entry from its parts, for tests; ``NetworkInterface/addresses()`` lists the host's real ones.
     public init(address: IPAddress, interfaceIndex: UInt32, prefixLength: Int? = nil) {
         self.address = address
         self.interfaceIndex = interfaceIndex

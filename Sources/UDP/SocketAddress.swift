@@ -4,13 +4,18 @@
 /// `192.0.2.1:9000`, `[::1]:9000` and `[fe80::1%lo]:9000` survive a round trip through text. Parsing never
 /// blocks; host names go through ``resolve(_:port:family:)``, which says which family it wants.
 public enum SocketAddress: Hashable, Sendable, LosslessStringConvertible {
+    /// An IPv4 address and port.
     case v4(V4)
+    /// An IPv6 address and port, with flow info and scope id.
     case v6(V6)
 
     /// An IPv4 socket address (`struct sockaddr_in`).
     public struct V4: Hashable, Sendable {
+        /// The IPv4 address.
         public var ip: IPv4Address
+        /// The port, in host byte order; 0 in a bind lets the kernel pick a free one.
         public var port: UInt16
+        /// Creates an IPv4 socket address from an address and a port.
         public init(ip: IPv4Address, port: UInt16) {
             self.ip = ip
             self.port = port
@@ -19,12 +24,16 @@ public enum SocketAddress: Hashable, Sendable, LosslessStringConvertible {
 
     /// An IPv6 socket address (`struct sockaddr_in6`).
     public struct V6: Hashable, Sendable {
+        /// The IPv6 address, which may be a v4-mapped IPv4 one (``SocketAddress/isV4Mapped``).
         public var ip: IPv6Address
+        /// The port, in host byte order; 0 in a bind lets the kernel pick a free one.
         public var port: UInt16
         /// The flow label and traffic class field of `sin6_flowinfo`, in host byte order.
         public var flowInfo: UInt32
         /// The interface index a link-local address belongs to (0 for none): the `%lo` of `fe80::1%lo`.
         public var scopeID: UInt32
+        /// Creates an IPv6 socket address. A link-local address needs `scopeID`, the index of its interface
+        /// (``NetworkInterface/index``); leave `flowInfo` at 0 unless you set IPv6 flow labels.
         public init(ip: IPv6Address, port: UInt16, flowInfo: UInt32 = 0, scopeID: UInt32 = 0) {
             self.ip = ip
             self.port = port

@@ -41,22 +41,42 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
         public init(rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
+        /// `socket(2)`: creating the socket, or adopting a descriptor that is not an open UDP socket.
         public static let socket = Operation(rawValue: "socket")
+        /// `bind(2)`: giving the socket its local address and port.
         public static let bind = Operation(rawValue: "bind")
+        /// `connect(2)`: fixing the socket's peer, or undoing it (``UDPSocket/disconnect()``).
         public static let connect = Operation(rawValue: "connect")
+        /// Sending a datagram or a batch (`sendto`, `sendmsg`, `sendmmsg`).
         public static let send = Operation(rawValue: "send")
+        /// Receiving a datagram or a batch, or reading the error queue (`recvmsg`, `recvmmsg`).
         public static let receive = Operation(rawValue: "receive")
+        /// `close(2)`, from ``UDPSocket/close()``.
         public static let close = Operation(rawValue: "close")
+        /// `getsockopt(2)`: reading a socket option.
         public static let getOption = Operation(rawValue: "getsockopt")
+        /// `setsockopt(2)`: setting a socket option, or a value the library refused before asking the
+        /// kernel (a hop limit out of range, a timeout of zero).
         public static let setOption = Operation(rawValue: "setsockopt")
+        /// `getsockname(2)`: reading ``UDPSocket/localAddress``.
         public static let localAddress = Operation(rawValue: "getsockname")
+        /// `getpeername(2)`: reading ``UDPSocket/remoteAddress``.
         public static let remoteAddress = Operation(rawValue: "getpeername")
+        /// Parsing text as an address or a port; nothing reached the kernel.
         public static let parse = Operation(rawValue: "parse")
+        /// Resolving a host name (`getaddrinfo(3)`, ``SocketAddress/resolve(_:port:family:)``).
         public static let resolve = Operation(rawValue: "resolve")
+        /// Finding a network interface by name or index, or listing the host's addresses
+        /// (`getifaddrs(3)`).
         public static let interface = Operation(rawValue: "interface")
+        /// Joining a multicast group (``UDPSocket/joinMulticastGroup(_:interface:source:)``).
         public static let joinGroup = Operation(rawValue: "join")
+        /// Leaving a multicast group (``UDPSocket/leaveMulticastGroup(_:interface:source:)``).
         public static let leaveGroup = Operation(rawValue: "leave")
+        /// `fcntl(2)`: reading or changing the descriptor's flags (non-blocking mode, close-on-exec).
         public static let control = Operation(rawValue: "fcntl")
+        /// `poll(2)`: waiting for the socket to become readable (the timed receives,
+        /// ``UDPSocket/waitUntilReadable(timeout:)``).
         public static let wait = Operation(rawValue: "poll")
     }
 
@@ -81,6 +101,15 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// (``UDPSocket/setReceiveErrors(_:)``).
     public var deliveryError: DeliveryError?
 
+    /// Creates an error with the code given: for failures the library, or a layer above it, detects itself.
+    /// ``init(_:errno:address:)`` classifies a failed system call's errno instead.
+    ///
+    /// - Parameters:
+    ///   - code: What kind of failure it is.
+    ///   - operation: What was being attempted.
+    ///   - errno: The C library's error number, when a system call reported the failure.
+    ///   - address: The address involved, if any.
+    ///   - detail: Further words for the message, such as the text that failed to parse.
     public init(
         _ code: Code,
         _ operation: Operation,

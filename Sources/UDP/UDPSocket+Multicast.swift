@@ -248,6 +248,12 @@ extension UDPSocket {
                 : Int(try option(cudp_IPPROTO_IP, IP_MULTICAST_TTL, as: UInt8.self))
         }
     }
+    /// Sets the time to live (IPv4 `IP_MULTICAST_TTL`) or hop limit (IPv6 `IPV6_MULTICAST_HOPS`) of the
+    /// multicast datagrams sent from now on: 0 keeps them on this host, 1 (the default) on the local link;
+    /// raise it only for groups that routers forward.
+    ///
+    /// - Throws: `UDPError` with code `.invalidArgument` for a value outside 0...255, or with operation
+    ///   `.setOption` when the kernel refuses.
     public func setMulticastHops(_ hops: Int) throws(UDPError) {
         try checkRange(hops, 0...255, "multicast hop limit")
         if family == .inet6 {
@@ -265,6 +271,12 @@ extension UDPSocket {
                 : try option(cudp_IPPROTO_IP, IP_MULTICAST_LOOP, as: UInt8.self) != 0
         }
     }
+    /// Turns multicast loopback on or off (`IP_MULTICAST_LOOP` / `IPV6_MULTICAST_LOOP`): whether the
+    /// multicast datagrams this socket sends also reach the group's members on this host, itself included.
+    /// Turn it off in a peer that listens to the group it sends to, so it does not hear itself; leave it on
+    /// to run a sender and a receiver on one machine.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setMulticastLoopback(_ on: Bool) throws(UDPError) {
         if family == .inet6 {
             try setOption(cudp_IPPROTO_IPV6, IPV6_MULTICAST_LOOP, CInt(on ? 1 : 0))
@@ -283,6 +295,12 @@ extension UDPSocket {
                 : try boolOption(cudp_IPPROTO_IP, cudp_IP_MULTICAST_ALL)
         }
     }
+    /// Turns `IP_MULTICAST_ALL` (and `IPV6_MULTICAST_ALL` on an IPv6 socket) on or off (Linux). Turn it off in
+    /// a receiver bound to a wildcard address, so it hears only the groups it joined itself, not those that
+    /// any other socket on the host joined on the same port.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses (on an IPv6 socket, only a
+    ///   refusal of the IPv6 option).
     public func setMulticastAll(_ on: Bool) throws(UDPError) {
         if family == .inet6 {
             try setOption(cudp_IPPROTO_IPV6, cudp_IPV6_MULTICAST_ALL, CInt(on ? 1 : 0))

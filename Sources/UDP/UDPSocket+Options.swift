@@ -30,6 +30,12 @@ extension UDPSocket {
     /// Whether `SO_REUSEADDR` is on: lets several sockets bind the same address (for multicast receivers),
     /// or a restarted server bind at once.
     public var reuseAddress: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, SO_REUSEADDR) } }
+    /// Turns `SO_REUSEADDR` on or off, before ``bind(to:)``. On Linux, sockets that all set it may bind the
+    /// same address and port: each receiver of a multicast group gets every group datagram, and a restarted
+    /// server can bind at once. A unicast datagram reaches only one of them, so to spread load over several
+    /// sockets use ``setReusePort(_:)`` instead.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setReuseAddress(_ on: Bool) throws(UDPError) {
         try setOption(SOL_SOCKET, SO_REUSEADDR, CInt(on ? 1 : 0))
     }
@@ -37,6 +43,13 @@ extension UDPSocket {
     /// Whether `SO_REUSEPORT` is on: several sockets (of the same user) share one port and the kernel
     /// spreads incoming flows across them. Set it on every socket before binding.
     public var reusePort: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, cudp_SO_REUSEPORT) } }
+    /// Turns `SO_REUSEPORT` on or off, on every socket before it binds. Sockets of the same user that all set
+    /// it may bind the same address and port, and the kernel spreads incoming datagrams across them by a hash
+    /// of the peer's address and port, so each peer keeps reaching the same socket. One socket per worker
+    /// thread scales a server over cores with nothing shared between them (`udp echo --workers N`).
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses (`ENOPROTOOPT` on a system
+    ///   without the option).
     public func setReusePort(_ on: Bool) throws(UDPError) {
         try setOption(SOL_SOCKET, cudp_SO_REUSEPORT, CInt(on ? 1 : 0))
     }
@@ -44,12 +57,25 @@ extension UDPSocket {
     /// The receive queue size the kernel granted (`SO_RCVBUF`). Linux doubles the size asked for (half is
     /// bookkeeping) and caps it at `net.core.rmem_max`; read this back to see what you got.
     public var receiveBufferSize: Int { get throws(UDPError) { Int(try option(SOL_SOCKET, SO_RCVBUF, as: CInt.self)) } }
+    /// Asks for a receive queue of `bytes` (`SO_RCVBUF`). Linux's default (`net.core.rmem_default`, often
+    /// 208 KiB) holds a few hundred datagrams; what arrives while it is full is dropped without a word, so a
+    /// server that takes bursts raises it. The kernel caps the request at `net.core.rmem_max`, without an
+    /// error, then doubles it: read ``receiveBufferSize`` back to see what you got, and turn on
+    /// ``setReceiveDropCount(_:)`` to see whether it still overflows.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setReceiveBufferSize(_ bytes: Int) throws(UDPError) {
         try setOption(SOL_SOCKET, SO_RCVBUF, CInt(clamping: bytes))
     }
 
     /// The send queue size the kernel granted (`SO_SNDBUF`), doubled and capped like the receive size.
     public var sendBufferSize: Int { get throws(UDPError) { Int(try option(SOL_SOCKET, SO_SNDBUF, as: CInt.self)) } }
+    /// Asks for a send queue of `bytes` (`SO_SNDBUF`), capped at `net.core.wmem_max` and doubled like the
+    /// receive size; read ``sendBufferSize`` back. A send waits (or, non-blocking, fails with `.wouldBlock`)
+    /// while this socket's datagrams not yet on the wire fill it, so a sender of bursts faster than the link
+    /// raises it.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setSendBufferSize(_ bytes: Int) throws(UDPError) {
         try setOption(SOL_SOCKET, SO_SNDBUF, CInt(clamping: bytes))
     }
@@ -57,11 +83,22 @@ extension UDPSocket {
     /// Whether the socket may send to broadcast addresses (`SO_BROADCAST`); without it the kernel answers
     /// `EACCES`.
     public var broadcast: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, SO_BROADCAST) } }
+    /// Turns `SO_BROADCAST` on or off. Turn it on before sending to `255.255.255.255` or a subnet's
+    /// broadcast address, which the kernel otherwise refuses with ``Errno/permissionDenied``. Receiving
+    /// broadcasts needs no option, only a socket bound to the port on a wildcard address.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setBroadcast(_ on: Bool) throws(UDPError) { try setOption(SOL_SOCKET, SO_BROADCAST, CInt(on ? 1 : 0)) }
 
     /// Whether an IPv6 socket is limited to IPv6 (`IPV6_V6ONLY`). This library creates IPv6 sockets
     /// dual-stack; turn this on before ``bind(to:)`` to share a port with a separate IPv4 socket.
     public var isIPv6Only: Bool { get throws(UDPError) { try boolOption(cudp_IPPROTO_IPV6, IPV6_V6ONLY) } }
+    /// Turns `IPV6_V6ONLY` on or off, before ``bind(to:)``: the kernel refuses a change after it. On, the
+    /// socket serves IPv6 peers only, so a separate IPv4 socket can bind the same port; off (this library's
+    /// default), `[::]` also receives IPv4 datagrams, from v4-mapped peers.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses: on a bound socket, or an IPv4
+    ///   one.
     public func setIPv6Only(_ on: Bool) throws(UDPError) {
         try setOption(cudp_IPPROTO_IPV6, IPV6_V6ONLY, CInt(on ? 1 : 0))
     }
@@ -97,6 +134,11 @@ extension UDPSocket {
             )
         }
     }
+    /// Sets the type-of-service byte (IPv4 `IP_TOS`) or traffic class (IPv6 `IPV6_TCLASS`) of the datagrams
+    /// sent from now on: DSCP in the high six bits (`0xB8` is Expedited Forwarding, DSCP 46, as voice uses),
+    /// ECN in the low two. Networks may rewrite or ignore it.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setTypeOfService(_ value: UInt8) throws(UDPError) {
         if family == .inet6 {
             try setOption(cudp_IPPROTO_IPV6, IPV6_TCLASS, CInt(value))
@@ -109,6 +151,12 @@ extension UDPSocket {
     public var pathMTUDiscovery: PathMTUDiscovery {
         get throws(UDPError) { PathMTUDiscovery(rawValue: try option(mtuLevel, mtuDiscoverOption, as: CInt.self)) }
     }
+    /// Chooses how the kernel sets the IP "don't fragment" bit on the datagrams sent from now on. With
+    /// ``PathMTUDiscovery/do``, a datagram larger than the path MTU the kernel knows fails with
+    /// `UDPError.Code.messageTooLarge` instead of leaving in fragments: what a protocol that sizes its own
+    /// datagrams to the path wants, since one lost fragment loses the whole datagram.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setPathMTUDiscovery(_ mode: PathMTUDiscovery) throws(UDPError) {
         try setOption(mtuLevel, mtuDiscoverOption, mode.rawValue)
     }
@@ -131,6 +179,12 @@ extension UDPSocket {
                 : try boolOption(cudp_IPPROTO_IP, cudp_IP_PKTINFO)
         }
     }
+    /// Turns packet info on or off (`IP_PKTINFO`, and `IPV6_RECVPKTINFO` on an IPv6 socket). Turn it on in a
+    /// server bound to `0.0.0.0` or `::` on a host with several addresses, to learn which address each request
+    /// was sent to and answer from it (``UDPSocket/send(_:replyingTo:)-(Collection<UInt8>,_)``), or to tell a
+    /// broadcast or multicast datagram from a unicast one. It costs the kernel a little on every datagram.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setReceivePacketInfo(_ on: Bool) throws(UDPError) {
         if family == .inet6 {
             try setOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVPKTINFO, CInt(on ? 1 : 0))
@@ -148,6 +202,11 @@ extension UDPSocket {
                 : try boolOption(cudp_IPPROTO_IP, cudp_IP_RECVTTL)
         }
     }
+    /// Turns hop-limit reporting on or off (`IP_RECVTTL`, and `IPV6_RECVHOPLIMIT` on an IPv6 socket). Turn it
+    /// on to check that a datagram comes from a neighbour (RFC 5082: a neighbour that sends with 255 arrives
+    /// with 255, which a forger further away cannot do), or to see how many routers away a peer is.
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses.
     public func setReceiveHopLimit(_ on: Bool) throws(UDPError) {
         if family == .inet6 {
             try setOption(cudp_IPPROTO_IPV6, cudp_IPV6_RECVHOPLIMIT, CInt(on ? 1 : 0))
@@ -158,6 +217,13 @@ extension UDPSocket {
     /// Whether each received datagram carries the kernel's count of datagrams dropped for this socket
     /// (`SO_RXQ_OVFL`), in ``ReceiveInfo/kernelDropCount``: the way to see a receive queue overflowing.
     public var receiveDropCount: Bool { get throws(UDPError) { try boolOption(SOL_SOCKET, cudp_SO_RXQ_OVFL) } }
+    /// Turns the drop counter on or off (`SO_RXQ_OVFL`, Linux). Turn it on wherever loss matters: the kernel
+    /// drops a datagram that finds the receive queue full without telling anyone, and this count is the
+    /// socket's only sign of it. Answer a rising count with a larger queue (``setReceiveBufferSize(_:)``),
+    /// cheaper reads (``DatagramBatch``) or more workers (``setReusePort(_:)``).
+    ///
+    /// - Throws: `UDPError` with operation `.setOption` when the kernel refuses (on a system without the
+    ///   option).
     public func setReceiveDropCount(_ on: Bool) throws(UDPError) {
         try setOption(SOL_SOCKET, cudp_SO_RXQ_OVFL, CInt(on ? 1 : 0))
     }
@@ -165,10 +231,22 @@ extension UDPSocket {
     /// How long a receive waits before failing with `UDPError.Code.timedOut` (`SO_RCVTIMEO`); nil waits for ever.
     /// Always set one on a client: a lost datagram never comes.
     public var receiveTimeout: Duration? { get throws(UDPError) { try timeoutOption(SO_RCVTIMEO) } }
+    /// Sets how long each blocking receive waits (`SO_RCVTIMEO`, to the microsecond) before it throws
+    /// `UDPError` with code `.timedOut`; nil waits for ever. Set one on every client: a lost request or reply
+    /// never arrives. ``receive(maximumSize:timeout:)`` takes a timeout per call instead.
+    ///
+    /// - Throws: `UDPError` with code `.invalidArgument` for a timeout of zero or less, or with operation
+    ///   `.setOption` when the kernel refuses.
     public func setReceiveTimeout(_ timeout: Duration?) throws(UDPError) { try setTimeoutOption(SO_RCVTIMEO, timeout) }
 
     /// How long a send waits for queue space before failing with `.timedOut` (`SO_SNDTIMEO`); nil waits for ever.
     public var sendTimeout: Duration? { get throws(UDPError) { try timeoutOption(SO_SNDTIMEO) } }
+    /// Sets how long each blocking send waits for room in the send queue (`SO_SNDTIMEO`, to the microsecond)
+    /// before it throws `UDPError` with code `.timedOut`; nil waits for ever. A UDP send waits only while the
+    /// socket's datagrams not yet on the wire fill ``sendBufferSize``.
+    ///
+    /// - Throws: `UDPError` with code `.invalidArgument` for a timeout of zero or less, or with operation
+    ///   `.setOption` when the kernel refuses.
     public func setSendTimeout(_ timeout: Duration?) throws(UDPError) { try setTimeoutOption(SO_SNDTIMEO, timeout) }
 
     /// Reads and clears the socket's pending error (`SO_ERROR`), such as a refused connection not yet reported.

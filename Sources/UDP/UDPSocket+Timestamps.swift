@@ -27,6 +27,7 @@ public struct SendTimestamp: Sendable, Hashable {
     /// ``ReceiveInfo/timestamp``.
     public var time: UInt64
 
+    /// Creates a timestamp from its parts, for tests; ``UDPSocket/receiveErrorQueue()`` reads the real ones.
     public init(id: UInt32, time: UInt64) {
         self.id = id
         self.time = time

@@ -3,9 +3,13 @@
 public struct NTPPacket: Hashable, Sendable {
     /// The leap indicator: a leap second at the end of the day, or that the server is not synchronised.
     public enum Leap: UInt8, Hashable, Sendable, CustomStringConvertible {
+        /// No leap second is due.
         case none = 0
+        /// The last minute of this day (UTC) has 61 seconds.
         case add = 1
+        /// The last minute of this day (UTC) has 59 seconds.
         case delete = 2
+        /// The server's clock is not synchronised: its time is not to be used.
         case unsynchronised = 3
 
         public var description: String {
@@ -20,21 +24,32 @@ public struct NTPPacket: Hashable, Sendable {
 
     /// The association mode.
     public enum Mode: UInt8, Hashable, Sendable {
+        /// 0: reserved, never sent.
         case reserved = 0
+        /// 1: a peer offering to synchronise with another, each able to set the other's clock.
         case symmetricActive = 1
+        /// 2: a peer answering a symmetric active one.
         case symmetricPassive = 2
+        /// 3: a client's request, what ``SNTPRequest`` sends.
         case client = 3
+        /// 4: a server's reply to a client, the only mode ``SNTPRequest/check(_:)`` accepts.
         case server = 4
+        /// 5: a server's time sent unasked to a network's hosts.
         case broadcast = 5
+        /// 6: an NTP control message (`ntpq`'s queries), which carries no time.
         case control = 6
+        /// 7: private use (`ntpdc`'s queries, whose `monlist` served amplification attacks).
         case `private` = 7
     }
 
+    /// The length of the header in bytes: what ``encoded`` writes and ``init(decoding:)`` needs at least.
     public static let size = 48
 
+    /// A leap second due at the end of the day, or that the server is not synchronised.
     public var leap: Leap
     /// 1 to 4; SNTP clients send 4.
     public var version: UInt8
+    /// What the packet is: a client's request, a server's reply, or another kind of association's message.
     public var mode: Mode
     /// 1 for a primary server (a reference clock), 2-15 for secondary ones, 16 unsynchronised, 0 a
     /// kiss-o'-death.
@@ -59,6 +74,8 @@ public struct NTPPacket: Hashable, Sendable {
     /// When the reply left the server (T3); in a request, whatever the client chose.
     public var transmitTimestamp: NTPTimestamp
 
+    /// Creates a packet from its fields. Every field but `mode` defaults to what a client request carries:
+    /// version 4, no leap second, and zero everywhere else.
     public init(
         leap: Leap = .none,
         version: UInt8 = 4,

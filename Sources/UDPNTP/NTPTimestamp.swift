@@ -7,12 +7,15 @@ public struct NTPTimestamp: Hashable, Sendable, CustomStringConvertible {
     /// The 64 bits as they go on the wire.
     public var rawValue: UInt64
 
+    /// Creates a timestamp from its 64 bits as they go on the wire: seconds since 1900 in the high half, the
+    /// fraction in the low.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// Seconds from 1900 to 1970, the Unix epoch.
     static let unixEpochOffset: UInt64 = 2_208_988_800
 
-    /// The NTP timestamp of `nanoseconds` since 1970 (a ``UDP/WallClock`` reading or a kernel timestamp).
+    /// The NTP timestamp of `nanoseconds` since 1970: a `WallClock` reading (from the `UDP` module) or a kernel
+    /// timestamp.
     public init(unixNanoseconds nanoseconds: UInt64) {
         let seconds = nanoseconds / 1_000_000_000 &+ Self.unixEpochOffset
         let fraction = (nanoseconds % 1_000_000_000) << 32 / 1_000_000_000

@@ -30,12 +30,19 @@ public struct SNTPRequest: Hashable, Sendable {
 
     /// Why a datagram is not a usable reply.
     public enum Rejection: String, Hashable, Sendable, CaseIterable {
+        /// The datagram is shorter than the 48-byte header.
         case malformed = "shorter than an NTP header"
+        /// Its origin timestamp is not this request's nonce: a reply to another request, a late one, or a forgery.
         case wrongOrigin = "wrong origin timestamp"
+        /// Its mode is not server (``NTPPacket/Mode/server``).
         case notServer = "not a server reply"
+        /// Its version is not 1 to 4.
         case badVersion = "unknown version"
+        /// The server says it is not synchronised: leap indicator 3, or stratum 16 or more.
         case unsynchronised = "server unsynchronised"
+        /// Its receive or transmit timestamp is zero, so it carries no time to use.
         case noTime = "no receive or transmit time"
+        /// Its root distance (root delay / 2 + root dispersion) is over ``SNTPRequest/maximumRootDistance``.
         case rootDistance = "root distance over 16 s"
     }
 
@@ -70,8 +77,11 @@ public struct SNTPRequest: Hashable, Sendable {
 
 /// A kiss-o'-death's code (RFC 5905 §7.4): four ASCII letters in the reference ID of a stratum-0 reply.
 public struct KissCode: Hashable, Sendable, CustomStringConvertible {
+    /// The four letters as one number, first letter in the high byte, as the reference ID carries them:
+    /// `RATE` is `0x5241_5445`.
     public var referenceID: UInt32
 
+    /// Creates a code from a stratum-0 reply's reference ID (``NTPPacket/referenceID``).
     public init(referenceID: UInt32) { self.referenceID = referenceID }
 
     /// The code as text (`RATE`), or as hexadecimal when it is not printable.

@@ -22,10 +22,12 @@ public struct DeadlineHeap<Deadline: Comparable, Element> {
     @usableFromInline var entries: [(deadline: Deadline, order: UInt64, element: Element)] = []
     @usableFromInline var nextOrder: UInt64 = 0
 
+    /// An empty heap.
     @inlinable public init() {}
 
     /// Timers held, stale ones included.
     @inlinable public var count: Int { entries.count }
+    /// Whether it holds no timers, stale or live.
     @inlinable public var isEmpty: Bool { entries.isEmpty }
     /// The earliest timer.
     @inlinable public var first: Entry? { entries.first.map { ($0.deadline, $0.element) } }
