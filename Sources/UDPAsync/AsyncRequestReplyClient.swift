@@ -80,6 +80,7 @@ public final class AsyncRequestReplyClient: Sendable {
     /// stops its reader and transmit tasks and fails any request still in flight with ``Closed/scopeEnded``.
     ///
     /// - Parameters:
+    ///   - actor: The actor `body` runs on; the caller's, by default.
     ///   - inbound: The socket's inbound datagrams; this client becomes their one consumer, for good.
     ///   - outbound: Where requests are sent; others may send through it too.
     ///   - policy: Attempts, waits, backoff, jitter and deadline of every request.
@@ -88,6 +89,7 @@ public final class AsyncRequestReplyClient: Sendable {
     ///     `RequestReplyClient.StartError.tooManyOutstanding`.
     ///   - body: Makes requests, from as many tasks as it likes.
     /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws.
     public static func withClient<Result: Sendable>(
         isolation actor: isolated (any Actor)? = #isolation,
         inbound: AsyncUDPSocket.Inbound,

@@ -43,13 +43,24 @@ extension AsyncUDPSocket {
         ///
         /// When `highWatermark` batches wait for the consumer, NIO stops reading the socket; the kernel's receive
         /// queue (`SO_RCVBUF`) then fills and the kernel drops what does not fit, counting it
-        /// (``AsyncUDPSocket/kernelDropCount()``). Reading resumes when the consumer has brought the buffer down
-        /// to `lowWatermark`. Memory is so bounded by
+        /// (``AsyncUDPSocket/kernelDropCount()``). Reading resumes when the consumer has brought the buffer below
+        /// `lowWatermark`. Memory is so bounded by
         /// `highWatermark × maxMessagesPerRead × max(1, vectorReadMessageCount)` datagrams.
         public struct Backpressure: Sendable, Hashable {
+            /// Read batches waiting for the consumer below which NIO reads the socket again, once it stopped at
+            /// ``highWatermark``. 0 or more.
             public var lowWatermark: Int
+            /// Read batches waiting for the consumer at which NIO stops reading the socket; above
+            /// ``lowWatermark``. Higher absorbs longer bursts at the cost of memory and of latency for what waits.
             public var highWatermark: Int
 
+            /// Watermarks for the inbound buffer, in read batches.
+            ///
+            /// - Parameters:
+            ///   - lowWatermark: Reading resumes when fewer batches than this wait; 0 or more.
+            ///   - highWatermark: Reading stops when this many batches wait; must be above `lowWatermark`.
+            ///
+            /// Watermarks out of that order stop the program (a precondition), as a programming error.
             public init(lowWatermark: Int = 2, highWatermark: Int = 8) {
                 precondition(lowWatermark >= 0 && highWatermark > lowWatermark, "need 0 <= low < high")
                 self.lowWatermark = lowWatermark
@@ -57,6 +68,19 @@ extension AsyncUDPSocket {
             }
         }
 
+        /// NIO's side of a socket; the defaults suit a server that answers small datagrams.
+        ///
+        /// - Parameters:
+        ///   - vectorReadMessageCount: Datagrams per `recvmmsg(2)`; 0 reads one per `recvmsg(2)`. Not negative.
+        ///   - maximumDatagramSize: The largest datagram received whole, in bytes; positive.
+        ///   - maxMessagesPerRead: Read system calls per readable event; positive.
+        ///   - receiveOffload: Turns UDP GRO on (Linux).
+        ///   - segmentSize: A GSO segment size for every send, in bytes; nil sends each buffer as one datagram.
+        ///   - explicitCongestionNotification: Reports each datagram's ECN bits.
+        ///   - receivePacketInfo: Reports each datagram's destination address and arrival interface.
+        ///   - backpressure: How many read batches NIO buffers for a consumer that is behind.
+        ///
+        /// A negative count or a size that is not positive stops the program (a precondition).
         public init(
             vectorReadMessageCount: Int = 64,
             maximumDatagramSize: Int = 2048,

@@ -8,10 +8,11 @@ extension AsyncUDPSocket {
     /// waiting task is cancelled. GRO trains are split back into their datagrams here.
     ///
     /// **Iteration is one-shot.** Leaving the loop (`break`, `return`, a throw) or cancelling the task that waits
-    /// in it ends NIO's stream for good: NIO never reads the socket again, and a second `for try await` gets
-    /// nothing. So don't build a timeout by racing a receive against a sleep more than once; run one long-lived
-    /// reader task that hands every datagram on, and time requests out elsewhere, as ``AsyncRequestReplyClient``
-    /// does.
+    /// in it ends NIO's stream for good: NIO never reads the socket again. A second `for try await` over the
+    /// same inbound, or over it and its ``batches``, stops the program: NIO's stream allows one iterator in its
+    /// life and traps at the second ("allows only a single AsyncIterator to be created"). So don't build a
+    /// timeout by racing a receive against a sleep; run one long-lived reader task that hands every datagram on,
+    /// and time requests out elsewhere, as ``AsyncRequestReplyClient`` does.
     public struct Inbound: AsyncSequence, Sendable {
         public typealias Element = InboundDatagram
 

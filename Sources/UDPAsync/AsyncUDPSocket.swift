@@ -49,9 +49,9 @@ import Darwin
 /// is cancelled), but closes nothing: the socket stays open for sends until its scope ends.
 ///
 /// **ICMP errors.** NIO reports an ICMP port unreachable as a swallowed `ECONNREFUSED` and reads nothing else of
-/// the kind: a socket with the kernel's error queue on (`setReceiveErrors`, send timestamps) is refused, because
-/// NIO's datagram channel resets itself when that queue holds anything (see ``refuseErrorQueue(_:)``). The core
-/// ``UDP/UDPSocket`` reads the queue, typed.
+/// the kind: a socket with the kernel's error queue on (`setReceiveErrors`, send timestamps) is refused with
+/// `UDPError.Code.invalidArgument`, because NIO's datagram channel (SwiftNIO 2.101) never reads that queue and
+/// resets itself when it holds anything. The core `UDPSocket` reads the queue, typed (`receiveError()`).
 ///
 /// **Backpressure.** NIO buffers at most ``Configuration-swift.struct/backpressure`` read batches for a consumer
 /// that is behind, then stops reading; the kernel's receive queue fills and the kernel drops and counts the
@@ -120,8 +120,17 @@ extension AsyncUDPSocket {
     /// Hands a bound core socket to NIO: for a descriptor made elsewhere (systemd socket activation, through
     /// `UDPSocket(adopting:)`), or several `SO_REUSEPORT` sockets on one port.
     ///
-    /// - Parameter socket: A bound socket; it is consumed, and its descriptor is NIO's from here on, closed by
-    ///   the returned socket whatever happens.
+    /// - Parameters:
+    ///   - socket: A bound socket; it is consumed, and its descriptor is NIO's from here on, closed by the
+    ///     returned socket whatever happens (if adopting fails too).
+    ///   - configuration: NIO's side: vector reads, GRO/GSO, ECN and packet info, backpressure.
+    ///   - eventLoopGroup: The NIOPosix group to run on; share your web server's (see the type's documentation).
+    ///   - logger: Where to say what went wrong or was ignored; nil logs nothing.
+    /// - Returns: The socket, open and reading (up to the backpressure limit). You own it: use
+    ///   ``executeThenClose(isolation:_:)``, or ``close()``.
+    /// - Throws: `UDPError` with code `.invalidArgument` when the group is not NIOPosix's, or when the socket
+    ///   has its error queue on (see the type's note on ICMP errors); `UDPError` when its local address cannot
+    ///   be read; NIO's errors from adopting it.
     public static func adopting(
         _ socket: consuming UDPSocket,
         configuration: Configuration = Configuration(),
@@ -243,8 +252,12 @@ extension AsyncUDPSocket {
     /// Runs `body` with the socket's inbound sequence and outbound writer, then closes the socket, whether
     /// `body` returns or throws (cancellation included). Call it once.
     ///
-    /// - Parameter body: Receives from `inbound` (once, from one task) and sends through `outbound` (from any
-    ///   number of tasks); it may return a value.
+    /// - Parameters:
+    ///   - actor: The actor `body` runs on; the caller's, by default.
+    ///   - body: Receives from `inbound` (once, from one task) and sends through `outbound` (from any number of
+    ///     tasks); it may return a value.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws; an error in closing the socket is not reported (it is closed either way).
     public func executeThenClose<Result>(
         isolation actor: isolated (any Actor)? = #isolation,
         _ body: (_ inbound: Inbound, _ outbound: Outbound) async throws -> sending Result

@@ -26,10 +26,17 @@ public final class EventLoopTaskExecutor: TaskExecutor {
     /// The loop the jobs run on.
     public let eventLoop: any EventLoop
 
+    /// An executor that runs its jobs on `eventLoop`'s thread.
+    ///
+    /// - Parameter eventLoop: The loop to run on; it must outlive every task that prefers this executor.
     public init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
+    /// Schedules `job` on the event loop; it runs after what the loop already has queued, never inside this
+    /// call.
+    ///
+    /// - Parameter job: The job Swift's runtime hands over; it runs with this executor as its task executor.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         // Always through the loop's task queue, even from the loop itself: running a job inside `enqueue` could

@@ -33,6 +33,9 @@ public struct IdempotentUDPServer: Service {
     private let server: UDPServer
     private let state: SharedServer
 
+    /// A server that will listen on `address` and run `handler` once per new request; nothing is bound until
+    /// ``run()``.
+    ///
     /// - Parameters:
     ///   - address: Where to listen; port 0 lets the kernel pick (`onListening` says which).
     ///   - timeToLive: How long a reply is replayed to retries: at least the longest a client keeps retrying

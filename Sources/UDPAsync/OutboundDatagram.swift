@@ -13,6 +13,8 @@ public struct OutboundDatagram: Sendable {
     /// A datagram of `buffer` for `recipient`.
     ///
     /// - Parameters:
+    ///   - buffer: The payload; with `segmentSize`, the payloads of the whole train back to back.
+    ///   - recipient: Where it goes.
     ///   - ecn: The ECN bits to send with (`IP_TOS` / `IPV6_TCLASS` ancillary data).
     ///   - segmentSize: Send `buffer` as a GSO train: the kernel cuts it into datagrams of this many bytes (the
     ///     last may be shorter), at most 64 of them. Linux only.
@@ -33,7 +35,13 @@ public struct OutboundDatagram: Sendable {
         )
     }
 
-    /// A datagram of `bytes` for `recipient`.
+    /// A datagram of `bytes` for `recipient`, copied into a `ByteBuffer`.
+    ///
+    /// - Parameters:
+    ///   - bytes: The payload; with `segmentSize`, the payloads of the whole train back to back.
+    ///   - recipient: Where it goes.
+    ///   - ecn: The ECN bits to send with, as in ``init(_:to:ecn:segmentSize:)-(ByteBuffer,_,_,_)``.
+    ///   - segmentSize: Send it as a GSO train of datagrams of this many bytes. Linux only.
     public init(
         _ bytes: some Sequence<UInt8>,
         to recipient: UDP.SocketAddress,
@@ -47,7 +55,9 @@ public struct OutboundDatagram: Sendable {
     /// answered with its own buffer goes back as a GSO train of the same segment size, so an echo of a train
     /// costs one send.
     ///
-    /// - Parameter buffer: The reply; nil echoes the datagram's own payload.
+    /// - Parameters:
+    ///   - datagram: The datagram to answer; the reply goes to its ``InboundDatagram/sender``.
+    ///   - buffer: The reply; nil echoes the datagram's own payload.
     public init(replyingTo datagram: InboundDatagram, with buffer: ByteBuffer? = nil) {
         let segmentSize = buffer == nil ? datagram.segmentSize : nil
         self.envelope = AddressedEnvelope(

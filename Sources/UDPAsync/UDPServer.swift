@@ -9,7 +9,7 @@ import UDP
 /// shutdown (SIGTERM, when the group was given `gracefulShutdownSignals: [.sigterm]`).
 ///
 /// ```swift
-/// let udp = UDPServer(address: SocketAddress(parsing: "0.0.0.0:9000"), logger: logger) { datagram in
+/// let udp = UDPServer(address: try SocketAddress(parsing: "0.0.0.0:9000"), logger: logger) { datagram in
 ///     Array("ack: ".utf8) + datagram.bytes          // nil sends no reply
 /// }
 /// let group = ServiceGroup(services: [app, udp], gracefulShutdownSignals: [.sigterm], logger: logger)
@@ -47,6 +47,9 @@ public struct UDPServer: Service {
     let onListening: @Sendable (UDP.SocketAddress) async -> Void
     let handler: Handler
 
+    /// A server that will listen on `address` and answer each datagram with `handler`; nothing is bound until
+    /// ``run()``.
+    ///
     /// - Parameters:
     ///   - address: Where to listen; port 0 lets the kernel pick (`onListening` says which).
     ///   - configuration: NIO's side of the socket; see ``AsyncUDPSocket/Configuration-swift.struct``.

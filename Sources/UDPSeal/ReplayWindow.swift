@@ -23,6 +23,7 @@ public struct ReplayWindow: Sendable {
     public private(set) var highest: UInt64?
     private var bitmap = [UInt64](repeating: 0, count: ReplayWindow.words)
 
+    /// An empty window: the first number checked is accepted, whatever it is.
     public init() {}
 
     /// Checks `sequence` and records it if new. Call it only for datagrams that authenticated, so a forger

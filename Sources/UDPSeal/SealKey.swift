@@ -26,6 +26,11 @@ public struct SealKey: Sendable {
     /// The key itself.
     public var key: SymmetricKey
 
+    /// A key with its id.
+    ///
+    /// - Parameters:
+    ///   - id: The id sealed datagrams carry; a receiver holding several keys picks the one with this id.
+    ///   - key: A 256-bit key; any other size stops the program (a precondition).
     public init(id: UInt32, key: SymmetricKey) {
         precondition(key.bitCount == 256, "ChaCha20-Poly1305 takes a 256-bit key")
         self.id = id
@@ -48,7 +53,12 @@ public struct SealKey: Sendable {
             """
     }
 
-    /// Parses a key file's text.
+    /// Parses a key file's text: a `key-id` line and a `chacha20-poly1305` line, in any order, with blank
+    /// lines and `#` comments anywhere.
+    ///
+    /// - Parameter text: The file's contents, as ``fileText`` writes them.
+    /// - Throws: ``SealKeyError/malformed(_:)`` for a line that is not `name: value`, an unknown name, an id
+    ///   that is not a 32-bit number, a key that is not 64 hexadecimal digits, or a missing line.
     public init(fileText text: String) throws(SealKeyError) {
         var id: UInt32?
         var keyBytes: [UInt8]?
@@ -77,6 +87,11 @@ public struct SealKey: Sendable {
     }
 
     /// Reads a key file, refusing one that group or others may read.
+    ///
+    /// - Parameter path: The key file, as `udp keygen --output` writes it (mode 600).
+    /// - Throws: ``SealKeyError/unreadable(_:_:)`` when it cannot be opened or read;
+    ///   ``SealKeyError/tooOpen(_:mode:)`` when its mode lets group or others in;
+    ///   ``SealKeyError/malformed(_:)`` when it is over 64 KiB or its text does not parse.
     public init(contentsOfFile path: String) throws(SealKeyError) {
         func unreadable(_ error: UDPError) -> SealKeyError {
             .unreadable(path, error.reason)
@@ -121,10 +136,14 @@ extension Substring {
 
 /// A key file that cannot be used.
 public enum SealKeyError: Error, Sendable, CustomStringConvertible {
+    /// The file at the path (first) could not be opened or read, for the reason given (second).
     case unreadable(String, String)
+    /// The file at the path can be read by group or others; `mode` holds its permission bits (print in octal).
     case tooOpen(String, mode: UInt32)
+    /// The text is not a key file; the string says what is wrong.
     case malformed(String)
 
+    /// A sentence for people, naming the file and what to do about it.
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "cannot read key file \(path): \(reason)"

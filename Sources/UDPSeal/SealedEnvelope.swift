@@ -36,9 +36,14 @@ public enum SealedEnvelope {
         public init(sender: UInt32) { self = sender & Self.replyBit == 0 ? .request : .reply }
     }
 
+    /// The first byte of every sealed datagram, `0x53` (ASCII `S`): tells a sealed datagram from plain text
+    /// cheaply, before any cryptography.
     public static let magic: UInt8 = 0x53
+    /// The format's version, the second byte; an opener refuses any other as ``Opener/Rejection/malformed``.
     public static let version: UInt8 = 1
+    /// Bytes of the header in the clear: magic, version, key id, sender id and sequence (1 + 1 + 4 + 4 + 8).
     public static let headerSize = 18
+    /// Bytes of the Poly1305 tag at the end of every sealed datagram.
     public static let tagSize = 16
     /// Bytes a sealed datagram adds to its payload.
     public static let overhead = headerSize + tagSize
@@ -53,6 +58,7 @@ public enum SealedEnvelope {
 
 /// Seals datagrams for one sender: one sender id, a sequence number that only grows.
 public struct Sealer: Sendable {
+    /// The pre-shared key every datagram is sealed with; its id goes into each header.
     public let key: SealKey
     /// This sender's random id.
     public let sender: UInt32
@@ -73,7 +79,12 @@ public struct Sealer: Sendable {
         self.sender = direction == .reply ? id | SealedEnvelope.Direction.replyBit : id
     }
 
-    /// Seals `payload` into a datagram of `payload.count + SealedEnvelope.overhead` bytes.
+    /// Seals `payload` into a datagram of `payload.count + SealedEnvelope.overhead` bytes, with the next
+    /// sequence number.
+    ///
+    /// - Parameter payload: The bytes to encrypt and authenticate; keep it within the path's datagram size
+    ///   less ``SealedEnvelope/overhead``.
+    /// - Returns: The datagram to send: header, ciphertext and tag.
     public mutating func seal(_ payload: some Collection<UInt8>) -> [UInt8] {
         let sequence = nextSequence
         nextSequence += 1
@@ -125,22 +136,36 @@ public struct Opener: Sendable {
 
     /// What was opened and refused so far.
     public struct Counters: Sendable, Equatable {
+        /// Datagrams that authenticated and were new: handed to the caller.
         public var opened = 0
+        /// Refused as ``Rejection/malformed``: too short, or not this format.
         public var malformed = 0
+        /// Refused as ``Rejection/unknownKey(_:)``: a key id this opener does not hold.
         public var unknownKey = 0
+        /// Refused as ``Rejection/forged``: the tag did not verify.
         public var forged = 0
+        /// Refused as ``Rejection/replayed``: a sequence number its sender already used.
         public var replayed = 0
+        /// Refused as ``Rejection/tooOld``: behind the sender's replay window.
         public var tooOld = 0
+        /// Refused as ``Rejection/wrongDirection``: a reflected datagram.
         public var wrongDirection = 0
+        /// Every refusal, of any kind.
         public var rejected: Int { malformed + unknownKey + forged + replayed + tooOld + wrongDirection }
+        /// All zero.
         public init() {}
     }
 
     /// A payload that authenticated, with who sealed it.
     public struct Opened: Sendable, Equatable {
+        /// The decrypted payload, as the sender passed it to ``Sealer/seal(_:)``.
         public var payload: [UInt8]
+        /// The id of the key that opened it.
         public var keyID: UInt32
+        /// The sender id, direction bit included: the same for every datagram of one ``Sealer``, so it tells
+        /// senders apart better than their source address does.
         public var sender: UInt32
+        /// The datagram's sequence number from its sender, from 0.
         public var sequence: UInt64
     }
 
@@ -152,6 +177,7 @@ public struct Opener: Sendable {
     public let maximumSenders: Int
     /// The direction this opener takes; nil takes both.
     public let accepting: SealedEnvelope.Direction?
+    /// What was opened and refused so far, by kind.
     public private(set) var counters = Counters()
 
     /// - Parameters:
@@ -166,6 +192,13 @@ public struct Opener: Sendable {
     }
 
     /// Opens `datagram`, or throws the reason it was refused (and counts it).
+    ///
+    /// The checks run in order: format, key id, tag, then direction and the sender's replay window, so only a
+    /// datagram that authenticated can move a window or evict a sender.
+    ///
+    /// - Parameter datagram: A received datagram, as it arrived; any bytes at all.
+    /// - Returns: The payload and who sealed it.
+    /// - Throws: The ``Rejection`` that says why it was refused.
     public mutating func open(_ datagram: some Collection<UInt8>) throws(Rejection) -> Opened {
         let opened: Opened
         do throws(Rejection) {
