@@ -1,0 +1,10 @@
+// The tutorial's minimal client: send one datagram, wait at most 2 seconds for the reply.
+// usage: example-client [HOST:PORT] [MESSAGE]        (default localhost:9999 hello)
+import UDP
+
+func main() throws {
+    let server = try SocketAddress(resolving: "localhost:9999", family: .inet)  // no v4/v6 surprise
+    print(server)
+}
+
+try main()

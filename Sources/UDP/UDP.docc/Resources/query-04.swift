@@ -1,0 +1,55 @@
+// The tutorial's query(): retry an idempotent request with exponential backoff, then give up clearly.
+// usage: example-query [HOST:PORT] [MESSAGE]        (default localhost:9999 ping)
+import UDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct NoReply: Error, CustomStringConvertible {
+    var attempts: Int
+    var description: String { "no reply after \(attempts) attempts" }
+}
+
+/// Sends `request` and waits for the reply, resending up to `retries` times, doubling the wait each time.
+func query(
+    _ request: [UInt8],
+    to server: SocketAddress,
+    using socket: borrowing UDPSocket,
+    retries: Int = 3,
+    timeout: Duration = .milliseconds(500)
+) throws -> [UInt8] {
+    var wait = timeout
+    for _ in 0...retries {
+        try socket.send(request, to: server)
+        let deadline = ContinuousClock.now + wait
+        while let reply = try socket.receive(timeout: deadline - ContinuousClock.now) {
+            if reply.sender.unmapped == server.unmapped { return reply.payload }  // do not trust strangers
+        }
+        wait *= 2
+    }
+    throw NoReply(attempts: retries + 1)
+}
+
+func main() throws {
+    let arguments = CommandLine.arguments.dropFirst()
+    let server = try SocketAddress(resolving: arguments.first ?? "localhost:9999", family: .inet)
+    let socket = try UDPSocket(family: server.family)
+    do {
+        let reply = try query(Array((arguments.dropFirst().first ?? "ping").utf8), to: server, using: socket)
+        print(String(decoding: reply, as: UTF8.self))
+    } catch {
+        // "no reply after 4 attempts", or the socket error, such as a refused connection: a failure, exit 1.
+        print(error)
+        exit(1)
+    }
+}
+
+do {
+    try main()
+} catch {
+    print("error: \(error)")  // one line, never a crash: bad address, port in use, ...
+    exit(1)
+}

@@ -1,0 +1,11 @@
+// The tutorial's minimal server: bind, then answer every datagram with "ack: " + payload.
+// usage: example-server [PORT]        (default 9999; 0 lets the kernel pick)
+import UDP
+
+func main() throws {
+    let port = CommandLine.arguments.dropFirst().first.flatMap { UInt16($0) } ?? 9999
+    let socket = try UDPSocket(bindingTo: SocketAddress(IPv4Address.any, port: port))
+    print("listening on udp/\(try socket.localAddress.port)")
+}
+
+try main()

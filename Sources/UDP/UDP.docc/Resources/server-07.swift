@@ -1,0 +1,35 @@
+// The tutorial's minimal server: bind, then answer every datagram with "ack: " + payload.
+// usage: example-server [PORT]        (default 9999; 0 lets the kernel pick)
+import UDP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+func main() throws {
+    let port = CommandLine.arguments.dropFirst().first.flatMap { UInt16($0) } ?? 9999
+    let socket = try UDPSocket(bindingTo: SocketAddress(IPv4Address.any, port: port))
+    print("listening on udp/\(try socket.localAddress.port)")
+    fflush(nil)  // so a script reading the pipe sees the port at once
+
+    while true {
+        let datagram = try socket.receive(maximumSize: 65_535)  // reports truncation; never cuts silently
+        print("received \(datagram.payload.count) bytes from \(datagram.sender)")
+        do {
+            try socket.send(Array("ack: ".utf8) + datagram.payload, to: datagram.sender)
+        } catch {
+            // One bad datagram must not end the server: with the prefix, a 65505-byte request makes a reply
+            // too large for UDP. Say so and serve the next.
+            print("cannot answer \(datagram.sender): \(error)")
+        }
+    }
+}
+
+do {
+    try main()
+} catch {
+    print("error: \(error)")  // one line, never a crash: bad address, port in use, ...
+    exit(1)
+}
