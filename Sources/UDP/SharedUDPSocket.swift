@@ -6,8 +6,10 @@
 ///
 /// ```swift
 /// let shared = SharedUDPSocket(try UDPSocket(bindingTo: .any(.inet, port: 9000)))
-/// Thread 1: try shared.socket.send(reply, to: peer)
-/// Thread 2: let datagram = try shared.socket.receive(maximumSize: 65_535)
+/// // On one thread:
+/// try shared.socket.send(reply, to: peer)
+/// // On another, at the same time:
+/// let datagram = try shared.socket.receive(maximumSize: 65_535)
 /// ```
 public final class SharedUDPSocket: Sendable {
     /// The socket; borrow it for any call (`shared.socket.receive(into:)`).

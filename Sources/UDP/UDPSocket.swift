@@ -20,7 +20,6 @@ import Darwin
 ///
 /// ```swift
 /// let socket = try UDPSocket(bindingTo: SocketAddress(parsing: "127.0.0.1:9000"))
-/// var buffer = [UInt8](repeating: 0, count: 65_535)
 /// let datagram = try socket.receive(maximumSize: 65_535)
 /// try socket.send(datagram.payload, to: datagram.sender)
 /// ```

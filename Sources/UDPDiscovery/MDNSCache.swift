@@ -11,7 +11,7 @@ import UDPPatterns
 /// - The cache is bounded in records and in bytes. When full it first drops what expires soonest, so a flood of
 ///   forged records from the link can only displace itself; every operation on a record costs a heap step
 ///   and a few hash look-ups, never a walk over the whole cache.
-public struct MDNSCache {
+public struct MDNSCache: Sendable {
     /// What a call did to the cache, in order.
     public enum Change: Hashable, Sendable {
         /// A record not in the cache before.

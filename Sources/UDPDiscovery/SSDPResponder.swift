@@ -64,7 +64,7 @@ public struct SSDPResponder: Sendable {
         nextAnnouncement = now + UInt64.random(in: 0...100) * Self.millisecond
     }
 
-    /// The advertisements of a root device with one type (§1.1.2): `upnp:rootdevice`, its `uuid:` and the type,
+    /// The advertisements of a root device with one type (§1.2.2): `upnp:rootdevice`, its `uuid:` and the type,
     /// each with a USN made of the UUID and the target.
     ///
     /// - Parameters:

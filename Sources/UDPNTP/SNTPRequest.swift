@@ -8,8 +8,8 @@
 ///
 /// ```swift
 /// let request = SNTPRequest()
+/// let sentAt = WallClock.now()  // T1, read just before the send, or the kernel's transmit timestamp
 /// try socket.send(request.packet.encoded, to: server)
-/// let sentAt = WallClock.now()
 /// // … a datagram from the server arrives at receivedAt …
 /// switch request.check(NTPPacket(decoding: bytes)) {
 /// case .reply(let reply): print(NTPSample(reply: reply, sentAt: sentAt, receivedAt: receivedAt).offset)

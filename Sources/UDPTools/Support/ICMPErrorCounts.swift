@@ -1,7 +1,7 @@
 import UDP
 
 /// ICMP errors counted by kind, for a server's `--stats`: which of its peers are unreachable, and why.
-public struct ICMPErrorCounts: Sendable, Equatable {
+public struct ICMPErrorCounts: Sendable, Equatable, CustomStringConvertible {
     /// Port unreachable: nobody listens on the peer's port any more.
     public var portUnreachable = 0
     /// Host unreachable: the peer's host did not answer on its link.

@@ -285,7 +285,7 @@ struct Echo: ParsableCommand {
         if counters.amplificationLimited > 0 { text += ", amplification-limited \(counters.amplificationLimited)" }
         if counters.rejected > 0 { text += ", rejected by authentication \(counters.rejected)" }
         if counters.truncated > 0 { text += ", truncated \(counters.truncated)" }
-        if counters.icmpErrors.total > 0 { text += ", icmp errors \(counters.icmpErrors.description)" }
+        if counters.icmpErrors.total > 0 { text += ", icmp errors \(counters.icmpErrors)" }
         return text + ", kernel drops \(counters.kernelDrops)"
     }
 
