@@ -2,10 +2,10 @@
 # Scripts/documentation.sh [TARGET...]: builds and checks the libraries' documentation the way CI does.
 #
 # For each library (all of them when no TARGET is named):
-#   1. every public symbol declared in Sources/TARGET has a doc comment (Scripts/undocumented-symbols.py, on the
-#      symbol graphs of `swift package dump-symbol-graph`);
-#   2. `swift package generate-documentation --target TARGET --warnings-as-errors` runs clean: no broken link, no
-#      undocumented parameter, no article that fails to parse. Each target's time is printed.
+#   1. `swift package generate-documentation --target TARGET --warnings-as-errors` runs clean: no broken link, no
+#      undocumented parameter, no article or tutorial that fails to parse. Each target's time is printed.
+#   2. Every public symbol declared in Sources/TARGET has a doc comment: Scripts/undocumented-symbols.py reads the
+#      symbol graphs that the documentation build just extracted.
 # The archives land in .build/plugins/Swift-DocC/outputs/TARGET.doccarchive. To read one in a browser:
 #   swift package --disable-sandbox preview-documentation --target UDP
 set -euo pipefail
@@ -17,16 +17,14 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-if ! swift package dump-symbol-graph --skip-synthesized-members >"$log" 2>&1; then
-    cat "$log" >&2
-    exit 1
-fi
-graphs="$(dirname "$(swift build --show-bin-path)")/symbolgraph"
-Scripts/undocumented-symbols.py "$graphs" "${targets[@]}"
-
+stamp=$(mktemp)
+trap 'rm -f "$log" "$stamp"' EXIT
+# The plugin extracts each target's symbol graphs under extracted-symbols/PACKAGE/TARGET beside the build folder.
+symbols="$(dirname "$(swift build --show-bin-path)")/extracted-symbols"
+missing=0
 for target in "${targets[@]}"; do
     start=$(date +%s.%N)
+    touch "$stamp"
     if ! swift package generate-documentation --target "$target" --warnings-as-errors >"$log" 2>&1; then
         cat "$log" >&2
         echo "documentation of $target: failed" >&2
@@ -34,4 +32,12 @@ for target in "${targets[@]}"; do
     fi
     awk -v target="$target" -v start="$start" -v end="$(date +%s.%N)" \
         'BEGIN { printf "documentation of %s: %.1f s\n", target, end - start }'
+    # Those of this run only: another clone's build folder, or an older run, may have left graphs too.
+    graph=$(find "$symbols" -mindepth 3 -maxdepth 3 -name "$target.symbols.json" -newer "$stamp" | head -n 1)
+    if [ -z "$graph" ]; then
+        echo "documentation of $target: no symbol graphs under $symbols" >&2
+        exit 1
+    fi
+    Scripts/undocumented-symbols.py "$(dirname "$graph")" "$target" || missing=1
 done
+exit $missing

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Scripts/undocumented-symbols.py SYMBOLGRAPH_DIR MODULE...: every public symbol a module declares has a doc comment.
 
-Reads the symbol graphs of `swift package dump-symbol-graph --skip-synthesized-members` and prints, for each MODULE,
+Reads symbol graphs (those that `swift package generate-documentation` extracts, or `swift package
+dump-symbol-graph`'s) and prints, for each MODULE,
 the public and open symbols declared in Sources/MODULE/ that have no `///` comment, one per line as FILE:LINE: KIND
 NAME, the way a compiler reports. Exits 1 when any is missing. Members the compiler synthesises (`==`, `hash(into:)`)
-and those inherited from a protocol declared elsewhere are not declared in Sources/, so they are not asked for.
+and those inherited from a protocol declared elsewhere are not declared in Sources/, so they are not asked for;
+nor is an `extension` block itself, whose members are.
 DocC's own coverage report counts those too, which is why this reads the symbol graphs instead.
 """
 
@@ -27,7 +29,7 @@ def undocumented(directory, module):
             uri = location.get("uri", "")
             if f"/Sources/{module}/" not in uri or symbol.get("accessLevel") not in ("public", "open"):
                 continue
-            if symbol.get("docComment", {}).get("lines"):
+            if symbol.get("docComment", {}).get("lines") or symbol["kind"]["identifier"] == "swift.extension":
                 continue
             source = os.path.relpath(uri.removeprefix("file://"))
             line = location["position"]["line"] + 1
