@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // The core library `UDP` depends on the C library alone; only the `udp` command-line tool pulls in
@@ -15,6 +15,15 @@ let package = Package(
         .library(name: "UDPDiscovery", targets: ["UDPDiscovery"]),
         .library(name: "UDPNTP", targets: ["UDPNTP"]),
         .executable(name: "udp", targets: ["udp"]),
+    ],
+    // Off by default, so that `swift run -c release udp` builds without swift-crypto, whose BoringSSL is most of
+    // a release build's time. With it off, `--key-file` and `udp keygen` refuse in one line that names the build
+    // command. The library `UDPSeal` builds either way, for a program that depends on it.
+    traits: [
+        .trait(
+            name: "Sealing",
+            description: "Sealed datagrams (UDPSeal, swift-crypto) in the engines and in udp: --key-file, keygen."
+        )
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -38,7 +47,8 @@ let package = Package(
         .target(
             name: "UDPTools",
             dependencies: [
-                "UDP", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery", "UDPNTP", "CUDPTools",
+                "UDP", "UDPPatterns", "UDPDNS", "UDPDiscovery", "UDPNTP", "CUDPTools",
+                .target(name: "UDPSeal", condition: .when(traits: ["Sealing"])),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -71,7 +81,8 @@ let package = Package(
         .executableTarget(
             name: "udp",
             dependencies: [
-                "UDP", "CUDP", "UDPTools", "UDPSeal", "UDPPatterns", "UDPDNS", "UDPDiscovery", "UDPNTP",
+                "UDP", "CUDP", "UDPTools", "UDPPatterns", "UDPDNS", "UDPDiscovery", "UDPNTP",
+                .target(name: "UDPSeal", condition: .when(traits: ["Sealing"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -128,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "UDPToolsTests",
             dependencies: [
-                "UDPTools", "UDP", "UDPDNS", "UDPNTP", "UDPPatterns", "NamespaceTesting",
+                "UDPTools", "UDP", "UDPDNS", "UDPNTP", "UDPPatterns", "UDPSeal", "NamespaceTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -2,8 +2,10 @@
 # Scripts/documentation.sh [TARGET...]: builds and checks the libraries' documentation the way CI does.
 #
 # For each library (all of them when no TARGET is named):
-#   1. `swift package generate-documentation --target TARGET --warnings-as-errors` runs clean: no broken link, no
-#      undocumented parameter, no article or tutorial that fails to parse. Each target's time is printed.
+#   1. `swift package --traits Sealing generate-documentation --target TARGET --warnings-as-errors` runs clean: no
+#      broken link, no undocumented parameter, no article or tutorial that fails to parse. Each target's time is
+#      printed. With the package trait Sealing, so that the engines' sealed API (UDPTools) is documented too: after
+#      a build without it, the first target rebuilds the package's modules.
 #   2. Every public symbol declared in Sources/TARGET has a doc comment: Scripts/undocumented-symbols.py reads the
 #      symbol graphs that the documentation build just extracted.
 # The archives land in .build/plugins/Swift-DocC/outputs/TARGET.doccarchive. To read one in a browser:
@@ -25,7 +27,7 @@ missing=0
 for target in "${targets[@]}"; do
     start=$(date +%s.%N)
     touch "$stamp"
-    if ! swift package generate-documentation --target "$target" --warnings-as-errors >"$log" 2>&1; then
+    if ! swift package --traits Sealing generate-documentation --target "$target" --warnings-as-errors >"$log" 2>&1; then
         cat "$log" >&2
         echo "documentation of $target: failed" >&2
         exit 1

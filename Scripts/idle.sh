@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${1:-10}
 UDP=$PWD/.build/release/udp
-swift build -c release --product udp >&2
+swift build -c release --product udp --traits Sealing >&2
 TMP=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT

@@ -2,7 +2,8 @@
 # Scripts/install.sh [PREFIX]: builds `udp` for release with the Swift standard library and Foundation linked in
 # (--static-swift-stdlib), so that it runs on a Linux machine without the Swift toolchain, and installs it with its
 # man pages and shell completions under PREFIX (default /usr/local), below $DESTDIR when that is set (for
-# packaging: `DESTDIR=/tmp/stage Scripts/install.sh /usr`). Prints each file it installed.
+# packaging: `DESTDIR=/tmp/stage Scripts/install.sh /usr`). Prints each file it installed. The installed `udp` has
+# everything, sealed datagrams included (the package trait Sealing: --key-file, udp keygen).
 #
 #   PREFIX/bin/udp                                        the binary, stripped of its symbol table
 #   PREFIX/share/man/man1/udp.1, udp.echo.1, …            `man udp`, `man udp.echo`
@@ -19,8 +20,8 @@ if [[ $prefix != /* ]]; then
 fi
 root="${DESTDIR:-}$prefix"
 
-swift build -c release --product udp --static-swift-stdlib
-binary="$(swift build -c release --product udp --static-swift-stdlib --show-bin-path)/udp"
+swift build -c release --product udp --static-swift-stdlib --traits Sealing
+binary="$(swift build -c release --product udp --static-swift-stdlib --traits Sealing --show-bin-path)/udp"
 
 install_file() {  # MODE SOURCE DESTINATION
     install -D -m "$1" "$2" "$3"

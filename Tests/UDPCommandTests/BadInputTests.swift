@@ -2,6 +2,13 @@ import Foundation
 import Testing
 import UDP
 
+/// What `udp echo --framed --key-file` says: a build without sealed datagrams refuses the key first.
+#if Sealing
+private let framedWithKeyFile = "--framed does not combine with --key-file"
+#else
+private let framedWithKeyFile = "--key-file needs sealed datagrams"
+#endif
+
 /// Every bad input ends in one line on stderr naming what was wrong and a non-zero exit: no crash, no hang.
 @Suite("bad input")
 struct BadInputTests {
@@ -34,10 +41,7 @@ struct BadInputTests {
             (["send", "bad host:9", "x"], "letters, digits"),
             (["send", "127.0.0.1:0", "x"], "port 0 is not a destination"),
             (["echo", "--framed", "--rate-limit", "10", "--port", "0"], "--framed does not combine with --rate-limit"),
-            (
-                ["echo", "--framed", "--key-file", "/dev/null", "--port", "0"],
-                "--framed does not combine with --key-file"
-            ),
+            (["echo", "--framed", "--key-file", "/dev/null", "--port", "0"], framedWithKeyFile),
             (["echo", "--host", "192.0.2.1", "--port", "0"], "cannot assign requested address"),
             (["nosuch"], "nosuch"),
             // Discovery's usage errors stop before any socket opens, so none of these multicasts.

@@ -177,9 +177,18 @@ struct NamespaceCommandTests {
 }
 
 /// How `udp echo` answers, and the `udp send` flags that speak to it.
-enum EchoMode: String, CaseIterable, Sendable, CustomStringConvertible {
+enum EchoMode: String, Sendable, CustomStringConvertible {
     case plain, prefix, framed, sealed
     var description: String { rawValue }
+
+    /// Every mode of this build of udp: sealed only with the package trait `Sealing`.
+    static var built: [EchoMode] {
+        #if Sealing
+        [.plain, .prefix, .framed, .sealed]
+        #else
+        [.plain, .prefix, .framed]
+        #endif
+    }
 }
 
 @Suite(
@@ -190,7 +199,7 @@ struct EchoSourceAddressCommandTests {
     @Test(
         "echo bound to a wildcard address answers from the address asked; a connected client takes the reply",
         arguments: ["0.0.0.0", "::"],
-        EchoMode.allCases
+        EchoMode.built
     )
     func repliesFromTheAddressAsked(host: String, mode: EchoMode) throws {
         try checkRepliesFromTheAddressAsked(host: host, mode: mode, addressesAdded: .beforeTheStart)

@@ -1,5 +1,8 @@
 import UDP
+
+#if Sealing
 import UDPSeal
+#endif
 
 /// One `udp bench` worker: a connected socket of its own, a window of probes in flight, batch sends and
 /// receives, and a tracker that times every reply; run on a thread of its own.
@@ -30,8 +33,11 @@ public struct BenchWorker: ~Copyable {
         public var live: Bool
         /// Whether probes go out as GSO trains and replies may come in as GRO trains.
         public var offload: Bool
+        #if Sealing
         /// Seal every probe and open every reply with this key (`--key-file`); nil sends probes in the clear.
+        /// Only with the package trait `Sealing`.
         public var sealKey: SealKey? = nil
+        #endif
         /// Asked before each send: true stops the run early, as SIGINT does for `udp bench`.
         public var stopRequested: @Sendable () -> Bool = { false }
 
@@ -47,7 +53,6 @@ public struct BenchWorker: ~Copyable {
         ///   - end: When to stop sending, in nanoseconds on ``MonotonicClock``.
         ///   - live: Whether to publish counts to the board for the live line.
         ///   - offload: Whether probes go out as GSO trains and replies may come in as GRO trains.
-        ///   - sealKey: The key to seal probes and open replies with; nil sends them in the clear.
         ///   - stopRequested: Asked before each send: true stops the run early.
         public init(
             destination: SocketAddress,
@@ -59,7 +64,6 @@ public struct BenchWorker: ~Copyable {
             end: UInt64,
             live: Bool,
             offload: Bool,
-            sealKey: SealKey? = nil,
             stopRequested: @escaping @Sendable () -> Bool = { false }
         ) {
             self.destination = destination
@@ -71,12 +75,16 @@ public struct BenchWorker: ~Copyable {
             self.end = end
             self.live = live
             self.offload = offload
-            self.sealKey = sealKey
             self.stopRequested = stopRequested
         }
 
         /// Bytes of each probe on the wire: the payload, plus the envelope when sealed.
-        public var wireSize: Int { payloadSize + (sealKey == nil ? 0 : SealedEnvelope.overhead) }
+        public var wireSize: Int {
+            #if Sealing
+            if sealKey != nil { return payloadSize + SealedEnvelope.overhead }
+            #endif
+            return payloadSize
+        }
     }
 
     /// What a worker ends with.
@@ -120,8 +128,10 @@ public struct BenchWorker: ~Copyable {
     private let probesPerSlot: Int
     /// How many probes each send slot of the current batch holds (allocated once, `outgoing.capacity` long).
     private var slotProbes: [Int]
+    #if Sealing
     private var sealer: Sealer?
     private var opener: Opener?
+    #endif
     private var foreign = 0
     private var errors = 0
     private var stoppedAt: UInt64 = 0
@@ -152,8 +162,10 @@ public struct BenchWorker: ~Copyable {
         self.index = index
         self.board = board
         probe = Probe()
+        #if Sealing
         sealer = configuration.sealKey.map { Sealer(key: $0) }
         opener = configuration.sealKey.map { Opener(keys: [$0], accepting: .reply) }
+        #endif
         // 65536 slots cover a 200 ms loss timeout at 300k datagrams per second, loopback's pace on a small
         // machine; a probe overtaken by that many others is counted lost even before its timeout.
         tracker = ProbeTracker(capacity: max(65_536, configuration.window * 4), lossTimeout: configuration.lossTimeout)
@@ -259,12 +271,14 @@ public struct BenchWorker: ~Copyable {
     /// trains of ``probesPerSlot`` with offload.
     private mutating func fillBatch(_ count: Int) {
         let probe = probe
-        let size = configuration.payloadSize
         let wireSize = configuration.wireSize
         let destination = configuration.destination
+        #if Sealing
+        let size = configuration.payloadSize
         // A local copy: the closure below writes into `outgoing`, so it may not touch `self` as well.
         var sealer = sealer
         defer { self.sealer = sealer }
+        #endif
         var sequence = tracker.nextSequence
         let zeroed = zeroedSlots
         outgoing.removeAll()
@@ -281,12 +295,14 @@ public struct BenchWorker: ~Copyable {
                 for index in 0..<probes {
                     let start = index * wireSize
                     let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + wireSize])
+                    #if Sealing
                     if sealer != nil {
                         let sealed = sealer!.seal(probe.payload(sequence: first + UInt64(index), size: size))
                         bytes.copyBytes(from: sealed)
-                    } else {
-                        probe.writeHeader(sequence: first + UInt64(index), into: bytes)
+                        continue
                     }
+                    #endif
+                    probe.writeHeader(sequence: first + UInt64(index), into: bytes)
                 }
                 return probes * wireSize
             }
@@ -315,6 +331,7 @@ public struct BenchWorker: ~Copyable {
         for slot in 0..<received {
             for segment in 0..<incoming.segmentCount(at: slot) {
                 let found: UInt64?
+                #if Sealing
                 if opener != nil {
                     // A reply that does not open (forged, replayed, another key) is foreign, like a stranger's.
                     let opened = try? opener!.open(incoming.segment(segment, at: slot))
@@ -322,6 +339,9 @@ public struct BenchWorker: ~Copyable {
                 } else {
                     found = probe.sequence(in: incoming.segment(segment, at: slot), requestSize: size)
                 }
+                #else
+                found = probe.sequence(in: incoming.segment(segment, at: slot), requestSize: size)
+                #endif
                 guard let sequence = found else {
                     foreign += 1
                     continue

@@ -1,5 +1,8 @@
 import UDP
+
+#if Sealing
 import UDPSeal
+#endif
 
 /// The engine of `udp echo`: receives a batch of datagrams (GRO trains included) and answers every datagram
 /// to its own sender, with buffers allocated once, so the steady state allocates nothing per datagram.
@@ -69,11 +72,14 @@ public struct Reflector: ~Copyable {
     private var incoming: DatagramBatch
     private var replies: DatagramBatch
     private var admission: PeerAdmission?
+    #if Sealing
     private var sealing: Sealing?
+    #endif
     /// Whether the last receive emptied the socket's queue (it filled fewer slots than the batch has, or
     /// found nothing): then the next one had better wait for readiness than ask and find nothing.
     private(set) var queueDrained = true
 
+    #if Sealing
     /// Sealed datagrams: every request is opened (and refused unless it authenticates), every reply sealed.
     public struct Sealing: Sendable {
         /// Shared by every worker of a server, so that a replayed datagram is refused whichever socket it
@@ -93,6 +99,8 @@ public struct Reflector: ~Copyable {
 
     /// The opener's counts by kind of rejection, when sealing.
     public var rejections: Opener.Counters? { sealing?.opener.counters }
+    #endif
+
     /// Where the counters are published, if anywhere; set ``metrics`` to start.
     public var metrics: ReflectorMetrics?
 
@@ -104,21 +112,29 @@ public struct Reflector: ~Copyable {
     ///   - batchSize: Datagrams (or trains) received per system call.
     ///   - admission: Per-source rate limit and amplification guard; nil answers everyone (the fastest path:
     ///     without it and without a prefix the received batch goes straight back).
-    ///   - sealing: Open every request and seal every reply with a pre-shared key (`UDPSeal`); sources that
-    ///     authenticate are validated, so the amplification guard leaves them alone.
-    public init(
-        prefix: [UInt8] = [],
-        batchSize: Int = 64,
-        admission: PeerAdmission.Policy? = nil,
-        sealing: Sealing? = nil
-    ) {
+    public init(prefix: [UInt8] = [], batchSize: Int = 64, admission: PeerAdmission.Policy? = nil) {
         self.prefix = prefix
         incoming = DatagramBatch(capacity: batchSize)
-        let copies = !prefix.isEmpty || admission != nil || sealing != nil
+        let copies = !prefix.isEmpty || admission != nil
         replies = DatagramBatch(capacity: copies ? batchSize : 1)
         self.admission = admission.map(PeerAdmission.init(policy:))
-        self.sealing = sealing
     }
+
+    #if Sealing
+    /// A reflector of sealed datagrams (the package trait `Sealing`).
+    ///
+    /// - Parameters:
+    ///   - prefix: Bytes put before each reply, inside the seal.
+    ///   - batchSize: Datagrams (or trains) received per system call.
+    ///   - admission: Per-source rate limit; sources that authenticate are validated, so the amplification
+    ///     guard leaves them alone.
+    ///   - sealing: Open every request and seal every reply with a pre-shared key (`UDPSeal`).
+    public init(prefix: [UInt8] = [], batchSize: Int = 64, admission: PeerAdmission.Policy? = nil, sealing: Sealing) {
+        self.init(prefix: prefix, batchSize: batchSize, admission: admission)
+        self.sealing = sealing
+        replies = DatagramBatch(capacity: batchSize)
+    }
+    #endif
 
     /// Sources whose state the admission policy keeps now.
     public var admittedSources: Int { admission?.count ?? 0 }
@@ -197,9 +213,13 @@ public struct Reflector: ~Copyable {
         // batch, not a datagram.
         if let drops = incoming.info(at: slots - 1).kernelDropCount { counters.kernelDrops = Int(drops) }
         observe?(incoming, slots)
+        #if Sealing
         if sealing != nil {
             answerSealed(slots, socket, sendFailed)
-        } else if prefix.isEmpty && admission == nil {
+            return datagrams
+        }
+        #endif
+        if prefix.isEmpty && admission == nil {
             Self.sendAll(&incoming, socket, &counters, sendFailed)
         } else {
             replies.removeAll()
@@ -213,6 +233,7 @@ public struct Reflector: ~Copyable {
         return datagrams
     }
 
+    #if Sealing
     /// Opens each datagram of the batch, and answers those that authenticate with a sealed reply.
     private mutating func answerSealed(
         _ slots: Int,
@@ -263,6 +284,7 @@ public struct Reflector: ~Copyable {
         }
         Self.sendAll(&replies, socket, &counters, sendFailed)
     }
+    #endif
 
     /// Asks the admission policy about slot `index` (a datagram or a whole train), counting a refusal.
     private mutating func admit(_ index: Int, now: UInt64) -> Bool {

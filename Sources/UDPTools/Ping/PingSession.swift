@@ -1,5 +1,8 @@
 import UDP
+
+#if Sealing
 import UDPSeal
+#endif
 
 /// The engine of `udp ping`: one probe every interval to an echo server, every reply classified as it
 /// comes, every wait bounded by the next send, the oldest probe's deadline, and the stop signal.
@@ -91,9 +94,11 @@ public struct PingSession: ~Copyable {
     private var reply = [UInt8](repeating: 0, count: 65_535)
     private var started: UInt64 = 0
     private var stopped: UInt64 = 0
+    #if Sealing
     /// With a key: probes go out sealed, and replies that do not open count as foreign.
     private var sealer: Sealer?
     private var opener: Opener?
+    #endif
 
     /// - Parameters:
     ///   - target: Where the probes go (the socket is connected to it).
@@ -128,11 +133,14 @@ public struct PingSession: ~Copyable {
         request = probe.payload(sequence: 0, size: size)
     }
 
-    /// Seals every probe with `key` and opens every reply (`udp echo --key-file` on the other side).
+    #if Sealing
+    /// Seals every probe with `key` and opens every reply (`udp echo --key-file` on the other side). Only with
+    /// the package trait `Sealing`.
     public mutating func seal(with key: SealKey) {
         sealer = Sealer(key: key)
         opener = Opener(keys: [key], accepting: .reply)
     }
+    #endif
 
     /// The statistics so far (final after ``run(_:until:onEvent:)`` returns).
     public var summary: LatencySummary {
@@ -198,12 +206,16 @@ public struct PingSession: ~Copyable {
         for _ in 0..<2 {
             let sentAt = MonotonicClock.now()
             let result: Result<Int, UDPError>
+            #if Sealing
             if sealer != nil {
                 let sealed = sealer!.seal(request)
                 result = Result { () throws(UDPError) in try socket.send(sealed) }
             } else {
                 result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
             }
+            #else
+            result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
+            #endif
             switch result {
             case .success:
                 tracker.sent(1, at: sentAt)
@@ -241,6 +253,7 @@ public struct PingSession: ~Copyable {
             let size = size
             let probe = probe
             let sender = info.sender.unmapped
+            #if Sealing
             if opener != nil {
                 guard let opened = try? opener!.open(reply[..<info.count]) else {
                     foreign += 1
@@ -251,6 +264,7 @@ public struct PingSession: ~Copyable {
                 handle(sender, info, sequence: sequence, at: now, onEvent)
                 return
             }
+            #endif
             let sequence = reply.withUnsafeBytes { bytes in
                 probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
             }

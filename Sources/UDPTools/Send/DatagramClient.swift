@@ -1,6 +1,9 @@
 import UDP
 import UDPPatterns
+
+#if Sealing
 import UDPSeal
+#endif
 
 /// The engine of `udp send`, the tutorial's client: send, wait with a timeout, resend with backoff, give up
 /// with a clear answer. To a group or a broadcast address every reply within the wait is handed over.
@@ -16,8 +19,10 @@ public struct DatagramClient {
         case sent(size: Int, attempt: Int)
         /// A reply (opened, with a key).
         case reply(Datagram)
+        #if Sealing
         /// A datagram that did not open under the key: ignored, as if it never came.
         case rejected(sender: SocketAddress, reason: Opener.Rejection)
+        #endif
         /// A reply to an earlier message that came after its wait was over: discarded.
         case discardedLate(sender: SocketAddress)
         /// Nothing answered within `total` over `attempts` attempts.
@@ -30,12 +35,14 @@ public struct DatagramClient {
     public let manyRepliers: Bool
     /// How many attempts, and how long each waits for a reply (`RetryPolicy` of UDPPatterns).
     public let policy: RetryPolicy
+    #if Sealing
     /// Seals each request (each attempt gets a sequence number of its own).
     public var sealer: Sealer?
     /// Opens each reply; one that does not open is ignored.
     public var opener: Opener?
+    #endif
 
-    /// A client without a key; ``seal(with:)`` adds one.
+    /// A client without a key; `seal(with:)` adds one, with the package trait `Sealing`.
     ///
     /// - Parameters:
     ///   - destination: Where each request goes.
@@ -48,11 +55,13 @@ public struct DatagramClient {
         self.policy = policy
     }
 
+    #if Sealing
     /// Seals requests and opens replies with `key` (`udp echo --key-file` on the other side).
     public mutating func seal(with key: SealKey) {
         sealer = Sealer(key: key)
         opener = Opener(keys: [key], accepting: .reply)
     }
+    #endif
 
     /// Sends `payload` and hands over its reply (or every reply, for a group or broadcast), resending as
     /// the policy says.
@@ -75,7 +84,11 @@ public struct DatagramClient {
         var random = SystemRandomNumberGenerator()
         let schedule = policy.waits(using: &random)
         for (attempt, wait) in schedule.enumerated() {
+            #if Sealing
             let datagram = sealer == nil ? payload : sealer!.seal(payload)
+            #else
+            let datagram = payload
+            #endif
             try socket.send(datagram, to: destination)
             onEvent(.sent(size: payload.count, attempt: attempt))
             guard expectReply else { return true }
@@ -97,6 +110,7 @@ public struct DatagramClient {
         while true {
             let left = deadline - clock.now
             guard left > .zero else { return replies > 0 }
+            #if Sealing
             guard var datagram = try socket.receive(timeout: left) else { return replies > 0 }
             if opener != nil {
                 do throws(Opener.Rejection) {
@@ -106,6 +120,9 @@ public struct DatagramClient {
                     continue
                 }
             }
+            #else
+            guard let datagram = try socket.receive(timeout: left) else { return replies > 0 }
+            #endif
             replies += 1
             onEvent(.reply(datagram))
             if !manyRepliers { return true }

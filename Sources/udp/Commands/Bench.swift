@@ -1,7 +1,10 @@
 import ArgumentParser
 import UDP
-import UDPSeal
 import UDPTools
+
+#if Sealing
+import UDPSeal
+#endif
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,11 +78,13 @@ struct Bench: ParsableCommand {
                 "--size \(size) is out of range \(Probe.headerSize)-65507 (a probe's header takes \(Probe.headerSize) bytes)"
             )
         }
+        #if Sealing
         if key.keyFile != nil && size + SealedEnvelope.overhead > 65_507 {
             throw ValidationError(
                 "--size \(size) is too large to seal: the envelope adds \(SealedEnvelope.overhead) bytes, up to 65507 in all"
             )
         }
+        #endif
         guard (1...16_384).contains(window) else { throw ValidationError("--window \(window) is out of range 1-16384") }
         guard rate >= 0, rate <= 100_000_000 else {
             throw ValidationError(
@@ -94,13 +99,15 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let target = try destination.resolve()
+        #if Sealing
         let sealKey = try key.load()
+        #endif
         let histogramFile = try histogram.map { try OutputFile(path: $0) }
         let stop = try StopSignal.catchingInterrupts()
         let live = LiveLine()
         let lossTimeout = MonotonicClock.nanoseconds(seconds: lossTimeout)
         let start = MonotonicClock.now()
-        let configuration = BenchWorker.Configuration(
+        var settings = BenchWorker.Configuration(
             destination: target,
             payloadSize: size,
             window: window,
@@ -110,9 +117,12 @@ struct Bench: ParsableCommand {
             end: start + MonotonicClock.nanoseconds(seconds: duration),
             live: live.isEnabled,
             offload: !noOffload,
-            sealKey: sealKey,
             stopRequested: { stop.isRequested }
         )
+        #if Sealing
+        settings.sealKey = sealKey
+        #endif
+        let configuration = settings
         let board = try BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()
         for index in 0..<workers {

@@ -1,8 +1,11 @@
 import ArgumentParser
 import UDP
 import UDPPatterns
-import UDPSeal
 import UDPTools
+
+#if Sealing
+import UDPSeal
+#endif
 
 struct Echo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,9 +144,7 @@ struct Echo: ParsableCommand {
             sockets += perAddressSockets(beside: bound, port: port)
             if sockets.count > workers, workers == 1 { sockets[0].label = Self.label(bound.ip) + ": " }
         }
-        let sealKey = try key.load()
-        // One opener for all workers: one replay window per sender, whichever socket a datagram reaches.
-        let opener = sealKey.map { SharedOpener(keys: [$0], accepting: .request) }
+        let sealing = try WorkerSealing.load(key)
         let stop = try StopSignal.catchingInterrupts()
         try announceListening(sockets[0].0.socket)
 
@@ -151,12 +152,12 @@ struct Echo: ParsableCommand {
         for (socket, label) in sockets.dropFirst() {
             try threads.start { [self] in
                 stoppingAllOnFailure(stop) { () throws(UDPError) in
-                    try serve(socket, label: label, stop, key: sealKey, opener: opener)
+                    try serve(socket, label: label, stop, sealing: sealing)
                 }
             }
         }
         let mine = stoppingAllOnFailure(stop) { () throws(UDPError) in
-            try serve(sockets[0].0, label: sockets[0].label, stop, key: sealKey, opener: opener)
+            try serve(sockets[0].0, label: sockets[0].label, stop, sealing: sealing)
         }
         var total = Reflector.Counters()
         for ((_, label), result) in zip(sockets, [mine] + threads.join()) {
@@ -206,20 +207,10 @@ struct Echo: ParsableCommand {
         _ shared: SharedUDPSocket,
         label: String,
         _ stop: StopSignal,
-        key: SealKey?,
-        opener: SharedOpener?
+        sealing: WorkerSealing?
     ) throws(UDPError) -> Reflector.Counters {
         if framed { return try serveFramed(shared, stop) }
-        var sealing: Reflector.Sealing?
-        if let key, let opener {
-            sealing = Reflector.Sealing(opener: opener, sealer: Sealer(key: key, direction: .reply))
-        }
-        var reflector = Reflector(
-            prefix: prefix.map { Array($0.utf8) } ?? [],
-            batchSize: batch,
-            admission: admission,
-            sealing: sealing
-        )
+        var reflector = makeReflector(sealing)
         let format: PayloadFormat = hex ? .hex : .text
         try reflector.run(
             shared.socket,
@@ -231,6 +222,24 @@ struct Echo: ParsableCommand {
             sendFailed: verbose ? { (error: UDPError) in Console.error("udp: \(error)") } : nil
         )
         return reflector.counters
+    }
+
+    /// A worker's reflector: with `--key-file`, one that opens requests with the opener all workers share and
+    /// seals replies with a sealer of its own.
+    private func makeReflector(_ sealing: WorkerSealing?) -> Reflector {
+        let prefix = prefix.map { Array($0.utf8) } ?? []
+        #if Sealing
+        if let sealing {
+            let sealer = Sealer(key: sealing.key, direction: .reply)
+            return Reflector(
+                prefix: prefix,
+                batchSize: batch,
+                admission: admission,
+                sealing: Reflector.Sealing(opener: sealing.opener, sealer: sealer)
+            )
+        }
+        #endif
+        return Reflector(prefix: prefix, batchSize: batch, admission: admission)
     }
 
     /// `--framed`: each request is answered through an idempotent server, a datagram at a time; replies to
@@ -330,4 +339,24 @@ func stoppingAllOnFailure<T>(
     let result = Result(catching: body)
     if case .failure = result { stop.request() }
     return result
+}
+
+/// What the workers of `udp echo --key-file` share: the key, and one opener for all of them, so that each
+/// sender has one replay window whichever socket its datagrams reach. Without the package trait `Sealing` it
+/// holds nothing, and `--key-file` is refused before it is loaded.
+struct WorkerSealing: Sendable {
+    #if Sealing
+    let key: SealKey
+    let opener: SharedOpener
+    #endif
+
+    /// The sealing that `--key-file` asks for, or nil without it.
+    static func load(_ options: KeyOptions) throws -> WorkerSealing? {
+        #if Sealing
+        guard let key = try options.load() else { return nil }
+        return WorkerSealing(key: key, opener: SharedOpener(keys: [key], accepting: .request))
+        #else
+        return nil
+        #endif
+    }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import UDP
+
+#if Sealing
 import UDPSeal
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -33,6 +36,7 @@ struct Keygen: ParsableCommand {
     var output: String?
 
     func run() throws {
+        #if Sealing
         let text = SealKey.generate(id: id).fileText
         guard let output else {
             Console.raw(Array(text.utf8))
@@ -54,5 +58,8 @@ struct Keygen: ParsableCommand {
             throw RuntimeFailure("cannot write \(output): \(error.reason)")
         }
         Console.error("wrote key id \(id) to \(output)")
+        #else
+        throw KeyOptions.sealingLeftOut("udp keygen")
+        #endif
     }
 }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import UDP
-import UDPSeal
 import UDPTools
+
+#if Sealing
+import UDPSeal
+#endif
 
 struct Listen: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -101,11 +104,15 @@ struct Listen: ParsableCommand {
         }
         // The key is read before the first line, so a script that waits for `listening on` never sees it
         // followed by an error.
+        #if Sealing
         let opener = try key.load().map { Opener(keys: [$0], accepting: .request) }
+        var listener = Listener(maximumPeers: maxPeers, bufferSize: buffer, opener: opener)
+        #else
+        var listener = Listener(maximumPeers: maxPeers, bufferSize: buffer)
+        #endif
         let stop = try StopSignal.catchingInterrupts()
         try announceListening(socket)
 
-        var listener = Listener(maximumPeers: maxPeers, bufferSize: buffer, opener: opener)
         let format: PayloadFormat = hex ? .hex : .text
         try listener.run(socket, until: stop) { event in
             switch event {
@@ -116,11 +123,14 @@ struct Listen: ParsableCommand {
                 } else {
                     Console.line("from \(peer) #\(number): \(shown)")
                 }
+            #if Sealing
             case .rejected(let peer, let reason):
                 Console.line("from \(peer): rejected (\(reason))")
+            #endif
             }
         }
         printSummary(listener.peers)
+        #if Sealing
         if let counts = listener.rejections, counts.rejected > 0 {
             Console.line(
                 "rejected \(counts.rejected): \(counts.forged) failed authentication, \(counts.replayed) replayed, "
@@ -128,6 +138,7 @@ struct Listen: ParsableCommand {
                     + "\(counts.wrongDirection) reflected"
             )
         }
+        #endif
     }
 
     private func printSummary(_ peers: PeerTable) {

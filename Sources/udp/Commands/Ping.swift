@@ -1,7 +1,10 @@
 import ArgumentParser
 import UDP
-import UDPSeal
 import UDPTools
+
+#if Sealing
+import UDPSeal
+#endif
 
 struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -109,7 +112,9 @@ struct Ping: ParsableCommand {
         let socket = try UDPSocket(family: target.family)
         try socket.connect(to: target)
         if let ttl { try socket.setUnicastHops(ttl) }
+        #if Sealing
         let sealKey = try key.load()
+        #endif
         let stop = try StopSignal.catchingInterrupts()
         let shown = destination.address == target.description ? "" : " (\(target))"
         Console.line("PING \(destination.address)\(shown): \(size) data bytes")
@@ -121,7 +126,9 @@ struct Ping: ParsableCommand {
             timeout: timeout,
             timestamps: timestamps
         )
+        #if Sealing
         if let sealKey { session.seal(with: sealKey) }
+        #endif
         let timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
         let requested = timestamps
         try session.run(socket, until: stop) { event in
