@@ -26,6 +26,9 @@ struct Keygen: ParsableCommand {
 
             Sealed datagrams carry the key id (--id, default 1), so a receiver can tell keys apart while they \
             are rotated. Each sealed datagram is 34 bytes longer than its payload.
+
+            Sealing is in a udp built with the package trait Sealing (swift build -c release --traits Sealing, \
+            or Scripts/install.sh); a default build refuses keygen and --key-file, saying so.
             """
     )
 
