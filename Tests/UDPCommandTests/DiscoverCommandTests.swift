@@ -45,22 +45,8 @@ struct DiscoverCommandTests {
             "/usr/sbin/ip", "netns", "exec", hosts.b, "/usr/bin/env", "python3", "-c", zeroconfAnnouncer, address,
         ])
         #expect(announcer.readLine(timeout: .seconds(15)) == "registered")
-        let discover = try hosts.udp(
-            in: hosts.a,
-            "discover",
-            "_http._tcp",
-            family == "ipv4" ? "-4" : "-6",
-            "--json",
-            "--watch"
-        )
-        let new = try #require(discover.readLine(timeout: .seconds(10)))
-        #expect(new.contains(#""event": "new""#) && new.contains(#""instance": "Web Server""#), "\(new)")
-        #expect(new.contains(#""interface": "\#(hosts.vethA)""#) && new.contains(#""family": "\#(family)""#))
-        let resolved = try #require(discover.readLine(timeout: .seconds(10)))
-        #expect(resolved.contains(#""event": "resolved""#), "\(resolved)")
-        #expect(resolved.contains(#""host": "box.local""#))
+        let (discover, resolved) = try hosts.discoverHTTP(family: family, instance: "Web Server", host: "box.local")
         #expect(resolved.contains(#""addresses": ["\#(address)"]"#), "\(resolved)")
-        #expect(resolved.contains(#""port": 8080"#))
         #expect(resolved.contains(#""txt": {"path": "/"}"#))
         // The goodbye: the instance leaves a second after it.
         announcer.closeStandardInput()
@@ -124,5 +110,36 @@ struct DiscoverCommandTests {
         discover.closeStandardInput()
         let result = discover.wait(timeout: .seconds(10))
         #expect(result.status == 1 && result.stdout.isEmpty && result.stderr.isEmpty, "\(result)")
+    }
+}
+
+extension NamespacePair {
+    /// Starts `udp discover _http._tcp --json --watch` in A over `family` ("ipv4" or "ipv6") and reads the
+    /// instance `instance`, published from B, appear on A's veth and resolve to `host` and port 8080: what every
+    /// responder's test checks first. Returns the running `udp discover` and its `resolved` line, for the checks
+    /// that differ from one responder to the next (addresses, TXT).
+    func discoverHTTP(
+        family: String,
+        instance: String,
+        host: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (discover: Spawned, resolved: String) {
+        let discover = try udp(in: a, "discover", "_http._tcp", family == "ipv4" ? "-4" : "-6", "--json", "--watch")
+        let new = try #require(discover.readLine(timeout: .seconds(10)), sourceLocation: sourceLocation)
+        #expect(
+            new.contains(#""event": "new""#) && new.contains(#""instance": "\#(instance)""#),
+            "\(new)",
+            sourceLocation: sourceLocation
+        )
+        #expect(
+            new.contains(#""interface": "\#(vethA)""#) && new.contains(#""family": "\#(family)""#),
+            "\(new)",
+            sourceLocation: sourceLocation
+        )
+        let resolved = try #require(discover.readLine(timeout: .seconds(10)), sourceLocation: sourceLocation)
+        #expect(resolved.contains(#""event": "resolved""#), "\(resolved)", sourceLocation: sourceLocation)
+        #expect(resolved.contains(#""host": "\#(host)""#), "\(resolved)", sourceLocation: sourceLocation)
+        #expect(resolved.contains(#""port": 8080"#), "\(resolved)", sourceLocation: sourceLocation)
+        return (discover, resolved)
     }
 }

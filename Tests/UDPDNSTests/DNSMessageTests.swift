@@ -67,15 +67,6 @@ import UDPDNS
     /// A unicast reply with the types a stub resolver asks for beyond DNS-SD's.
     var unicastReply: DNSMessage {
         let zone = DNSName("example.test")!
-        let soa = DNSStartOfAuthority(
-            primaryServer: DNSName("ns.example.test")!,
-            mailbox: DNSName("hostmaster.example.test")!,
-            serial: 2_026_120_401,
-            refresh: 3600,
-            retry: 900,
-            expire: 604_800,
-            minimum: 300
-        )
         return DNSMessage(
             id: 0xBEEF,
             flags: 0x8580,
@@ -86,7 +77,7 @@ import UDPDNS
             ],
             authorities: [
                 DNSRecord(name: zone, ttl: 300, data: .ns(DNSName("ns.example.test")!)),
-                DNSRecord(name: zone, ttl: 300, data: .soa(soa)),
+                DNSRecord(name: zone, ttl: 300, data: .soa(.exampleTest)),
             ],
             additionals: [EDNS(udpPayloadSize: 1232).record]
         )

@@ -42,23 +42,11 @@ import UDPDNS
                 ), "x.example.test.\t\t300\tIN\tTYPE65534 \\# 3 0A0B0C"
             ),
             (
-                DNSRecord(name: zone, ttl: 300, data: .soa(soa)),
+                DNSRecord(name: zone, ttl: 300, data: .soa(.exampleTest)),
                 "example.test.\t\t300\tIN\tSOA\tns.example.test. hostmaster.example.test. 2026120401 3600 900 604800 300"
             ),
         ]
         for (record, line) in cases { #expect(record.presentation == line) }
-    }
-
-    var soa: DNSStartOfAuthority {
-        DNSStartOfAuthority(
-            primaryServer: DNSName("ns.example.test")!,
-            mailbox: DNSName("hostmaster.example.test")!,
-            serial: 2_026_120_401,
-            refresh: 3600,
-            retry: 900,
-            expire: 604_800,
-            minimum: 300
-        )
     }
 
     @Test func txtStringsAreQuotedWithDigsEscapes() {
