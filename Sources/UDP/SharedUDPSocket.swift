@@ -20,6 +20,7 @@ public final class SharedUDPSocket: Sendable {
         self.socket = socket
     }
 
-    /// The socket's file descriptor, for `poll` and the like.
-    public var descriptor: CInt { socket.descriptor }
+    /// The socket's file descriptor, for this package's engines to poll. Outside the package, lend it with
+    /// `socket.withUnsafeDescriptor(_:)`, which says for how long it may be used.
+    package var descriptor: CInt { socket.descriptor }
 }

@@ -24,14 +24,17 @@ import Darwin
 /// try socket.send(datagram.payload, to: datagram.sender)
 /// ```
 public struct UDPSocket: ~Copyable, Sendable {
-    /// The file descriptor. Use it for `poll` and the like; closing it yourself breaks the ownership rules,
-    /// use ``takeDescriptor()`` instead.
-    public let descriptor: CInt
+    /// The file descriptor, for the package's own modules. Code outside the package borrows it through
+    /// ``withUnsafeDescriptor(_:)``, which says what it may not do with it, or owns it with ``takeDescriptor()``:
+    /// a public descriptor that a caller closes would make `deinit` close a number that is no longer this
+    /// socket's (and trap on `EBADF`).
+    package let descriptor: CInt
     /// The socket's address family, fixed at creation.
     public let family: AddressFamily
     /// Whether calls return at once (`O_NONBLOCK`) instead of waiting: set at creation, read once when adopting,
     /// changed by ``setNonBlocking(_:)``. Kept here so that an `EAGAIN` can say "nothing now" or "timed out"
-    /// without asking the kernel again; a change made to ``descriptor`` behind this type's back is not seen.
+    /// without asking the kernel again; a change made to the descriptor behind this type's back (through
+    /// ``withUnsafeDescriptor(_:)``) is not seen.
     public private(set) var isNonBlocking: Bool
 
     /// Creates an unbound UDP socket (`socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP)`).

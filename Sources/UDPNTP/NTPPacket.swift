@@ -1,5 +1,5 @@
-/// The 48-byte NTP header (RFC 5905 §7.3), without a socket. Extension fields and a MAC after it are ignored
-/// by ``init(decoding:)`` and never written.
+/// The 48-byte NTP header (RFC 5905 §7.3), without a socket. Extension fields and a MAC after it are checked
+/// for their lengths by ``init(parsing:)`` (RFC 7822), then skipped; they are never written.
 public struct NTPPacket: Hashable, Sendable {
     /// The leap indicator: a leap second at the end of the day, or that the server is not synchronised.
     public enum Leap: UInt8, Hashable, Sendable, CustomStringConvertible {
@@ -106,11 +106,21 @@ public struct NTPPacket: Hashable, Sendable {
         self.transmitTimestamp = transmitTimestamp
     }
 
-    /// Reads the header from the first 48 bytes; nil when there are fewer. Every bit pattern is a packet: what
-    /// the values mean is for ``SNTPRequest/check(_:)`` to judge.
+    /// Reads a packet; nil when ``init(parsing:)`` finds it malformed.
     public init?(decoding bytes: some Collection<UInt8>) {
-        guard bytes.count >= Self.size else { return nil }
-        let header = Array(bytes.prefix(Self.size))
+        guard let packet = try? NTPPacket(parsing: bytes) else { return nil }
+        self = packet
+    }
+
+    /// Reads the header from the first 48 bytes, after checking that what follows is whole extension fields
+    /// and at most one MAC (``Layout``). Every bit pattern of the header is a packet: what the values mean is
+    /// for ``SNTPRequest/check(_:)`` to judge.
+    ///
+    /// - Throws: ``Malformation`` when the datagram is not 48 bytes plus whole extension fields and a MAC.
+    public init(parsing bytes: some Collection<UInt8>) throws(Malformation) {
+        let all = Array(bytes)
+        if let malformation = Layout.check(all) { throw malformation }
+        let header = all[..<Self.size]
         func word(_ offset: Int) -> UInt32 {
             header[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
         }

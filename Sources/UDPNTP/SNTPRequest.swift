@@ -11,7 +11,7 @@
 /// let sentAt = WallClock.now()  // T1, read just before the send, or the kernel's transmit timestamp
 /// try socket.send(request.packet.encoded, to: server)
 /// // … a datagram from the server arrives at receivedAt …
-/// switch request.check(NTPPacket(decoding: bytes)) {
+/// switch request.check(datagram: bytes) {
 /// case .reply(let reply): print(NTPSample(reply: reply, sentAt: sentAt, receivedAt: receivedAt).offset)
 /// case .kissOfDeath(let code): print("kiss-o'-death", code)
 /// case .invalid(let reason): print("ignored:", reason)
@@ -32,6 +32,10 @@ public struct SNTPRequest: Hashable, Sendable {
     public enum Rejection: String, Hashable, Sendable, CaseIterable {
         /// The datagram is shorter than the 48-byte header.
         case malformed = "shorter than an NTP header"
+        /// An extension field after the header has a length under 16 or not a multiple of 4 (RFC 7822 §3).
+        case badExtensionField = "malformed extension field"
+        /// Bytes after the header end inside an extension field, or are neither extension fields nor a MAC.
+        case trailingBytes = "bytes past the extension fields"
         /// Its origin timestamp is not this request's nonce: a reply to another request, a late one, or a forgery.
         case wrongOrigin = "wrong origin timestamp"
         /// Its mode is not server (``NTPPacket/Mode/server``).
@@ -57,7 +61,21 @@ public struct SNTPRequest: Hashable, Sendable {
         packet = NTPPacket(mode: .client, transmitTimestamp: NTPTimestamp(rawValue: nonce))
     }
 
-    /// Judges `reply` (nil when the datagram was too short to decode), in the order RFC 5905 §8 and RFC 4330 §5
+    /// Judges a datagram: first its length (``NTPPacket/init(parsing:)``), then the packet as ``check(_:)``
+    /// does.
+    public func check(datagram bytes: some Collection<UInt8>) -> Verdict {
+        do throws(NTPPacket.Malformation) {
+            return check(try NTPPacket(parsing: bytes))
+        } catch {
+            switch error {
+            case .tooShort: return .invalid(.malformed)
+            case .badExtensionField: return .invalid(.badExtensionField)
+            case .trailingBytes: return .invalid(.trailingBytes)
+            }
+        }
+    }
+
+    /// Judges `reply` (nil when the datagram was malformed), in the order RFC 5905 §8 and RFC 4330 §5
     /// give: a reply to this request at all (the origin echoes the nonce), then a kiss-o'-death (stratum 0,
     /// whatever else it says), then a server reply whose values a client can use.
     public func check(_ reply: NTPPacket?) -> Verdict {

@@ -23,10 +23,54 @@ import Testing
         #expect(bytes.count == 48)
         #expect(bytes[0] == 0b01_100_100)  // leap 1, version 4, mode 4
         #expect(NTPPacket(decoding: bytes) == packet)
-        // Extension fields after the header are ignored; fewer than 48 bytes are no packet.
-        #expect(NTPPacket(decoding: bytes + [1, 2, 3, 4]) == packet)
+        // Whole extension fields after the header are skipped; fewer than 48 bytes are no packet.
+        #expect(NTPPacket(decoding: bytes + [0, 1, 0, 16] + [UInt8](repeating: 7, count: 12)) == packet)
         #expect(NTPPacket(decoding: bytes.dropLast()) == nil)
         #expect(packet.rootDelaySeconds == 1.5 && packet.rootDispersionSeconds == 0.25)
+    }
+
+    /// `length` bytes of one extension field of type 0x0104 that claims `claimed` bytes.
+    func field(claiming claimed: Int, length: Int) -> [UInt8] {
+        [1, 4, UInt8(claimed >> 8), UInt8(claimed & 0xFF)] + [UInt8](repeating: 0xEF, count: length - 4)
+    }
+
+    @Test("a packet is 48 bytes, whole extension fields of 16 bytes or more and a multiple of 4, and one MAC")
+    func lengthsFollowRFC7822() throws {
+        let header = NTPPacket(mode: .server, stratum: 2).encoded
+        let mac = { (count: Int) in [UInt8](repeating: 0xAA, count: count) }
+        let wellFormed: [[UInt8]] = [
+            header,
+            header + mac(20),
+            header + mac(24),
+            header + field(claiming: 16, length: 16),
+            header + field(claiming: 28, length: 28),
+            header + field(claiming: 16, length: 16) + field(claiming: 32, length: 32) + mac(24),
+            header + field(claiming: 16, length: 16) + mac(20),
+        ]
+        for bytes in wellFormed {
+            #expect(NTPPacket.Layout.check(bytes) == nil, "\(bytes.count) bytes")
+            #expect(throws: Never.self) { try NTPPacket(parsing: bytes) }
+        }
+        let malformed: [([UInt8], NTPPacket.Malformation)] = [
+            ([], .tooShort),
+            (Array(header.dropLast()), .tooShort),
+            (header + [0, 0, 0], .trailingBytes),
+            (header + [1, 2, 0, 5], .badExtensionField),
+            (header + [1, 2, 3, 4], .trailingBytes),
+            (header + mac(16), .badExtensionField),
+            (header + field(claiming: 12, length: 12), .badExtensionField),
+            (header + field(claiming: 18, length: 18), .badExtensionField),
+            (header + field(claiming: 32, length: 28), .trailingBytes),
+            (header + field(claiming: 16, length: 16) + [0, 0], .trailingBytes),
+            (header + mac(28), .badExtensionField),
+            (header + field(claiming: 16, length: 16) + mac(23), .badExtensionField),
+            (header + field(claiming: 0xFFFC, length: 28), .trailingBytes),
+        ]
+        for (bytes, reason) in malformed {
+            #expect(NTPPacket.Layout.check(bytes) == reason, "\(bytes.count) bytes")
+            #expect(NTPPacket(decoding: bytes) == nil)
+            #expect(throws: reason) { try NTPPacket(parsing: bytes) }
+        }
     }
 
     @Test func theReferenceIDPrintsAsNtpqPrintsIt() {
@@ -89,6 +133,10 @@ import Testing
             return request.check(packet)
         }
         #expect(request.check(nil) == .invalid(.malformed))
+        #expect(request.check(datagram: [1, 2, 3]) == .invalid(.malformed))
+        #expect(request.check(datagram: reply.encoded + [0, 1, 0, 8]) == .invalid(.badExtensionField))
+        #expect(request.check(datagram: reply.encoded + [0, 1]) == .invalid(.trailingBytes))
+        #expect(request.check(datagram: reply.encoded + [UInt8](repeating: 0, count: 20)) == .reply(reply))
         #expect(spoiled { $0.originTimestamp = NTPTimestamp(rawValue: 1) } == .invalid(.wrongOrigin))
         #expect(spoiled { $0.mode = .client } == .invalid(.notServer))
         #expect(spoiled { $0.mode = .broadcast } == .invalid(.notServer))

@@ -207,6 +207,24 @@ import Musl
         #expect(fcntl(socket.descriptor, F_GETFD) & FD_CLOEXEC != 0)
     }
 
+    @Test("the descriptor is lent to a closure, which sees the socket itself; its typed error comes through")
+    func lendsItsDescriptor() throws {
+        let socket = try loopbackSocket(.inet)
+        let port = socket.withUnsafeDescriptor { descriptor -> UInt16 in
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+            }
+            return named == 0 ? UInt16(bigEndian: address.sin_port) : 0
+        }
+        #expect(port == (try socket.localAddress).port && port != 0)
+        let error = #expect(throws: UDPError.self) {
+            try socket.withUnsafeDescriptor { (_) throws(UDPError) in throw UDPError(.timedOut, .receive) }
+        }
+        #expect(error?.code == .timedOut)
+    }
+
     @Test(arguments: [AddressFamily.inet, .inet6])
     func closeReleasesThePort(_ family: AddressFamily) throws {
         let socket = try socketBelowTheEphemeralRange(family)

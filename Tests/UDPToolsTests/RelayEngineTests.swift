@@ -157,14 +157,55 @@ extension RelayEngineTests {
 }
 
 /// Lets a worker thread own the relay (it is not copyable) and hand its counters back.
+extension RelayEngineTests {
+    @Test(
+        "delayed copies past the relay's bound, in datagrams or in bytes, are refused and counted, not queued",
+        arguments: [(datagrams: 5, bytes: 1 << 20), (datagrams: 1000, bytes: 5 * 30)]
+    )
+    func heldCopiesAreBounded(_ bound: (datagrams: Int, bytes: Int)) throws {
+        let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let relay = try RelayEngine(
+            listen: .loopbackV4(port: 0),
+            target: try server.localAddress,
+            up: Impairment(delay: 60_000_000_000),
+            maximumHeld: bound
+        )
+        let relayAddress = SocketAddress.loopbackV4(port: try relay.port)
+        let done = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+        let doneAddress = try done.localAddress
+        let box = RelayBox(relay)
+        let counters = try withEngine(
+            { stop in
+                // Tells the test once all 20 are in: nothing else says so while every copy waits a minute.
+                box.run(stop, reportInterval: 1_000_000) { counters in
+                    guard counters.up.received == 20 else { return }
+                    _ = try? UDPSocket(family: .inet).send([1], to: doneAddress)
+                }
+            },
+            test: {
+                let client = try UDPSocket(bindingTo: .loopbackV4(port: 0))
+                for _ in 0..<20 { try client.send([UInt8](repeating: 7, count: 30), to: relayAddress) }
+                #expect(try done.receive(timeout: .seconds(5)) != nil, "the relay took all 20")
+            }
+        )
+        let up = try counters.get().up
+        #expect(up.received == 20 && up.inFlight == 5 && up.queueFull == 15)
+        #expect(up.received == up.forwarded + up.queueFull + up.inFlight)
+    }
+}
+
 private final class RelayBox: @unchecked Sendable {
     private var relay: RelayEngine?
     init(_ relay: consuming RelayEngine) { self.relay = consume relay }
 
-    func run(_ stop: StopSignal) -> Result<RelayEngine.Counters, UDPError> {
+    func run(
+        _ stop: StopSignal,
+        reportInterval: UInt64? = nil,
+        report: (RelayEngine.Counters) -> Void = { _ in }
+    ) -> Result<RelayEngine.Counters, UDPError> {
         Result { () throws(UDPError) in
             var relay = self.relay.take()!
-            try relay.run(until: stop)
+            try relay.run(until: stop, reportInterval: reportInterval, report: report)
             return relay.counters
         }
     }

@@ -67,7 +67,8 @@ func main() throws {
     print("fix: UDPSocket is ~Copyable: one owner, and its deinit closes the descriptor when the owner goes")
     for _ in 0..<100 {
         let socket = try UDPSocket(family: .inet)
-        _ = socket.descriptor  // used, then closed at the end of each turn, as the socket goes out of scope
+        // Used, then closed at the end of each turn, as the socket goes out of scope.
+        _ = socket.withUnsafeDescriptor { $0 }
     }
     print("  after 100 turns of `let socket = try UDPSocket(family: .inet)`: \(openDescriptors())")
     for _ in 0..<1000 { _ = try UDPSocket(family: .inet) }

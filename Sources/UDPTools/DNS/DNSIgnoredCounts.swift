@@ -1,5 +1,7 @@
 /// Why a datagram that came to a query's socket was not taken for its reply (RFC 5452 §9.1: a reply must come
-/// from the server asked, carry the query's id and repeat its question; anything else may be a forgery).
+/// from the server asked, carry the query's id and repeat its question; anything else may be a forgery), or why
+/// an ICMP error was not taken to end a try (it must be about a datagram to the server and quote the query's
+/// id, which a forger who cannot see the query cannot do).
 public enum DNSIgnoredReason: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
     /// From an address or a port other than the server's.
     case wrongSource = "wrong_source"
@@ -11,12 +13,19 @@ public enum DNSIgnoredReason: String, CaseIterable, Sendable, Hashable, CustomSt
     case wrongID = "wrong_id"
     /// Another question than the query's (name, type or class).
     case wrongQuestion = "wrong_question"
+    /// An ICMP error about a datagram to another address or port than the server's.
+    case icmpWrongDestination = "icmp_wrong_destination"
+    /// An ICMP error that quotes fewer than the 2 bytes of the query's id, so it cannot say which query failed.
+    case icmpShortQuote = "icmp_short_quote"
+    /// An ICMP error that quotes another id than the query's.
+    case icmpWrongID = "icmp_wrong_id"
 
     /// In words: `wrong id`.
     public var description: String { rawValue.split(separator: "_").joined(separator: " ") }
 }
 
-/// How many datagrams were ignored, by reason.
+/// How many datagrams (and ICMP errors) were ignored, by reason: one count per ``DNSIgnoredReason``, so the
+/// table has at most as many entries as there are reasons, whatever a peer sends.
 public struct DNSIgnoredCounts: Sendable, Hashable, CustomStringConvertible {
     private var counts: [DNSIgnoredReason: Int] = [:]
 

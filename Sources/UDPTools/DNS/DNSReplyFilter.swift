@@ -81,6 +81,26 @@ public struct DNSReplyFilter: Sendable {
         return assertsNothing ? .reply(reply) : .ignored(.wrongQuestion)
     }
 
+    /// Checks an ICMP error that the kernel queued for the query's socket: it ends the try (nil) only when it is
+    /// about a datagram to the server and quotes at least the query's id, as a router or the server quotes it
+    /// (RFC 792 quotes 8 bytes at least, RFC 1812 §4.3.2.3 as many as fit). ICMP is unauthenticated: without the
+    /// id, anyone who knows the server could end every try with one forged message.
+    ///
+    /// An error the local stack raised (`DeliveryError.Origin.local`) quotes nothing and cannot be forged: it
+    /// counts.
+    ///
+    /// - Returns: nil when the error is about this query, else why it is ignored.
+    public func check(_ error: DeliveryError) -> DNSIgnoredReason? {
+        if error.origin == .local { return nil }
+        guard Self.isSameEndpoint(error.destination, server) else { return .icmpWrongDestination }
+        let quote = error.quotedPayload
+        guard quote.count >= 2 else { return .icmpShortQuote }
+        guard UInt16(quote[quote.startIndex]) << 8 | UInt16(quote[quote.startIndex + 1]) == id else {
+            return .icmpWrongID
+        }
+        return nil
+    }
+
     /// The message, or for a truncated reply cut inside a record its header and question; nil when malformed.
     private static func decode(_ bytes: [UInt8]) -> (DNSMessage, EDNS?, Bool)? {
         if let message = try? DNSMessage(decoding: bytes) {

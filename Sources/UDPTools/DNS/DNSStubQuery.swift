@@ -8,8 +8,9 @@ import UDPPatterns
 /// the kernel (RFC 5452 §9.2, §10). The sockets of earlier tries stay open until the query ends, so a slow
 /// answer to the first try still counts while the second waits. A datagram is the reply only when
 /// ``DNSReplyFilter`` says so; everything else is counted in ``ignored`` by reason and dropped. An ICMP error
-/// for a try (the server's port unreachable, a router's network unreachable) ends that try at once; the next
-/// one goes without waiting out the timeout, as dig does.
+/// for a try (the server's port unreachable, a router's network unreachable) ends that try at once, and the
+/// next one goes without waiting out the timeout, as dig does; but only when it is about a datagram to the
+/// server and quotes the try's id, else it is counted in ``ignored`` too and the try waits on.
 ///
 /// ```swift
 /// let question = DNSQuestion(name: DNSName("example.test")!, type: .mx)
@@ -25,7 +26,8 @@ public struct DNSStubQuery {
     public enum Event: Sendable {
         /// Try `attempt` (from 1) went out with this id from this local address.
         case sent(attempt: Int, id: UInt16, source: SocketAddress, size: Int)
-        /// A datagram of `length` bytes from `sender` that was not the reply, and why.
+        /// A datagram of `length` bytes from `sender` that was not the reply, and why; or an ICMP error that
+        /// did not count (an `icmp` reason), with its sender at port 0 and the length of its quote.
         case ignored(sender: SocketAddress, length: Int, reason: DNSIgnoredReason)
         /// An ICMP error for try `attempt`, naming who sent it; that try is over.
         case deliveryError(DeliveryError, attempt: Int)
@@ -194,11 +196,7 @@ public struct DNSStubQuery {
         let shared = tries[index].socket
         var failure: DeliveryError?
         while let error = try shared.socket.receiveError() {
-            // A forged ICMP error could end a try early: believe only one that quotes this try's id.
-            guard error.quotedPayload.count < 2 || error.quotedPayload.prefix(2).elementsEqual(idBytes(index)) else {
-                continue
-            }
-            onEvent(.deliveryError(error, attempt: tries[index].attempt))
+            guard believe(error, index, onEvent) else { continue }
             failure = error
         }
         while true {
@@ -211,8 +209,7 @@ public struct DNSStubQuery {
                     if error.code == .connectionRefused { break }
                     throw error
                 }
-                onEvent(.deliveryError(delivery, attempt: tries[index].attempt))
-                failure = delivery
+                if believe(delivery, index, onEvent) { failure = delivery }
                 continue
             }
             guard let info else { break }
@@ -234,8 +231,17 @@ public struct DNSStubQuery {
         return .failed(failure)
     }
 
-    private func idBytes(_ index: Int) -> [UInt8] {
-        let id = tries[index].filter.id
-        return [UInt8(id >> 8), UInt8(id & 0xFF)]
+    /// Whether `error` ends try `index`: only when the try's `DNSReplyFilter` finds it about that try, since a
+    /// forger who cannot see the query could otherwise end every try. Reports it either way; one that does not
+    /// count is counted in ``ignored``, with its sender as the ICMP message's (port 0).
+    private mutating func believe(_ error: DeliveryError, _ index: Int, _ onEvent: (Event) -> Void) -> Bool {
+        guard let reason = tries[index].filter.check(error) else {
+            onEvent(.deliveryError(error, attempt: tries[index].attempt))
+            return true
+        }
+        ignored.record(reason)
+        let sender = SocketAddress(error.offender ?? error.destination.ip, port: 0)
+        onEvent(.ignored(sender: sender.unmapped, length: error.quotedPayload.count, reason: reason))
+        return false
     }
 }

@@ -2,7 +2,9 @@ import UDP
 import UDPPatterns
 
 /// Who gets an answer: a token bucket per source address, and an anti-amplification guard, with per-source
-/// state bounded in entries and in time.
+/// state bounded in entries (``Policy/maximumPeers``) and in time (``Policy/idleTimeout``). A source's state
+/// has a fixed size (an address stored inline, two counts, a bucket), whatever it sends, so the bound in
+/// entries bounds the bytes too; what was forgotten to keep it is counted in ``forgotten``.
 ///
 /// A UDP source address is not proof of anything: a reflector that answers forged requests floods the
 /// forged address. The guard keeps the bytes sent to each source within ``Policy/amplificationLimit`` times

@@ -3,7 +3,9 @@ import UDPPatterns
 
 /// Per-peer counters with a bound on the number of peers kept, so a flood of (possibly forged) source
 /// addresses cannot exhaust memory: past the bound, the least recently seen peers are evicted and their counts
-/// move to ``evicted``.
+/// move to ``evicted`` (how many: ``evictedPeers``). An entry has a fixed size (an address stored inline and
+/// four integers, under 100 bytes with the dictionary's own), whatever the peer sends, so ``capacity`` bounds
+/// the table's bytes as well as its entries.
 public struct PeerTable: Sendable {
     /// One peer's traffic.
     public struct Entry: Sendable, Equatable {

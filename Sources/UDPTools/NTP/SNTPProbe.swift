@@ -4,12 +4,13 @@ import UDPNTP
 /// The engine of `udp ntp`: asks an NTP server for the time `count` times, one request at a time, and measures
 /// each reply's offset and delay (`NTPSample`), never touching this host's clock.
 ///
-/// A reply counts only from the address and port asked, and only when `SNTPRequest.check(_:)` accepts
-/// it: its origin timestamp must echo the request's random transmit timestamp. Everything else is counted by
-/// reason and the wait goes on. A kiss-o'-death `RATE` doubles the interval; `DENY` and `RSTR` end the run, as
-/// RFC 4330 §8 requires. T1 and T4 are the kernel's timestamps where it gives them (when the request left the
-/// stack, when the reply arrived in it), else this process's wall-clock readings around its calls; each sample
-/// says which.
+/// A reply counts only from the address and port asked, and only when `SNTPRequest.check(datagram:)`
+/// accepts it: its length must be the header's and whole extension fields', and its origin timestamp must echo
+/// the request's random transmit timestamp. An ICMP error ends a request only when it quotes that timestamp.
+/// Everything else is counted by reason (``ignoredByReason``) and the wait goes on. A kiss-o'-death `RATE`
+/// doubles the interval; `DENY` and `RSTR` end the run, as RFC 4330 §8 requires. T1 and T4 are the kernel's
+/// timestamps where it gives them (when the request left the stack, when the reply arrived in it), else this
+/// process's wall-clock readings around its calls; each sample says which.
 ///
 /// ```swift
 /// var probe = SNTPProbe(server: server, count: 4, interval: 500_000_000, timeout: 1_000_000_000)
@@ -32,8 +33,9 @@ public struct SNTPProbe: ~Copyable {
         case kissOfDeath(index: Int, KissCode, nextInterval: UInt64?)
         /// An ICMP error (or a local one) for request `index`: the server's port or host unreachable.
         case deliveryError(index: Int, DeliveryError)
-        /// A datagram that was no valid reply, and why.
-        case ignored(sender: SocketAddress, reason: String)
+        /// A datagram that was no valid reply, and why; or an ICMP error that did not count (an `icmp` reason),
+        /// with its sender at port 0.
+        case ignored(sender: SocketAddress, reason: SNTPIgnoredReason)
     }
 
     /// The NTP server asked, with its port (123); a reply counts only from this address and port.
@@ -51,8 +53,16 @@ public struct SNTPProbe: ~Copyable {
 
     /// The valid samples, in order, each with its clock.
     public private(set) var samples: [(sample: NTPSample, clock: Timestamps)] = []
-    /// Datagrams ignored, by reason.
-    public private(set) var ignored: [String: Int] = [:]
+    /// Datagrams (and ICMP errors) ignored, by reason; at most one entry per ``SNTPIgnoredReason``.
+    public private(set) var ignoredByReason = SNTPIgnoredCounts()
+    /// ``ignoredByReason`` keyed by text, for printing: `not from 192.0.2.1:123`, `wrong origin timestamp`.
+    public var ignored: [String: Int] {
+        var text: [String: Int] = [:]
+        for (reason, count) in ignoredByReason.byReason {
+            text[reason == .wrongSource ? "not from \(server)" : reason.description] = count
+        }
+        return text
+    }
     /// Why the last request without a sample had none: a time-out, a kiss code, an ICMP error.
     public private(set) var lastFailure: String?
 
@@ -145,7 +155,8 @@ public struct SNTPProbe: ~Copyable {
                 switch entry {
                 case .sendTimestamp(let stamp) where stamp.id == stampID: kernelSentAt = stamp.time
                 case .sendTimestamp: break
-                case .deliveryError(let event): return failed(index, event, onEvent)
+                case .deliveryError(let event):
+                    if believe(event, request, onEvent) { return failed(index, event, onEvent) }
                 }
             }
             let info: ReceiveInfo
@@ -154,16 +165,17 @@ public struct SNTPProbe: ~Copyable {
                 info = received
             } catch {
                 guard let event = error.deliveryError else { throw error }
-                return failed(index, event, onEvent)
+                if believe(event, request, onEvent) { return failed(index, event, onEvent) }
+                continue
             }
             let receivedAt = WallClock.now()
             guard info.sender.unmapped == server.unmapped else {
-                ignore(info.sender, "not from \(server)", onEvent)
+                ignore(info.sender, .wrongSource, onEvent)
                 continue
             }
-            switch request.check(NTPPacket(decoding: buffer[..<info.count])) {
+            switch request.check(datagram: buffer[..<info.count]) {
             case .invalid(let rejection):
-                ignore(info.sender, rejection.rawValue, onEvent)
+                ignore(info.sender, .rejected(rejection), onEvent)
             case .kissOfDeath(let code):
                 lastFailure = "kiss-o'-death \(code)"
                 if code == .rate {
@@ -207,8 +219,15 @@ public struct SNTPProbe: ~Copyable {
         return true
     }
 
-    private mutating func ignore(_ sender: SocketAddress, _ reason: String, _ onEvent: (Event) -> Void) {
-        ignored[reason, default: 0] += 1
-        onEvent(.ignored(sender: sender, reason: reason))
+    /// Whether `event` is about `request` (``SNTPRequest/check(_:server:)``); one that is not is counted.
+    private mutating func believe(_ event: DeliveryError, _ request: SNTPRequest, _ onEvent: (Event) -> Void) -> Bool {
+        guard let reason = request.check(event, server: server) else { return true }
+        ignore(SocketAddress(event.offender ?? event.destination.ip, port: 0), reason, onEvent)
+        return false
+    }
+
+    private mutating func ignore(_ sender: SocketAddress, _ reason: SNTPIgnoredReason, _ onEvent: (Event) -> Void) {
+        ignoredByReason.record(reason)
+        onEvent(.ignored(sender: sender.unmapped, reason: reason))
     }
 }

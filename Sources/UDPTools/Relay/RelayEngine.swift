@@ -14,9 +14,9 @@ public struct RelayEngine: ~Copyable {
     /// Counters of one direction.
     ///
     /// They add up: every datagram received is lost (`dropped`) or goes on as one copy, or two when
-    /// `duplicated`, and every copy is `forwarded`, refused `over rate`, met a `send error`, found `no upstream
-    /// socket`, or is still `in flight`. So received − dropped + duplicated = forwarded + over rate + send
-    /// errors + no upstream socket + in flight.
+    /// `duplicated`, and every copy is `forwarded`, refused `over rate` or `queue full`, met a `send error`,
+    /// found `no upstream socket`, or is still `in flight`. So received − dropped + duplicated = forwarded +
+    /// over rate + queue full + send errors + no upstream socket + in flight.
     public struct DirectionCounters: Sendable, Equatable {
         /// Datagrams received in this direction (each datagram of a train counts).
         public var received = 0
@@ -34,6 +34,9 @@ public struct RelayEngine: ~Copyable {
         /// Copies refused because they would wait too long for their slot (``Impairment/rate``,
         /// ``RateShaper/maximumWait``): `over rate`.
         public var rateDropped = 0
+        /// Copies refused because the relay already held its most delayed copies (``maximumHeld``), as netem
+        /// refuses past its `limit`: a fast sender and a long delay cannot grow the queue without bound.
+        public var queueFull = 0
         /// Copies whose send failed (a full send queue, an unreachable destination): `send errors`.
         public var failed = 0
         /// Copies with no socket to leave by: the client's could not be made (descriptors ran out), or its
@@ -92,6 +95,11 @@ public struct RelayEngine: ~Copyable {
         var reorder: Bool
     }
 
+    /// The most delayed copies the relay holds at once, both directions together, and their most bytes: past
+    /// either, a copy is refused and counted in ``DirectionCounters/queueFull``. 100,000 copies and 64 MiB by
+    /// default (netem holds 1,000 packets by default; a relay that delays 100 ms at 500,000 datagrams a second
+    /// needs 50,000).
+    public let maximumHeld: (datagrams: Int, bytes: Int)
     /// The faults from client to server.
     public let up: Impairment
     /// The faults from server to client.
@@ -132,6 +140,9 @@ public struct RelayEngine: ~Copyable {
     /// Payload buffers of delayed datagrams, reused once sent, so the fault path allocates only while the
     /// number in flight grows.
     private var spareBuffers: [[UInt8]] = []
+    /// Copies on the timers or held back to reorder, and their payload bytes, against ``maximumHeld``.
+    private var heldDatagrams = 0
+    private var heldBytes = 0
 
     /// Binds the listening socket.
     ///
@@ -143,7 +154,10 @@ public struct RelayEngine: ~Copyable {
     ///   - seed: Fixes every random choice: the same seed, the same fates. Each direction draws from a
     ///     generator of its own, derived from the seed.
     ///   - idleTimeout: Nanoseconds after which a client's mapping with no traffic is dropped.
-    ///   - maxClients: The most client mappings kept; the least recently active goes first.
+    ///   - maxClients: The most client mappings kept; the least recently active goes first. Each holds one
+    ///     socket (a descriptor) and a few hundred bytes, whatever its client sends.
+    ///   - maximumHeld: The most delayed copies held at once and their most payload bytes
+    ///     (``maximumHeld``).
     public init(
         listen: SocketAddress,
         target: SocketAddress,
@@ -151,7 +165,8 @@ public struct RelayEngine: ~Copyable {
         down: Impairment = Impairment(),
         seed: UInt64 = 0,
         idleTimeout: UInt64 = 60_000_000_000,
-        maxClients: Int = 1024
+        maxClients: Int = 1024,
+        maximumHeld: (datagrams: Int, bytes: Int) = (100_000, 64 << 20)
     ) throws(UDPError) {
         listener = try UDPSocket(bindingTo: listen, nonBlocking: true)
         watched.add(listener.descriptor)
@@ -164,6 +179,7 @@ public struct RelayEngine: ~Copyable {
         shapers = [RateShaper(rate: up.rate), RateShaper(rate: down.rate)]
         self.idleTimeout = idleTimeout
         self.maxClients = maxClients
+        self.maximumHeld = maximumHeld
     }
 
     /// The port the relay listens on.
@@ -381,6 +397,10 @@ public struct RelayEngine: ~Copyable {
     private mutating func schedule(_ departure: Departure, readyAt ready: UInt64?) {
         guard let ready else { return }
         let index = departure.direction.rawValue
+        guard heldDatagrams < maximumHeld.datagrams, heldBytes + departure.payload.count <= maximumHeld.bytes else {
+            directions[index].queueFull += 1
+            return
+        }
         var time = ready
         if shapers[index] != nil {
             guard let slot = shapers[index]!.book(readyAt: ready) else {
@@ -390,6 +410,8 @@ public struct RelayEngine: ~Copyable {
             time = slot
         }
         directions[index].inFlight += 1
+        heldDatagrams += 1
+        heldBytes += departure.payload.count
         timers.insert(departure, at: time)
     }
 
@@ -513,6 +535,8 @@ public struct RelayEngine: ~Copyable {
     private mutating func transmit(_ departure: Departure) {
         let index = departure.direction.rawValue
         directions[index].inFlight -= 1
+        heldDatagrams -= 1
+        heldBytes -= departure.payload.count
         defer { recycle(departure.payload) }
         guard let mapping = mappings[departure.mapping] else {
             // Expired or evicted while the datagram waited: its socket (and its client's address) are gone.

@@ -22,7 +22,8 @@ public final class StopSignal: @unchecked Sendable {  // the C state is written 
     private let requested = Atomic<Bool>(false)
     private let followsSignals: Bool
 
-    /// Readable once a stop is requested; poll it beside the sockets. Never read it: it stays readable.
+    /// Readable once a stop is requested; poll it beside the sockets. Never read it (it stays readable), and
+    /// never close it: the stop signal closes it when it goes.
     public var descriptor: CInt { cudptools_stop_descriptor(state) }
 
     /// A stop signal that only ``request()`` raises.
@@ -49,8 +50,9 @@ public final class StopSignal: @unchecked Sendable {  // the C state is written 
     }
 
     deinit {
-        // A signal handler that outlives this object must not raise freed state.
-        if followsSignals { cudptools_stop_on_signals(nil) }
+        // A signal handler that outlives this object must not raise freed state: take the handlers away (unless
+        // a later stop signal has them) and wait out any handler that already read this one's state.
+        if followsSignals { cudptools_stop_forget_signals(state) }
         cudptools_stop_destroy(state)
     }
 
