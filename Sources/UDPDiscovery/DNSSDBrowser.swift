@@ -6,7 +6,15 @@ import UDPDNS
 /// its TXT and an address of its host are all known, and is *removed* when its PTR record goes.
 ///
 /// Browsing every type starts from the meta-query `_services._dns-sd._udp.local` (§9): each type it names is
-/// browsed in turn.
+/// browsed in turn, for as long as the cache holds the record that named it. An instance whose PTR record came
+/// before its type was known is reported when the type is learned.
+///
+/// **Bounds.** Anyone on the link can answer the meta-query, so the types it adds are bounded: at most
+/// ``maximumTypes`` (1024) taking ``maximumTypeBytes`` (64 KiB of names); a type past either is refused and
+/// counted in ``Counters/typesRefused``. The instances are bounded the same way, ``maximumInstances`` (1024)
+/// and ``maximumInstanceBytes`` (1 MiB as ``size(of:)`` counts them), refusals counted in
+/// ``Counters/instancesRefused`` and ``Counters/updatesRefused``. The tables behind them (the instances by
+/// host, those already reported) hold at most one entry an instance.
 ///
 /// ```swift
 /// var browser = DNSSDBrowser(types: nil)                // every type on the link
@@ -69,12 +77,46 @@ public struct DNSSDBrowser: Sendable {
         case removed(Instance)
     }
 
-    /// The types browsed now (for every type, those the meta-query found so far).
+    /// What the browser refused because a bound was reached.
+    public struct Counters: Hashable, Sendable {
+        /// Service types the meta-query named that were not browsed: ``maximumTypes`` or ``maximumTypeBytes``
+        /// was reached.
+        public var typesRefused = 0
+        /// Instances a PTR record named that were not tracked: ``maximumInstances`` or ``maximumInstanceBytes``
+        /// was reached.
+        public var instancesRefused = 0
+        /// Changes to a tracked instance (a new host, TXT or addresses) not taken because they would have
+        /// taken the instances past ``maximumInstanceBytes``; the instance stays as it was.
+        public var updatesRefused = 0
+        /// All counts zero.
+        public init() {}
+    }
+
+    /// The most service types browsed when browsing every type: 1024 by default.
+    public let maximumTypes: Int
+    /// The most bytes the types browsed may take, counted as their names' wire length: 64 KiB by default.
+    public let maximumTypeBytes: Int
+    /// The most instances tracked: 1024 by default.
+    public let maximumInstances: Int
+    /// The most bytes the instances tracked may take, counted as ``size(of:)`` counts them (names, host, TXT,
+    /// addresses): 1 MiB by default.
+    public let maximumInstanceBytes: Int
+
+    /// The types browsed now (for every type, those the meta-query found so far and the cache still holds).
     public private(set) var types: Set<DNSName>
     /// Whether every type is browsed, through the meta-query.
     public let browsesAllTypes: Bool
     /// The instances known, by full name.
     public private(set) var instances: [DNSName: Instance] = [:]
+    /// What was refused for a bound, by reason.
+    public private(set) var counters = Counters()
+    /// Bytes the types take, by their wire length.
+    public private(set) var typeBytes = 0
+    /// Bytes the instances take, as ``size(of:)`` counts them.
+    public private(set) var instanceBytes = 0
+    /// The types in the order questions ask them, each with its text (the sort key), kept sorted as types
+    /// come and go so a query does not sort them all again.
+    private var orderedTypes: [(text: String, name: DNSName)] = []
     /// Each instance as last reported resolved, to report it again only when it changes.
     private var reported: [DNSName: Instance] = [:]
     /// The instances on each host, so an address that comes or goes touches only those.
@@ -82,16 +124,41 @@ public struct DNSSDBrowser: Sendable {
 
     /// A browser that knows no instance yet; ``questions(cache:)`` says what to ask first.
     ///
-    /// - Parameter types: The service types to browse (`_http._tcp.local`), or nil for every type on the link.
-    public init(types: [DNSName]?) {
+    /// - Parameters:
+    ///   - types: The service types to browse (`_http._tcp.local`), or nil for every type on the link.
+    ///   - maximumTypes: The most types the meta-query may add when browsing every type.
+    ///   - maximumTypeBytes: The most bytes those types may take, by their names' wire length.
+    ///   - maximumInstances: The most instances tracked.
+    ///   - maximumInstanceBytes: The most bytes the instances may take (``size(of:)``).
+    public init(
+        types: [DNSName]?,
+        maximumTypes: Int = 1_024,
+        maximumTypeBytes: Int = 64 << 10,
+        maximumInstances: Int = 1_024,
+        maximumInstanceBytes: Int = 1 << 20
+    ) {
         self.types = Set(types ?? [])
         browsesAllTypes = types == nil
+        self.maximumTypes = maximumTypes
+        self.maximumTypeBytes = maximumTypeBytes
+        self.maximumInstances = maximumInstances
+        self.maximumInstanceBytes = maximumInstanceBytes
+        orderedTypes = self.types.map { ($0.description, $0) }.sorted { $0.text < $1.text }
+        typeBytes = self.types.reduce(0) { $0 + $1.wireLength }
+    }
+
+    /// What an instance counts for against ``maximumInstanceBytes``: its names, host and TXT as on the wire,
+    /// 16 bytes an address, and 64 of bookkeeping.
+    public static func size(of instance: Instance) -> Int {
+        instance.name.wireLength + instance.type.wireLength + (instance.host?.wireLength ?? 0)
+            + (instance.txt ?? []).reduce(0) { $0 + 1 + $1.count } + 16 * instance.addresses.count + 64
     }
 
     /// Applies what the cache just did, and returns what that means for instances.
     ///
     /// Only the instances a change touches are looked at again (their own SRV and TXT, their host's addresses),
-    /// so a packet costs the same however many instances are known.
+    /// so a packet costs the same however many instances are known. A type learned from the meta-query brings
+    /// in the instances whose PTR records the cache already holds, heard before the type was known.
     public mutating func apply(_ changes: [MDNSCache.Change], cache: MDNSCache) -> [Event] {
         var events: [Event] = []
         var touched: [DNSName] = []
@@ -102,19 +169,26 @@ public struct DNSSDBrowser: Sendable {
                 record = added
                 if case .ptr(let target) = record.data {
                     if browsesAllTypes && record.name == Self.allTypes {
-                        types.insert(target)
-                    } else if types.contains(record.name), instances[target] == nil {
-                        let instance = Instance(name: target, type: record.name)
-                        instances[target] = instance
-                        events.append(.appeared(instance))
+                        guard learn(target) else { continue }
+                        for held in cache.records(named: target, type: .ptr) {
+                            if case .ptr(let name) = held.data, appear(name, type: target, &events) {
+                                touched.append(name)
+                            }
+                        }
+                    } else if types.contains(record.name), appear(target, type: record.name, &events) {
                         touched.append(target)
                     }
                     continue
                 }
             case .removed(let removed):
                 record = removed
-                if case .ptr(let target) = record.data, types.contains(record.name) {
-                    if let instance = instances.removeValue(forKey: target) {
+                if case .ptr(let target) = record.data {
+                    if browsesAllTypes && record.name == Self.allTypes {
+                        forget(type: target)
+                    } else if instances[target]?.type == record.name, let instance = instances[target] {
+                        // Its PTR went, whether or not its type is still browsed.
+                        instances[target] = nil
+                        instanceBytes -= Self.size(of: instance)
                         reported[target] = nil
                         if let host = instance.host { forget(target, onHost: host) }
                         events.append(.removed(instance))
@@ -128,9 +202,16 @@ public struct DNSSDBrowser: Sendable {
             default: break
             }
         }
-        for name in Set(touched).sorted(by: { $0.description < $1.description }) {
+        let names = Set(touched).map { ($0.description, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        for name in names {
             guard let known = instances[name] else { continue }
             let instance = Self.resolve(known, cache: cache)
+            let growth = Self.size(of: instance) - Self.size(of: known)
+            guard instanceBytes + growth <= maximumInstanceBytes else {
+                counters.updatesRefused += 1
+                continue
+            }
+            instanceBytes += growth
             instances[name] = instance
             if known.host != instance.host {
                 if let old = known.host { forget(name, onHost: old) }
@@ -142,6 +223,44 @@ public struct DNSSDBrowser: Sendable {
             }
         }
         return events
+    }
+
+    /// Starts browsing `type`, named by the meta-query; false when it is browsed already or a bound refuses it.
+    private mutating func learn(_ type: DNSName) -> Bool {
+        guard !types.contains(type) else { return false }
+        guard types.count < maximumTypes, typeBytes + type.wireLength <= maximumTypeBytes else {
+            counters.typesRefused += 1
+            return false
+        }
+        types.insert(type)
+        typeBytes += type.wireLength
+        let text = type.description
+        orderedTypes.insert((text, type), at: orderedTypes.partitioningIndex { $0.text >= text })
+        return true
+    }
+
+    /// Stops browsing `type`, whose meta-query PTR left the cache; its instances stay until their own PTRs go.
+    private mutating func forget(type: DNSName) {
+        guard types.remove(type) != nil else { return }
+        typeBytes -= type.wireLength
+        let text = type.description
+        let index = orderedTypes.partitioningIndex { $0.text >= text }
+        if index < orderedTypes.count, orderedTypes[index].name == type { orderedTypes.remove(at: index) }
+    }
+
+    /// Tracks the instance `name` of `type`, reporting it; false when it is known already or a bound refuses it.
+    private mutating func appear(_ name: DNSName, type: DNSName, _ events: inout [Event]) -> Bool {
+        guard instances[name] == nil else { return false }
+        let instance = Instance(name: name, type: type)
+        let size = Self.size(of: instance)
+        guard instances.count < maximumInstances, instanceBytes + size <= maximumInstanceBytes else {
+            counters.instancesRefused += 1
+            return false
+        }
+        instances[name] = instance
+        instanceBytes += size
+        events.append(.appeared(instance))
+        return true
     }
 
     private mutating func forget(_ instance: DNSName, onHost host: DNSName) {
@@ -185,9 +304,9 @@ public struct DNSSDBrowser: Sendable {
     public func questions(cache: MDNSCache) -> [DNSQuestion] {
         var questions: [DNSQuestion] = []
         if browsesAllTypes { questions.append(DNSQuestion(name: Self.allTypes, type: .ptr)) }
-        questions += types.sorted { $0.description < $1.description }.map { DNSQuestion(name: $0, type: .ptr) }
-        for instance in instances.values.sorted(by: { $0.name.description < $1.name.description })
-        where !instance.isResolved {
+        questions += orderedTypes.map { DNSQuestion(name: $0.name, type: .ptr) }
+        let unresolved = instances.values.filter { !$0.isResolved }.map { ($0.name.description, $0) }
+        for instance in unresolved.sorted(by: { $0.0 < $1.0 }).map(\.1) {
             if instance.port == nil { questions.append(DNSQuestion(name: instance.name, type: .srv)) }
             if instance.txt == nil { questions.append(DNSQuestion(name: instance.name, type: .txt)) }
             if let host = instance.host, instance.addresses.isEmpty {
@@ -195,5 +314,19 @@ public struct DNSSDBrowser: Sendable {
             }
         }
         return questions
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongs`, for an array in which every element that does comes
+    /// after every one that does not: a binary search.
+    fileprivate func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if belongs(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

@@ -1,3 +1,4 @@
+import UDP
 import UDPDNS
 import UDPPatterns
 
@@ -8,15 +9,21 @@ import UDPPatterns
 /// - A goodbye (TTL 0) ends a record one second later (§10.1), so a late repeat does not resurrect it.
 /// - A record with the cache-flush bit (the class's top bit, §10.2) ends, one second later, every other record
 ///   of the same name, type and class heard more than a second before: the sender says this set is now whole.
-/// - The cache is bounded in records and in bytes. When full it first drops what expires soonest, so a flood of
-///   forged records from the link can only displace itself; every operation on a record costs a heap step
-///   and a few hash look-ups, never a walk over the whole cache.
+///
+/// **Bounds.** The cache holds at most ``maximumRecords`` records (4096 by default) taking ``maximumBytes``
+/// (1 MiB), and each source address (the sender that first brought a record) at most
+/// ``maximumRecordsPerSource`` and ``maximumBytesPerSource`` of them (an eighth of each: 512 records, 128 KiB).
+/// A source at its quota that brings a new record pushes out its own record heard least recently; a cache that
+/// is full pushes out the record heard least recently of the source holding the largest share. So a neighbour
+/// flooding the link with long-lived records displaces only itself, never what other hosts announced. A record
+/// larger than a source's byte quota on its own is not cached. Each is counted in ``counters`` by reason.
+/// Every operation on a record costs a few heap steps and hash look-ups, never a walk over the whole cache.
 public struct MDNSCache: Sendable {
     /// What a call did to the cache, in order.
     public enum Change: Hashable, Sendable {
         /// A record not in the cache before.
         case added(DNSRecord)
-        /// A record gone: expired, said goodbye, flushed, or pushed out because the cache was full.
+        /// A record gone: expired, said goodbye, flushed, or pushed out by its source's quota or a full cache.
         case removed(DNSRecord)
     }
 
@@ -29,78 +36,166 @@ public struct MDNSCache: Sendable {
         /// When the record ends: ``receivedAt`` plus its TTL, or a second after a goodbye or a cache flush
         /// ended it early.
         public var expiresAt: UInt64
+        /// The address that first sent the record, whose quota it counts against; nil when the caller did not
+        /// say. A repeat from another address refreshes the record but leaves it on its first source's quota, so
+        /// repeating another host's records does not let a neighbour push them out.
+        public var source: IPAddress?
+    }
+
+    /// What the cache pushed out or would not take, by reason. Expiries, goodbyes and cache flushes are the
+    /// protocol working and are not counted.
+    public struct Counters: Hashable, Sendable {
+        /// Records pushed out because their source was at its quota and sent another: its own record heard
+        /// least recently.
+        public var evictedBySourceQuota = 0
+        /// Records pushed out because the whole cache was full: the one heard least recently of the source holding
+        /// the largest share.
+        public var evictedWhenFull = 0
+        /// Records not cached because they were larger than ``maximumBytesPerSource`` on their own.
+        public var refusedTooLarge = 0
+        /// All counts zero.
+        public init() {}
     }
 
     /// Nanoseconds in a second.
     static let second: UInt64 = 1_000_000_000
 
-    /// The most records held at once; a new record beyond it pushes out the ones that expire soonest.
+    /// The most records held at once, 4096 by default.
     public let maximumRecords: Int
-    /// The most bytes (as ``bytes`` counts them) the records may take together; a new record beyond it pushes
-    /// out the ones that expire soonest, and a record larger than this on its own is not cached at all.
+    /// The most bytes (as ``bytes`` counts them) the records may take together, 1 MiB by default.
     public let maximumBytes: Int
+    /// The most records held for one source address, an eighth of ``maximumRecords`` by default.
+    public let maximumRecordsPerSource: Int
+    /// The most bytes held for one source address, an eighth of ``maximumBytes`` by default; a record larger
+    /// than this is not cached at all.
+    public let maximumBytesPerSource: Int
     /// The records held now, by identity (name, type, class, data).
     public private(set) var entries: [RecordKey: Entry] = [:]
     /// Bytes the cached records take, as counted for the bound (their size on the wire, plus bookkeeping).
     public private(set) var bytes = 0
+    /// What was pushed out or refused, by reason.
+    public private(set) var counters = Counters()
     /// Every record's expiry, soonest first. An entry whose record has since been refreshed, flushed or
     /// removed is stale and skipped when it comes up; the heap is rebuilt when stale ones outnumber the rest.
     private var expiries = DeadlineHeap<UInt64, RecordKey>()
     /// The records of each name, type and class, for cache-flush.
-    private var rrsets: [RRSetKey: Set<RecordKey>] = [:]
+    private var rrsets: [RRSetKey: RRSet] = [:]
+    /// What each source address holds, for its quota and its record heard least recently.
+    private var sources: [IPAddress?: SourceState] = [:]
+    /// The sources by their share of the cache, largest first (keyed by the negated share): stale entries are
+    /// skipped as in ``expiries``.
+    private var shares = DeadlineHeap<Int, IPAddress?>()
 
-    /// An empty cache with these bounds: by default 4096 records and 1 MiB.
+    /// One source's holding.
+    private struct SourceState: Sendable {
+        var records = 0
+        var bytes = 0
+        /// Its records by when they were last heard, least recently first; stale entries (a record heard again
+        /// since, or gone) are skipped as in ``MDNSCache/expiries``. Least recently heard rather than soonest
+        /// to expire: a host that floods from the address a real service uses then pushes out its own old
+        /// records, not the short-lived SRV and address records the service has just sent.
+        var heard = DeadlineHeap<UInt64, RecordKey>()
+    }
+
+    /// One record set's members, and when a cache flush last walked them.
+    private struct RRSet: Sendable {
+        var members: Set<RecordKey> = []
+        var flushedAt: UInt64?
+    }
+
+    /// An empty cache with these bounds: by default 4096 records and 1 MiB, an eighth of each per source.
     ///
     /// - Parameters:
     ///   - maximumRecords: The most records held at once; more than 0.
     ///   - maximumBytes: The most bytes they may take together; more than 0.
-    public init(maximumRecords: Int = 4096, maximumBytes: Int = 1 << 20) {
+    ///   - maximumRecordsPerSource: The most records held for one source address; nil for an eighth of
+    ///     `maximumRecords` (at least 1).
+    ///   - maximumBytesPerSource: The most bytes held for one source address; nil for an eighth of
+    ///     `maximumBytes` (at least 1).
+    public init(
+        maximumRecords: Int = 4096,
+        maximumBytes: Int = 1 << 20,
+        maximumRecordsPerSource: Int? = nil,
+        maximumBytesPerSource: Int? = nil
+    ) {
         precondition(maximumRecords > 0 && maximumBytes > 0, "a cache needs room")
         self.maximumRecords = maximumRecords
         self.maximumBytes = maximumBytes
+        self.maximumRecordsPerSource = min(max(1, maximumRecordsPerSource ?? maximumRecords / 8), maximumRecords)
+        self.maximumBytesPerSource = min(max(1, maximumBytesPerSource ?? maximumBytes / 8), maximumBytes)
     }
 
-    /// Takes in the records of a response heard at `now`.
+    /// Takes in the records of a response heard at `now` from `source`.
     ///
+    /// - Parameters:
+    ///   - records: The response's answers and additionals.
+    ///   - source: The sender's address, whose quota new records count against; nil puts them all on one
+    ///     quota of their own.
+    ///   - now: When the response arrived.
     /// - Returns: The records that came or went.
-    public mutating func insert(_ records: [DNSRecord], at now: UInt64) -> [Change] {
+    public mutating func insert(_ records: [DNSRecord], from source: IPAddress? = nil, at now: UInt64) -> [Change] {
         var changes: [Change] = []
         for received in records {
             let flushes = received.rawClass & 0x8000 != 0
             var record = received
             record.rawClass &= 0x7FFF
             let key = RecordKey(record)
-            if flushes {
-                // Other records of this name, type and class heard over a second ago end in a second.
-                for other in rrsets[RRSetKey(key)] ?? [] where other != key {
-                    guard let entry = entries[other], entry.receivedAt + Self.second < now else { continue }
-                    setExpiry(of: other, to: min(entry.expiresAt, now + Self.second))
-                }
-            }
+            if flushes { flush(RRSetKey(key), except: key, at: now) }
             if record.ttl == 0 {
                 // A goodbye: only for what is held, and then for one second more.
                 if let entry = entries[key] { setExpiry(of: key, to: min(entry.expiresAt, now + Self.second)) }
                 continue
             }
             let expiresAt = now + UInt64(record.ttl) * Self.second
-            if entries[key] != nil {
-                entries[key] = Entry(record: record, receivedAt: now, expiresAt: expiresAt)
+            if let known = entries[key] {
+                entries[key] = Entry(record: record, receivedAt: now, expiresAt: expiresAt, source: known.source)
                 schedule(key, at: expiresAt)
+                noteHeard(key, at: now)
                 continue
             }
             let size = Self.size(of: record)
-            guard size <= maximumBytes else { continue }
-            while entries.count >= maximumRecords || bytes + size > maximumBytes {
-                guard let removed = evictSoonestToExpire() else { break }
+            guard size <= maximumBytesPerSource else {
+                counters.refusedTooLarge += 1
+                continue
+            }
+            // The source's own quota first: a flooder displaces its own records.
+            while let held = sources[source],
+                held.records >= maximumRecordsPerSource || held.bytes + size > maximumBytesPerSource
+            {
+                guard let removed = evictLeastRecentlyHeard(of: source) else { break }
+                counters.evictedBySourceQuota += 1
                 changes.append(.removed(removed))
             }
-            entries[key] = Entry(record: record, receivedAt: now, expiresAt: expiresAt)
-            schedule(key, at: expiresAt)
-            rrsets[RRSetKey(key), default: []].insert(key)
+            while entries.count >= maximumRecords || bytes + size > maximumBytes {
+                guard let largest = largestSource(), let removed = evictLeastRecentlyHeard(of: largest) else {
+                    break
+                }
+                counters.evictedWhenFull += 1
+                changes.append(.removed(removed))
+            }
+            entries[key] = Entry(record: record, receivedAt: now, expiresAt: expiresAt, source: source)
+            rrsets[RRSetKey(key), default: RRSet()].members.insert(key)
             bytes += size
+            account(source, records: 1, bytes: size)
+            schedule(key, at: expiresAt)
+            noteHeard(key, at: now)
             changes.append(.added(record))
         }
         return changes
+    }
+
+    /// Ends, a second from `now`, the records of `set` other than `key` heard over a second ago (§10.2).
+    ///
+    /// A set walked less than a second ago is not walked again: what it would end now was heard in the second
+    /// before that walk, and the next flush a second later ends it. So a flood of cache-flush records for one
+    /// large set costs one walk a second, not one a record.
+    private mutating func flush(_ set: RRSetKey, except key: RecordKey, at now: UInt64) {
+        guard let members = rrsets[set], members.flushedAt.map({ now >= $0 + Self.second }) ?? true else { return }
+        rrsets[set]?.flushedAt = now
+        for other in members.members where other != key {
+            guard let entry = entries[other], entry.receivedAt + Self.second < now else { continue }
+            setExpiry(of: other, to: min(entry.expiresAt, now + Self.second))
+        }
     }
 
     /// Removes every record whose time is up at `now`.
@@ -128,24 +223,21 @@ public struct MDNSCache: Sendable {
     /// The records held for `name` and `type` (any type for `.any`, which looks at every record), class IN,
     /// the most recently heard first.
     public func records(named name: DNSName, type: DNSRecordType) -> [DNSRecord] {
-        let held: [Entry]
-        if type == .any {
-            held = entries.values.filter { $0.record.name == name }
-        } else {
-            let set = RRSetKey(name: name, type: type, rawClass: DNSMessage.classInternet)
-            held = (rrsets[set] ?? []).compactMap { entries[$0] }
-        }
-        // A flushed record lingers for a second beside the one that replaced it: the newer is the truth.
-        return held.sorted { $0.receivedAt > $1.receivedAt }.map(\.record)
+        held(named: name, type: type).sorted { $0.receivedAt > $1.receivedAt }.map(\.record)
+    }
+
+    /// The entries of `name` and `type` (every entry of the name for `.any`), class IN.
+    private func held(named name: DNSName, type: DNSRecordType) -> [Entry] {
+        if type == .any { return entries.values.filter { $0.record.name == name } }
+        let set = RRSetKey(name: name, type: type, rawClass: DNSMessage.classInternet)
+        return (rrsets[set]?.members ?? []).compactMap { entries[$0] }
     }
 
     /// The answers a query for `question` lists as already known (§7.1): those held with more than half their
     /// TTL left at `now`, each with its remaining TTL, so responders need not send them again.
     public func knownAnswers(for question: DNSQuestion, at now: UInt64) -> [DNSRecord] {
-        entries.values.compactMap { entry in
-            guard entry.record.name == question.name, question.type == .any || entry.record.type == question.type,
-                entry.expiresAt > now
-            else { return nil }
+        held(named: question.name, type: question.type).compactMap { entry in
+            guard entry.expiresAt > now else { return nil }
             let left = entry.expiresAt - now
             guard left * 2 > UInt64(entry.record.ttl) * Self.second else { return nil }
             var record = entry.record
@@ -154,9 +246,41 @@ public struct MDNSCache: Sendable {
         }
     }
 
-    private mutating func evictSoonestToExpire() -> DNSRecord? {
-        while let (deadline, key) = expiries.removeFirst() {
-            guard let entry = entries[key], entry.expiresAt == deadline else { continue }
+    /// The source holding the largest share of the cache (records or bytes, whichever is the larger fraction of
+    /// its bound).
+    private mutating func largestSource() -> IPAddress?? {
+        while let (negated, source) = shares.first {
+            if let held = sources[source], share(held) == -negated { return .some(source) }
+            _ = shares.removeFirst()
+        }
+        return nil
+    }
+
+    /// A source's share, comparable across sources: records and bytes each scaled by the other's bound.
+    private func share(_ held: SourceState) -> Int {
+        max(held.records * maximumBytes, held.bytes * maximumRecords)
+    }
+
+    /// Adds `records` and `bytes` (negative to subtract) to what `source` holds.
+    private mutating func account(_ source: IPAddress?, records: Int, bytes: Int) {
+        var held = sources[source] ?? SourceState()
+        held.records += records
+        held.bytes += bytes
+        guard held.records > 0 else {
+            sources[source] = nil
+            return
+        }
+        sources[source] = held
+        shares.insert(source, at: -share(held))
+        if shares.count > 2 * sources.count + 64 {
+            shares = DeadlineHeap()
+            for (source, held) in sources { shares.insert(source, at: -share(held)) }
+        }
+    }
+
+    private mutating func evictLeastRecentlyHeard(of source: IPAddress?) -> DNSRecord? {
+        while let (heard, key) = sources[source]?.heard.removeFirst() {
+            guard let entry = entries[key], entry.source == source, entry.receivedAt == heard else { continue }
             remove(key)
             return entry.record
         }
@@ -178,12 +302,30 @@ public struct MDNSCache: Sendable {
         }
     }
 
+    /// Records that the record of `key` was heard at `now`, for its source's least-recently-heard order.
+    private mutating func noteHeard(_ key: RecordKey, at now: UInt64) {
+        guard let source = entries[key].map(\.source), var held = sources[source] else { return }
+        sources[source] = nil  // held uniquely while its heap changes, so the heap is not copied
+        held.heard.insert(key, at: now)
+        if held.heard.count > 2 * held.records + 64 {
+            // The heap holds every live record of the source: dropping the stale entries leaves exactly those.
+            let entries = entries
+            held.heard.removeAll { stamp in
+                guard let entry = entries[stamp.element] else { return true }
+                return entry.source != source || entry.receivedAt != stamp.deadline
+            }
+        }
+        sources[source] = held
+    }
+
     private mutating func remove(_ key: RecordKey) {
         guard let entry = entries.removeValue(forKey: key) else { return }
-        bytes -= Self.size(of: entry.record)
+        let size = Self.size(of: entry.record)
+        bytes -= size
+        account(entry.source, records: -1, bytes: -size)
         let rrset = RRSetKey(key)
-        rrsets[rrset]?.remove(key)
-        if rrsets[rrset]?.isEmpty == true { rrsets[rrset] = nil }
+        rrsets[rrset]?.members.remove(key)
+        if rrsets[rrset]?.members.isEmpty == true { rrsets[rrset] = nil }
     }
 
     /// What a record counts for against ``maximumBytes``: its name and data as on the wire, and the bookkeeping

@@ -19,6 +19,12 @@ import UDPDNS
 ///   reply with the query's id and short TTLs (§6.7).
 /// - **Address changes** (§8.4): a goodbye for the addresses gone, and the announcement again.
 /// - **Stopping**: a goodbye, every record with TTL 0 (§10.1).
+///
+/// **Bounds.** Nothing a neighbour sends grows its state: the once-a-second limit remembers only the records
+/// published now (at most the service's own, forgotten on a rename or an address change), the conflict back-off
+/// only the last fifteen conflicts, and the held-back response only the service's own records. A query costs
+/// one pass over its questions and one over its known answers, however many of each it carries. What it met is
+/// counted in ``counters``.
 public struct MDNSResponder: Sendable {
     /// Where a message goes.
     public enum Destination: Hashable, Sendable {
@@ -53,6 +59,21 @@ public struct MDNSResponder: Sendable {
         case stopped
     }
 
+    /// What the responder met from other hosts.
+    public struct Counters: Hashable, Sendable {
+        /// Responses that claimed a name while it was being probed: each renamed the service (§8.1).
+        public var conflicts = 0
+        /// Responses that claimed a name already published: each was answered by defending it (§9).
+        public var defended = 0
+        /// Probes by another host for one of the names being probed, whose proposal won the tie-break: probing
+        /// started again a second later (§8.2).
+        public var tieBreaksLost = 0
+        /// All counts zero.
+        public init() {}
+    }
+
+    /// The most recent conflicts remembered for the back-off: fifteen in ten seconds slow probing (§8.1).
+    static let conflictsRemembered = 15
     static let millisecond: UInt64 = 1_000_000
     static let second: UInt64 = 1_000_000_000
     /// How soon a record may be multicast again to defend a name (§6).
@@ -60,6 +81,8 @@ public struct MDNSResponder: Sendable {
 
     /// The service as published now, under its current names.
     public private(set) var service: MDNSService
+    /// What the responder met from other hosts.
+    public private(set) var counters = Counters()
     private var phase = Phase.probing(sent: 0)
     /// When the next probe or announcement is due.
     private var nextStep: UInt64
@@ -68,8 +91,10 @@ public struct MDNSResponder: Sendable {
     /// A multicast response held back by the shared-answer delay.
     private var pending: (due: UInt64, answers: [DNSRecord])?
     private var random = SystemRandomNumberGenerator()
-    /// When the conflicts of the last ten seconds happened, for the probing back-off.
+    /// When the last ``conflictsRemembered`` conflicts happened, oldest first, for the probing back-off.
     private var recentConflicts: [UInt64] = []
+    /// How many conflict times are remembered, for tests of the bound.
+    var recentConflictCount: Int { recentConflicts.count }
 
     /// - Parameters:
     ///   - service: What to publish.
@@ -155,8 +180,12 @@ public struct MDNSResponder: Sendable {
             let theirs = message.answers + message.additionals
             for name in names {
                 let clash = theirs.contains { $0.name == name && !ours.contains(RecordKey($0)) && $0.ttl > 0 }
-                if clash, case .probing = phase { return ([], [rename(name, now: now)]) }
+                if clash, case .probing = phase {
+                    counters.conflicts += 1
+                    return ([], [rename(name, now: now)])
+                }
                 if clash {
+                    counters.defended += 1
                     // Published already: defend with our records at once (§9); the other host renames.
                     return (multicastResponse(records.unique, now: now, interval: Self.defenseInterval), [])
                 }
@@ -170,6 +199,7 @@ public struct MDNSResponder: Sendable {
                 guard !proposed.isEmpty else { continue }
                 let mine = records.unique.filter { $0.name == name }
                 if Self.compare(mine, proposed) < 0 {
+                    counters.tieBreaksLost += 1
                     phase = .probing(sent: 0)
                     nextStep = now + Self.second
                 }
@@ -192,13 +222,18 @@ public struct MDNSResponder: Sendable {
         var answers: [DNSRecord] = []
         /// The answers to questions with the unicast-response (QU) bit that went to the link lately.
         var unicastAnswers: [DNSRecord] = []
+        // Each known answer's longest TTL, by identity: one pass over them, however many questions follow.
+        var knownTTL: [RecordKey: UInt32] = [:]
+        for known in query.answers {
+            knownTTL[RecordKey(known), default: 0] = max(knownTTL[RecordKey(known)] ?? 0, known.ttl)
+        }
+        var chosen = Set<RecordKey>()
         for question in query.questions {
             for record in all
             where record.name == question.name && (question.type == .any || record.type == question.type) {
-                let known = query.answers.contains {
-                    $0.data == record.data && $0.name == record.name && $0.ttl * 2 >= record.ttl
-                }
-                guard !known, !answers.contains(record), !unicastAnswers.contains(record) else { continue }
+                let key = RecordKey(record)
+                let known = knownTTL[key].map { UInt64($0) * 2 >= UInt64(record.ttl) } ?? false
+                guard !known, chosen.insert(key).inserted else { continue }
                 // QU (§5.4): a unicast answer, unless the record was not multicast within a quarter of its TTL,
                 // when the link's caches are due a refresh too.
                 let recent = lastMulticast[RecordKey(record)].map { now < $0 + UInt64(record.ttl) * Self.second / 4 }
@@ -293,9 +328,22 @@ public struct MDNSResponder: Sendable {
         phase = .probing(sent: 0)
         // Fifteen conflicts within ten seconds: at least five seconds before each further attempt (§8.1), so
         // two misbehaving hosts cannot make a probe storm.
-        recentConflicts = recentConflicts.filter { $0 + 10 * Self.second > now } + [now]
-        nextStep = now + (recentConflicts.count >= 15 ? 5 * Self.second : 250 * Self.millisecond)
+        recentConflicts = recentConflicts.suffix(Self.conflictsRemembered - 1) + [now]
+        let inTenSeconds = recentConflicts.count { $0 + 10 * Self.second > now }
+        nextStep = now + (inTenSeconds >= Self.conflictsRemembered ? 5 * Self.second : 250 * Self.millisecond)
+        forgetUnpublished()
         return .conflict(from: name, to: new)
+    }
+
+    /// Drops the once-a-second times of records no longer published, so renames and address changes cannot
+    /// grow them.
+    private mutating func forgetUnpublished() {
+        guard let records = try? service.records() else {
+            lastMulticast = [:]
+            return
+        }
+        let published = Set((records.shared + records.unique).map(RecordKey.init))
+        lastMulticast = lastMulticast.filter { published.contains($0.key) }
     }
 
     /// `Web Server` → `Web Server (2)`, `Web Server (2)` → `Web Server (3)` (RFC 6763 §9's way).
@@ -326,6 +374,7 @@ public struct MDNSResponder: Sendable {
         var goneService = service
         goneService.addresses = gone
         service.addresses = addresses
+        forgetUnpublished()
         guard isAnnounced else { return [] }
         phase = .announcing(sent: 0)
         nextStep = now

@@ -8,8 +8,10 @@ import UDPPatterns
 /// `CACHE-CONTROL: max-age` runs out unrefreshed. One that comes back with another `LOCATION` (a device that
 /// restarted on a new address) is removed and appears again, so a listener never keeps a stale URL.
 ///
-/// The table is bounded: a flood of forged USNs pushes out the advertisements heard least recently, never the
-/// memory limit.
+/// The table is bounded in entries (``capacity``, 1024 by default) and in bytes (``maximumBytes``, 1 MiB by
+/// default, as ``size(of:)`` counts them): a flood of forged USNs pushes out the advertisements heard least
+/// recently, each counted in ``evicted``, never the memory limit. An advertisement larger than the whole byte
+/// bound is not kept, and counted in ``refused``. The parser bounds each field first: no line over 2048 bytes.
 ///
 /// ```swift
 /// var browser = SSDPBrowser(target: "upnp:rootdevice")
@@ -30,6 +32,8 @@ public struct SSDPBrowser: Sendable {
     public static let defaultMaximumAge = 1_800
     /// The most advertisements kept.
     public static let defaultCapacity = 1_024
+    /// The most bytes the advertisements kept may take: 1 MiB.
+    public static let defaultMaximumBytes = 1 << 20
 
     private struct Entry: Sendable {
         var advertisement: SSDPAdvertisement
@@ -42,16 +46,37 @@ public struct SSDPBrowser: Sendable {
     /// The most advertisements kept, at least 1. A new one that arrives when the table is full first pushes out
     /// the eighth of the table (one at least) heard least recently, each counted in ``evicted``.
     public let capacity: Int
+    /// The most bytes the advertisements kept may take, as ``size(of:)`` counts them. A new one that would pass
+    /// it first pushes out, an eighth of the table at a time, those heard least recently, each counted in
+    /// ``evicted``.
+    public let maximumBytes: Int
     private var entries: [String: Entry] = [:]
-    /// Advertisements pushed out to make room.
+    /// Bytes the advertisements kept take, as ``size(of:)`` counts them.
+    public private(set) var bytes = 0
+    /// Advertisements pushed out to make room, in entries or in bytes.
     public private(set) var evicted = 0
+    /// Advertisements not kept because they were larger than ``maximumBytes`` on their own.
+    public private(set) var refused = 0
 
     /// - Parameters:
     ///   - target: `ssdp:all`, `upnp:rootdevice`, `uuid:…` or a device or service type URN.
     ///   - capacity: The most advertisements kept.
-    public init(target: String = "ssdp:all", capacity: Int = Self.defaultCapacity) {
+    ///   - maximumBytes: The most bytes they may take (``size(of:)``).
+    public init(
+        target: String = "ssdp:all",
+        capacity: Int = Self.defaultCapacity,
+        maximumBytes: Int = Self.defaultMaximumBytes
+    ) {
         self.target = target
         self.capacity = max(1, capacity)
+        self.maximumBytes = max(1, maximumBytes)
+    }
+
+    /// What an advertisement counts for against ``maximumBytes``: its strings' UTF-8 bytes, and 64 of
+    /// bookkeeping.
+    public static func size(of advertisement: SSDPAdvertisement) -> Int {
+        advertisement.uniqueServiceName.utf8.count + advertisement.target.utf8.count
+            + (advertisement.location?.utf8.count ?? 0) + (advertisement.server?.utf8.count ?? 0) + 64
     }
 
     /// The advertisements known now, by USN.
@@ -76,8 +101,8 @@ public struct SSDPBrowser: Sendable {
             guard wants(advertisement.target) else { return [] }
             return refresh(advertisement, at: now)
         case .notify(let advertisement, .byebye):
-            guard let gone = entries.removeValue(forKey: advertisement.uniqueServiceName) else { return [] }
-            return [.removed(gone.advertisement)]
+            guard let gone = remove(advertisement.uniqueServiceName) else { return [] }
+            return [.removed(gone)]
         }
     }
 
@@ -97,27 +122,45 @@ public struct SSDPBrowser: Sendable {
                 entries[key] = known
                 return []
             }
-            entries[key] = Entry(advertisement: merged, expiry: expiry, lastSeen: now)
-            return [.removed(known.advertisement), .appeared(merged)]
+            _ = remove(key)
+            return [.removed(known.advertisement)] + add(merged, expiry: expiry, at: now)
         }
         guard advertisement.location != nil else { return [] }  // an update for a device never heard of
+        return add(advertisement, expiry: expiry, at: now)
+    }
+
+    /// Keeps a new advertisement, pushing out those heard least recently while the table is full.
+    private mutating func add(_ advertisement: SSDPAdvertisement, expiry: UInt64, at now: UInt64) -> [Event] {
+        let size = Self.size(of: advertisement)
+        guard size <= maximumBytes else {
+            refused += 1
+            return []
+        }
         var events: [Event] = []
-        if entries.count >= capacity {
-            for victim in entries.evictLeastRecentlySeen(max(1, capacity / 8), lastSeen: \.lastSeen) {
+        while !entries.isEmpty && (entries.count >= capacity || bytes + size > maximumBytes) {
+            for victim in entries.evictLeastRecentlySeen(max(1, entries.count / 8), lastSeen: \.lastSeen) {
+                bytes -= Self.size(of: victim.value.advertisement)
                 evicted += 1
                 events.append(.removed(victim.value.advertisement))
             }
         }
-        entries[key] = Entry(advertisement: advertisement, expiry: expiry, lastSeen: now)
+        entries[advertisement.uniqueServiceName] = Entry(advertisement: advertisement, expiry: expiry, lastSeen: now)
+        bytes += size
         events.append(.appeared(advertisement))
         return events
+    }
+
+    private mutating func remove(_ key: String) -> SSDPAdvertisement? {
+        guard let gone = entries.removeValue(forKey: key) else { return nil }
+        bytes -= Self.size(of: gone.advertisement)
+        return gone.advertisement
     }
 
     /// Removes the advertisements whose `max-age` ran out by `now`.
     public mutating func expire(now: UInt64) -> [Event] {
         guard let next = nextExpiry, next <= now else { return [] }
         let gone = entries.filter { $0.value.expiry <= now }
-        for key in gone.keys { entries[key] = nil }
+        for key in gone.keys { _ = remove(key) }
         return gone.values.map(\.advertisement).sorted { $0.uniqueServiceName < $1.uniqueServiceName }
             .map { .removed($0) }
     }

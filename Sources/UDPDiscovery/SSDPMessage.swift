@@ -126,16 +126,13 @@ public enum SSDPError: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension SSDPMessage {
     /// Parses one datagram.
+    ///
+    /// The limits apply while the bytes are read, before anything is kept for them: a line is refused at its
+    /// ``maximumLineLength``-plus-first byte, the headers at the line after the ``maximumHeaders``-th, so a
+    /// datagram of one 8 KB line or a thousand headers costs no more than the limits do. Lines end at `\r\n`,
+    /// `\n` or `\r`; the headers end at the first empty line, and a body after it is not read.
     public init(parsing bytes: some Collection<UInt8>) throws(SSDPError) {
-        var lines: [Substring] = []
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw .notText }
-        // Swift reads `\r\n` as one character, a newline like `\n` alone.
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            guard line.utf8.count <= Self.maximumLineLength else { throw .lineTooLong }
-            if line.isEmpty { break }  // the end of the headers; a body, if any, is ignored
-            lines.append(line)
-            guard lines.count <= Self.maximumHeaders + 1 else { throw .tooManyHeaders }
-        }
+        let lines = try Self.headerLines(bytes)
         guard let start = lines.first else { throw .badStartLine("") }
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
@@ -170,6 +167,35 @@ extension SSDPMessage {
             }
             self = .response(try Self.advertisement(headers, target: try required("ST"), needsLocation: true))
         }
+    }
+
+    /// The lines before the first empty one, each checked against the limits as it is read.
+    private static func headerLines(_ bytes: some Collection<UInt8>) throws(SSDPError) -> [Substring] {
+        var lines: [Substring] = []
+        var line: [UInt8] = []
+        var afterCarriageReturn = false
+        func finish(_ line: inout [UInt8]) throws(SSDPError) {
+            guard let text = String(validating: line, as: UTF8.self) else { throw .notText }
+            guard lines.count <= maximumHeaders else { throw .tooManyHeaders }  // the start line and the headers
+            lines.append(Substring(text))
+            line.removeAll(keepingCapacity: true)
+        }
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\n") where afterCarriageReturn:
+                afterCarriageReturn = false
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                afterCarriageReturn = byte == UInt8(ascii: "\r")
+                guard !line.isEmpty else { return lines }  // the end of the headers; a body, if any, is ignored
+                try finish(&line)
+            default:
+                afterCarriageReturn = false
+                guard line.count < maximumLineLength else { throw .lineTooLong }
+                line.append(byte)
+            }
+        }
+        if !line.isEmpty { try finish(&line) }
+        return lines
     }
 
     private static func advertisement(

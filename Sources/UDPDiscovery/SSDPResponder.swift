@@ -12,6 +12,11 @@ import UDP
 ///   repeated while its answer waits is answered once, and at most ``maximumPending`` answers wait: a flood of
 ///   searches cannot grow the queue or turn the responder into an amplifier.
 /// - **Stopping**: `NOTIFY ssdp:byebye` for every advertisement.
+///
+/// **Bounds.** The only state a neighbour can grow is the queue of answers waiting: at most ``maximumPending``
+/// (64) entries, each the searcher's address, its `ST` (at most 2048 bytes, `SSDPMessage`'s line limit) and
+/// copies of this responder's own advertisements; a search past it is dropped and counted in
+/// ``Counters/searchesDropped``.
 public struct SSDPResponder: Sendable {
     /// Where a message goes.
     public enum Destination: Hashable, Sendable {

@@ -112,3 +112,102 @@ import UDPDNS
         }
     }
 }
+
+@Suite struct MDNSCacheSourceQuotaTests {
+    let second: UInt64 = 1_000_000_000
+    let real = IPAddress.v4(IPv4Address(198, 18, 0, 2))
+    let instance = DNSName("Web Server._http._tcp.local")!
+    let host = DNSName("box.local")!
+
+    /// What a real responder announces: short-lived SRV and address, long-lived TXT.
+    var announced: [DNSRecord] {
+        [
+            DNSRecord(name: instance, ttl: 120, data: .srv(priority: 0, weight: 0, port: 80, target: host)),
+            DNSRecord(name: instance, ttl: 4500, data: .txt([Array("path=/".utf8)])),
+            DNSRecord(name: host, ttl: 120, data: .a(IPv4Address(198, 18, 0, 2))),
+        ]
+    }
+
+    /// Answers to the meta-query for `count` distinct types, TTL 4500, as the flood in issue 22 sent them.
+    func flood(_ count: Int, from start: Int = 0) -> [DNSRecord] {
+        (start..<start + count).map { index in
+            DNSRecord(name: DNSSDBrowser.allTypes, ttl: 4500, data: .ptr(DNSName("_t\(index)._tcp.local")!))
+        }
+    }
+
+    @Test func aFloodFromOneSourceDisplacesOnlyItself() {
+        var cache = MDNSCache()
+        _ = cache.insert(announced, from: real, at: 0)
+        let flooder = IPAddress.v4(IPv4Address(198, 18, 0, 66))
+        for batch in 0..<200 { _ = cache.insert(flood(50, from: batch * 50), from: flooder, at: second) }
+        // Before source quotas the flood's longer TTLs pushed out every SRV and A record of the real host.
+        for record in announced {
+            #expect(cache.records(named: record.name, type: record.type) == [record], "\(record.type) kept")
+        }
+        #expect(cache.entries.count == 3 + cache.maximumRecordsPerSource)
+        #expect(cache.counters.evictedBySourceQuota == 10_000 - cache.maximumRecordsPerSource)
+        #expect(cache.counters.evictedWhenFull == 0)
+        // A service published after the flood is still taken in.
+        let later = DNSRecord(name: DNSName("printer.local")!, ttl: 120, data: .a(IPv4Address(198, 18, 0, 3)))
+        #expect(cache.insert([later], from: .v4(IPv4Address(198, 18, 0, 3)), at: 2 * second) == [.added(later)])
+    }
+
+    @Test func aFloodFromTheRealHostsOwnAddressPushesOutItsOldRecordsFirst() {
+        var cache = MDNSCache()
+        // The flood comes first, from the address the real service then answers from.
+        for batch in 0..<200 { _ = cache.insert(flood(50, from: batch * 50), from: real, at: second) }
+        let changes = cache.insert(announced, from: real, at: 2 * second)
+        #expect(changes.filter { if case .added = $0 { true } else { false } }.count == 3)
+        for record in announced {
+            #expect(cache.records(named: record.name, type: record.type) == [record], "\(record.type) kept")
+        }
+    }
+
+    @Test func aFullCacheEvictsFromTheSourceHoldingTheMost() {
+        var cache = MDNSCache(maximumRecords: 64, maximumBytes: 1 << 20)
+        #expect(cache.maximumRecordsPerSource == 8)
+        _ = cache.insert(announced, from: real, at: 0)
+        // Twenty forged sources at their quota each fill the cache many times over.
+        for source in 0..<20 {
+            let address = IPAddress.v4(IPv4Address(198, 18, 1, UInt8(source)))
+            for batch in 0..<4 { _ = cache.insert(flood(5, from: source * 100 + batch * 5), from: address, at: 0) }
+            #expect(cache.entries.count <= 64)
+        }
+        for record in announced {
+            #expect(cache.records(named: record.name, type: record.type) == [record], "\(record.type) kept")
+        }
+        #expect(cache.counters.evictedWhenFull > 0 && cache.counters.evictedBySourceQuota > 0)
+    }
+
+    @Test func aRepeatFromAnotherSourceStaysOnTheFirstSourcesQuota() {
+        var cache = MDNSCache(maximumRecords: 64, maximumBytes: 1 << 20)
+        _ = cache.insert(announced, from: real, at: 0)
+        let flooder = IPAddress.v4(IPv4Address(198, 18, 0, 66))
+        _ = cache.insert(announced, from: flooder, at: second)  // repeats the real host's records
+        _ = cache.insert(flood(100), from: flooder, at: second)
+        for record in announced {
+            #expect(cache.entries[RecordKey(record)]?.source == real)
+            #expect(cache.records(named: record.name, type: record.type) == [record])
+        }
+    }
+
+    @Test func aRecordLargerThanASourcesQuotaIsRefusedAndCounted() {
+        var cache = MDNSCache(maximumRecords: 64, maximumBytes: 8_000)
+        let big = DNSRecord(name: host, ttl: 10, data: .txt([Array(repeating: 0x61, count: 1_200)]))
+        #expect(cache.insert([big], from: real, at: 0).isEmpty)
+        #expect(cache.counters.refusedTooLarge == 1)
+    }
+
+    @Test func aCacheFlushEndsALargeSetInOneStep() {
+        var cache = MDNSCache()
+        let flooder = IPAddress.v4(IPv4Address(198, 18, 0, 66))
+        _ = cache.insert(flood(400), from: flooder, at: 0)
+        var flushing = flood(1, from: 1_000)[0]
+        flushing.rawClass |= 0x8000
+        // The flush ends the set's other members a second later, in one walk.
+        _ = cache.insert([flushing], from: flooder, at: 10 * second)
+        #expect(cache.nextExpiry() == 11 * second)
+        #expect(cache.expire(now: 11 * second).count == 400)
+        #expect(cache.entries.count == 1)
+    }
+}

@@ -10,7 +10,13 @@ import UDPDiscovery
 /// soonest) for what a new type or instance still lacks (its instances; SRV, TXT, addresses). Each interface
 /// has a cache and a browser of its own, so an event says where the instance was seen. Responses are believed
 /// only from the link: source port 5353 and a hop limit of 255, which a router would have lowered (RFC 6762
-/// §11); queries and malformed packets are counted and dropped. Its questions never set the unicast-response bit:
+/// §11); queries and malformed packets are counted and dropped. A record that does not decode is skipped by its
+/// length and counted, and the rest of its packet kept (RFC 6762 §18).
+///
+/// What a neighbour can grow is bounded per interface, and what was refused is counted in ``counters``: the
+/// cache (`MDNSCache`: 4096 records and 1 MiB, an eighth of each per source address, so a flood from one
+/// address displaces only its own records), the types the meta-query names (`DNSSDBrowser`: 1024 types and
+/// 64 KiB) and the instances (1024 and 1 MiB). Its questions never set the unicast-response bit:
 /// port 5353 is shared, and the kernel could hand a unicast answer to another responder's socket (§15.1).
 public struct MDNSBrowseSession: ~Copyable {
     /// An instance that appeared, was resolved or left, on one interface.
@@ -24,21 +30,67 @@ public struct MDNSBrowseSession: ~Copyable {
         public var change: DNSSDBrowser.Event
     }
 
-    /// What the session received and did not use.
-    public struct Counters: Sendable, Equatable {
+    /// What the session received, sent, and refused, by reason; every interface together.
+    ///
+    /// Its `description` lists the non-zero counts on one line in a fixed wording, as `udp discover --stats`
+    /// prints them: `1204 responses, 3 malformed, 99000 types refused (limit 1024), 12 records evicted (source
+    /// quota)`.
+    public struct Counters: Sendable, Equatable, CustomStringConvertible {
         /// Responses from the link, on an interface browsed, taken into that interface's cache.
         public var responses = 0
         /// Queries from other hosts (a querier does not answer them).
         public var queries = 0
-        /// Packets that did not decode as DNS.
+        /// Packets whose header or questions did not decode as DNS: dropped whole.
         public var malformed = 0
+        /// Records skipped in responses taken in: their data did not decode, or the packet ended inside them
+        /// (`DNSMessage.decodingLeniently(_:)`).
+        public var recordsSkipped = 0
         /// Responses from off the link (hop limit below 255, or a source port other than 5353).
         public var offLink = 0
         /// Query datagrams sent, one per interface each time; one lost to a link error (the interface went
         /// down) is not counted.
         public var queriesSent = 0
+        /// Service types the meta-query named that were not browsed, the bound reached
+        /// (`DNSSDBrowser.Counters.typesRefused`).
+        public var typesRefused = 0
+        /// Instances not tracked, the bound reached (`DNSSDBrowser.Counters.instancesRefused`).
+        public var instancesRefused = 0
+        /// Changes to an instance not taken, the byte bound reached (`DNSSDBrowser.Counters.updatesRefused`).
+        public var instanceUpdatesRefused = 0
+        /// Records pushed out of a cache because their source was at its quota
+        /// (`MDNSCache.Counters.evictedBySourceQuota`).
+        public var recordsEvictedBySourceQuota = 0
+        /// Records pushed out of a full cache, from the source holding the most
+        /// (`MDNSCache.Counters.evictedWhenFull`).
+        public var recordsEvictedWhenFull = 0
+        /// Records not cached, larger than a source's byte quota (`MDNSCache.Counters.refusedTooLarge`).
+        public var recordsRefusedTooLarge = 0
+        /// Not a count: the most types browsed on one interface (`DNSSDBrowser.maximumTypes`), for the
+        /// description.
+        public var typeLimit = 0
+        /// Not a count: the most instances tracked on one interface (`DNSSDBrowser.maximumInstances`), for the
+        /// description.
+        public var instanceLimit = 0
         /// All counts zero.
         public init() {}
+
+        /// The non-zero counts on one line, in a wording that stays the same.
+        public var description: String {
+            countList([
+                "responses": responses,
+                "queries heard": queries,
+                "malformed": malformed,
+                "records skipped": recordsSkipped,
+                "off link": offLink,
+                "queries sent": queriesSent,
+                "types refused (limit \(typeLimit))": typesRefused,
+                "instances refused (limit \(instanceLimit))": instancesRefused,
+                "instance updates refused": instanceUpdatesRefused,
+                "records evicted (source quota)": recordsEvictedBySourceQuota,
+                "records evicted (cache full)": recordsEvictedWhenFull,
+                "records refused (too large)": recordsRefusedTooLarge,
+            ])
+        }
     }
 
     /// The IPv4 group, 224.0.0.251 (link-local scope).
@@ -52,8 +104,25 @@ public struct MDNSBrowseSession: ~Copyable {
     public let family: AddressFamily
     /// The interfaces browsed on, by index.
     public let interfaces: [UInt32]
-    /// What the session received and did not use, and the queries it sent.
-    public private(set) var counters = Counters()
+    /// What the session received, sent and refused, with what each interface's cache and browser refused.
+    public var counters: Counters {
+        var total = received
+        for cache in caches.values {
+            total.recordsEvictedBySourceQuota += cache.counters.evictedBySourceQuota
+            total.recordsEvictedWhenFull += cache.counters.evictedWhenFull
+            total.recordsRefusedTooLarge += cache.counters.refusedTooLarge
+        }
+        for browser in browsers.values {
+            total.typesRefused += browser.counters.typesRefused
+            total.instancesRefused += browser.counters.instancesRefused
+            total.instanceUpdatesRefused += browser.counters.updatesRefused
+            total.typeLimit = browser.maximumTypes
+            total.instanceLimit = browser.maximumInstances
+        }
+        return total
+    }
+    /// The session's own counts; the caches and browsers keep theirs.
+    private var received = Counters()
     private var caches: [UInt32: MDNSCache] = [:]
     private var browsers: [UInt32: DNSSDBrowser] = [:]
     private var buffer = [UInt8](repeating: 0, count: 9_000)
@@ -126,22 +195,28 @@ public struct MDNSBrowseSession: ~Copyable {
     /// Takes in one datagram; returns whether an instance or (browsing every type) a type appeared, so that a
     /// follow-up query asks for what it still lacks.
     private mutating func handle(_ info: ReceiveInfo, at now: UInt64, _ onEvent: (Event) -> Void) -> Bool {
-        guard let message = try? DNSMessage(decoding: buffer[..<info.count]) else {
-            counters.malformed += 1
+        guard let decoded = try? DNSMessage.decodingLeniently(buffer[..<info.count]) else {
+            received.malformed += 1
             return false
         }
+        let message = decoded.message
         guard message.isResponse else {
-            counters.queries += 1
+            received.queries += 1
             return false
         }
         guard info.sender.port == Self.port, info.hopLimit.map({ $0 == 255 }) ?? true,
             let interface = info.interfaceIndex, caches[interface] != nil
         else {
-            counters.offLink += 1
+            received.offLink += 1
             return false
         }
-        counters.responses += 1
-        let changes = caches[interface]!.insert(message.answers + message.additionals, at: now)
+        received.responses += 1
+        received.recordsSkipped += decoded.skippedRecords
+        let changes = caches[interface]!.insert(
+            message.answers + message.additionals,
+            from: info.sender.ip.unmapped,
+            at: now
+        )
         let typesKnown = browsers[interface]!.types.count
         let events = browsers[interface]!.apply(changes, cache: caches[interface]!)
         var appeared = browsers[interface]!.types.count > typesKnown
@@ -186,7 +261,7 @@ public struct MDNSBrowseSession: ~Copyable {
                 }
             }
             guard let bytes = try? query.encoded() else { continue }
-            if try socket.sendOnLink(bytes, to: group, interface: interface) { counters.queriesSent += 1 }
+            if try socket.sendOnLink(bytes, to: group, interface: interface) { received.queriesSent += 1 }
         }
     }
 }

@@ -7,8 +7,47 @@ import UDPDiscovery
 ///
 /// SSDP is a well-known amplifier (a small search, several larger answers), so a search is answered only when
 /// it comes from the link it arrived on: from an address on one of that interface's networks, or an IPv6
-/// link-local one. Others are counted and dropped.
+/// link-local one. Others are counted and dropped. Each responder's queue of answers is bounded
+/// (`SSDPResponder.maximumPending`); what was dropped is counted in ``counters``.
 public struct SSDPAnnounceSession: ~Copyable {
+    /// What the session received, answered and dropped, by reason; every interface together.
+    ///
+    /// Its `description` lists the non-zero counts on one line in a fixed wording, as `udp announce --ssdp
+    /// --stats` prints them: `12 searches answered, 3 searches ignored, 2 malformed, 1 off link`.
+    public struct Counters: Sendable, Equatable, CustomStringConvertible {
+        /// Searches that matched an advertisement (`SSDPResponder.Counters.searchesAnswered`).
+        public var searchesAnswered = 0
+        /// Searches for something else.
+        public var searchesIgnored = 0
+        /// Searches dropped because `SSDPResponder.maximumPending` answers were already waiting.
+        public var searchesDropped = 0
+        /// Packets that did not parse as SSDP, for a reason other than their size.
+        public var malformed = 0
+        /// Packets refused for a line over `SSDPMessage.maximumLineLength` bytes or more than
+        /// `SSDPMessage.maximumHeaders` headers.
+        public var oversized = 0
+        /// Searches from sources not on the link they arrived on.
+        public var offLink = 0
+        /// Messages other than searches (other devices' announcements and answers), or on an interface not
+        /// advertised on: not for a responder.
+        public var ignored = 0
+        /// All counts zero.
+        public init() {}
+
+        /// The non-zero counts on one line, in a wording that stays the same.
+        public var description: String {
+            countList([
+                "searches answered": searchesAnswered,
+                "searches ignored": searchesIgnored,
+                "searches dropped (queue full)": searchesDropped,
+                "malformed": malformed,
+                "oversized": oversized,
+                "off link": offLink,
+                "other messages": ignored,
+            ])
+        }
+    }
+
     /// What happened, on one interface.
     public struct Event: Sendable {
         /// What kind of thing happened.
@@ -31,10 +70,11 @@ public struct SSDPAnnounceSession: ~Copyable {
     private var links: LinkAddresses
     private var announced: Set<UInt32> = []
     private var buffer = [UInt8](repeating: 0, count: 9_000)
-    /// Packets that did not parse as SSDP.
-    public private(set) var malformed = 0
-    /// Searches from sources not on the link they arrived on.
-    public private(set) var offLink = 0
+    private var received = Counters()
+    /// Packets that did not parse as SSDP (``Counters/malformed`` and ``Counters/oversized``).
+    public var malformed: Int { received.malformed + received.oversized }
+    /// Searches from sources not on the link they arrived on (``Counters/offLink``).
+    public var offLink: Int { received.offLink }
 
     /// - Parameters:
     ///   - family: IPv4 (239.255.255.250) or IPv6 (ff02::c).
@@ -53,8 +93,8 @@ public struct SSDPAnnounceSession: ~Copyable {
     }
 
     /// The answers and drops of every interface together.
-    public var counters: SSDPResponder.Counters {
-        responders.values.reduce(into: SSDPResponder.Counters()) { total, responder in
+    public var counters: Counters {
+        responders.values.reduce(into: received) { total, responder in
             total.searchesAnswered += responder.counters.searchesAnswered
             total.searchesIgnored += responder.counters.searchesIgnored
             total.searchesDropped += responder.counters.searchesDropped
@@ -87,15 +127,23 @@ public struct SSDPAnnounceSession: ~Copyable {
             let wake = min(responders.values.compactMap(\.nextWake).min() ?? .max, links.nextCheck)
             guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
             while let info = try socket.receiveIfQueued(into: &buffer) {
-                guard let message = try? SSDPMessage(parsing: buffer[..<info.count]) else {
-                    malformed += 1
+                let message: SSDPMessage
+                do throws(SSDPError) {
+                    message = try SSDPMessage(parsing: buffer[..<info.count])
+                } catch {
+                    if error == .lineTooLong || error == .tooManyHeaders {
+                        received.oversized += 1
+                    } else {
+                        received.malformed += 1
+                    }
                     continue
                 }
                 guard case .search = message, let index = info.interfaceIndex, responders[index] != nil else {
+                    received.ignored += 1
                     continue
                 }
                 guard links.isOnLink(info.sender.ip, interface: index) else {
-                    offLink += 1
+                    received.offLink += 1
                     continue
                 }
                 responders[index]!.receive(

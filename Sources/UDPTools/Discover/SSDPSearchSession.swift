@@ -8,7 +8,10 @@ import UDPDiscovery
 /// other shares port 1900 with the host's other SSDP listeners to hear `NOTIFY` alive and byebye. Searches go
 /// out on the continuous-query schedule mDNS uses (20–120 ms, then 1 s doubling), since UDP may lose any one of
 /// them. Each interface has an `SSDPBrowser` of its own, so an event says where the device was
-/// seen; malformed packets and other control points' searches are counted and dropped.
+/// seen; malformed packets and other control points' searches are counted and dropped. Each browser keeps at
+/// most 1024 advertisements taking 1 MiB (`SSDPBrowser`), pushing out those heard least recently, and a
+/// datagram is refused at its first line over 2048 bytes or its 65th header (`SSDPMessage`), all counted in
+/// ``counters``.
 public struct SSDPSearchSession: ~Copyable {
     /// An advertisement that appeared or left, on one interface.
     public struct Event: Sendable {
@@ -21,23 +24,49 @@ public struct SSDPSearchSession: ~Copyable {
         public var change: SSDPBrowser.Event
     }
 
-    /// What the session received and did not use.
-    public struct Counters: Sendable, Equatable {
+    /// What the session received, sent, and refused, by reason; every interface together.
+    ///
+    /// Its `description` lists the non-zero counts on one line in a fixed wording, as `udp discover --ssdp
+    /// --stats` prints them: `12 responses, 40 notifications, 3 malformed, 2 oversized, 512 advertisements
+    /// evicted`.
+    public struct Counters: Sendable, Equatable, CustomStringConvertible {
         /// Unicast answers to this session's searches (`HTTP/1.1 200 OK`), on any interface.
         public var responses = 0
         /// `NOTIFY` messages heard (alive, update, byebye), on any interface.
         public var notifications = 0
         /// Other control points' searches (and this one's own, looped back).
         public var searches = 0
-        /// Packets that did not parse as SSDP.
+        /// Packets that did not parse as SSDP, for a reason other than their size.
         public var malformed = 0
+        /// Packets refused for a line over `SSDPMessage.maximumLineLength` bytes or more than
+        /// `SSDPMessage.maximumHeaders` headers, at the first byte past the limit.
+        public var oversized = 0
         /// Messages that arrived on an interface not searched.
         public var otherInterface = 0
         /// `M-SEARCH` datagrams sent, one per interface each time; one lost to a link error (the interface
         /// went down) is not counted.
         public var searchesSent = 0
+        /// Advertisements pushed out of a full table, by entries or bytes (`SSDPBrowser.evicted`).
+        public var evicted = 0
+        /// Advertisements not kept, larger than the table's byte bound on their own (`SSDPBrowser.refused`).
+        public var refused = 0
         /// All counts zero.
         public init() {}
+
+        /// The non-zero counts on one line, in a wording that stays the same.
+        public var description: String {
+            countList([
+                "responses": responses,
+                "notifications": notifications,
+                "searches heard": searches,
+                "malformed": malformed,
+                "oversized": oversized,
+                "other interface": otherInterface,
+                "searches sent": searchesSent,
+                "advertisements evicted": evicted,
+                "advertisements refused (too large)": refused,
+            ])
+        }
     }
 
     /// The IPv4 group, 239.255.255.250.
@@ -55,8 +84,17 @@ public struct SSDPSearchSession: ~Copyable {
     public let interfaces: [UInt32]
     /// The `M-SEARCH` sent out of each interface: its target (`ST`), its `MX` and its `HOST`.
     public let search: SSDPSearch
-    /// What the session received and did not use, and the searches it sent.
-    public private(set) var counters = Counters()
+    /// What the session received, sent and refused, with what each interface's browser pushed out.
+    public var counters: Counters {
+        var total = received
+        for browser in browsers.values {
+            total.evicted += browser.evicted
+            total.refused += browser.refused
+        }
+        return total
+    }
+    /// The session's own counts; the browsers keep theirs.
+    private var received = Counters()
     private var browsers: [UInt32: SSDPBrowser] = [:]
     private var buffer = [UInt8](repeating: 0, count: 9_000)
 
@@ -125,19 +163,26 @@ public struct SSDPSearchSession: ~Copyable {
     }
 
     private mutating func handle(_ info: ReceiveInfo, _ onEvent: (Event) -> Void) {
-        guard let message = try? SSDPMessage(parsing: buffer[..<info.count]) else {
-            counters.malformed += 1
+        let message: SSDPMessage
+        do throws(SSDPError) {
+            message = try SSDPMessage(parsing: buffer[..<info.count])
+        } catch {
+            if error == .lineTooLong || error == .tooManyHeaders {
+                received.oversized += 1
+            } else {
+                received.malformed += 1
+            }
             return
         }
         switch message {
         case .search:
-            counters.searches += 1
+            received.searches += 1
             return
-        case .response: counters.responses += 1
-        case .notify: counters.notifications += 1
+        case .response: received.responses += 1
+        case .notify: received.notifications += 1
         }
         guard let interface = info.interfaceIndex, browsers[interface] != nil else {
-            counters.otherInterface += 1
+            received.otherInterface += 1
             return
         }
         for change in browsers[interface]!.receive(message, at: MonotonicClock.now()) {
@@ -150,7 +195,7 @@ public struct SSDPSearchSession: ~Copyable {
         let bytes = SSDPMessage.search(search).encoded
         let group = SocketAddress(Self.group(family), port: Self.port)
         for interface in interfaces {
-            if try socket.sendOnLink(bytes, to: group, interface: interface) { counters.searchesSent += 1 }
+            if try socket.sendOnLink(bytes, to: group, interface: interface) { received.searchesSent += 1 }
         }
     }
 }

@@ -1,0 +1,98 @@
+extension DNSMessage {
+    /// A message decoded leniently, and how many of its records were left out.
+    public struct LenientDecoding: Hashable, Sendable {
+        /// The header, the questions, and every record that decoded.
+        public var message: DNSMessage
+        /// Records the message claimed but that were left out: each one whose data did not decode (skipped by
+        /// its RDLENGTH), and, when a record's owner name or fixed fields were unreadable or its RDLENGTH ran
+        /// past the end, that record and every one after it, whose start can no longer be found.
+        public var skippedRecords: Int
+    }
+
+    /// Decodes a message as multicast DNS reads one (RFC 6762 §18 asks receivers to be liberal): a record whose
+    /// data is malformed is skipped by its RDLENGTH and counted, and the records around it are kept.
+    ///
+    /// A record is skipped, not the whole packet, when its data is wrong for its type (an A record of 5 bytes,
+    /// a PTR whose name loops or runs past the data). When its owner name, type, class, TTL or RDLENGTH cannot be
+    /// read, or the data it claims runs past the end of the packet, nothing marks where the next record starts:
+    /// decoding stops there, keeps what came before, and counts the rest as skipped. Every bound of
+    /// ``init(decoding:)`` still holds: pointers lead strictly backwards, names are at most 255 bytes, and a
+    /// section's count is a claim checked against the bytes left before anything is reserved for it.
+    ///
+    /// - Throws: ``DNSError`` when the header or a question is unreadable: then nothing says what the message is.
+    public static func decodingLeniently(_ bytes: some Collection<UInt8>) throws(DNSError) -> LenientDecoding {
+        var reader = DNSReader(Array(bytes))
+        let id = try reader.uint16()
+        let flags = try reader.uint16()
+        let counts = [try reader.uint16(), try reader.uint16(), try reader.uint16(), try reader.uint16()]
+        let questionCount = Int(counts[0])
+        try reader.checkRoom(for: questionCount, of: 5, section: "question")
+        var questions: [DNSQuestion] = []
+        questions.reserveCapacity(questionCount)
+        for _ in 0..<questionCount {
+            let name = try reader.name()
+            let type = DNSRecordType(rawValue: try reader.uint16())
+            questions.append(DNSQuestion(name: name, type: type, rawClass: try reader.uint16()))
+        }
+        var sections: [[DNSRecord]] = [[], [], []]
+        var skipped = 0
+        var lost = false
+        for (index, count) in counts.dropFirst().enumerated() {
+            guard !lost else {
+                skipped += Int(count)
+                continue
+            }
+            for read in 0..<Int(count) {
+                switch reader.recordLeniently() {
+                case .record(let record): sections[index].append(record)
+                case .skipped: skipped += 1
+                case .lost:
+                    skipped += Int(count) - read
+                    lost = true
+                }
+                if lost { break }
+            }
+        }
+        let message = DNSMessage(
+            id: id,
+            flags: flags,
+            questions: questions,
+            answers: sections[0],
+            authorities: sections[1],
+            additionals: sections[2]
+        )
+        return LenientDecoding(message: message, skippedRecords: skipped)
+    }
+}
+
+extension DNSReader {
+    /// What reading one record leniently gave.
+    enum LenientRecord {
+        /// The record, whole.
+        case record(DNSRecord)
+        /// Its data did not decode; the reader is past it, at the next record.
+        case skipped
+        /// Its start or its length could not be read: where the next record starts is unknown.
+        case lost
+    }
+
+    /// One record, or a skip past its RDLENGTH when only its data is malformed.
+    mutating func recordLeniently() -> LenientRecord {
+        let start = position
+        do throws(DNSError) {
+            _ = try name()
+            _ = try take(8)  // type, class, TTL
+            let length = Int(try uint16())
+            guard position + length <= bytes.count else { return .lost }
+            let end = position + length
+            position = start
+            guard let record = try? record() else {
+                position = end
+                return .skipped
+            }
+            return .record(record)
+        } catch {
+            return .lost
+        }
+    }
+}
