@@ -157,7 +157,10 @@ struct SendCommandTests {
         defer { unlink(path) }
         #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 70_000)))
         let result = try runUDPArray(["send", "127.0.0.1:\(try server.localAddress.port)", "--file", path])
-        expectOneLineError(result, containing: "larger than one datagram can carry")
+        expectOneLineError(
+            result,
+            containing: "\(path) is 70000 bytes, larger than one datagram can carry (65527 bytes at most)"
+        )
         #expect(try server.receive(timeout: .milliseconds(200)) == nil)
     }
 

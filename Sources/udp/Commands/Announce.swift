@@ -12,24 +12,24 @@ struct Announce: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish a service on the link by multicast DNS (DNS-SD) or SSDP, until Ctrl-C, with no daemon.",
         discussion: """
-            Publishes INSTANCE of TYPE at PORT, with KEY=VALUE strings in its TXT record, on every interface \\
-            with an address (or those given with --interface), under the host name --host (the machine's name \\
+            Publishes INSTANCE of TYPE at PORT, with KEY=VALUE strings in its TXT record, on every interface \
+            with an address (or those given with --interface), under the host name --host (the machine's name \
             in .local by default) and each interface's own addresses:
 
               udp announce 'Web Server' _http._tcp 8080 path=/
               udp announce Printer _ipp._tcp 631 rp=ipp/print --host printer --interface eth0 -4
 
-            It first probes the link for the names (RFC 6762 §8); if one is taken it picks the next, and says so \\
+            It first probes the link for the names (RFC 6762 §8); if one is taken it picks the next, and says so \
             on a line with `conflict`:
 
               conflict on eth0 IPv4: Web Server._http._tcp.local is taken, now Web Server (2)._http._tcp.local
 
-            then announces, answers queries, and on SIGINT or SIGTERM sends a goodbye so browsers drop the \\
+            then announces, answers queries, and on SIGINT or SIGTERM sends a goodbye so browsers drop the \
             service at once. It shares port 5353 with the host's responders (avahi, mDNSResponder).
 
-            With --ssdp it advertises a UPnP device by SSDP instead (no INSTANCE, TYPE or PORT; given those too, \\
-            it does both): NOTIFY ssdp:alive for upnp:rootdevice, the device's uuid: and --st, answers to \\
-            M-SEARCH for any of them after a random delay up to the search's MX, and ssdp:byebye when stopped. \\
+            With --ssdp it advertises a UPnP device by SSDP instead (no INSTANCE, TYPE or PORT; given those too, \
+            it does both): NOTIFY ssdp:alive for upnp:rootdevice, the device's uuid: and --st, answers to \
+            M-SEARCH for any of them after a random delay up to the search's MX, and ssdp:byebye when stopped. \
             Only searches from the link are answered. It shares port 1900 with the host's SSDP responders.
 
               udp announce --ssdp --st urn:schemas-upnp-org:device:MediaServer:1 \\
@@ -58,6 +58,9 @@ struct Announce: ParsableCommand {
     var interface: [String] = []
 
     @OptionGroup var family: FamilyOptions
+
+    @Flag(help: "Print what was received and dropped, by reason, on standard error at the end.")
+    var stats = false
 
     /// Whether INSTANCE, TYPE and PORT ask for an mDNS announcement.
     private var announcesMDNS: Bool { instance != nil || !ssdp.ssdp }
@@ -127,6 +130,7 @@ struct Announce: ParsableCommand {
             host: hostName!,
             addresses: []
         )
+        let stats = stats
         try startPerFamily(
             plans,
             stop: stop,
@@ -142,6 +146,7 @@ struct Announce: ParsableCommand {
                     now: MonotonicClock.now()
                 )
                 try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
+                if stats { Console.error("udp: mdns \(Discover.familyName(plan.0)): \(session.counters)") }
             }
         )
     }
@@ -158,6 +163,7 @@ struct Announce: ParsableCommand {
             server: "Linux UPnP/1.1 swift-udp/\(UDPCommand.version)",
             maximumAge: ssdp.maxAge
         )
+        let stats = stats
         try startPerFamily(
             plans,
             stop: stop,
@@ -175,6 +181,7 @@ struct Announce: ParsableCommand {
                     now: MonotonicClock.now()
                 )
                 try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
+                if stats { Console.error("udp: ssdp \(Discover.familyName(plan.0)): \(session.counters)") }
             }
         )
     }
@@ -191,7 +198,8 @@ struct Announce: ParsableCommand {
             return "announced on \(place): \((try? service.instanceName).map { "\($0)" } ?? service.instance) "
                 + "port \(service.port) host \(service.host) \(addresses)"
         case .conflict(let from, let to):
-            return "conflict on \(place): \(from) is taken, now \(to)"
+            // Names of our own making, but the rename follows what a peer claimed: shown as network text.
+            return "conflict on \(place): \(NetworkText(name: from)) is taken, now \(NetworkText(name: to))"
         }
     }
 

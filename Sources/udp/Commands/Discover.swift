@@ -10,33 +10,39 @@ struct Discover: ParsableCommand {
         abstract:
             "Find services on the link by multicast DNS (DNS-SD) or SSDP, as avahi-browse -r does, with no daemon.",
         discussion: """
-            Without TYPE, every service type on the link (the _services._dns-sd._udp.local meta-query); with \\
-            TYPE (`_http._tcp`, `_ipp._tcp`), that type only. Each instance is resolved (SRV, TXT, addresses) \\
+            Without TYPE, every service type on the link (the _services._dns-sd._udp.local meta-query); with \
+            TYPE (`_http._tcp`, `_ipp._tcp`), that type only. Each instance is resolved (SRV, TXT, addresses) \
             and printed as it comes, on each interface and family it is seen on:
 
               + eth0 IPv4 Web Server _http._tcp local
               = eth0 IPv4 Web Server _http._tcp local host box.local address 192.0.2.7 port 8080 txt "path=/"
               - eth0 IPv4 Web Server _http._tcp local
 
-            `+` when an instance appears, `=` when it is resolved (and again when that changes), `-` when it \\
-            leaves. After --timeout seconds (3) it stops; --watch keeps listening until Ctrl-C. --json prints \\
-            one object per line instead, with `protocol` ("mdns"), `event` ("new", "resolved", "removed"), \\
-            `interface`, `family`, `instance`, `type`, `domain`, `host`, `addresses`, `port` and `txt` (an \\
+            `+` when an instance appears, `=` when it is resolved (and again when that changes), `-` when it \
+            leaves. After --timeout seconds (3) it stops; --watch keeps listening until Ctrl-C. --json prints \
+            one object per line instead, with `protocol` ("mdns"), `event` ("new", "resolved", "removed"), \
+            `interface`, `family`, `instance`, `type`, `domain`, `host`, `addresses`, `port` and `txt` (an \
             object).
 
               udp discover
               udp discover _ipp._tcp --interface eth0 -4 --json
 
-            It shares port 5353 with the host's responders (avahi, mDNSResponder) and believes only responses \\
+            It shares port 5353 with the host's responders (avahi, mDNSResponder) and believes only responses \
             from the link (source port 5353, hop limit 255).
 
-            --ssdp searches for UPnP devices by SSDP instead (M-SEARCH for --st, ssdp:all by default, and the \\
-            NOTIFY announcements on port 1900), one event per device or service (USN) and interface; --all does \\
+            --ssdp searches for UPnP devices by SSDP instead (M-SEARCH for --st, ssdp:all by default, and the \
+            NOTIFY announcements on port 1900), one event per device or service (USN) and interface; --all does \
             both. JSON has `usn`, `st`, `location` and `server` for SSDP:
 
-              + eth0 IPv4 ssdp uuid:2f4…::upnp:rootdevice st upnp:rootdevice location http://192.0.2.7:8200/ \\
+              + eth0 IPv4 ssdp uuid:2f4…::upnp:rootdevice st upnp:rootdevice location http://192.0.2.7:8200/ \
             server "Linux UPnP/1.1 MiniDLNA/1.3"
               udp discover --ssdp --st urn:schemas-upnp-org:device:MediaServer:1
+
+            Every name, TXT string and header is what a peer sent, shown as received when it is printable and \
+            escaped when it is not, so that nothing on the link can drive the terminal: `\\x1b` for ESC in TXT \
+            and SSDP headers, `\\027` in names (as avahi-browse and dig write them). JSON has TXT strings and \
+            headers as sent, control characters as `\\u001b`, and names in the same `\\027` form. --stats prints \
+            what each session received and dropped, on stderr, at the end.
 
             Exit status: 0 when something was found, 1 when nothing was.
             """
@@ -67,6 +73,9 @@ struct Discover: ParsableCommand {
 
     @Flag(help: "Print one JSON object per line.")
     var json = false
+
+    @Flag(help: "Print what was received and dropped, by reason, on standard error at the end.")
+    var stats = false
 
     func validate() throws {
         guard timeout > 0, timeout <= 86_400 else {
@@ -113,6 +122,7 @@ struct Discover: ParsableCommand {
     ) throws {
         let types = type.flatMap(serviceTypeName).map { [$0] }
         let json = json
+        let stats = stats
         try startPerFamily(
             plans,
             stop: stop,
@@ -126,6 +136,7 @@ struct Discover: ParsableCommand {
                     found.increment()
                     Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
                 }
+                if stats { Console.error("udp: mdns \(Self.familyName(plan.0)): \(session.counters)") }
             }
         )
     }
@@ -139,6 +150,7 @@ struct Discover: ParsableCommand {
     ) throws {
         let target = st ?? "ssdp:all"
         let json = json
+        let stats = stats
         try startPerFamily(
             plans,
             stop: stop,
@@ -160,6 +172,7 @@ struct Discover: ParsableCommand {
                     found.increment()
                     Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
                 }
+                if stats { Console.error("udp: ssdp \(Self.familyName(plan.0)): \(session.counters)") }
             }
         )
     }
@@ -181,20 +194,46 @@ struct Discover: ParsableCommand {
         return (mark, NetworkInterface.name(ofIndex: event.interfaceIndex) ?? "\(event.interfaceIndex)", instance)
     }
 
+    /// `ipv4` or `ipv6`, as the JSON lines and the --stats lines name a family.
+    static func familyName(_ family: AddressFamily) -> String { family == .inet ? "ipv4" : "ipv6" }
+
+    /// An instance's fields that a peer chose, each as ``NetworkText``: the names in ``DNSName``'s text form
+    /// (`\DDD` for a byte that is not printable), TXT strings as bytes.
+    private struct InstanceText {
+        var instance: NetworkText
+        var type: NetworkText
+        var domain: NetworkText
+        var host: NetworkText?
+        var txt: [NetworkText]
+        /// TXT as keys and values (RFC 6763 §6.3-6.4); a key alone has no value.
+        var attributes: [(key: NetworkText, value: NetworkText?)]
+
+        init(_ instance: DNSSDBrowser.Instance) {
+            self.instance = NetworkText(instance.instanceName)
+            type = NetworkText(instance.serviceType)
+            domain = NetworkText(instance.domain)
+            host = instance.host.map(NetworkText.init(name:))
+            txt = (instance.txt ?? []).map(NetworkText.init(bytes:))
+            attributes = instance.txtAttributes.map { (NetworkText($0.key), $0.value.map(NetworkText.init(bytes:))) }
+        }
+    }
+
     static func textLine(_ event: MDNSBrowseSession.Event) -> String {
         let (mark, interface, instance) = fields(event)
-        var line = "\(mark) \(interface) \(event.family == .inet ? "IPv4" : "IPv6") \(instance.instanceName) "
-        line += "\(instance.serviceType) \(instance.domain)"
+        let text = InstanceText(instance)
+        var line = "\(mark) \(interface) \(event.family == .inet ? "IPv4" : "IPv6") \(text.instance) "
+        line += "\(text.type) \(text.domain)"
         guard case .resolved = event.change else { return line }
-        line += " host \(instance.host.map { "\($0)" } ?? "?")"
+        line += " host \(text.host.map { "\($0)" } ?? "?")"
         for address in instance.addresses { line += " address \(address)" }
         line += " port \(instance.port ?? 0)"
-        for string in instance.txt ?? [] { line += " txt " + JSONObject.quoted(PayloadFormat.text.singleLine(string)) }
+        for string in text.txt { line += " txt " + string.quoted }
         return line
     }
 
     static func jsonLine(_ event: MDNSBrowseSession.Event) -> String {
         let (_, interface, instance) = fields(event)
+        let text = InstanceText(instance)
         var object = JSONObject()
         object.add("protocol", "mdns")
         switch event.change {
@@ -203,20 +242,17 @@ struct Discover: ParsableCommand {
         case .removed: object.add("event", "removed")
         }
         object.add("interface", interface)
-        object.add("family", event.family == .inet ? "ipv4" : "ipv6")
-        object.add("instance", instance.instanceName)
-        object.add("type", instance.serviceType)
-        object.add("domain", instance.domain)
-        object.add("host", instance.host.map { "\($0)" })
+        object.add("family", familyName(event.family))
+        object.add("instance", text.instance)
+        object.add("type", text.type)
+        object.add("domain", text.domain)
+        object.add("host", text.host)
         object.addRaw(
             "addresses",
             "[" + instance.addresses.map { JSONObject.quoted("\($0)") }.joined(separator: ", ") + "]"
         )
         if let port = instance.port { object.add("port", Int(port)) } else { object.add("port", nil as String?) }
-        let txt = instance.txtAttributes.map { attribute in
-            JSONObject.quoted(attribute.key) + ": "
-                + (attribute.value.map { JSONObject.quoted(String(decoding: $0, as: UTF8.self)) } ?? "true")
-        }
+        let txt = text.attributes.map { attribute in attribute.key.json + ": " + (attribute.value?.json ?? "true") }
         object.addRaw("txt", "{" + txt.joined(separator: ", ") + "}")
         return object.text
     }
@@ -231,26 +267,43 @@ extension Discover {
         }
     }
 
+    /// An advertisement's headers, each as ``NetworkText``: every one of them is what a peer sent.
+    private struct AdvertisementText {
+        var usn: NetworkText
+        var target: NetworkText
+        var location: NetworkText?
+        var server: NetworkText?
+
+        init(_ advertisement: SSDPAdvertisement) {
+            usn = NetworkText(advertisement.uniqueServiceName)
+            target = NetworkText(advertisement.target)
+            location = advertisement.location.map(NetworkText.init)
+            server = advertisement.server.map(NetworkText.init)
+        }
+    }
+
     static func textLine(_ event: SSDPSearchSession.Event) -> String {
         let (mark, interface, advertisement) = fields(event)
-        var line = "\(mark) \(interface) \(event.family) ssdp \(advertisement.uniqueServiceName)"
-        line += " st \(advertisement.target)"
-        if let location = advertisement.location { line += " location \(location)" }
-        if let server = advertisement.server { line += " server " + JSONObject.quoted(server) }
+        let text = AdvertisementText(advertisement)
+        var line = "\(mark) \(interface) \(event.family) ssdp \(text.usn)"
+        line += " st \(text.target)"
+        if let location = text.location { line += " location \(location)" }
+        if let server = text.server { line += " server " + server.quoted }
         return line
     }
 
     static func jsonLine(_ event: SSDPSearchSession.Event) -> String {
         let (mark, interface, advertisement) = fields(event)
+        let text = AdvertisementText(advertisement)
         var object = JSONObject()
         object.add("protocol", "ssdp")
         object.add("event", mark == "+" ? "new" : "removed")
         object.add("interface", interface)
-        object.add("family", event.family == .inet ? "ipv4" : "ipv6")
-        object.add("usn", advertisement.uniqueServiceName)
-        object.add("st", advertisement.target)
-        object.add("location", advertisement.location)
-        object.add("server", advertisement.server)
+        object.add("family", familyName(event.family))
+        object.add("usn", text.usn)
+        object.add("st", text.target)
+        object.add("location", text.location)
+        object.add("server", text.server)
         return object.text
     }
 }

@@ -8,27 +8,27 @@ struct NTP: ParsableCommand {
         commandName: "ntp",
         abstract: "Ask an NTP server for the time (SNTP) and measure the offset of this clock, as sntp does.",
         discussion: """
-            Sends --count requests (4), one every --interval seconds (0.5), each waiting --timeout seconds (1) \\
-            for its reply, and prints each sample's offset (the server's clock minus this one's) and round-trip \\
+            Sends --count requests (4), one every --interval seconds (0.5), each waiting --timeout seconds (1) \
+            for its reply, and prints each sample's offset (the server's clock minus this one's) and round-trip \
             delay, then the sample with the least delay, as NTP's clock filter chooses:
 
               udp ntp 198.18.2.2
               sample 1: offset +0.000042 s, delay 0.000310 s (kernel timestamps)
               ...
-              offset +0.000042 s, delay 0.000310 s, stratum 10, refid 127.127.1.1, leap none (4 samples, \\
+              offset +0.000042 s, delay 0.000310 s, stratum 10, refid 127.127.1.1, leap none (4 samples, \
             kernel timestamps)
 
-            It never sets the clock. Each request carries a random transmit timestamp, which a reply must echo: \\
-            a reply from another address, with another origin, not from a server, from an unsynchronised server \\
-            (leap 3, stratum 16) or claiming a root distance over 16 s is ignored and counted (--verbose shows \\
-            each). A kiss-o'-death (stratum 0) is reported by its code: RATE doubles the interval, DENY and RSTR \\
-            stop at once, as RFC 4330 asks. The local times of each sample are the kernel's stamps where it \\
+            It never sets the clock. Each request carries a random transmit timestamp, which a reply must echo: \
+            a reply from another address, with another origin, not from a server, from an unsynchronised server \
+            (leap 3, stratum 16) or claiming a root distance over 16 s is ignored and counted (--verbose shows \
+            each). A kiss-o'-death (stratum 0) is reported by its code: RATE doubles the interval, DENY and RSTR \
+            stop at once, as RFC 4330 asks. The local times of each sample are the kernel's stamps where it \
             gives them (--timestamps kernel), else this process's clock; the line says which.
 
               udp ntp '[fd75:6470:2::2]:123' --count 8 --json
 
-            --json prints one object last: offset_s, delay_s, stratum, refid, leap, root_delay_s, \\
-            root_dispersion_s, samples, timestamps, server, ignored and ignored_reasons. Exit status: 0 when a \\
+            --json prints one object last: offset_s, delay_s, stratum, refid, leap, root_delay_s, \
+            root_dispersion_s, samples, timestamps, server, ignored and ignored_reasons. Exit status: 0 when a \
             valid reply came, 1 when none did, with the reason (no reply, the kiss code, an ICMP error).
             """
     )
@@ -133,7 +133,7 @@ struct NTP: ParsableCommand {
                 next.map {
                     "backing off: one request every \(NumberFormat.trimmed(Double($0) / 1e9, maximumDecimals: 3)) s"
                 } ?? "stopping"
-            Console.line("sample \(index + 1): kiss-o'-death \(code): \(then)")
+            Console.line("sample \(index + 1): kiss-o'-death \(NetworkText(code.description)): \(then)")
         case .deliveryError(let index, let error):
             Console.line("sample \(index + 1): \(error)")
         case .ignored(let sender, let reason):
@@ -150,7 +150,7 @@ struct NTP: ParsableCommand {
     static func summary(_ best: (sample: NTPSample, clock: SNTPProbe.Timestamps), samples: Int) -> String {
         let reply = best.sample.reply
         return "offset \(signed(best.sample.offset)) s, delay \(NumberFormat.fixed(best.sample.delay, 6)) s, "
-            + "stratum \(reply.stratum), refid \(reply.referenceIDText), leap \(reply.leap) "
+            + "stratum \(reply.stratum), refid \(NetworkText(reply.referenceIDText)), leap \(reply.leap) "
             + "(\(samples) \(samples == 1 ? "sample" : "samples"), "
             + "\(best.clock == .kernel ? "kernel timestamps" : "user clock"))"
     }
@@ -166,7 +166,7 @@ struct NTP: ParsableCommand {
         object.add("delay_s", best?.sample.delay, decimals: 9)
         if let reply = best?.sample.reply {
             object.add("stratum", Int(reply.stratum))
-            object.add("refid", reply.referenceIDText)
+            object.add("refid", NetworkText(reply.referenceIDText))
             object.add("leap", "\(reply.leap)")
         } else {
             object.addRaw("stratum", "null")

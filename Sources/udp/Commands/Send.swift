@@ -7,6 +7,12 @@ import UDPTools
 import UDPSeal
 #endif
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send datagrams and print the replies.",
@@ -162,7 +168,7 @@ struct Send: ParsableCommand {
                     }
                 }
                 switch outcome {
-                case .success(let reply): Console.line(format.block(reply))
+                case .success(let reply): Self.print(reply, format: format)
                 case .failure(let failure):
                     Console.error("\(failure)")
                     failed += 1
@@ -214,10 +220,21 @@ struct Send: ParsableCommand {
             return try FileIO.readAll(path: path, limit: limit)
         } catch {
             if error.errno == .fileTooLarge {
-                throw RuntimeFailure("\(path) is larger than one datagram can carry (\(limit) bytes at most)")
+                // The read stops at the limit; a regular file's size is known without reading the rest.
+                let size = fileSize(path).map { "\($0) bytes" } ?? "over \(limit) bytes"
+                throw RuntimeFailure(
+                    "\(path) is \(size), larger than one datagram can carry (\(limit) bytes at most)"
+                )
             }
             throw RuntimeFailure("\(path): \(error.reason)")
         }
+    }
+
+    /// The size of the regular file at `path`; nil for a pipe or a device, whose size is not known ahead.
+    private static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int(info.st_size)
     }
 
     /// Prints one event of the plain client: replies on stdout, the rest on stderr.
@@ -245,17 +262,21 @@ struct Send: ParsableCommand {
 
     /// A reply's payload: as it is when it is printable text (with a newline added), in a block otherwise.
     private static func print(_ datagram: Datagram, format: PayloadFormat) {
-        if case .text = format, PayloadFormat.printable(datagram.payload, allowNewlines: true) != nil,
-            !datagram.payload.isEmpty
-        {
-            var bytes = datagram.payload
+        print(datagram.payload, format: format)
+        if datagram.isTruncated {
+            Console.error("udp: reply truncated: \(datagram.length) bytes, \(datagram.payload.count) shown")
+        }
+    }
+
+    /// A payload, written raw only when ``NetworkText`` finds it printable (line breaks and tabs allowed),
+    /// since a multi-line reply would be escaped line breaks and all by ``Console/line(_:)``.
+    private static func print(_ payload: [UInt8], format: PayloadFormat) {
+        if case .text = format, NetworkText.printable(payload, allowNewlines: true) != nil, !payload.isEmpty {
+            var bytes = payload
             if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
             Console.raw(bytes)
         } else {
-            Console.line(format.block(datagram.payload))
-        }
-        if datagram.isTruncated {
-            Console.error("udp: reply truncated: \(datagram.length) bytes, \(datagram.payload.count) shown")
+            Console.line(format.block(payload))
         }
     }
 

@@ -8,16 +8,21 @@ import Darwin
 
 /// Writes whole lines to stdout and stderr, flushed at once: a script reading a pipe sees each line as it
 /// happens (stdio would buffer a pipe in 4 KiB blocks), and `listening on udp/PORT` arrives before traffic.
+///
+/// A line holds no control character but tab: any other (a newline inside it included) is written escaped,
+/// as ``NetworkText/terminalSafe(_:)`` does, however the text was made. Network strings are escaped before they
+/// get here (``NetworkText``); this is the last guard, for a field someone forgot.
 enum Console {
     static func line(_ text: String) {
-        write(text + "\n", to: STDOUT_FILENO)
+        write(NetworkText.terminalSafe(text) + "\n", to: STDOUT_FILENO)
     }
 
     static func error(_ text: String) {
-        write(text + "\n", to: STDERR_FILENO)
+        write(NetworkText.terminalSafe(text) + "\n", to: STDERR_FILENO)
     }
 
-    /// Writes raw bytes to stdout (a reply payload that is not shown as text).
+    /// Writes raw bytes to stdout, unchecked: a reply payload already found printable, a terminal's own
+    /// control sequence (``LiveLine``).
     static func raw(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { writeAll($0, to: STDOUT_FILENO) }
     }

@@ -26,11 +26,11 @@ enum DNSAnswerJSON {
     static func records(_ records: [DNSRecord]) -> String {
         let objects = records.map { record in
             var object = JSONObject()
-            object.add("name", record.name.presentation)
+            object.add("name", NetworkText(record.name.presentation))
             object.add("type", record.type.description)
             object.add("class", DNSMessage.className(record.rawClass))
             object.add("ttl", Int(record.ttl))
-            object.add("data", record.data.presentation)
+            object.add("data", NetworkText(record.data.presentation))
             return object.text
         }
         return "[" + objects.joined(separator: ", ") + "]"

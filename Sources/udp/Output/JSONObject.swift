@@ -18,6 +18,11 @@ struct JSONObject {
         members.append(Self.quoted(key) + ": " + (value.map(Self.quoted) ?? "null"))
     }
 
+    /// A string from the network, in its JSON form (``NetworkText/json``), or `null`.
+    mutating func add(_ key: String, _ value: NetworkText?) {
+        members.append(Self.quoted(key) + ": " + (value?.json ?? "null"))
+    }
+
     mutating func add(_ key: String, _ value: Bool) {
         members.append(Self.quoted(key) + ": " + (value ? "true" : "false"))
     }
@@ -30,7 +35,9 @@ struct JSONObject {
     /// The object on one line.
     var text: String { "{" + members.joined(separator: ", ") + "}" }
 
-    /// `text` as a JSON string: quotes, backslashes and control characters escaped (RFC 8259 section 7).
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped (RFC 8259 section 7), the
+    /// control characters being those of ``NetworkText/isControl(_:)``: DEL, C1, the line separators and the
+    /// bidirectional controls too, as `\uXXXX`, so that JSON read on a terminal cannot drive it.
     static func quoted(_ text: String) -> String {
         let digits = Array("0123456789abcdef".unicodeScalars)
         var out = "\""
@@ -41,10 +48,9 @@ struct JSONObject {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u00"
-                out.unicodeScalars.append(digits[Int(scalar.value >> 4)])
-                out.unicodeScalars.append(digits[Int(scalar.value & 0xF)])
+            case _ where NetworkText.isControl(scalar):
+                out += "\\u"
+                for shift in [12, 8, 4, 0] { out.unicodeScalars.append(digits[Int(scalar.value >> shift & 0xF)]) }
             default: out.unicodeScalars.append(scalar)
             }
         }
