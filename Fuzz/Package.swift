@@ -25,6 +25,13 @@ let package = Package(
             dependencies: ["FuzzDriver", .product(name: "UDPDiscovery", package: "swift-udp")]
         ),
         .executableTarget(
+            name: "FuzzMDNSBrowser",
+            dependencies: [
+                "FuzzDriver", .product(name: "UDPDiscovery", package: "swift-udp"),
+                .product(name: "UDPDNS", package: "swift-udp"), .product(name: "UDP", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzNTPPacket",
             dependencies: ["FuzzDriver", .product(name: "UDPNTP", package: "swift-udp")]
         ),

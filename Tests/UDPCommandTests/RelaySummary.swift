@@ -31,7 +31,7 @@ struct RelaySummary {
         let copies =
             counters["received", default: -1] - counters["dropped", default: 0]
             + counters["duplicated", default: 0]
-        let fates = ["forwarded", "over rate", "send errors", "no upstream socket", "in flight"]
+        let fates = ["forwarded", "over rate", "queue full", "send errors", "no upstream socket", "in flight"]
         return fates.allSatisfy { counters[$0] != nil } && copies == fates.reduce(0) { $0 + counters[$1]! }
     }
 }

@@ -6,12 +6,21 @@ import UDPDNS
 // empty string, NSEC types sorted) decoding and encoding again changes nothing. Every record type the codec
 // decodes (A, AAAA, NS, CNAME, SOA, PTR, MX, TXT, SRV, NSEC, OPT through EDNS, the rest as bytes) is printed as
 // dig prints it, which must not crash either, and the question-only decoding of truncated replies must agree
-// with the full one.
+// with the full one, as must the lenient decoding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let start else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: start, count: count))
     let questionsOnly = try? DNSMessage(decodingQuestionsOf: bytes)
+    // The lenient decoding the mDNS engines use (a bad record skipped, not the packet) never crashes, takes no
+    // header the strict one refuses, and agrees with the strict one where that succeeds.
+    let lenient = try? DNSMessage.decodingLeniently(bytes)
+    if lenient != nil, questionsOnly == nil { fatalError("the lenient decoding took a header the strict one refused") }
+    if let strict = try? DNSMessage(decoding: bytes) {
+        guard let lenient, lenient.message == strict, lenient.skippedRecords == 0 else {
+            fatalError("the lenient decoding disagrees with the strict one on a well-formed message")
+        }
+    }
     guard let first = try? DNSMessage(decoding: bytes) else { return 0 }
     guard let questionsOnly, questionsOnly.id == first.id, questionsOnly.flags == first.flags,
         questionsOnly.questions == first.questions

@@ -28,9 +28,10 @@ struct Relay: ParsableCommand {
 
             The first line on stdout is `listening on udp/PORT`. On SIGINT or SIGTERM (and every second with \
             --stats) the counters of each direction go to stderr: received, forwarded, dropped, duplicated, \
-            reordered, delayed, over rate, send errors, no upstream socket, in flight, unreachable (ICMP errors \
-            from the server's side). They add up: received - dropped + duplicated = forwarded + over rate + \
-            send errors + no upstream socket + in flight.
+            reordered, delayed, over rate, queue full (past the delay queue's 100 000 datagrams or 64 MiB), send \
+            errors, no upstream socket, in flight, unreachable (ICMP errors from the server's side). They add up: \
+            received - dropped + duplicated = forwarded + over rate + queue full + send errors + no upstream \
+            socket + in flight.
             """
     )
 

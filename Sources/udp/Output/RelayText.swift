@@ -23,8 +23,8 @@ extension RelayEngine.DirectionCounters {
     /// The counters of one direction, in the order `udp relay --help` explains them.
     var text: String {
         "received \(received), forwarded \(forwarded), dropped \(dropped), duplicated \(duplicated), "
-            + "reordered \(reordered), delayed \(delayed), over rate \(rateDropped), send errors \(failed), "
-            + "no upstream socket \(unmapped), in flight \(inFlight), unreachable \(unreachable)"
+            + "reordered \(reordered), delayed \(delayed), over rate \(rateDropped), queue full \(queueFull), "
+            + "send errors \(failed), no upstream socket \(unmapped), in flight \(inFlight), unreachable \(unreachable)"
     }
 }
 
