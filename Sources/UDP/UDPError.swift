@@ -101,6 +101,12 @@ public struct UDPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// (``UDPSocket/setReceiveErrors(_:)``).
     public var deliveryError: DeliveryError?
 
+    /// Whether the kernel failed the call with an error an ICMP message set on the socket (port or host
+    /// unreachable and the like), not one of the call's own. With the error queue on, such an error fails the
+    /// next send or receive, whichever datagram drew it, and anyone can forge the ICMP message behind it: a
+    /// send that fails so never left, and can be made again.
+    public var isFromICMP: Bool { UDPSocket.isFromICMP(errno) }
+
     /// Creates an error with the code given: for failures the library, or a layer above it, detects itself.
     /// ``init(_:errno:address:)`` classifies a failed system call's errno instead.
     ///

@@ -115,6 +115,34 @@ import UDPTools
         #expect(outcome.ignored[.icmpWrongDestination] == 1 && outcome.ignored.total == 4)
     }
 
+    @Test(
+        "forged ICMP errors that land between requests fail the next send; they cost at most that request, never the run",
+        .enabled(if: isRoot, "a raw socket needs root")
+    )
+    func forgedErrorsBetweenRequestsDoNotEndTheRun() throws {
+        let count = 10
+        let outcome = try probe(count: count, timeout: 1_000_000_000) { server, address in
+            // Each answer is followed at once by a burst of forged errors, which race the probe's next send (1 ms
+            // later): with the error queue on, each sets the socket's pending error, which fails that send.
+            for _ in 0..<count {
+                guard let request = try server.receive(timeout: .seconds(5)) else { return }
+                let asked = try #require(NTPPacket(decoding: request.payload))
+                try server.send(answer(asked).encoded, to: request.sender)
+                for _ in 0..<400 {
+                    try forgePortUnreachable(
+                        from: request.sender,
+                        to: address,
+                        quoting: Array(request.payload.prefix(8))
+                    )
+                }
+            }
+        }
+        let timeouts = outcome.events.filter { if case .timeout = $0 { true } else { false } }.count
+        #expect(outcome.samples + timeouts == count, "every request was made and accounted for")
+        #expect(outcome.samples >= count / 2)
+        #expect(outcome.ignored[.icmpShortQuote] > 0)
+    }
+
     @Test("a real port unreachable, which quotes the whole request, still ends it at once")
     func realErrorEndsTheRequest() throws {
         let closed = try UDPSocket(bindingTo: .loopbackV4(port: 0))

@@ -134,12 +134,13 @@ public struct SNTPProbe: ~Copyable {
         let request = SNTPRequest()
         let stampID = sends
         let sentAt = WallClock.now()
-        do throws(UDPError) {
-            try socket.send(request.packet.encoded, to: server)
-            sends &+= 1
-        } catch {
-            guard let event = error.deliveryError else { throw error }
-            return failed(index, event, onEvent)
+        switch try send(request, socket, onEvent) {
+        case .sent: sends &+= 1
+        case .failed(let event): return failed(index, event, onEvent)
+        case .abandoned:
+            lastFailure = "the request could not be sent past \(Self.sendTries) ICMP errors"
+            onEvent(.timeout(index: index))
+            return true
         }
         var kernelSentAt: UInt64?
         let deadline = MonotonicClock.now() + timeout
@@ -203,6 +204,46 @@ public struct SNTPProbe: ~Copyable {
                 return true
             }
         }
+    }
+
+    /// What became of a request's send.
+    private enum SendOutcome {
+        case sent
+        /// An ICMP error about this request: it ends.
+        case failed(DeliveryError)
+        /// Every try failed on another datagram's ICMP error.
+        case abandoned
+    }
+
+    /// Sends tried for one request before it is given up.
+    static let sendTries = 4
+
+    /// Sends `request`. With the error queue on, an ICMP error that arrived since the last request (about an
+    /// earlier one, or forged: anyone who knows the server can send one) fails this send, which never left,
+    /// and the kernel retries it once (`sendRetryingPendingError`). A burst of them can fail that retry too, so
+    /// each queued error is judged here like any other (``believe(_:_:_:)``, counted when it is not about this
+    /// request, which it cannot be) and the send tried again, ``sendTries`` times at most: forged errors can
+    /// cost one request, never the run.
+    private mutating func send(
+        _ request: SNTPRequest,
+        _ socket: borrowing UDPSocket,
+        _ onEvent: (Event) -> Void
+    ) throws(UDPError) -> SendOutcome {
+        for _ in 0..<Self.sendTries {
+            do throws(UDPError) {
+                try socket.send(request.packet.encoded, to: server)
+                return .sent
+            } catch {
+                guard error.isFromICMP else { throw error }
+                if let event = error.deliveryError, believe(event, request, onEvent) { return .failed(event) }
+            }
+            // The queue is bounded by the socket's receive buffer; the count bounds this loop all the same.
+            for _ in 0..<64 {
+                guard let entry = try? socket.receiveErrorQueue() else { break }
+                if case .deliveryError(let event) = entry, believe(event, request, onEvent) { return .failed(event) }
+            }
+        }
+        return .abandoned
     }
 
     /// The send stamp numbered `id`, if the queue holds it now (it can trail the reply on a fast path).
