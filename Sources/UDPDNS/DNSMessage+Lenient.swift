@@ -3,9 +3,11 @@ extension DNSMessage {
     public struct LenientDecoding: Hashable, Sendable {
         /// The header, the questions, and every record that decoded.
         public var message: DNSMessage
-        /// Records the message claimed but that were left out: each one whose data did not decode (skipped by
-        /// its RDLENGTH), and, when a record's owner name or fixed fields were unreadable or its RDLENGTH ran
-        /// past the end, that record and every one after it, whose start can no longer be found.
+        /// Records left out: each one whose data did not decode (skipped by its RDLENGTH), plus one for the rest
+        /// of the packet when a record's owner name or fixed fields were unreadable or its RDLENGTH ran past the
+        /// end. That rest counts once, however many records the header claimed: a count is a claim (a forged
+        /// ANCOUNT of 65535 is one bad packet, not 65535 bad records), and with no way to find where the next
+        /// record starts nothing says how many the remaining bytes held.
         public var skippedRecords: Int
     }
 
@@ -15,7 +17,7 @@ extension DNSMessage {
     /// A record is skipped, not the whole packet, when its data is wrong for its type (an A record of 5 bytes,
     /// a PTR whose name loops or runs past the data). When its owner name, type, class, TTL or RDLENGTH cannot be
     /// read, or the data it claims runs past the end of the packet, nothing marks where the next record starts:
-    /// decoding stops there, keeps what came before, and counts the rest as skipped. Every bound of
+    /// decoding stops there, keeps what came before, and counts the rest as one skipped record. Every bound of
     /// ``init(decoding:)`` still holds: pointers lead strictly backwards, names are at most 255 bytes, and a
     /// section's count is a claim checked against the bytes left before anything is reserved for it.
     ///
@@ -36,21 +38,16 @@ extension DNSMessage {
         }
         var sections: [[DNSRecord]] = [[], [], []]
         var skipped = 0
-        var lost = false
-        for (index, count) in counts.dropFirst().enumerated() {
-            guard !lost else {
-                skipped += Int(count)
-                continue
-            }
-            for read in 0..<Int(count) {
+        sections: for (index, count) in counts.dropFirst().enumerated() {
+            for _ in 0..<Int(count) {
                 switch reader.recordLeniently() {
                 case .record(let record): sections[index].append(record)
                 case .skipped: skipped += 1
                 case .lost:
-                    skipped += Int(count) - read
-                    lost = true
+                    // The rest of the packet, counted once (see `skippedRecords`).
+                    skipped += 1
+                    break sections
                 }
-                if lost { break }
             }
         }
         let message = DNSMessage(
@@ -79,18 +76,17 @@ extension DNSReader {
     /// One record, or a skip past its RDLENGTH when only its data is malformed.
     mutating func recordLeniently() -> LenientRecord {
         let start = position
+        // A whole record first: most are. Finding where each record ends before reading it read every owner name
+        // twice, most of what decoding a flood cost.
+        if let record = try? record() { return .record(record) }
+        position = start
         do throws(DNSError) {
             _ = try name()
             _ = try take(8)  // type, class, TTL
             let length = Int(try uint16())
             guard position + length <= bytes.count else { return .lost }
-            let end = position + length
-            position = start
-            guard let record = try? record() else {
-                position = end
-                return .skipped
-            }
-            return .record(record)
+            position += length
+            return .skipped
         } catch {
             return .lost
         }

@@ -7,7 +7,8 @@ import UDPDNS
 ///
 /// Browsing every type starts from the meta-query `_services._dns-sd._udp.local` (§9): each type it names is
 /// browsed in turn, for as long as the cache holds the record that named it. An instance whose PTR record came
-/// before its type was known is reported when the type is learned.
+/// before its type was known is reported when the type is learned. A meta-query PTR that names the meta-query
+/// itself is ignored: that name is not a service type.
 ///
 /// **Bounds.** Anyone on the link can answer the meta-query, so the types it adds are bounded: at most
 /// ``maximumTypes`` (1024) taking ``maximumTypeBytes`` (64 KiB of names); a type past either is refused and
@@ -102,12 +103,17 @@ public struct DNSSDBrowser: Sendable {
     /// addresses): 1 MiB by default.
     public let maximumInstanceBytes: Int
 
-    /// The types browsed now (for every type, those the meta-query found so far and the cache still holds).
-    public private(set) var types: Set<DNSName>
+    /// The types browsed now (for every type, those the meta-query found so far and the cache still holds);
+    /// made on each call, ``typeCount`` counts them without.
+    public var types: Set<DNSName> { Set(typeKeys.lazy.map(\.name)) }
+    /// How many types are browsed now.
+    public var typeCount: Int { typeKeys.count }
     /// Whether every type is browsed, through the meta-query.
     public let browsesAllTypes: Bool
-    /// The instances known, by full name.
-    public private(set) var instances: [DNSName: Instance] = [:]
+    /// The instances known, by full name; made on each call.
+    public var instances: [DNSName: Instance] {
+        Dictionary(uniqueKeysWithValues: known.values.lazy.map { ($0.name, $0) })
+    }
     /// What was refused for a bound, by reason.
     public private(set) var counters = Counters()
     /// Bytes the types take, by their wire length.
@@ -118,9 +124,16 @@ public struct DNSSDBrowser: Sendable {
     /// come and go so a query does not sort them all again.
     private var orderedTypes: [(text: String, name: DNSName)] = []
     /// Each instance as last reported resolved, to report it again only when it changes.
-    private var reported: [DNSName: Instance] = [:]
+    private var reported: [NameKey: Instance] = [:]
     /// The instances on each host, so an address that comes or goes touches only those.
-    private var instancesByHost: [DNSName: Set<DNSName>] = [:]
+    private var instancesByHost: [NameKey: Set<NameKey>] = [:]
+    // The tables a record looks names up in are keyed by `NameKey`, which hashes a name once, not on every
+    // look-up: in a debug build, hashing a `DNSName` cost more than everything else a record does (issue 22).
+    /// The types browsed, for look-ups.
+    private var typeKeys: Set<NameKey>
+    /// The instances known, by full name.
+    private var known: [NameKey: Instance] = [:]
+    private static let allTypesKey = NameKey(allTypes)
 
     /// A browser that knows no instance yet; ``questions(cache:)`` says what to ask first.
     ///
@@ -137,14 +150,14 @@ public struct DNSSDBrowser: Sendable {
         maximumInstances: Int = 1_024,
         maximumInstanceBytes: Int = 1 << 20
     ) {
-        self.types = Set(types ?? [])
+        typeKeys = Set((types ?? []).map(NameKey.init))
         browsesAllTypes = types == nil
         self.maximumTypes = maximumTypes
         self.maximumTypeBytes = maximumTypeBytes
         self.maximumInstances = maximumInstances
         self.maximumInstanceBytes = maximumInstanceBytes
-        orderedTypes = self.types.map { ($0.description, $0) }.sorted { $0.text < $1.text }
-        typeBytes = self.types.reduce(0) { $0 + $1.wireLength }
+        orderedTypes = typeKeys.map { ($0.name.description, $0.name) }.sorted { $0.text < $1.text }
+        typeBytes = typeKeys.reduce(0) { $0 + $1.name.wireLength }
     }
 
     /// What an instance counts for against ``maximumInstanceBytes``: its names, host and TXT as on the wire,
@@ -161,61 +174,71 @@ public struct DNSSDBrowser: Sendable {
     /// in the instances whose PTR records the cache already holds, heard before the type was known.
     public mutating func apply(_ changes: [MDNSCache.Change], cache: MDNSCache) -> [Event] {
         var events: [Event] = []
-        var touched: [DNSName] = []
+        var touched: [NameKey] = []
         for change in changes {
             let record: DNSRecord
             switch change {
             case .added(let added):
                 record = added
                 if case .ptr(let target) = record.data {
-                    if browsesAllTypes && record.name == Self.allTypes {
-                        guard learn(target) else { continue }
+                    let owner = NameKey(record.name)
+                    if browsesAllTypes && owner == Self.allTypesKey {
+                        let type = NameKey(target)
+                        guard learn(type) else { continue }
                         for held in cache.records(named: target, type: .ptr) {
-                            if case .ptr(let name) = held.data, appear(name, type: target, &events) {
-                                touched.append(name)
+                            if case .ptr(let name) = held.data {
+                                let name = NameKey(name)
+                                if appear(name, type: target, &events) { touched.append(name) }
                             }
                         }
-                    } else if types.contains(record.name), appear(target, type: record.name, &events) {
-                        touched.append(target)
+                    } else if typeKeys.contains(owner) {
+                        let name = NameKey(target)
+                        if appear(name, type: record.name, &events) { touched.append(name) }
                     }
                     continue
                 }
             case .removed(let removed):
                 record = removed
                 if case .ptr(let target) = record.data {
-                    if browsesAllTypes && record.name == Self.allTypes {
-                        forget(type: target)
-                    } else if instances[target]?.type == record.name, let instance = instances[target] {
-                        // Its PTR went, whether or not its type is still browsed.
-                        instances[target] = nil
-                        instanceBytes -= Self.size(of: instance)
-                        reported[target] = nil
-                        if let host = instance.host { forget(target, onHost: host) }
-                        events.append(.removed(instance))
+                    let owner = NameKey(record.name)
+                    if browsesAllTypes && owner == Self.allTypesKey {
+                        forget(type: NameKey(target))
+                    } else {
+                        let name = NameKey(target)
+                        if let instance = known[name], NameKey(instance.type) == owner {
+                            // Its PTR went, whether or not its type is still browsed.
+                            known[name] = nil
+                            instanceBytes -= Self.size(of: instance)
+                            reported[name] = nil
+                            if let host = instance.host { forget(name, onHost: NameKey(host)) }
+                            events.append(.removed(instance))
+                        }
                     }
                     continue
                 }
             }
             switch record.type {
-            case .srv, .txt: if instances[record.name] != nil { touched.append(record.name) }
-            case .a, .aaaa: touched += instancesByHost[record.name] ?? []
+            case .srv, .txt:
+                let name = NameKey(record.name)
+                if known[name] != nil { touched.append(name) }
+            case .a, .aaaa: touched += instancesByHost[NameKey(record.name)] ?? []
             default: break
             }
         }
-        let names = Set(touched).map { ($0.description, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        let names = Set(touched).map { ($0.name.description, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         for name in names {
-            guard let known = instances[name] else { continue }
-            let instance = Self.resolve(known, cache: cache)
-            let growth = Self.size(of: instance) - Self.size(of: known)
+            guard let before = known[name] else { continue }
+            let instance = Self.resolve(before, cache: cache)
+            let growth = Self.size(of: instance) - Self.size(of: before)
             guard instanceBytes + growth <= maximumInstanceBytes else {
                 counters.updatesRefused += 1
                 continue
             }
             instanceBytes += growth
-            instances[name] = instance
-            if known.host != instance.host {
-                if let old = known.host { forget(name, onHost: old) }
-                if let new = instance.host { instancesByHost[new, default: []].insert(name) }
+            known[name] = instance
+            if before.host != instance.host {
+                if let old = before.host { forget(name, onHost: NameKey(old)) }
+                if let new = instance.host { instancesByHost[NameKey(new), default: []].insert(name) }
             }
             if instance.isResolved && reported[name] != instance {
                 reported[name] = instance
@@ -226,44 +249,49 @@ public struct DNSSDBrowser: Sendable {
     }
 
     /// Starts browsing `type`, named by the meta-query; false when it is browsed already or a bound refuses it.
-    private mutating func learn(_ type: DNSName) -> Bool {
-        guard !types.contains(type) else { return false }
-        guard types.count < maximumTypes, typeBytes + type.wireLength <= maximumTypeBytes else {
+    ///
+    /// The meta-query's own name is never a type: a forged `_services._dns-sd._udp.local PTR
+    /// _services._dns-sd._udp.local` would otherwise make every type the meta-query names an "instance" of it,
+    /// one that no meta-query PTR ever removes, until those filled the instance bound.
+    private mutating func learn(_ type: NameKey) -> Bool {
+        guard !typeKeys.contains(type), type != Self.allTypesKey else { return false }
+        let wireLength = type.name.wireLength
+        guard typeKeys.count < maximumTypes, typeBytes + wireLength <= maximumTypeBytes else {
             counters.typesRefused += 1
             return false
         }
-        types.insert(type)
-        typeBytes += type.wireLength
-        let text = type.description
-        orderedTypes.insert((text, type), at: orderedTypes.partitioningIndex { $0.text >= text })
+        typeKeys.insert(type)
+        typeBytes += wireLength
+        let text = type.name.description
+        orderedTypes.insert((text, type.name), at: orderedTypes.partitioningIndex { $0.text >= text })
         return true
     }
 
     /// Stops browsing `type`, whose meta-query PTR left the cache; its instances stay until their own PTRs go.
-    private mutating func forget(type: DNSName) {
-        guard types.remove(type) != nil else { return }
-        typeBytes -= type.wireLength
-        let text = type.description
+    private mutating func forget(type: NameKey) {
+        guard typeKeys.remove(type) != nil else { return }
+        typeBytes -= type.name.wireLength
+        let text = type.name.description
         let index = orderedTypes.partitioningIndex { $0.text >= text }
-        if index < orderedTypes.count, orderedTypes[index].name == type { orderedTypes.remove(at: index) }
+        if index < orderedTypes.count, orderedTypes[index].name == type.name { orderedTypes.remove(at: index) }
     }
 
     /// Tracks the instance `name` of `type`, reporting it; false when it is known already or a bound refuses it.
-    private mutating func appear(_ name: DNSName, type: DNSName, _ events: inout [Event]) -> Bool {
-        guard instances[name] == nil else { return false }
-        let instance = Instance(name: name, type: type)
+    private mutating func appear(_ name: NameKey, type: DNSName, _ events: inout [Event]) -> Bool {
+        guard known[name] == nil else { return false }
+        let instance = Instance(name: name.name, type: type)
         let size = Self.size(of: instance)
-        guard instances.count < maximumInstances, instanceBytes + size <= maximumInstanceBytes else {
+        guard known.count < maximumInstances, instanceBytes + size <= maximumInstanceBytes else {
             counters.instancesRefused += 1
             return false
         }
-        instances[name] = instance
+        known[name] = instance
         instanceBytes += size
         events.append(.appeared(instance))
         return true
     }
 
-    private mutating func forget(_ instance: DNSName, onHost host: DNSName) {
+    private mutating func forget(_ instance: NameKey, onHost host: NameKey) {
         instancesByHost[host]?.remove(instance)
         if instancesByHost[host]?.isEmpty == true { instancesByHost[host] = nil }
     }
@@ -305,7 +333,7 @@ public struct DNSSDBrowser: Sendable {
         var questions: [DNSQuestion] = []
         if browsesAllTypes { questions.append(DNSQuestion(name: Self.allTypes, type: .ptr)) }
         questions += orderedTypes.map { DNSQuestion(name: $0.name, type: .ptr) }
-        let unresolved = instances.values.filter { !$0.isResolved }.map { ($0.name.description, $0) }
+        let unresolved = known.values.filter { !$0.isResolved }.map { ($0.name.description, $0) }
         for instance in unresolved.sorted(by: { $0.0 < $1.0 }).map(\.1) {
             if instance.port == nil { questions.append(DNSQuestion(name: instance.name, type: .srv)) }
             if instance.txt == nil { questions.append(DNSQuestion(name: instance.name, type: .txt)) }

@@ -40,6 +40,9 @@ public struct MDNSCache: Sendable {
         /// say. A repeat from another address refreshes the record but leaves it on its first source's quota, so
         /// repeating another host's records does not let a neighbour push them out.
         public var source: IPAddress?
+        /// Which new record this was, in the order the cache took them in: what the heaps hold, a number that
+        /// moves at no cost where a key would be copied with every reference in it.
+        var serial: UInt64 = 0
     }
 
     /// What the cache pushed out or would not take, by reason. Expiries, goodbyes and cache flushes are the
@@ -77,7 +80,11 @@ public struct MDNSCache: Sendable {
     public private(set) var counters = Counters()
     /// Every record's expiry, soonest first. An entry whose record has since been refreshed, flushed or
     /// removed is stale and skipped when it comes up; the heap is rebuilt when stale ones outnumber the rest.
-    private var expiries = DeadlineHeap<UInt64, RecordKey>()
+    private var expiries = DeadlineHeap<UInt64, UInt64>()
+    /// The key of each record held, by its entry's serial.
+    private var keys: [UInt64: RecordKey] = [:]
+    /// The serial the next new record gets.
+    private var nextSerial: UInt64 = 1
     /// The records of each name, type and class, for cache-flush.
     private var rrsets: [RRSetKey: RRSet] = [:]
     /// What each source address holds, for its quota and its record heard least recently.
@@ -94,7 +101,7 @@ public struct MDNSCache: Sendable {
         /// since, or gone) are skipped as in ``MDNSCache/expiries``. Least recently heard rather than soonest
         /// to expire: a host that floods from the address a real service uses then pushes out its own old
         /// records, not the short-lived SRV and address records the service has just sent.
-        var heard = DeadlineHeap<UInt64, RecordKey>()
+        var heard = DeadlineHeap<UInt64, UInt64>()
     }
 
     /// One record set's members, and when a cache flush last walked them.
@@ -140,7 +147,7 @@ public struct MDNSCache: Sendable {
             var record = received
             record.rawClass &= 0x7FFF
             let key = RecordKey(record)
-            if flushes { flush(RRSetKey(key), except: key, at: now) }
+            if flushes { flush(key.set, except: key, at: now) }
             if record.ttl == 0 {
                 // A goodbye: only for what is held, and then for one second more.
                 if let entry = entries[key] { setExpiry(of: key, to: min(entry.expiresAt, now + Self.second)) }
@@ -148,9 +155,15 @@ public struct MDNSCache: Sendable {
             }
             let expiresAt = now + UInt64(record.ttl) * Self.second
             if let known = entries[key] {
-                entries[key] = Entry(record: record, receivedAt: now, expiresAt: expiresAt, source: known.source)
-                schedule(key, at: expiresAt)
-                noteHeard(key, at: now)
+                entries[key] = Entry(
+                    record: record,
+                    receivedAt: now,
+                    expiresAt: expiresAt,
+                    source: known.source,
+                    serial: known.serial
+                )
+                schedule(known.serial, at: expiresAt)
+                noteHeard(known.serial, of: known.source, at: now)
                 continue
             }
             let size = Self.size(of: record)
@@ -159,8 +172,10 @@ public struct MDNSCache: Sendable {
                 continue
             }
             // The source's own quota first: a flooder displaces its own records.
-            while let held = sources[source],
-                held.records >= maximumRecordsPerSource || held.bytes + size > maximumBytesPerSource
+            // Only the counts are read: a copy of the source's state held across the eviction would make it copy
+            // its whole heap, a cost that grows with the quota.
+            while let (records, held) = sources[source].map({ ($0.records, $0.bytes) }),
+                records >= maximumRecordsPerSource || held + size > maximumBytesPerSource
             {
                 guard let removed = evictLeastRecentlyHeard(of: source) else { break }
                 counters.evictedBySourceQuota += 1
@@ -173,12 +188,15 @@ public struct MDNSCache: Sendable {
                 counters.evictedWhenFull += 1
                 changes.append(.removed(removed))
             }
-            entries[key] = Entry(record: record, receivedAt: now, expiresAt: expiresAt, source: source)
-            rrsets[RRSetKey(key), default: RRSet()].members.insert(key)
+            let serial = nextSerial
+            nextSerial += 1
+            entries[key] = Entry(record: record, receivedAt: now, expiresAt: expiresAt, source: source, serial: serial)
+            keys[serial] = key
+            rrsets[key.set, default: RRSet()].members.insert(key)
             bytes += size
             account(source, records: 1, bytes: size)
-            schedule(key, at: expiresAt)
-            noteHeard(key, at: now)
+            schedule(serial, at: expiresAt)
+            noteHeard(serial, of: source, at: now)
             changes.append(.added(record))
         }
         return changes
@@ -201,10 +219,10 @@ public struct MDNSCache: Sendable {
     /// Removes every record whose time is up at `now`.
     public mutating func expire(now: UInt64) -> [Change] {
         var changes: [Change] = []
-        while let (deadline, key) = expiries.first, deadline <= now {
+        while let (deadline, serial) = expiries.first, deadline <= now {
             _ = expiries.removeFirst()
             // Stale: the record was refreshed or flushed to another time, or is gone.
-            guard let entry = entries[key], entry.expiresAt == deadline else { continue }
+            guard let key = keys[serial], let entry = entries[key], entry.expiresAt == deadline else { continue }
             remove(key)
             changes.append(.removed(entry.record))
         }
@@ -213,8 +231,8 @@ public struct MDNSCache: Sendable {
 
     /// When the next record expires, for a caller that sleeps until then; nil when the cache is empty.
     public mutating func nextExpiry() -> UInt64? {
-        while let (deadline, key) = expiries.first {
-            if let entry = entries[key], entry.expiresAt == deadline { return deadline }
+        while let (deadline, serial) = expiries.first {
+            if let key = keys[serial], let entry = entries[key], entry.expiresAt == deadline { return deadline }
             _ = expiries.removeFirst()
         }
         return nil
@@ -279,39 +297,47 @@ public struct MDNSCache: Sendable {
     }
 
     private mutating func evictLeastRecentlyHeard(of source: IPAddress?) -> DNSRecord? {
-        while let (heard, key) = sources[source]?.heard.removeFirst() {
-            guard let entry = entries[key], entry.source == source, entry.receivedAt == heard else { continue }
-            remove(key)
-            return entry.record
+        // Taken out while its heap changes, so that the heap is not copied.
+        guard var held = sources.removeValue(forKey: source) else { return nil }
+        var evicted: (key: RecordKey, entry: Entry)?
+        while let (heard, serial) = held.heard.removeFirst() {
+            guard let key = keys[serial], let entry = entries[key], entry.source == source, entry.receivedAt == heard
+            else { continue }
+            evicted = (key, entry)
+            break
         }
-        return nil
+        sources[source] = held
+        guard let evicted else { return nil }
+        remove(evicted.key)
+        return evicted.entry.record
     }
 
     private mutating func setExpiry(of key: RecordKey, to deadline: UInt64) {
-        guard entries[key]?.expiresAt != deadline else { return }
+        guard let entry = entries[key], entry.expiresAt != deadline else { return }
         entries[key]?.expiresAt = deadline
-        schedule(key, at: deadline)
+        schedule(entry.serial, at: deadline)
     }
 
-    private mutating func schedule(_ key: RecordKey, at deadline: UInt64) {
-        expiries.insert(key, at: deadline)
+    /// Puts the record of `serial` in the expiry heap at `deadline`.
+    private mutating func schedule(_ serial: UInt64, at deadline: UInt64) {
+        expiries.insert(serial, at: deadline)
         // Each change leaves one stale heap entry behind: rebuild before they outnumber the live ones.
         if expiries.count > 2 * entries.count + 64 {
             expiries = DeadlineHeap()
-            for (key, entry) in entries { expiries.insert(key, at: entry.expiresAt) }
+            for entry in entries.values { expiries.insert(entry.serial, at: entry.expiresAt) }
         }
     }
 
-    /// Records that the record of `key` was heard at `now`, for its source's least-recently-heard order.
-    private mutating func noteHeard(_ key: RecordKey, at now: UInt64) {
-        guard let source = entries[key].map(\.source), var held = sources[source] else { return }
-        sources[source] = nil  // held uniquely while its heap changes, so the heap is not copied
-        held.heard.insert(key, at: now)
+    /// Records that the record of `serial`, on the quota of `source`, was heard at `now`, for that source's
+    /// least-recently-heard order.
+    private mutating func noteHeard(_ serial: UInt64, of source: IPAddress?, at now: UInt64) {
+        guard var held = sources.removeValue(forKey: source) else { return }  // so the heap is not copied
+        held.heard.insert(serial, at: now)
         if held.heard.count > 2 * held.records + 64 {
             // The heap holds every live record of the source: dropping the stale entries leaves exactly those.
-            let entries = entries
+            let (keys, entries) = (keys, entries)
             held.heard.removeAll { stamp in
-                guard let entry = entries[stamp.element] else { return true }
+                guard let key = keys[stamp.element], let entry = entries[key] else { return true }
                 return entry.source != source || entry.receivedAt != stamp.deadline
             }
         }
@@ -320,10 +346,11 @@ public struct MDNSCache: Sendable {
 
     private mutating func remove(_ key: RecordKey) {
         guard let entry = entries.removeValue(forKey: key) else { return }
+        keys[entry.serial] = nil
         let size = Self.size(of: entry.record)
         bytes -= size
         account(entry.source, records: -1, bytes: -size)
-        let rrset = RRSetKey(key)
+        let rrset = key.set
         rrsets[rrset]?.members.remove(key)
         if rrsets[rrset]?.members.isEmpty == true { rrsets[rrset] = nil }
     }
@@ -345,45 +372,5 @@ public struct MDNSCache: Sendable {
         case .nsec(let next, let types): next.wireLength + 2 * types.count
         case .unknown(_, let bytes): bytes.count
         }
-    }
-}
-
-/// What makes two records the same record (RFC 6762 §10.2): name, type, class and data; not the TTL.
-public struct RecordKey: Hashable, Sendable {
-    /// The owner name (compared ignoring ASCII case, as `DNSName` compares).
-    public var name: DNSName
-    /// The record type.
-    public var type: DNSRecordType
-    /// The class, without the cache-flush bit.
-    public var rawClass: UInt16
-    /// The record data.
-    public var data: DNSRecordData
-
-    /// The identity of `record`: its TTL left out, the cache-flush bit cleared from its class.
-    ///
-    /// - Parameter record: A record as heard or as published.
-    public init(_ record: DNSRecord) {
-        name = record.name
-        type = record.type
-        rawClass = record.rawClass & 0x7FFF
-        data = record.data
-    }
-
-}
-
-/// A resource record set: the records of one name, type and class.
-struct RRSetKey: Hashable, Sendable {
-    var name: DNSName
-    var type: DNSRecordType
-    var rawClass: UInt16
-
-    init(_ key: RecordKey) {
-        self.init(name: key.name, type: key.type, rawClass: key.rawClass)
-    }
-
-    init(name: DNSName, type: DNSRecordType, rawClass: UInt16) {
-        self.name = name
-        self.type = type
-        self.rawClass = rawClass
     }
 }

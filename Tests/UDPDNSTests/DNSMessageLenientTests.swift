@@ -64,7 +64,7 @@ import UDPDNS
         bytes += [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 3, 10]
         let decoded = try DNSMessage.decodingLeniently(bytes)
         #expect(decoded.message.answers == [address(1)])
-        #expect(decoded.skippedRecords == 2)
+        #expect(decoded.skippedRecords == 1, "the rest of the packet counts once, not as the records it claimed")
     }
 
     @Test func anUnreadableHeaderOrQuestionIsAnError() throws {
@@ -75,6 +75,6 @@ import UDPDNS
         // Counts that the packet cannot hold are refused before anything is reserved.
         let claims: [UInt8] = [0, 0, 0x84, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0]
         let decoded = try DNSMessage.decodingLeniently(claims)
-        #expect(decoded.message.answers.isEmpty && decoded.skippedRecords == 65_535)
+        #expect(decoded.message.answers.isEmpty && decoded.skippedRecords == 1, "a claim of 65535 is one bad packet")
     }
 }

@@ -84,4 +84,19 @@ import UDPDNS
         #expect(browser.instances[instance]?.txt == nil, "kept as it was")
         #expect(browser.counters.updatesRefused == 1 && browser.instanceBytes <= 300)
     }
+
+    @Test func theMetaQueryIsNeverATypeOfItsOwn() {
+        // The hostile neighbour's packet: a meta-query PTR that names the meta-query. Taken as a type, every type
+        // the meta-query named became an instance of it that no PTR removed, until the instance bound was full.
+        var cache = MDNSCache()
+        var browser = DNSSDBrowser(types: nil, maximumInstances: 4)
+        _ = browser.apply(cache.insert((0..<10).map { meta(forgedType($0)) }, at: 0), cache: cache)
+        let events = browser.apply(cache.insert([meta(DNSSDBrowser.allTypes)], at: 0), cache: cache)
+        #expect(events.isEmpty && browser.instances.isEmpty)
+        #expect(browser.typeCount == 10 && !browser.types.contains(DNSSDBrowser.allTypes))
+        let pointer = DNSRecord(name: type, ttl: 4500, data: .ptr(instance))
+        _ = browser.apply(cache.insert([meta(type), pointer], at: second), cache: cache)
+        #expect(browser.instances.keys.sorted { "\($0)" < "\($1)" } == [instance])
+        #expect(browser.counters.instancesRefused == 0)
+    }
 }

@@ -11,7 +11,8 @@ import UDPDiscovery
 /// has a cache and a browser of its own, so an event says where the instance was seen. Responses are believed
 /// only from the link: source port 5353 and a hop limit of 255, which a router would have lowered (RFC 6762
 /// §11); queries and malformed packets are counted and dropped. A record that does not decode is skipped by its
-/// length and counted, and the rest of its packet kept (RFC 6762 §18).
+/// length and counted, and the rest of its packet kept (RFC 6762 §18). Under a flood it reads at most
+/// 64 datagrams in one go, so that its queries still go out and its records still expire.
 ///
 /// What a neighbour can grow is bounded per interface, and what was refused is counted in ``counters``: the
 /// cache (`MDNSCache`: 4096 records and 1 MiB, an eighth of each per source address, so a flood from one
@@ -183,14 +184,23 @@ public struct MDNSBrowseSession: ~Copyable {
             if let deadline { wake = min(wake, deadline) }
             for interface in interfaces { if let expiry = caches[interface]?.nextExpiry() { wake = min(wake, expiry) } }
             guard try stop.wait(forReadable: socket.descriptor, until: wake) else { continue }
-            while let info = try socket.receiveIfQueued(into: &buffer) {
-                if handle(info, at: MonotonicClock.now(), onEvent) { followUp = true }
+            // Under a flood the queue never empties: go round after a batch, or once a query or an expiry is
+            // due, so that queries still go out, records still expire and a stop is still seen.
+            var read = 0
+            while read < Self.datagramsPerWake, let info = try socket.receiveIfQueued(into: &buffer) {
+                read += 1
+                let now = MonotonicClock.now()
+                if handle(info, at: now, onEvent) { followUp = true }
+                if now >= wake { break }
             }
         }
     }
 
     /// The least time between a query and a follow-up.
     static let followUpSpacing: UInt64 = 100_000_000
+
+    /// The most datagrams read in one go before the loop looks at its clock, its queries and its stop signal.
+    static let datagramsPerWake = 64
 
     /// Takes in one datagram; returns whether an instance or (browsing every type) a type appeared, so that a
     /// follow-up query asks for what it still lacks.
@@ -217,9 +227,9 @@ public struct MDNSBrowseSession: ~Copyable {
             from: info.sender.ip.unmapped,
             at: now
         )
-        let typesKnown = browsers[interface]!.types.count
+        let typesKnown = browsers[interface]!.typeCount
         let events = browsers[interface]!.apply(changes, cache: caches[interface]!)
-        var appeared = browsers[interface]!.types.count > typesKnown
+        var appeared = browsers[interface]!.typeCount > typesKnown
         for change in events {
             if case .appeared = change { appeared = true }
             onEvent(Event(interfaceIndex: interface, family: family, change: change))
