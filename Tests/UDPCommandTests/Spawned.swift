@@ -23,6 +23,11 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
     private var stdoutBuffer: [UInt8] = []
     private var stderrBuffer: [UInt8] = []
     private(set) var exitStatus: CInt?
+    /// The child's peak resident set size in KiB as last seen (`VmHWM`, by ``residentHighWaterKiB``), sampled
+    /// on every turn of ``wait(timeout:)`` until the child exits; nil if it was never seen. Not `wait4(2)`'s
+    /// `ru_maxrss`: posix_spawn starts the child sharing this process's memory (CLONE_VM), and the kernel keeps
+    /// that high-water mark, the test runner's, as the child's through its exec.
+    private(set) var peakResidentKiB: Int?
 
     /// Starts `arguments[0]` (a path) with the rest as its arguments.
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
@@ -125,15 +130,37 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
 
     /// Reads until a full line is on stdout, or the deadline passes (then nil).
     func readLine(timeout: Duration = .seconds(5)) -> String? {
+        readLineBytes(timeout: timeout).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads until a full line is on stdout and returns its bytes as the child wrote them, without the newline
+    /// (no decoding, so a test can check every byte); nil when the deadline passes first.
+    func readLineBytes(timeout: Duration = .seconds(5)) -> [UInt8]? {
         let deadline = ContinuousClock.now + timeout
         return Self.nextLine(of: stdoutRead, buffer: &stdoutBuffer, until: deadline, fill: Self.fill)
+    }
+
+    /// The child's peak resident set size so far in KiB (`VmHWM` in /proc/PID/status, which counts from its
+    /// exec), while it runs; nil once it has exited (a zombie has none).
+    var residentHighWaterKiB: Int? {
+        guard exitStatus == nil, let kib = Self.residentHighWaterKiB(of: pid) else { return nil }
+        peakResidentKiB = max(peakResidentKiB ?? 0, kib)
+        return kib
+    }
+
+    /// `VmHWM` of process `pid` in KiB; nil when it has none (it has exited, or never was).
+    static func residentHighWaterKiB(of pid: pid_t) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
     }
 
     /// Reads stderr a line at a time until one satisfies `predicate` (the lines before it are consumed), or
     /// the deadline passes (then nil): how a test waits for a server's `--stats` line to say something.
     func readErrorLine(timeout: Duration = .seconds(10), where predicate: (String) -> Bool) -> String? {
         let deadline = ContinuousClock.now + timeout
-        while let line = Self.nextLine(of: stderrRead, buffer: &stderrBuffer, until: deadline, fill: Self.fill) {
+        while let bytes = Self.nextLine(of: stderrRead, buffer: &stderrBuffer, until: deadline, fill: Self.fill) {
+            let line = String(decoding: bytes, as: UTF8.self)
             if predicate(line) { return line }
         }
         return nil
@@ -144,10 +171,10 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
         buffer: inout [UInt8],
         until deadline: ContinuousClock.Instant,
         fill: (CInt, inout [UInt8], Duration) -> Bool
-    ) -> String? {
+    ) -> [UInt8]? {
         while true {
             if let newline = buffer.firstIndex(of: 10) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                let line = Array(buffer[..<newline])
                 buffer.removeFirst(newline + 1)
                 return line
             }
@@ -166,9 +193,19 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
     /// Waits for the child to exit and collects the rest of its output; kills it at the deadline.
     @discardableResult
     func wait(timeout: Duration = .seconds(10)) -> (status: CInt, stdout: String, stderr: String) {
+        let result = waitBytes(timeout: timeout)
+        return (
+            result.status, String(decoding: result.stdout, as: UTF8.self),
+            String(decoding: result.stderr, as: UTF8.self)
+        )
+    }
+
+    /// ``wait(timeout:)`` with the rest of the output as the child wrote it, undecoded.
+    func waitBytes(timeout: Duration = .seconds(10)) -> (status: CInt, stdout: [UInt8], stderr: [UInt8]) {
         let deadline = ContinuousClock.now + timeout
         while exitStatus == nil {
             var status: CInt = 0
+            _ = residentHighWaterKiB
             if waitpid(pid, &status, WNOHANG) == pid {
                 exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
                 break
@@ -183,9 +220,7 @@ final class Spawned: @unchecked Sendable {  // used from one test at a time
         }
         while fill(stdoutRead, &stdoutBuffer, timeout: .milliseconds(50)) {}
         while fill(stderrRead, &stderrBuffer, timeout: .milliseconds(50)) {}
-        return (
-            exitStatus!, String(decoding: stdoutBuffer, as: UTF8.self), String(decoding: stderrBuffer, as: UTF8.self)
-        )
+        return (exitStatus!, stdoutBuffer, stderrBuffer)
     }
 
     func signal(_ number: CInt) { kill(pid, number) }
