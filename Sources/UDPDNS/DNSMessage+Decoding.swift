@@ -20,22 +20,9 @@ extension DNSMessage {
     }
 
     private init(reading reader: inout DNSReader, questionsOnly: Bool = false) throws(DNSError) {
-        let id = try reader.uint16()
-        let flags = try reader.uint16()
-        let counts = [try reader.uint16(), try reader.uint16(), try reader.uint16(), try reader.uint16()]
-        // Each question takes at least 5 bytes (the root name, type, class), each record 11: a count the rest of
-        // the packet cannot hold is refused before anything is allocated for it.
-        let questionCount = Int(counts[0])
-        try reader.checkRoom(for: questionCount, of: 5, section: "question")
-        var questions: [DNSQuestion] = []
-        questions.reserveCapacity(questionCount)
-        for _ in 0..<questionCount {
-            let name = try reader.name()
-            let type = DNSRecordType(rawValue: try reader.uint16())
-            questions.append(DNSQuestion(name: name, type: type, rawClass: try reader.uint16()))
-        }
+        let (id, flags, counts, questions) = try reader.headerAndQuestions()
         var sections: [[DNSRecord]] = [[], [], []]
-        for (index, (section, count)) in zip(["answer", "authority", "additional"], counts.dropFirst()).enumerated()
+        for (index, (section, count)) in zip(["answer", "authority", "additional"], counts).enumerated()
         where !questionsOnly {
             try reader.checkRoom(for: Int(count), of: 11, section: section)
             var records: [DNSRecord] = []
@@ -51,6 +38,30 @@ extension DNSMessage {
             authorities: sections[1],
             additionals: sections[2]
         )
+    }
+}
+
+extension DNSReader {
+    /// The header (id, flags, and the answer, authority and additional counts) and the questions, which every
+    /// decoding reads the same way, strict or lenient.
+    mutating func headerAndQuestions() throws(DNSError) -> (
+        id: UInt16, flags: UInt16, recordCounts: [UInt16], questions: [DNSQuestion]
+    ) {
+        let id = try uint16()
+        let flags = try uint16()
+        let counts = [try uint16(), try uint16(), try uint16(), try uint16()]
+        // Each question takes at least 5 bytes (the root name, type, class), each record 11: a count the rest of
+        // the packet cannot hold is refused before anything is allocated for it.
+        let questionCount = Int(counts[0])
+        try checkRoom(for: questionCount, of: 5, section: "question")
+        var questions: [DNSQuestion] = []
+        questions.reserveCapacity(questionCount)
+        for _ in 0..<questionCount {
+            let questionName = try self.name()
+            let type = DNSRecordType(rawValue: try uint16())
+            questions.append(DNSQuestion(name: questionName, type: type, rawClass: try uint16()))
+        }
+        return (id, flags, Array(counts.dropFirst()), questions)
     }
 }
 

@@ -24,21 +24,10 @@ extension DNSMessage {
     /// - Throws: ``DNSError`` when the header or a question is unreadable: then nothing says what the message is.
     public static func decodingLeniently(_ bytes: some Collection<UInt8>) throws(DNSError) -> LenientDecoding {
         var reader = DNSReader(Array(bytes))
-        let id = try reader.uint16()
-        let flags = try reader.uint16()
-        let counts = [try reader.uint16(), try reader.uint16(), try reader.uint16(), try reader.uint16()]
-        let questionCount = Int(counts[0])
-        try reader.checkRoom(for: questionCount, of: 5, section: "question")
-        var questions: [DNSQuestion] = []
-        questions.reserveCapacity(questionCount)
-        for _ in 0..<questionCount {
-            let name = try reader.name()
-            let type = DNSRecordType(rawValue: try reader.uint16())
-            questions.append(DNSQuestion(name: name, type: type, rawClass: try reader.uint16()))
-        }
+        let (id, flags, counts, questions) = try reader.headerAndQuestions()
         var sections: [[DNSRecord]] = [[], [], []]
         var skipped = 0
-        sections: for (index, count) in counts.dropFirst().enumerated() {
+        sections: for (index, count) in counts.enumerated() {
             for _ in 0..<Int(count) {
                 switch reader.recordLeniently() {
                 case .record(let record): sections[index].append(record)

@@ -38,7 +38,7 @@ import Glibc
             freed += 1
         }
         done.store(true, ordering: .releasing)
-        threads.join()
+        _ = threads.join()
         #expect(raised.load(ordering: .relaxed) >= 50_000 && freed > 1_000, "\(freed) freed")
         #expect(keeper.isRequested, "the handlers recorded SIGTERM")
     }
