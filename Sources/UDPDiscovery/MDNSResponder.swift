@@ -225,7 +225,8 @@ public struct MDNSResponder: Sendable {
         // Each known answer's longest TTL, by identity: one pass over them, however many questions follow.
         var knownTTL: [RecordKey: UInt32] = [:]
         for known in query.answers {
-            knownTTL[RecordKey(known), default: 0] = max(knownTTL[RecordKey(known)] ?? 0, known.ttl)
+            let key = RecordKey(known)
+            knownTTL[key] = max(knownTTL[key] ?? 0, known.ttl)
         }
         var chosen = Set<RecordKey>()
         for question in query.questions {
@@ -236,7 +237,7 @@ public struct MDNSResponder: Sendable {
                 guard !known, chosen.insert(key).inserted else { continue }
                 // QU (§5.4): a unicast answer, unless the record was not multicast within a quarter of its TTL,
                 // when the link's caches are due a refresh too.
-                let recent = lastMulticast[RecordKey(record)].map { now < $0 + UInt64(record.ttl) * Self.second / 4 }
+                let recent = lastMulticast[key].map { now < $0 + UInt64(record.ttl) * Self.second / 4 }
                 if question.rawClass & 0x8000 != 0 && recent == true && !isProbe {
                     unicastAnswers.append(record)
                 } else {

@@ -112,6 +112,10 @@ public enum SSDPError: Error, Hashable, Sendable, CustomStringConvertible {
     /// number of seconds), or the first 32 characters of a line without a colon.
     case badHeader(String)
 
+    /// Whether the datagram passed a size limit (``lineTooLong``, ``tooManyHeaders``), which a listener counts
+    /// apart from what is merely malformed.
+    public var isOversized: Bool { self == .lineTooLong || self == .tooManyHeaders }
+
     public var description: String {
         switch self {
         case .notText: "not UTF-8 text"

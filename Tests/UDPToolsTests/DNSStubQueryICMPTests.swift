@@ -10,39 +10,20 @@ import UDPTools
     let question = DNSQuestion(name: DNSName("www.example.test")!, type: .a)
     let server = SocketAddress(IPv4Address(127, 0, 0, 1), port: 53)
 
-    func error(
-        to destination: SocketAddress,
-        quoting quote: [UInt8],
-        origin: DeliveryError.Origin = .icmp
-    )
-        -> DeliveryError
-    {
-        DeliveryError(
-            origin: origin,
-            kind: .portUnreachable,
-            errno: .connectionRefused,
-            type: 3,
-            code: 3,
-            offender: IPAddress("127.0.0.1"),
-            destination: destination,
-            quotedPayload: quote
-        )
-    }
-
     @Test("the filter believes an ICMP error only with the query's id quoted, about a datagram to the server")
     func filterMatchesTheQuote() throws {
         let query = DNSMessage.query(id: 0xBEEF, question: question, recursionDesired: true, edns: nil)
         let filter = DNSReplyFilter(server: server, query: query)
         let sent = try query.encoded()
-        #expect(filter.check(error(to: server, quoting: sent)) == nil)
-        #expect(filter.check(error(to: server, quoting: Array(sent.prefix(2)))) == nil)
-        #expect(filter.check(error(to: server, quoting: [])) == .icmpShortQuote)
-        #expect(filter.check(error(to: server, quoting: [0xBE])) == .icmpShortQuote)
-        #expect(filter.check(error(to: server, quoting: [0xBE, 0xEE] + sent.dropFirst(2))) == .icmpWrongID)
+        #expect(filter.check(portUnreachable(to: server, quoting: sent)) == nil)
+        #expect(filter.check(portUnreachable(to: server, quoting: Array(sent.prefix(2)))) == nil)
+        #expect(filter.check(portUnreachable(to: server, quoting: [])) == .icmpShortQuote)
+        #expect(filter.check(portUnreachable(to: server, quoting: [0xBE])) == .icmpShortQuote)
+        #expect(filter.check(portUnreachable(to: server, quoting: [0xBE, 0xEE] + sent.dropFirst(2))) == .icmpWrongID)
         let elsewhere = SocketAddress(IPv4Address(127, 0, 0, 1), port: 54)
-        #expect(filter.check(error(to: elsewhere, quoting: sent)) == .icmpWrongDestination)
+        #expect(filter.check(portUnreachable(to: elsewhere, quoting: sent)) == .icmpWrongDestination)
         // The kernel's own refusal quotes nothing and cannot be forged.
-        #expect(filter.check(error(to: server, quoting: [], origin: .local)) == nil)
+        #expect(filter.check(portUnreachable(to: server, quoting: [], origin: .local)) == nil)
     }
 
     @Test(

@@ -35,6 +35,25 @@ func forgePortUnreachable(from client: SocketAddress, to server: SocketAddress, 
     guard sent == message.count else { throw UDPError(.send, errno: .current) }
 }
 
+/// A port unreachable as the error queue would give it, from 127.0.0.1, about a datagram to `destination` that
+/// quoted `quote`: for checking a filter's judgement without a socket.
+func portUnreachable(
+    to destination: SocketAddress,
+    quoting quote: [UInt8],
+    origin: DeliveryError.Origin = .icmp
+) -> DeliveryError {
+    DeliveryError(
+        origin: origin,
+        kind: .portUnreachable,
+        errno: .connectionRefused,
+        type: 3,
+        code: 3,
+        offender: IPAddress("127.0.0.1"),
+        destination: destination,
+        quotedPayload: quote
+    )
+}
+
 /// The Internet checksum (RFC 1071) of `bytes`.
 private func internetChecksum(_ bytes: [UInt8]) -> UInt16 {
     var sum: UInt32 = 0

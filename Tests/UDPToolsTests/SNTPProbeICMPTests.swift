@@ -9,38 +9,25 @@ import UDPTools
 @Suite struct SNTPProbeICMPTests {
     let server = SocketAddress(IPv4Address(127, 0, 0, 1), port: 123)
 
-    func error(
-        to destination: SocketAddress,
-        quoting quote: [UInt8],
-        origin: DeliveryError.Origin = .icmp
-    )
-        -> DeliveryError
-    {
-        DeliveryError(
-            origin: origin,
-            kind: .portUnreachable,
-            errno: .connectionRefused,
-            type: 3,
-            code: 3,
-            offender: IPAddress("127.0.0.1"),
-            destination: destination,
-            quotedPayload: quote
-        )
-    }
-
     @Test("an ICMP error counts only with the request's transmit timestamp quoted, about a datagram to the server")
     func requestMatchesTheQuote() {
         let request = SNTPRequest(nonce: 0x0102_0304_0506_0708)
         let sent = request.packet.encoded
-        #expect(request.check(error(to: server, quoting: sent), server: server) == nil)
-        #expect(request.check(error(to: server, quoting: Array(sent.prefix(47))), server: server) == .icmpShortQuote)
-        #expect(request.check(error(to: server, quoting: Array(sent.prefix(8))), server: server) == .icmpShortQuote)
-        #expect(request.check(error(to: server, quoting: []), server: server) == .icmpShortQuote)
+        #expect(request.check(portUnreachable(to: server, quoting: sent), server: server) == nil)
+        #expect(
+            request.check(portUnreachable(to: server, quoting: Array(sent.prefix(47))), server: server)
+                == .icmpShortQuote
+        )
+        #expect(
+            request.check(portUnreachable(to: server, quoting: Array(sent.prefix(8))), server: server)
+                == .icmpShortQuote
+        )
+        #expect(request.check(portUnreachable(to: server, quoting: []), server: server) == .icmpShortQuote)
         let other = SNTPRequest(nonce: 0x0102_0304_0506_0709).packet.encoded
-        #expect(request.check(error(to: server, quoting: other), server: server) == .icmpWrongRequest)
+        #expect(request.check(portUnreachable(to: server, quoting: other), server: server) == .icmpWrongRequest)
         let elsewhere = SocketAddress(IPv4Address(127, 0, 0, 1), port: 124)
-        #expect(request.check(error(to: elsewhere, quoting: sent), server: server) == .icmpWrongDestination)
-        #expect(request.check(error(to: server, quoting: [], origin: .local), server: server) == nil)
+        #expect(request.check(portUnreachable(to: elsewhere, quoting: sent), server: server) == .icmpWrongDestination)
+        #expect(request.check(portUnreachable(to: server, quoting: [], origin: .local), server: server) == nil)
     }
 
     /// Runs a probe of `count` requests against a server that `script` plays on 127.0.0.1.

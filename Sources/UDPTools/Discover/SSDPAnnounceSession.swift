@@ -131,7 +131,7 @@ public struct SSDPAnnounceSession: ~Copyable {
                 do throws(SSDPError) {
                     message = try SSDPMessage(parsing: buffer[..<info.count])
                 } catch {
-                    if error == .lineTooLong || error == .tooManyHeaders {
+                    if error.isOversized {
                         received.oversized += 1
                     } else {
                         received.malformed += 1

@@ -399,12 +399,14 @@ public struct RelayEngine: ~Copyable {
         let index = departure.direction.rawValue
         guard heldDatagrams < maximumHeld.datagrams, heldBytes + departure.payload.count <= maximumHeld.bytes else {
             directions[index].queueFull += 1
+            recycle(departure.payload)
             return
         }
         var time = ready
         if shapers[index] != nil {
             guard let slot = shapers[index]!.book(readyAt: ready) else {
                 directions[index].rateDropped += 1
+                recycle(departure.payload)
                 return
             }
             time = slot

@@ -30,16 +30,22 @@ struct NetworkText: Hashable, Sendable, CustomStringConvertible {
     init(name: DNSName) { self.init(name.description) }
 
     /// The text on one line: line breaks escaped with everything else.
-    var description: String { Self.printable(bytes, allowNewlines: false) ?? Self.escaped(bytes) }
+    var description: String { Self.shown(bytes, allowNewlines: false) }
 
     /// The text as a block: line breaks (LF, CRLF) and tabs kept, other controls escaped.
-    var block: String { Self.printable(bytes, allowNewlines: true) ?? Self.escaped(bytes) }
+    var block: String { Self.shown(bytes, allowNewlines: true) }
 
     /// The one-line form in double quotes, `"` and `\` escaped: a value among other fields on a line.
     var quoted: String { JSONObject.quoted(description) }
 
     /// A JSON string, quotes included.
     var json: String { JSONObject.quoted(String(decoding: bytes, as: UTF8.self)) }
+
+    /// `bytes` as is when they are printable (``printable(_:allowNewlines:)``), else all of them escaped
+    /// (``escaped(_:)``): the one rule, for a ``NetworkText`` and for a payload alike.
+    static func shown(_ bytes: some Collection<UInt8>, allowNewlines: Bool) -> String {
+        printable(bytes, allowNewlines: allowNewlines) ?? escaped(bytes)
+    }
 
     /// Whether `scalar` is one of the control characters that are never written raw: C0, DEL, C1, U+2028,
     /// U+2029, U+202A-202E and U+2066-2069.

@@ -11,7 +11,7 @@ enum PayloadFormat {
     func singleLine(_ bytes: some Collection<UInt8>) -> String {
         switch self {
         case .hex: return Self.hex(bytes)
-        case .text: return NetworkText.printable(bytes, allowNewlines: false) ?? NetworkText.escaped(bytes)
+        case .text: return NetworkText.shown(bytes, allowNewlines: false)
         }
     }
 
@@ -19,7 +19,7 @@ enum PayloadFormat {
     func block(_ bytes: some Collection<UInt8>) -> String {
         switch self {
         case .hex: return Self.hex(bytes)
-        case .text: return NetworkText.printable(bytes, allowNewlines: true) ?? NetworkText.escaped(bytes)
+        case .text: return NetworkText.shown(bytes, allowNewlines: true)
         }
     }
 
