@@ -55,13 +55,15 @@ let package = Package(
         ),
         // Protocol logic that holds no socket and no clock (sans-I/O): request/reply matching, retry schedules,
         // reply caches, reordering, framing and codecs. Driven by the CLI, the async layer and fake-clock tests.
-        .target(name: "UDPPatterns"),
+        // Depends on the core for the shape every protocol machine has (DatagramMachine: addresses, delivery errors,
+        // the monotonic instant), nothing else.
+        .target(name: "UDPPatterns", dependencies: ["UDP"]),
         // The DNS message codec (RFC 1035, with the record types DNS-SD uses), sans-I/O and bounds-checked: for
         // mDNS/DNS-SD discovery and a unicast DNS client alike. Depends on the core for its address types only.
-        .target(name: "UDPDNS", dependencies: ["UDP"]),
+        .target(name: "UDPDNS", dependencies: ["UDP", "UDPPatterns"]),
         // SNTP (RFC 4330/5905 client mode): the packet, the checks a reply must pass and the offset and delay of a
-        // sample, sans-I/O and free of any dependency.
-        .target(name: "UDPNTP"),
+        // sample, sans-I/O.
+        .target(name: "UDPNTP", dependencies: ["UDP", "UDPPatterns"]),
         // Service discovery on the link (mDNS/DNS-SD and SSDP): the protocols' logic, sans-I/O where it can be.
         .target(name: "UDPDiscovery", dependencies: ["UDPDNS", "UDP", "UDPPatterns"]),
         // Datagrams sealed with a pre-shared key (AEAD), with replay protection; sans-I/O like UDPPatterns.
@@ -139,14 +141,14 @@ let package = Package(
         .testTarget(
             name: "UDPToolsTests",
             dependencies: [
-                "UDPTools", "UDP", "UDPDNS", "UDPNTP", "UDPPatterns", "UDPSeal", "NamespaceTesting",
+                "UDPTools", "UDP", "UDPDNS", "UDPDiscovery", "UDPNTP", "UDPPatterns", "UDPSeal", "NamespaceTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "UDPSealTests", dependencies: ["UDPSeal"]),
-        .testTarget(name: "UDPDNSTests", dependencies: ["UDPDNS", "UDP"]),
-        .testTarget(name: "UDPDiscoveryTests", dependencies: ["UDPDiscovery", "UDPDNS", "UDP"]),
-        .testTarget(name: "UDPNTPTests", dependencies: ["UDPNTP"]),
+        .testTarget(name: "UDPDNSTests", dependencies: ["UDPDNS", "UDP", "UDPPatterns"]),
+        .testTarget(name: "UDPDiscoveryTests", dependencies: ["UDPDiscovery", "UDPDNS", "UDP", "UDPPatterns"]),
+        .testTarget(name: "UDPNTPTests", dependencies: ["UDPNTP", "UDP", "UDPPatterns"]),
         .testTarget(
             name: "UDPAsyncTests",
             dependencies: [

@@ -8,6 +8,13 @@ let package = Package(
     dependencies: [.package(name: "swift-udp", path: "..")],
     targets: [
         .target(name: "FuzzDriver"),
+        // Plays a script of datagrams, errors and time decoded from the input against any protocol machine.
+        .target(
+            name: "FuzzMachine",
+            dependencies: [
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
         .executableTarget(
             name: "FuzzAddressParser",
             dependencies: ["FuzzDriver", .product(name: "UDP", package: "swift-udp")]

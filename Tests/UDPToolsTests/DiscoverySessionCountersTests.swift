@@ -1,5 +1,6 @@
 import Testing
 import UDP
+import UDPDiscovery
 import UDPTools
 
 // What `udp discover --stats` and `udp announce --stats` print: the non-zero counts, by reason, in fixed words.

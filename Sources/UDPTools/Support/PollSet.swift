@@ -42,6 +42,12 @@ struct PollSet {
         return ready > 0 && (ready > 1 || entries[0].revents == 0)
     }
 
+    /// What the last ``wait(until:stop:)`` found on the socket added `position`-th (from 0): `POLLIN`,
+    /// `POLLERR`, or 0. Positions hold while no socket is removed.
+    func readiness(at position: Int) -> Int16 {
+        entries[position + 1].revents
+    }
+
     /// Calls `body` with each socket that the last ``wait(until:stop:)`` found readable.
     func forEachReadable(_ body: (CInt) -> Void) {
         for entry in entries.dropFirst() where entry.revents != 0 { body(entry.fd) }
