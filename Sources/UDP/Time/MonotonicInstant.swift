@@ -67,6 +67,26 @@ public struct MonotonicInstant: InstantProtocol, Sendable, Hashable, Comparable,
         lhs.nanoseconds < rhs.nanoseconds
     }
 
+    /// `duration` after `instant`, saturating.
+    public static func + (instant: MonotonicInstant, duration: Duration) -> MonotonicInstant {
+        instant.advanced(by: duration)
+    }
+
+    /// `duration` before `instant`, saturating at the origin.
+    public static func - (instant: MonotonicInstant, duration: Duration) -> MonotonicInstant {
+        instant.advanced(by: .zero - duration)
+    }
+
+    /// Moves `instant` on by `duration`, saturating.
+    public static func += (instant: inout MonotonicInstant, duration: Duration) {
+        instant = instant.advanced(by: duration)
+    }
+
+    /// The time from `earlier` to `later`: negative when `earlier` is the later one.
+    public static func - (later: MonotonicInstant, earlier: MonotonicInstant) -> Duration {
+        earlier.duration(to: later)
+    }
+
     /// Seconds since the origin, for logs: `12.250000000 s`.
     public var description: String {
         let fraction = String(nanoseconds % 1_000_000_000)
