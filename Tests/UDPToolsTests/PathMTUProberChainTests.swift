@@ -49,8 +49,10 @@ struct PathMTUProberChainTests {
                     return echoed
                 },
                 test: {
-                    var prober = PathMTUProber(range: 548...1372, timeout: 2)
-                    search = try prober.run(client, until: try StopSignal()) { events.append($0) }
+                    try PathMTUProber.prepare(client)
+                    var prober = PathMTUProber(destination: serverAddress, range: 548...1372, timeout: .seconds(2))
+                    try MachineDriver(stop: try StopSignal()).run(&prober, on: client) { events.append($0) }
+                    search = prober.search
                 }
             )
             #expect(search?.result?.udpPayload == 1372, "the forged 1300 changed nothing")

@@ -1,128 +1,167 @@
 import UDP
+import UDPPatterns
 
-/// The engine of `udp mtu`: finds the largest datagram that gets to an echo server and back, by sending probes
-/// of chosen sizes with DF set and the kernel's cached path MTU ignored (`IP_PMTUDISC_PROBE`), and reading
-/// what comes back: the echo, or an ICMP Packet Too Big from a router on the way (``PathMTUSearch`` decides).
+/// The machine of `udp mtu`: finds the largest datagram that gets to an echo server and back, by sending probes
+/// of the sizes ``PathMTUSearch`` chooses and reading what comes back: the echo, or an ICMP Packet Too Big from
+/// a router on the way. It holds no socket and reads no clock; `MachineDriver` runs it on a socket that
+/// ``prepare(_:)`` set up (DF set and the kernel's cached path MTU ignored, the error queue on).
 ///
-/// A Packet Too Big counts only when it quotes the probe just sent (its id and sequence number): a forged or
-/// stale one is reported as ``Event/ignored(_:)`` and changes nothing.
+/// A Packet Too Big counts only when it quotes the probe in flight (its id and sequence number): a forged or
+/// stale one is reported as ``Event/ignored(_:)`` and changes nothing. A probe the local stack refuses
+/// (larger than the local link) ends at once as too big, with the link's MTU.
 ///
 /// ```swift
 /// let socket = try UDPSocket(family: server.family)
 /// try socket.connect(to: server)
-/// var prober = PathMTUProber(range: 548...1472, timeout: 1)
-/// let search = try prober.run(socket, until: stop) { print($0) }
-/// print(search.result ?? search.failure!)
+/// try PathMTUProber.prepare(socket)
+/// var prober = PathMTUProber(destination: server, range: 548...1472, timeout: .seconds(1))
+/// try MachineDriver(stop: stop).run(&prober, on: socket) { print($0) }
+/// print(prober.search.result ?? prober.search.failure!)
 /// ```
-public struct PathMTUProber: ~Copyable {
+public struct PathMTUProber: DatagramMachine {
     /// What the prober saw, in order.
     public enum Event: Sendable {
-        /// Probe `size` (try `attempt`, from 1) ended with `outcome`: after `roundTrip` nanoseconds for an
-        /// echo or an error, nil when lost.
-        case probe(size: Int, attempt: Int, outcome: PathMTUSearch.Outcome, roundTrip: UInt64?)
+        /// Probe `size` (try `attempt`, from 1) ended with `outcome`: after `roundTrip` for an echo or an error,
+        /// nil when lost.
+        case probe(size: Int, attempt: Int, outcome: PathMTUSearch.Outcome, roundTrip: Duration?)
         /// An ICMP error that quoted no probe in flight (forged, or for an earlier probe): not believed.
         case ignored(DeliveryError)
     }
 
+    /// The probe in flight.
+    private struct InFlight {
+        var size: Int
+        var sequence: UInt64
+        var request: [UInt8]
+        var sentAt: MonotonicInstant
+        var deadline: MonotonicInstant
+        var sent = false
+    }
+
+    /// The echo server probed.
+    public let destination: SocketAddress
     /// Payload sizes to search.
     public let range: ClosedRange<Int>
-    /// Nanoseconds to wait for each probe's echo.
-    public let timeout: UInt64
-    private let probe = Probe()
+    /// How long each probe's echo is waited for.
+    public let timeout: Duration
+    /// The search: its ``PathMTUSearch/result`` or ``PathMTUSearch/failure`` once the prober is finished.
+    public private(set) var search: PathMTUSearch
+    /// Why probing ended without a search result: the target refused (port unreachable) or cannot be reached
+    /// (no size would come back), or a send failed. Nil otherwise.
+    public private(set) var error: UDPError?
+
+    private let probe: Probe
     private var sequence: UInt64 = 0
-    private var buffer = [UInt8](repeating: 0, count: 65_535)
+    private var attempt = 0
+    private var lastSize = 0
+    private var inFlight: InFlight?
+    private var events: [Event] = []
 
     /// - Parameters:
+    ///   - destination: The echo server, as the socket is connected to it.
     ///   - range: Payload sizes to search, at least ``Probe/headerSize`` bytes.
-    ///   - timeout: Seconds to wait for each probe's echo before counting it lost.
-    public init(range: ClosedRange<Int>, timeout: Double) {
+    ///   - timeout: How long to wait for each probe's echo before counting it lost.
+    ///   - runID: The id every probe carries (random by default), so that another run's echoes are not taken.
+    public init(
+        destination: SocketAddress,
+        range: ClosedRange<Int>,
+        timeout: Duration,
+        runID: UInt64 = .random(in: .min ... .max)
+    ) {
         precondition(range.lowerBound >= Probe.headerSize, "a probe needs \(Probe.headerSize) bytes")
+        self.destination = destination
         self.range = range
-        self.timeout = MonotonicClock.nanoseconds(seconds: timeout)
+        self.timeout = timeout
+        probe = Probe(runID: runID)
+        search = PathMTUSearch(family: destination.unmapped.family, range: range)
     }
 
-    /// Runs the search on `socket`, connected to an echo server, until it has an answer or `stop` is
-    /// requested. It sets the socket's path-MTU discovery to `.probe` and turns its error queue on.
-    ///
-    /// - Returns: The search, with its ``PathMTUSearch/result`` or its ``PathMTUSearch/failure`` (neither when
-    ///   stopped first).
-    /// - Throws: `UDPError` when the socket fails, or when the target refuses (port unreachable) or cannot be
-    ///   reached at all: no size would come back.
-    public mutating func run(
-        _ socket: borrowing UDPSocket,
-        until stop: StopSignal,
-        onEvent: (Event) -> Void
-    ) throws(UDPError) -> PathMTUSearch {
+    /// Sets `socket` up for probing: the Don't Fragment bit on and the kernel's cached path MTU ignored
+    /// (`IP_PMTUDISC_PROBE`), and ICMP errors queued, so that a Packet Too Big reaches the prober with its quote.
+    public static func prepare(_ socket: borrowing UDPSocket) throws(UDPError) {
         try socket.setPathMTUDiscovery(.probe)
         try socket.setReceiveErrors(true)
-        var search = PathMTUSearch(family: try socket.remoteAddress.unmapped.family, range: range)
-        var attempt = 0
-        var lastSize = 0
-        while let size = search.nextSize, !stop.isRequested {
-            attempt = size == lastSize ? attempt + 1 : 1
-            lastSize = size
-            let (outcome, roundTrip) = try probe(size, socket, stop, onEvent)
-            if stop.isRequested && outcome == .lost { break }
-            onEvent(.probe(size: size, attempt: attempt, outcome: outcome, roundTrip: roundTrip))
-            search.record(size: size, outcome: outcome)
-        }
-        return search
     }
 
-    /// Sends one probe of `size` bytes and waits for its echo, an error quoting it, or the timeout.
-    private mutating func probe(
-        _ size: Int,
-        _ socket: borrowing UDPSocket,
-        _ stop: StopSignal,
-        _ onEvent: (Event) -> Void
-    ) throws(UDPError) -> (PathMTUSearch.Outcome, UInt64?) {
+    /// True once the search has its answer, or probing cannot go on (``error``).
+    public var isFinished: Bool { error != nil || (inFlight == nil && search.nextSize == nil) }
+
+    /// When the probe in flight counts as lost.
+    public var nextDeadline: MonotonicInstant? { inFlight.flatMap { $0.sent ? $0.deadline : nil } }
+
+    /// The next probe, once the one before has ended.
+    public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
+        guard error == nil, inFlight == nil, let size = search.nextSize else { return nil }
+        attempt = size == lastSize ? attempt + 1 : 1
+        lastSize = size
         sequence += 1
-        let sequence = sequence
-        let probe = probe
         let request = probe.payload(sequence: sequence, size: size)
-        // Errors for earlier probes are stale now: read them so they cannot pass for this one's.
-        while let stale = try socket.receiveError() { onEvent(.ignored(stale)) }
-        let sentAt = MonotonicClock.now()
-        do throws(UDPError) {
-            try socket.send(request)
-        } catch  where error.code == .messageTooLarge {
-            // Larger than the local link: the stack refuses it before it leaves, and queues why, with the MTU.
-            var mtu = error.pathMTU
-            while let local = try socket.receiveError() {
-                if case .messageTooLarge(let reported) = local.kind { mtu = reported } else { onEvent(.ignored(local)) }
-            }
-            return (.tooBig(mtu: mtu, from: nil), 0)
+        inFlight = InFlight(size: size, sequence: sequence, request: request, sentAt: now, deadline: now)
+        return OutboundDatagram(request, to: destination)
+    }
+
+    /// The next event.
+    public mutating func pollEvent() -> Event? {
+        events.isEmpty ? nil : events.removeFirst()
+    }
+
+    /// Starts the probe's clock when it left; ends it at once when the local stack refused it.
+    public mutating func handleSendReport(_ report: SendReport, at now: MonotonicInstant) {
+        switch report {
+        case .sent:
+            inFlight?.sent = true
+            inFlight?.sentAt = now
+            inFlight?.deadline = now + timeout
+        case .failed(_, _, let failure) where failure.code == .messageTooLarge:
+            // Larger than the local link: the stack refuses it before it leaves, and says the link's MTU.
+            complete(.tooBig(mtu: failure.pathMTU, from: nil), roundTrip: .zero)
+        case .failed(_, _, let failure):
+            inFlight = nil
+            error = failure
+        case .kernelTimestamp:
+            break
         }
-        let deadline = sentAt + timeout
-        while !stop.isRequested {
-            guard try stop.wait(forReadable: socket.descriptor, until: deadline) else {
-                if MonotonicClock.now() >= deadline { return (.lost, nil) }
-                continue
-            }
-            while let event = try socket.receiveError() {
-                guard Self.quotes(event.quotedPayload, request) else {
-                    onEvent(.ignored(event))
-                    continue
-                }
-                let roundTrip = MonotonicClock.now() - sentAt
-                switch event.kind {
-                case .packetTooBig(let mtu), .messageTooLarge(let mtu):
-                    return (.tooBig(mtu: mtu, from: event.origin == .local ? nil : event.offender), roundTrip)
-                default:
-                    // Port, host or network unreachable: no size will come back.
-                    throw UDPError(event, operation: .receive)
-                }
-            }
-            while let info = try socket.receiveIfQueued(into: &buffer) {
-                let found = buffer.withUnsafeBytes { bytes in
-                    probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
-                }
-                if found == sequence && info.length >= size {
-                    return (.echoed, MonotonicClock.now() - sentAt)
-                }
-            }
+    }
+
+    /// An echo of the probe in flight, at its full size, ends it.
+    public mutating func handleDatagram(_ datagram: InboundDatagram, at now: MonotonicInstant) {
+        guard let current = inFlight, current.sent else { return }
+        let found = datagram.payload.withUnsafeBytes { probe.sequence(in: $0, requestSize: current.size) }
+        if found == current.sequence && datagram.info.length >= current.size {
+            complete(.echoed, roundTrip: now - current.sentAt)
         }
-        return (.lost, nil)
+    }
+
+    /// A Packet Too Big quoting the probe in flight ends it; an unreachable one ends the search.
+    public mutating func handleDeliveryError(_ event: DeliveryError, socket: Int, at now: MonotonicInstant) {
+        guard let current = inFlight, Self.quotes(event.quotedPayload, current.request) else {
+            // The local stack's own record of a probe it refused, already counted from the send's error.
+            if event.origin == .local, case .messageTooLarge = event.kind { return }
+            events.append(.ignored(event))
+            return
+        }
+        switch event.kind {
+        case .packetTooBig(let mtu), .messageTooLarge(let mtu):
+            let from = event.origin == .local ? nil : event.offender
+            complete(.tooBig(mtu: mtu, from: from), roundTrip: now - current.sentAt)
+        default:
+            // Port, host or network unreachable: no size will come back.
+            inFlight = nil
+            error = UDPError(event, operation: .receive)
+        }
+    }
+
+    /// The probe in flight is lost.
+    public mutating func handleTimeout(at now: MonotonicInstant) {
+        guard let current = inFlight, current.sent, now >= current.deadline else { return }
+        complete(.lost, roundTrip: nil)
+    }
+
+    private mutating func complete(_ outcome: PathMTUSearch.Outcome, roundTrip: Duration?) {
+        guard let current = inFlight else { return }
+        inFlight = nil
+        events.append(.probe(size: current.size, attempt: attempt, outcome: outcome, roundTrip: roundTrip))
+        search.record(size: current.size, outcome: outcome)
     }
 
     /// Whether `quote` is the start of `request`, and long enough to hold the probe's id and sequence number

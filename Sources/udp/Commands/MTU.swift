@@ -77,23 +77,22 @@ struct MTU: ParsableCommand {
         Console.line(
             "MTU \(destination.address): udp payload \(low)-\(high) bytes, \(timeout.trimmedSeconds) s per probe"
         )
-        var prober = PathMTUProber(range: low...high, timeout: timeout)
-        let search: PathMTUSearch
-        do {
-            search = try prober.run(socket, until: stop) { event in
-                switch event {
-                case .probe(let size, let attempt, let outcome, let roundTrip):
-                    Console.line(Self.describe(size, attempt, outcome, roundTrip))
-                case .ignored(let error):
-                    if verbose { Console.error("ignored: \(error), quoting no probe in flight") }
-                }
+        try PathMTUProber.prepare(socket)
+        var prober = PathMTUProber(destination: target, range: low...high, timeout: .seconds(timeout))
+        try MachineDriver(stop: stop).run(&prober, on: socket) { event in
+            switch event {
+            case .probe(let size, let attempt, let outcome, let roundTrip):
+                Console.line(Self.describe(size, attempt, outcome, roundTrip))
+            case .ignored(let error):
+                if verbose { Console.error("ignored: \(error), quoting no probe in flight") }
             }
-        } catch {
-            // No `catch … where` here: with the non-copyable socket in scope it crashes Swift 6.3.1's compiler.
+        }
+        if let error = prober.error {
             guard let event = error.deliveryError else { throw error }
             let from = event.offender.map { " from \($0)" } ?? ""
             throw RuntimeFailure("\(target): \(event.kind)\(from): udp mtu needs an echo server there")
         }
+        let search = prober.search
         if let failure = search.failure { throw RuntimeFailure("\(failure)") }
         guard let result = search.result else { throw ExitCode.failure }  // stopped before an answer
         Console.line(result.description)
@@ -111,8 +110,12 @@ struct MTU: ParsableCommand {
     }
 
     /// `1472 bytes: too big, ptb from 198.18.1.1 (ip mtu 1400), 0.210 ms`.
-    static func describe(_ size: Int, _ attempt: Int, _ outcome: PathMTUSearch.Outcome, _ roundTrip: UInt64?) -> String
-    {
+    static func describe(
+        _ size: Int,
+        _ attempt: Int,
+        _ outcome: PathMTUSearch.Outcome,
+        _ roundTrip: Duration?
+    ) -> String {
         var line = "\(size) bytes: "
         switch outcome {
         case .echoed: line += "echoed"
@@ -121,7 +124,7 @@ struct MTU: ParsableCommand {
         case .lost:
             line += "lost (try \(attempt) of \(PathMTUSearch.maximumTries))"
         }
-        if let roundTrip, roundTrip > 0 { line += ", \(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms" }
+        if let roundTrip, roundTrip > .zero { line += ", \(NumberFormat.roundTrip(roundTrip)) ms" }
         return line
     }
 }
