@@ -3,11 +3,8 @@ import Testing
 import UDP
 
 /// What `udp echo --framed --key-file` says: a build without sealed datagrams refuses the key first.
-#if Sealing
-private let framedWithKeyFile = "--framed does not combine with --key-file"
-#else
-private let framedWithKeyFile = "--key-file needs sealed datagrams"
-#endif
+private let framedWithKeyFile =
+    sealingIsBuiltIn ? "--framed does not combine with --key-file" : "--key-file needs sealed datagrams"
 
 /// Every bad input ends in one line on stderr naming what was wrong and a non-zero exit: no crash, no hang.
 @Suite("bad input")

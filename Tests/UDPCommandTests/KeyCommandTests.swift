@@ -1,3 +1,4 @@
+#if Sealing
 import Testing
 import UDP
 
@@ -5,7 +6,10 @@ import UDP
 import Glibc
 #endif
 
-#if Sealing
+/// Whether this build of udp has sealed datagrams: it does, with the package trait `Sealing` (a build without
+/// has SealingLeftOutCommandTests.swift instead of this file).
+let sealingIsBuiltIn = true
+
 /// Sealed datagrams from the command line: `udp keygen` and `--key-file`.
 @Suite("keys")
 struct KeyCommandTests {
@@ -189,29 +193,6 @@ struct KeyCommandTests {
         let plain = try runUDP("ping", "127.0.0.1:\(port)", "--count", "2", "--interval", "0.01", "--timeout", "0.2")
         #expect(plain.status == 1)
         #expect(plain.stdout.contains("2 packets transmitted, 0 received, 100% packet loss"))
-    }
-}
-#else
-/// A build without the package trait `Sealing`: every sealed command is refused in one line that says how to
-/// build with it, before any socket opens.
-@Suite("keys, in a build without sealing")
-struct SealingLeftOutCommandTests {
-    @Test(
-        "keygen and every --key-file are refused, naming the build that has them",
-        arguments: [
-            ["keygen"],
-            ["echo", "--port", "0", "--key-file", "/dev/null"],
-            ["send", "127.0.0.1:9", "hi", "--key-file", "/dev/null"],
-            ["listen", "--port", "0", "--key-file", "/dev/null"],
-            ["ping", "127.0.0.1:9", "--key-file", "/dev/null"],
-            ["bench", "127.0.0.1:9", "--key-file", "/dev/null"],
-        ]
-    )
-    func refused(arguments: [String]) throws {
-        let result = try runUDPArray(arguments)
-        expectOneLineError(result, containing: "swift build -c release --traits Sealing")
-        #expect(result.status == 1)
-        #expect(result.stdout.isEmpty, "nothing ran: \(result.stdout)")
     }
 }
 #endif

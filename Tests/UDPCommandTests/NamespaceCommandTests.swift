@@ -183,11 +183,7 @@ enum EchoMode: String, Sendable, CustomStringConvertible {
 
     /// Every mode of this build of udp: sealed only with the package trait `Sealing`.
     static var built: [EchoMode] {
-        #if Sealing
-        [.plain, .prefix, .framed, .sealed]
-        #else
-        [.plain, .prefix, .framed]
-        #endif
+        sealingIsBuiltIn ? [.plain, .prefix, .framed, .sealed] : [.plain, .prefix, .framed]
     }
 }
 

@@ -1,9 +1,5 @@
 import UDP
 
-#if Sealing
-import UDPSeal
-#endif
-
 /// One `udp bench` worker: a connected socket of its own, a window of probes in flight, batch sends and
 /// receives, and a tracker that times every reply; run on a thread of its own.
 ///
@@ -33,11 +29,9 @@ public struct BenchWorker: ~Copyable {
         public var live: Bool
         /// Whether probes go out as GSO trains and replies may come in as GRO trains.
         public var offload: Bool
-        #if Sealing
-        /// Seal every probe and open every reply with this key (`--key-file`); nil sends probes in the clear.
-        /// Only with the package trait `Sealing`.
-        public var sealKey: SealKey? = nil
-        #endif
+        /// The key behind `sealKey` (BenchWorker+Sealing.swift, the package trait `Sealing`); nil sends probes
+        /// in the clear, and is all a build without the trait has.
+        var sealing: (any DatagramSealingKey)? = nil
         /// Asked before each send: true stops the run early, as SIGINT does for `udp bench`.
         public var stopRequested: @Sendable () -> Bool = { false }
 
@@ -79,12 +73,7 @@ public struct BenchWorker: ~Copyable {
         }
 
         /// Bytes of each probe on the wire: the payload, plus the envelope when sealed.
-        public var wireSize: Int {
-            #if Sealing
-            if sealKey != nil { return payloadSize + SealedEnvelope.overhead }
-            #endif
-            return payloadSize
-        }
+        public var wireSize: Int { payloadSize + (sealing?.sealedOverhead ?? 0) }
     }
 
     /// What a worker ends with.
@@ -128,10 +117,8 @@ public struct BenchWorker: ~Copyable {
     private let probesPerSlot: Int
     /// How many probes each send slot of the current batch holds (allocated once, `outgoing.capacity` long).
     private var slotProbes: [Int]
-    #if Sealing
-    private var sealer: Sealer?
-    private var opener: Opener?
-    #endif
+    /// Seals the probes and opens the replies, with the package trait `Sealing` and a key; nil in the clear.
+    private var sealing: (any DatagramSealing)?
     private var foreign = 0
     private var errors = 0
     private var stoppedAt: UInt64 = 0
@@ -162,10 +149,8 @@ public struct BenchWorker: ~Copyable {
         self.index = index
         self.board = board
         probe = Probe()
-        #if Sealing
-        sealer = configuration.sealKey.map { Sealer(key: $0) }
-        opener = configuration.sealKey.map { Opener(keys: [$0], accepting: .reply) }
-        #endif
+        // A sealing of this worker's own: a sender id of its own, sequence numbers of its own.
+        sealing = configuration.sealing?.clientSealing()
         // 65536 slots cover a 200 ms loss timeout at 300k datagrams per second, loopback's pace on a small
         // machine; a probe overtaken by that many others is counted lost even before its timeout.
         tracker = ProbeTracker(capacity: max(65_536, configuration.window * 4), lossTimeout: configuration.lossTimeout)
@@ -273,12 +258,10 @@ public struct BenchWorker: ~Copyable {
         let probe = probe
         let wireSize = configuration.wireSize
         let destination = configuration.destination
-        #if Sealing
         let size = configuration.payloadSize
-        // A local copy: the closure below writes into `outgoing`, so it may not touch `self` as well.
-        var sealer = sealer
-        defer { self.sealer = sealer }
-        #endif
+        // Moved out: the closure below writes into `outgoing`, so it may not touch `self` as well.
+        var sealing = sealing.take()
+        defer { self.sealing = sealing }
         var sequence = tracker.nextSequence
         let zeroed = zeroedSlots
         outgoing.removeAll()
@@ -292,16 +275,18 @@ public struct BenchWorker: ~Copyable {
                     UnsafeMutableRawBufferPointer(rebasing: buffer[..<buffer.count])
                         .initializeMemory(as: UInt8.self, repeating: 0)
                 }
+                // One nil check a slot in the clear; sealed, a new array a probe (the cost the type's comment owns).
+                if sealing != nil {
+                    for index in 0..<probes {
+                        let start = index * wireSize
+                        let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + wireSize])
+                        bytes.copyBytes(from: sealing!.seal(probe.payload(sequence: first + UInt64(index), size: size)))
+                    }
+                    return probes * wireSize
+                }
                 for index in 0..<probes {
                     let start = index * wireSize
                     let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<start + wireSize])
-                    #if Sealing
-                    if sealer != nil {
-                        let sealed = sealer!.seal(probe.payload(sequence: first + UInt64(index), size: size))
-                        bytes.copyBytes(from: sealed)
-                        continue
-                    }
-                    #endif
                     probe.writeHeader(sequence: first + UInt64(index), into: bytes)
                 }
                 return probes * wireSize
@@ -330,18 +315,15 @@ public struct BenchWorker: ~Copyable {
         let size = configuration.payloadSize
         for slot in 0..<received {
             for segment in 0..<incoming.segmentCount(at: slot) {
-                let found: UInt64?
-                #if Sealing
-                if opener != nil {
+                var found: UInt64?
+                if sealing != nil {
                     // A reply that does not open (forged, replayed, another key) is foreign, like a stranger's.
-                    let opened = try? opener!.open(incoming.segment(segment, at: slot))
-                    found = opened?.payload.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
+                    if case .success(let opened) = sealing!.open(Array(incoming.segment(segment, at: slot))) {
+                        found = opened.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
+                    }
                 } else {
                     found = probe.sequence(in: incoming.segment(segment, at: slot), requestSize: size)
                 }
-                #else
-                found = probe.sequence(in: incoming.segment(segment, at: slot), requestSize: size)
-                #endif
                 guard let sequence = found else {
                     foreign += 1
                     continue

@@ -1,9 +1,5 @@
 import UDP
 
-#if Sealing
-import UDPSeal
-#endif
-
 /// The engine of `udp echo`: receives a batch of datagrams (GRO trains included) and answers every datagram
 /// to its own sender, with buffers allocated once, so the steady state allocates nothing per datagram.
 ///
@@ -68,44 +64,22 @@ public struct Reflector: ~Copyable {
     /// The bytes put before each reply; empty for an RFC 862 echo.
     public let prefix: [UInt8]
     /// Running totals.
-    public private(set) var counters = Counters()
-    private var incoming: DatagramBatch
-    private var replies: DatagramBatch
-    private var admission: PeerAdmission?
-    #if Sealing
-    private var sealing: Sealing?
-    #endif
+    public internal(set) var counters = Counters()
+    // Internal rather than private: the sealed path (Reflector+Sealing.swift) answers from these too.
+    var incoming: DatagramBatch
+    var replies: DatagramBatch
+    var admission: PeerAdmission?
+    /// The sealed path, with the package trait `Sealing` (Reflector+Sealing.swift); nil answers in the clear.
+    var sealing: (any ReflectorSealing)?
     /// Whether the last receive emptied the socket's queue (it filled fewer slots than the batch has, or
     /// found nothing): then the next one had better wait for readiness than ask and find nothing.
     private(set) var queueDrained = true
-
-    #if Sealing
-    /// Sealed datagrams: every request is opened (and refused unless it authenticates), every reply sealed.
-    public struct Sealing: Sendable {
-        /// Shared by every worker of a server, so that a replayed datagram is refused whichever socket it
-        /// reaches.
-        public var opener: SharedOpener
-        /// Seals the replies. Make it for the reply direction (`Sealer(key:direction: .reply)`): a client's
-        /// opener takes replies only, so that its own requests reflected back are refused.
-        public var sealer: Sealer
-        /// - Parameters:
-        ///   - opener: Opens the requests; share one between the workers of a server.
-        ///   - sealer: Seals the replies.
-        public init(opener: SharedOpener, sealer: Sealer) {
-            self.opener = opener
-            self.sealer = sealer
-        }
-    }
-
-    /// The opener's counts by kind of rejection, when sealing.
-    public var rejections: Opener.Counters? { sealing?.opener.counters }
-    #endif
 
     /// Where the counters are published, if anywhere; set ``metrics`` to start.
     public var metrics: ReflectorMetrics?
 
     /// The largest reply payload: the IPv4 limit, so a reply fits whichever family the peer uses.
-    private static let replyLimit = AddressFamily.inet.maximumPayloadSize
+    static let replyLimit = AddressFamily.inet.maximumPayloadSize
 
     /// - Parameters:
     ///   - prefix: Bytes put before each reply.
@@ -119,22 +93,6 @@ public struct Reflector: ~Copyable {
         replies = DatagramBatch(capacity: copies ? batchSize : 1)
         self.admission = admission.map(PeerAdmission.init(policy:))
     }
-
-    #if Sealing
-    /// A reflector of sealed datagrams (the package trait `Sealing`).
-    ///
-    /// - Parameters:
-    ///   - prefix: Bytes put before each reply, inside the seal.
-    ///   - batchSize: Datagrams (or trains) received per system call.
-    ///   - admission: Per-source rate limit; sources that authenticate are validated, so the amplification
-    ///     guard leaves them alone.
-    ///   - sealing: Open every request and seal every reply with a pre-shared key (`UDPSeal`).
-    public init(prefix: [UInt8] = [], batchSize: Int = 64, admission: PeerAdmission.Policy? = nil, sealing: Sealing) {
-        self.init(prefix: prefix, batchSize: batchSize, admission: admission)
-        self.sealing = sealing
-        replies = DatagramBatch(capacity: batchSize)
-    }
-    #endif
 
     /// Sources whose state the admission policy keeps now.
     public var admittedSources: Int { admission?.count ?? 0 }
@@ -213,12 +171,13 @@ public struct Reflector: ~Copyable {
         // batch, not a datagram.
         if let drops = incoming.info(at: slots - 1).kernelDropCount { counters.kernelDrops = Int(drops) }
         observe?(incoming, slots)
-        #if Sealing
         if sealing != nil {
-            answerSealed(slots, socket, sendFailed)
+            // Moved out while it answers, so that it may use the reflector's batches and counters.
+            var sealed = sealing.take()!
+            sealed.answer(slots, of: &self, socket, sendFailed)
+            sealing = sealed
             return datagrams
         }
-        #endif
         if prefix.isEmpty && admission == nil {
             Self.sendAll(&incoming, socket, &counters, sendFailed)
         } else {
@@ -232,59 +191,6 @@ public struct Reflector: ~Copyable {
         }
         return datagrams
     }
-
-    #if Sealing
-    /// Opens each datagram of the batch, and answers those that authenticate with a sealed reply.
-    private mutating func answerSealed(
-        _ slots: Int,
-        _ socket: borrowing UDPSocket,
-        _ sendFailed: ((UDPError) -> Void)?
-    ) {
-        replies.removeAll()
-        let now = admission == nil ? 0 : PeerAdmission.now()
-        for slot in 0..<slots {
-            for segment in 0..<incoming.segmentCount(at: slot) {
-                guard let opened = try? sealing!.opener.open(incoming.segment(segment, at: slot)) else {
-                    counters.rejected += 1
-                    continue
-                }
-                if admission != nil {
-                    let verdict = admission!.admit(
-                        incoming.peer(at: slot),
-                        datagrams: 1,
-                        requestBytes: opened.payload.count,
-                        replyBytes: opened.payload.count,
-                        now: now,
-                        validated: true
-                    )
-                    if verdict != .admitted {
-                        counters.rateLimited += 1
-                        continue
-                    }
-                }
-                // The prefix and the seal may make it larger than a datagram: counted, never dropped unseen,
-                // and found before the sealing, which would spend a sequence number on nothing.
-                let replySize = prefix.count + opened.payload.count + SealedEnvelope.overhead
-                guard replySize <= Self.replyLimit else {
-                    counters.failed += 1
-                    sendFailed?(Self.replyTooLarge(replySize, to: incoming.peer(at: slot)))
-                    continue
-                }
-                let reply = sealing!.sealer.seal(prefix + opened.payload)
-                if replies.count == replies.capacity {
-                    Self.sendAll(&replies, socket, &counters, sendFailed)
-                    replies.removeAll()
-                }
-                replies.appendReply(to: slot, of: incoming) { buffer in
-                    guard reply.count <= buffer.count else { return -1 }
-                    buffer.copyBytes(from: reply)
-                    return reply.count
-                }
-            }
-        }
-        Self.sendAll(&replies, socket, &counters, sendFailed)
-    }
-    #endif
 
     /// Asks the admission policy about slot `index` (a datagram or a whole train), counting a refusal.
     private mutating func admit(_ index: Int, now: UInt64) -> Bool {
@@ -306,7 +212,7 @@ public struct Reflector: ~Copyable {
     }
 
     /// The error for a reply of `size` bytes that no datagram can carry, as a send would have reported it.
-    private static func replyTooLarge(_ size: Int, to peer: SocketAddress) -> UDPError {
+    static func replyTooLarge(_ size: Int, to peer: SocketAddress) -> UDPError {
         var error = UDPError(.messageTooLarge, .send, address: peer)
         error.attemptedSize = size
         error.maximumSize = replyLimit
@@ -355,7 +261,7 @@ public struct Reflector: ~Copyable {
     }
 
     /// Sends every slot of `batch`; one that fails (a peer gone, a full queue) is counted and skipped.
-    private static func sendAll(
+    static func sendAll(
         _ batch: inout DatagramBatch,
         _ socket: borrowing UDPSocket,
         _ counters: inout Counters,
@@ -374,4 +280,18 @@ public struct Reflector: ~Copyable {
             }
         }
     }
+}
+
+/// The sealed path of a ``Reflector``: it answers a whole received batch. Only a build with the package trait
+/// `Sealing` has one (`Reflector.Sealing`, in Reflector+Sealing.swift); without it `Reflector.sealing` is
+/// always nil, and the batch loop pays one nil check a batch for it.
+protocol ReflectorSealing: Sendable {
+    /// Opens each datagram of slots `0..<slots` of `reflector`'s received batch, and answers those that
+    /// authenticate with a sealed reply, counting the rest.
+    mutating func answer(
+        _ slots: Int,
+        of reflector: inout Reflector,
+        _ socket: borrowing UDPSocket,
+        _ sendFailed: ((UDPError) -> Void)?
+    )
 }

@@ -1,9 +1,5 @@
 import UDP
 
-#if Sealing
-import UDPSeal
-#endif
-
 /// The engine of `udp listen`, the tutorial's multi-peer receive loop: one socket serves every peer, each
 /// datagram is handed over with its sender's running count, and the peers are counted in a bounded
 /// ``PeerTable``.
@@ -18,17 +14,17 @@ public struct Listener {
         /// A datagram (opened, with a key) from `peer`, its `number`-th; `payload` is valid during the call.
         /// `length` is its real length, more than the payload's when it was truncated.
         case datagram(peer: SocketAddress, number: Int, payload: ArraySlice<UInt8>, length: Int, isTruncated: Bool)
-        #if Sealing
-        /// A datagram from `peer` that did not open under the key: not counted as the peer's.
-        case rejected(peer: SocketAddress, reason: Opener.Rejection)
-        #endif
+        /// A datagram from `peer` that did not open under the key: not counted as the peer's. Only a listener
+        /// with an opener (the package trait `Sealing`) has one; without the trait ``SealRejection`` is `Never`,
+        /// and no such event can be made.
+        case rejected(peer: SocketAddress, reason: SealRejection)
     }
 
     /// Every peer's traffic, bounded.
     public private(set) var peers: PeerTable
-    #if Sealing
-    private var opener: Opener?
-    #endif
+    /// Opens every datagram, with the package trait `Sealing` and an opener (Listener+Sealing.swift); nil takes
+    /// them as they come.
+    var sealing: (any DatagramSealing)?
     private var storage: [UInt8]
 
     /// - Parameters:
@@ -38,23 +34,6 @@ public struct Listener {
         peers = PeerTable(capacity: maximumPeers)
         storage = [UInt8](repeating: 0, count: bufferSize)
     }
-
-    #if Sealing
-    /// A listener that opens sealed datagrams (the package trait `Sealing`).
-    ///
-    /// - Parameters:
-    ///   - maximumPeers: The most peers counted at once; the least recently seen are forgotten past that.
-    ///   - bufferSize: Bytes kept of each datagram; a longer one is reported truncated, with its length.
-    ///   - opener: Opens sealed datagrams; what does not open is reported as rejected. Nil takes them as
-    ///     they come.
-    public init(maximumPeers: Int = 4096, bufferSize: Int = 65_535, opener: Opener?) {
-        self.init(maximumPeers: maximumPeers, bufferSize: bufferSize)
-        self.opener = opener
-    }
-
-    /// The opener's counts of what it refused, when there is a key.
-    public var rejections: Opener.Counters? { opener?.counters }
-    #endif
 
     /// Receives on `socket` until `stop` is requested, sleeping in `poll(2)` while nothing arrives (its
     /// receives never wait, whatever the socket's mode). Peers are shown unmapped (an IPv4 peer of a
@@ -83,19 +62,16 @@ public struct Listener {
 
     private mutating func handle(_ info: ReceiveInfo, _ onEvent: (Event) -> Void) {
         let peer = info.sender.unmapped
-        #if Sealing
         var payload = storage[..<info.count]
-        if opener != nil {
-            do throws(Opener.Rejection) {
-                payload = try opener!.open(payload).payload[...]
-            } catch {
-                onEvent(.rejected(peer: peer, reason: error))
+        if sealing != nil {
+            switch sealing!.open(Array(payload)) {
+            case .success(let opened):
+                payload = opened[...]
+            case .failure(let reason):
+                onEvent(.rejected(peer: peer, reason: reason))
                 return
             }
         }
-        #else
-        let payload = storage[..<info.count]
-        #endif
         let number = peers.record(peer, bytes: info.length)
         onEvent(
             .datagram(peer: peer, number: number, payload: payload, length: info.length, isTruncated: info.isTruncated)

@@ -1,9 +1,5 @@
 import UDP
 
-#if Sealing
-import UDPSeal
-#endif
-
 /// The engine of `udp ping`: one probe every interval to an echo server, every reply classified as it
 /// comes, every wait bounded by the next send, the oldest probe's deadline, and the stop signal.
 ///
@@ -94,11 +90,9 @@ public struct PingSession: ~Copyable {
     private var reply = [UInt8](repeating: 0, count: 65_535)
     private var started: UInt64 = 0
     private var stopped: UInt64 = 0
-    #if Sealing
-    /// With a key: probes go out sealed, and replies that do not open count as foreign.
-    private var sealer: Sealer?
-    private var opener: Opener?
-    #endif
+    /// With a key (`seal(with:)`, PingSession+Sealing.swift, the package trait `Sealing`): probes go out sealed,
+    /// and replies that do not open count as foreign. Nil in the clear.
+    var sealing: (any DatagramSealing)?
 
     /// - Parameters:
     ///   - target: Where the probes go (the socket is connected to it).
@@ -132,15 +126,6 @@ public struct PingSession: ~Copyable {
         self.timestamps = timestamps
         request = probe.payload(sequence: 0, size: size)
     }
-
-    #if Sealing
-    /// Seals every probe with `key` and opens every reply (`udp echo --key-file` on the other side). Only with
-    /// the package trait `Sealing`.
-    public mutating func seal(with key: SealKey) {
-        sealer = Sealer(key: key)
-        opener = Opener(keys: [key], accepting: .reply)
-    }
-    #endif
 
     /// The statistics so far (final after ``run(_:until:onEvent:)`` returns).
     public var summary: LatencySummary {
@@ -206,16 +191,12 @@ public struct PingSession: ~Copyable {
         for _ in 0..<2 {
             let sentAt = MonotonicClock.now()
             let result: Result<Int, UDPError>
-            #if Sealing
-            if sealer != nil {
-                let sealed = sealer!.seal(request)
+            if sealing != nil {
+                let sealed = sealing!.seal(request)
                 result = Result { () throws(UDPError) in try socket.send(sealed) }
             } else {
                 result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
             }
-            #else
-            result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
-            #endif
             switch result {
             case .success:
                 tracker.sent(1, at: sentAt)
@@ -253,18 +234,16 @@ public struct PingSession: ~Copyable {
             let size = size
             let probe = probe
             let sender = info.sender.unmapped
-            #if Sealing
-            if opener != nil {
-                guard let opened = try? opener!.open(reply[..<info.count]) else {
+            if sealing != nil {
+                guard case .success(let opened) = sealing!.open(Array(reply[..<info.count])) else {
                     foreign += 1
                     onEvent(.ignored(sender: sender, length: info.length, reason: .didNotOpen))
                     return
                 }
-                let sequence = opened.payload.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
+                let sequence = opened.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
                 handle(sender, info, sequence: sequence, at: now, onEvent)
                 return
             }
-            #endif
             let sequence = reply.withUnsafeBytes { bytes in
                 probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
             }

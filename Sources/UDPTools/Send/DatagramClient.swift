@@ -1,10 +1,6 @@
 import UDP
 import UDPPatterns
 
-#if Sealing
-import UDPSeal
-#endif
-
 /// The engine of `udp send`, the tutorial's client: send, wait with a timeout, resend with backoff, give up
 /// with a clear answer. To a group or a broadcast address every reply within the wait is handed over.
 ///
@@ -19,10 +15,10 @@ public struct DatagramClient {
         case sent(size: Int, attempt: Int)
         /// A reply (opened, with a key).
         case reply(Datagram)
-        #if Sealing
-        /// A datagram that did not open under the key: ignored, as if it never came.
-        case rejected(sender: SocketAddress, reason: Opener.Rejection)
-        #endif
+        /// A datagram that did not open under the key: ignored, as if it never came. Only a client with a key
+        /// (`seal(with:)`, the package trait `Sealing`) has one; without the trait ``SealRejection`` is `Never`,
+        /// and no such event can be made.
+        case rejected(sender: SocketAddress, reason: SealRejection)
         /// A reply to an earlier message that came after its wait was over: discarded.
         case discardedLate(sender: SocketAddress)
         /// Nothing answered within `total` over `attempts` attempts.
@@ -35,12 +31,9 @@ public struct DatagramClient {
     public let manyRepliers: Bool
     /// How many attempts, and how long each waits for a reply (`RetryPolicy` of UDPPatterns).
     public let policy: RetryPolicy
-    #if Sealing
-    /// Seals each request (each attempt gets a sequence number of its own).
-    public var sealer: Sealer?
-    /// Opens each reply; one that does not open is ignored.
-    public var opener: Opener?
-    #endif
+    /// Seals requests and opens replies, with the package trait `Sealing` (`sealer` and `opener`, in
+    /// DatagramClient+Sealing.swift); nil sends and takes them in the clear.
+    var sealing: (any DatagramSealing)?
 
     /// A client without a key; `seal(with:)` adds one, with the package trait `Sealing`.
     ///
@@ -54,14 +47,6 @@ public struct DatagramClient {
         self.manyRepliers = manyRepliers
         self.policy = policy
     }
-
-    #if Sealing
-    /// Seals requests and opens replies with `key` (`udp echo --key-file` on the other side).
-    public mutating func seal(with key: SealKey) {
-        sealer = Sealer(key: key)
-        opener = Opener(keys: [key], accepting: .reply)
-    }
-    #endif
 
     /// Sends `payload` and hands over its reply (or every reply, for a group or broadcast), resending as
     /// the policy says.
@@ -84,11 +69,7 @@ public struct DatagramClient {
         var random = SystemRandomNumberGenerator()
         let schedule = policy.waits(using: &random)
         for (attempt, wait) in schedule.enumerated() {
-            #if Sealing
-            let datagram = sealer == nil ? payload : sealer!.seal(payload)
-            #else
-            let datagram = payload
-            #endif
+            let datagram = sealing == nil ? payload : sealing!.seal(payload)
             try socket.send(datagram, to: destination)
             onEvent(.sent(size: payload.count, attempt: attempt))
             guard expectReply else { return true }
@@ -110,19 +91,16 @@ public struct DatagramClient {
         while true {
             let left = deadline - clock.now
             guard left > .zero else { return replies > 0 }
-            #if Sealing
             guard var datagram = try socket.receive(timeout: left) else { return replies > 0 }
-            if opener != nil {
-                do throws(Opener.Rejection) {
-                    datagram.payload = try opener!.open(datagram.payload).payload
-                } catch {
-                    onEvent(.rejected(sender: datagram.sender.unmapped, reason: error))
+            if sealing != nil {
+                switch sealing!.open(datagram.payload) {
+                case .success(let payload):
+                    datagram.payload = payload
+                case .failure(let reason):
+                    onEvent(.rejected(sender: datagram.sender.unmapped, reason: reason))
                     continue
                 }
             }
-            #else
-            guard let datagram = try socket.receive(timeout: left) else { return replies > 0 }
-            #endif
             replies += 1
             onEvent(.reply(datagram))
             if !manyRepliers { return true }

@@ -2,10 +2,6 @@ import ArgumentParser
 import UDP
 import UDPTools
 
-#if Sealing
-import UDPSeal
-#endif
-
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load an echo server with probes and measure its throughput, loss and latency.",
@@ -78,13 +74,11 @@ struct Bench: ParsableCommand {
                 "--size \(size) is out of range \(Probe.headerSize)-65507 (a probe's header takes \(Probe.headerSize) bytes)"
             )
         }
-        #if Sealing
-        if key.keyFile != nil && size + SealedEnvelope.overhead > 65_507 {
+        if let overhead = key.sealedOverhead, size + overhead > 65_507 {
             throw ValidationError(
-                "--size \(size) is too large to seal: the envelope adds \(SealedEnvelope.overhead) bytes, up to 65507 in all"
+                "--size \(size) is too large to seal: the envelope adds \(overhead) bytes, up to 65507 in all"
             )
         }
-        #endif
         guard (1...16_384).contains(window) else { throw ValidationError("--window \(window) is out of range 1-16384") }
         guard rate >= 0, rate <= 100_000_000 else {
             throw ValidationError(
@@ -99,9 +93,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let target = try destination.resolve()
-        #if Sealing
-        let sealKey = try key.load()
-        #endif
+        let sealing = try key.load()
         let histogramFile = try histogram.map { try OutputFile(path: $0) }
         let stop = try StopSignal.catchingInterrupts()
         let live = LiveLine()
@@ -119,9 +111,7 @@ struct Bench: ParsableCommand {
             offload: !noOffload,
             stopRequested: { stop.isRequested }
         )
-        #if Sealing
-        settings.sealKey = sealKey
-        #endif
+        sealing?.seal(&settings)
         let configuration = settings
         let board = try BenchBoard(workers: workers, highest: lossTimeout)
         var threads = WorkerThreads<BenchWorker.Result>()

@@ -3,10 +3,6 @@ import UDP
 import UDPPatterns
 import UDPTools
 
-#if Sealing
-import UDPSeal
-#endif
-
 struct Echo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reflect each datagram back to its sender.",
@@ -144,7 +140,7 @@ struct Echo: ParsableCommand {
             sockets += perAddressSockets(beside: bound, port: port)
             if sockets.count > workers, workers == 1 { sockets[0].label = Self.label(bound.ip) + ": " }
         }
-        let sealing = try WorkerSealing.load(key)
+        let sealing = try key.load()
         let stop = try StopSignal.catchingInterrupts()
         try announceListening(sockets[0].0.socket)
 
@@ -207,7 +203,7 @@ struct Echo: ParsableCommand {
         _ shared: SharedUDPSocket,
         label: String,
         _ stop: StopSignal,
-        sealing: WorkerSealing?
+        sealing: (any CommandSealing)?
     ) throws(UDPError) -> Reflector.Counters {
         if framed { return try serveFramed(shared, stop) }
         var reflector = makeReflector(sealing)
@@ -226,20 +222,10 @@ struct Echo: ParsableCommand {
 
     /// A worker's reflector: with `--key-file`, one that opens requests with the opener all workers share and
     /// seals replies with a sealer of its own.
-    private func makeReflector(_ sealing: WorkerSealing?) -> Reflector {
+    private func makeReflector(_ sealing: (any CommandSealing)?) -> Reflector {
         let prefix = prefix.map { Array($0.utf8) } ?? []
-        #if Sealing
-        if let sealing {
-            let sealer = Sealer(key: sealing.key, direction: .reply)
-            return Reflector(
-                prefix: prefix,
-                batchSize: batch,
-                admission: admission,
-                sealing: Reflector.Sealing(opener: sealing.opener, sealer: sealer)
-            )
-        }
-        #endif
-        return Reflector(prefix: prefix, batchSize: batch, admission: admission)
+        return sealing?.reflector(prefix: prefix, batchSize: batch, admission: admission)
+            ?? Reflector(prefix: prefix, batchSize: batch, admission: admission)
     }
 
     /// `--framed`: each request is answered through an idempotent server, a datagram at a time; replies to
@@ -339,24 +325,4 @@ func stoppingAllOnFailure<T>(
     let result = Result(catching: body)
     if case .failure = result { stop.request() }
     return result
-}
-
-/// What the workers of `udp echo --key-file` share: the key, and one opener for all of them, so that each
-/// sender has one replay window whichever socket its datagrams reach. Without the package trait `Sealing` it
-/// holds nothing, and `--key-file` is refused before it is loaded.
-struct WorkerSealing: Sendable {
-    #if Sealing
-    let key: SealKey
-    let opener: SharedOpener
-    #endif
-
-    /// The sealing that `--key-file` asks for, or nil without it.
-    static func load(_ options: KeyOptions) throws -> WorkerSealing? {
-        #if Sealing
-        guard let key = try options.load() else { return nil }
-        return WorkerSealing(key: key, opener: SharedOpener(keys: [key], accepting: .request))
-        #else
-        return nil
-        #endif
-    }
 }

@@ -1,16 +1,7 @@
 import ArgumentParser
-import UDP
 
-#if Sealing
-import UDPSeal
-#endif
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+/// `udp keygen`: with the package trait `Sealing` it writes a key (Keygen+Sealing.swift); a build without refuses,
+/// in one line that says how to build with it (Keygen+SealingLeftOut.swift).
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a new pre-shared key for sealed datagrams (--key-file).",
@@ -37,32 +28,4 @@ struct Keygen: ParsableCommand {
 
     @Option(help: ArgumentHelp("Write the key file here, mode 600, instead of stdout.", valueName: "file"))
     var output: String?
-
-    func run() throws {
-        #if Sealing
-        let text = SealKey.generate(id: id).fileText
-        guard let output else {
-            Console.raw(Array(text.utf8))
-            return
-        }
-        // O_EXCL: never overwrite a key that may be in use.
-        let descriptor: CInt
-        do {
-            descriptor = try FileIO.open(output, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-        } catch {
-            throw RuntimeFailure("cannot create \(output): \(error.reason)")
-        }
-        defer { try? closeDescriptor(descriptor) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { buffer in
-            Result { () throws(UDPError) in try FileIO.writeAll(descriptor, buffer, what: output) }
-        }
-        if case .failure(let error) = written {
-            throw RuntimeFailure("cannot write \(output): \(error.reason)")
-        }
-        Console.error("wrote key id \(id) to \(output)")
-        #else
-        throw KeyOptions.sealingLeftOut("udp keygen")
-        #endif
-    }
 }

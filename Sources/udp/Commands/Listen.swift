@@ -2,10 +2,6 @@ import ArgumentParser
 import UDP
 import UDPTools
 
-#if Sealing
-import UDPSeal
-#endif
-
 struct Listen: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Receive datagrams from any number of peers and show each one.",
@@ -104,12 +100,10 @@ struct Listen: ParsableCommand {
         }
         // The key is read before the first line, so a script that waits for `listening on` never sees it
         // followed by an error.
-        #if Sealing
-        let opener = try key.load().map { Opener(keys: [$0], accepting: .request) }
-        var listener = Listener(maximumPeers: maxPeers, bufferSize: buffer, opener: opener)
-        #else
-        var listener = Listener(maximumPeers: maxPeers, bufferSize: buffer)
-        #endif
+        let sealing = try key.load()
+        var listener =
+            sealing?.listener(maximumPeers: maxPeers, bufferSize: buffer)
+            ?? Listener(maximumPeers: maxPeers, bufferSize: buffer)
         let stop = try StopSignal.catchingInterrupts()
         try announceListening(socket)
 
@@ -123,22 +117,12 @@ struct Listen: ParsableCommand {
                 } else {
                     Console.line("from \(peer) #\(number): \(shown)")
                 }
-            #if Sealing
             case .rejected(let peer, let reason):
                 Console.line("from \(peer): rejected (\(reason))")
-            #endif
             }
         }
         printSummary(listener.peers)
-        #if Sealing
-        if let counts = listener.rejections, counts.rejected > 0 {
-            Console.line(
-                "rejected \(counts.rejected): \(counts.forged) failed authentication, \(counts.replayed) replayed, "
-                    + "\(counts.tooOld) too old, \(counts.unknownKey) unknown key, \(counts.malformed) malformed, "
-                    + "\(counts.wrongDirection) reflected"
-            )
-        }
-        #endif
+        if let summary = sealing?.rejectionSummary(of: listener) { Console.line(summary) }
     }
 
     private func printSummary(_ peers: PeerTable) {

@@ -2,10 +2,6 @@ import ArgumentParser
 import UDP
 import UDPTools
 
-#if Sealing
-import UDPSeal
-#endif
-
 struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure round trips to an echo server with a probe every interval, as ping(8) does.",
@@ -112,9 +108,7 @@ struct Ping: ParsableCommand {
         let socket = try UDPSocket(family: target.family)
         try socket.connect(to: target)
         if let ttl { try socket.setUnicastHops(ttl) }
-        #if Sealing
-        let sealKey = try key.load()
-        #endif
+        let sealing = try key.load()
         let stop = try StopSignal.catchingInterrupts()
         let shown = destination.address == target.description ? "" : " (\(target))"
         Console.line("PING \(destination.address)\(shown): \(size) data bytes")
@@ -126,9 +120,7 @@ struct Ping: ParsableCommand {
             timeout: timeout,
             timestamps: timestamps
         )
-        #if Sealing
-        if let sealKey { session.seal(with: sealKey) }
-        #endif
+        sealing?.seal(&session)
         let timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
         let requested = timestamps
         try session.run(socket, until: stop) { event in

@@ -3,10 +3,6 @@ import UDP
 import UDPPatterns
 import UDPTools
 
-#if Sealing
-import UDPSeal
-#endif
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -176,9 +172,7 @@ struct Send: ParsableCommand {
             }
         } else {
             var client = DatagramClient(destination: destination, manyRepliers: manyRepliers, policy: retryPolicy)
-            #if Sealing
-            if let sealKey = try key.load() { client.seal(with: sealKey) }
-            #endif
+            try key.load()?.seal(&client)
             try forEachMessage { payload in
                 let answered = try explainingErrors(for: destination) {
                     try client.exchange(payload, socket, expectReply: !noReply) {
@@ -247,10 +241,8 @@ struct Send: ParsableCommand {
         case .reply(let datagram):
             if verbose { Console.error("reply from \(datagram.sender.unmapped): \(datagram.length) bytes") }
             Self.print(datagram, format: format)
-        #if Sealing
         case .rejected(let sender, let reason):
             if verbose { Console.error("ignored a reply from \(sender): \(reason)") }
-        #endif
         case .discardedLate(let sender):
             if verbose { Console.error("discarded a late reply from \(sender)") }
         case .noReply(let total, let attempts):
