@@ -3,7 +3,7 @@ import UDPDNS
 import UDPPatterns
 
 /// The records an mDNS querier has heard (RFC 6762 §10), without a socket or a clock: each call says what time
-/// it is, in nanoseconds of a monotonic clock.
+/// it is, as a `MonotonicInstant`.
 ///
 /// - A record lives for its TTL from when it was last heard; ``expire(now:)`` removes what is due.
 /// - A goodbye (TTL 0) ends a record one second later (§10.1), so a late repeat does not resurrect it.
@@ -31,11 +31,11 @@ public struct MDNSCache: Sendable {
     public struct Entry: Hashable, Sendable {
         /// The record, its class without the cache-flush bit, its TTL as last heard.
         public var record: DNSRecord
-        /// When the record was last heard, in nanoseconds of the caller's monotonic clock.
-        public var receivedAt: UInt64
+        /// When the record was last heard.
+        public var receivedAt: MonotonicInstant
         /// When the record ends: ``receivedAt`` plus its TTL, or a second after a goodbye or a cache flush
         /// ended it early.
-        public var expiresAt: UInt64
+        public var expiresAt: MonotonicInstant
         /// The address that first sent the record, whose quota it counts against; nil when the caller did not
         /// say. A repeat from another address refreshes the record but leaves it on its first source's quota, so
         /// repeating another host's records does not let a neighbour push them out.
@@ -60,8 +60,8 @@ public struct MDNSCache: Sendable {
         public init() {}
     }
 
-    /// Nanoseconds in a second.
-    static let second: UInt64 = 1_000_000_000
+    /// How long a record lives after a goodbye or a cache flush ends it (§10.1, §10.2).
+    static let second = Duration.seconds(1)
 
     /// The most records held at once, 4096 by default.
     public let maximumRecords: Int
@@ -80,7 +80,7 @@ public struct MDNSCache: Sendable {
     public private(set) var counters = Counters()
     /// Every record's expiry, soonest first. An entry whose record has since been refreshed, flushed or
     /// removed is stale and skipped when it comes up; the heap is rebuilt when stale ones outnumber the rest.
-    private var expiries = DeadlineHeap<UInt64, UInt64>()
+    private var expiries = DeadlineHeap<MonotonicInstant, UInt64>()
     /// The key of each record held, by its entry's serial.
     private var keys: [UInt64: RecordKey] = [:]
     /// The serial the next new record gets.
@@ -101,13 +101,13 @@ public struct MDNSCache: Sendable {
         /// since, or gone) are skipped as in ``MDNSCache/expiries``. Least recently heard rather than soonest
         /// to expire: a host that floods from the address a real service uses then pushes out its own old
         /// records, not the short-lived SRV and address records the service has just sent.
-        var heard = DeadlineHeap<UInt64, UInt64>()
+        var heard = DeadlineHeap<MonotonicInstant, UInt64>()
     }
 
     /// One record set's members, and when a cache flush last walked them.
     private struct RRSet: Sendable {
         var members: Set<RecordKey> = []
-        var flushedAt: UInt64?
+        var flushedAt: MonotonicInstant?
     }
 
     /// An empty cache with these bounds: by default 4096 records and 1 MiB, an eighth of each per source.
@@ -140,7 +140,11 @@ public struct MDNSCache: Sendable {
     ///     quota of their own.
     ///   - now: When the response arrived.
     /// - Returns: The records that came or went.
-    public mutating func insert(_ records: [DNSRecord], from source: IPAddress? = nil, at now: UInt64) -> [Change] {
+    public mutating func insert(
+        _ records: [DNSRecord],
+        from source: IPAddress? = nil,
+        at now: MonotonicInstant
+    ) -> [Change] {
         var changes: [Change] = []
         for received in records {
             let flushes = received.rawClass & 0x8000 != 0
@@ -153,7 +157,7 @@ public struct MDNSCache: Sendable {
                 if let entry = entries[key] { setExpiry(of: key, to: min(entry.expiresAt, now + Self.second)) }
                 continue
             }
-            let expiresAt = now + UInt64(record.ttl) * Self.second
+            let expiresAt = now + .seconds(record.ttl)
             if let known = entries[key] {
                 entries[key] = Entry(
                     record: record,
@@ -199,6 +203,7 @@ public struct MDNSCache: Sendable {
             noteHeard(serial, of: source, at: now)
             changes.append(.added(record))
         }
+        dropStaleExpiries()
         return changes
     }
 
@@ -207,7 +212,7 @@ public struct MDNSCache: Sendable {
     /// A set walked less than a second ago is not walked again: what it would end now was heard in the second
     /// before that walk, and the next flush a second later ends it. So a flood of cache-flush records for one
     /// large set costs one walk a second, not one a record.
-    private mutating func flush(_ set: RRSetKey, except key: RecordKey, at now: UInt64) {
+    private mutating func flush(_ set: RRSetKey, except key: RecordKey, at now: MonotonicInstant) {
         guard let members = rrsets[set], members.flushedAt.map({ now >= $0 + Self.second }) ?? true else { return }
         rrsets[set]?.flushedAt = now
         for other in members.members where other != key {
@@ -217,7 +222,7 @@ public struct MDNSCache: Sendable {
     }
 
     /// Removes every record whose time is up at `now`.
-    public mutating func expire(now: UInt64) -> [Change] {
+    public mutating func expire(now: MonotonicInstant) -> [Change] {
         var changes: [Change] = []
         while let (deadline, serial) = expiries.first, deadline <= now {
             _ = expiries.removeFirst()
@@ -226,16 +231,20 @@ public struct MDNSCache: Sendable {
             remove(key)
             changes.append(.removed(entry.record))
         }
+        dropStaleExpiries()
         return changes
     }
 
     /// When the next record expires, for a caller that sleeps until then; nil when the cache is empty.
-    public mutating func nextExpiry() -> UInt64? {
+    public var nextExpiry: MonotonicInstant? { expiries.first?.deadline }
+
+    /// Drops the stale entries at the top of the expiry heap, so that ``nextExpiry`` reads a live one: each
+    /// mutating entry point ends with it, and only they make an entry stale.
+    private mutating func dropStaleExpiries() {
         while let (deadline, serial) = expiries.first {
-            if let key = keys[serial], let entry = entries[key], entry.expiresAt == deadline { return deadline }
+            if let key = keys[serial], let entry = entries[key], entry.expiresAt == deadline { return }
             _ = expiries.removeFirst()
         }
-        return nil
     }
 
     /// The records held for `name` and `type` (any type for `.any`, which looks at every record), class IN,
@@ -253,13 +262,13 @@ public struct MDNSCache: Sendable {
 
     /// The answers a query for `question` lists as already known (§7.1): those held with more than half their
     /// TTL left at `now`, each with its remaining TTL, so responders need not send them again.
-    public func knownAnswers(for question: DNSQuestion, at now: UInt64) -> [DNSRecord] {
+    public func knownAnswers(for question: DNSQuestion, at now: MonotonicInstant) -> [DNSRecord] {
         held(named: question.name, type: question.type).compactMap { entry in
             guard entry.expiresAt > now else { return nil }
-            let left = entry.expiresAt - now
-            guard left * 2 > UInt64(entry.record.ttl) * Self.second else { return nil }
+            let left = entry.expiresAt.nanoseconds - now.nanoseconds
+            guard left * 2 > UInt64(entry.record.ttl) * 1_000_000_000 else { return nil }
             var record = entry.record
-            record.ttl = UInt32(left / Self.second)
+            record.ttl = UInt32(left / 1_000_000_000)
             return record
         }
     }
@@ -312,14 +321,14 @@ public struct MDNSCache: Sendable {
         return evicted.entry.record
     }
 
-    private mutating func setExpiry(of key: RecordKey, to deadline: UInt64) {
+    private mutating func setExpiry(of key: RecordKey, to deadline: MonotonicInstant) {
         guard let entry = entries[key], entry.expiresAt != deadline else { return }
         entries[key]?.expiresAt = deadline
         schedule(entry.serial, at: deadline)
     }
 
     /// Puts the record of `serial` in the expiry heap at `deadline`.
-    private mutating func schedule(_ serial: UInt64, at deadline: UInt64) {
+    private mutating func schedule(_ serial: UInt64, at deadline: MonotonicInstant) {
         expiries.insert(serial, at: deadline)
         // Each change leaves one stale heap entry behind: rebuild before they outnumber the live ones.
         if expiries.count > 2 * entries.count + 64 {
@@ -330,7 +339,7 @@ public struct MDNSCache: Sendable {
 
     /// Records that the record of `serial`, on the quota of `source`, was heard at `now`, for that source's
     /// least-recently-heard order.
-    private mutating func noteHeard(_ serial: UInt64, of source: IPAddress?, at now: UInt64) {
+    private mutating func noteHeard(_ serial: UInt64, of source: IPAddress?, at now: MonotonicInstant) {
         guard var held = sources.removeValue(forKey: source) else { return }  // so the heap is not copied
         held.heard.insert(serial, at: now)
         if held.heard.count > 2 * held.records + 64 {

@@ -1,8 +1,10 @@
 import UDP
 import UDPDNS
 
-/// Publishes one ``MDNSService`` by multicast DNS (RFC 6762 §8-10), without a socket or a clock: the caller
-/// hands it what arrives and asks, at ``nextWake``, what to send.
+/// Publishes one ``MDNSService`` by multicast DNS (RFC 6762 §8-10) on one link, without a socket or a clock: the
+/// caller hands it what arrives (``receive(_:from:at:)``) and the passing of ``nextDeadline``
+/// (``handleTimeout(at:)``), then takes what it queued with ``pollOutgoing()`` and ``pollEvent()``.
+/// ``MDNSAnnounceSession`` runs one per interface as a `DatagramMachine`.
 ///
 /// - **Probing** (§8.1): three queries 250 ms apart, the first after 0–250 ms, asking for the instance and
 ///   host names with the proposed records in the authority section. A response that holds other data for
@@ -23,8 +25,9 @@ import UDPDNS
 /// **Bounds.** Nothing a neighbour sends grows its state: the once-a-second limit remembers only the records
 /// published now (at most the service's own, forgotten on a rename or an address change), the conflict back-off
 /// only the last fifteen conflicts, and the held-back response only the service's own records. A query costs
-/// one pass over its questions and one over its known answers, however many of each it carries. What it met is
-/// counted in ``counters``.
+/// one pass over its questions and one over its known answers, however many of each it carries. Each input
+/// queues at most a few messages and events, which its caller takes before the next. What it met is counted in
+/// ``counters``.
 public struct MDNSResponder: Sendable {
     /// Where a message goes.
     public enum Destination: Hashable, Sendable {
@@ -73,11 +76,13 @@ public struct MDNSResponder: Sendable {
     }
 
     /// The most recent conflicts remembered for the back-off: fifteen in ten seconds slow probing (§8.1).
-    static let conflictsRemembered = 15
-    static let millisecond: UInt64 = 1_000_000
-    static let second: UInt64 = 1_000_000_000
+    public static let conflictsRemembered = 15
     /// How soon a record may be multicast again to defend a name (§6).
-    static let defenseInterval: UInt64 = 250_000_000
+    static let defenseInterval = Duration.milliseconds(250)
+    /// How soon a record may be multicast again in answer to a query (§6), and the gap between announcements.
+    static let answerInterval = Duration.seconds(1)
+    /// The gap between probes (§8.1).
+    static let probeInterval = Duration.milliseconds(250)
 
     /// The service as published now, under its current names.
     public private(set) var service: MDNSService
@@ -85,29 +90,57 @@ public struct MDNSResponder: Sendable {
     public private(set) var counters = Counters()
     private var phase = Phase.probing(sent: 0)
     /// When the next probe or announcement is due.
-    private var nextStep: UInt64
+    private var nextStep: MonotonicInstant
     /// When each record was last multicast, for the once-a-second limit.
-    private var lastMulticast: [RecordKey: UInt64] = [:]
+    private var lastMulticast: [RecordKey: MonotonicInstant] = [:]
     /// A multicast response held back by the shared-answer delay.
-    private var pending: (due: UInt64, answers: [DNSRecord])?
-    private var random = SystemRandomNumberGenerator()
+    private var pending: (due: MonotonicInstant, answers: [DNSRecord])?
+    /// The source of the random delays (the first probe's, a shared answer's): injected, so a test can seed it.
+    private var random: any RandomNumberGenerator & Sendable
     /// When the last ``conflictsRemembered`` conflicts happened, oldest first, for the probing back-off.
-    private var recentConflicts: [UInt64] = []
-    /// How many conflict times are remembered, for tests of the bound.
-    var recentConflictCount: Int { recentConflicts.count }
+    private var recentConflicts: [MonotonicInstant] = []
+    /// How many conflict times are remembered for the back-off: at most ``conflictsRemembered``, however many
+    /// conflicts the link makes.
+    public var recentConflictCount: Int { recentConflicts.count }
+    /// How many answers are held back for the shared-answer delay or the once-a-second limit: at most the
+    /// service's own records, however many queries ask.
+    public var heldAnswerCount: Int { pending?.answers.count ?? 0 }
+    /// How many records' last multicast times are remembered: at most the records published now.
+    public var rememberedMulticastCount: Int { lastMulticast.count }
+    /// Messages queued by the last input, for ``pollOutgoing()``.
+    private var outgoing: [Outgoing] = []
+    /// Events queued by the last input, for ``pollEvent()``.
+    private var events: [Event] = []
 
     /// - Parameters:
     ///   - service: What to publish.
-    ///   - now: The caller's monotonic clock, in nanoseconds.
-    public init(service: MDNSService, now: UInt64) {
+    ///   - now: When it starts: the first probe goes 0–250 ms later.
+    ///   - random: The source of the random delays; the system's by default, a seeded one in tests.
+    public init(
+        service: MDNSService,
+        at now: MonotonicInstant,
+        random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
         self.service = service
-        nextStep = now + UInt64.random(in: 0...250) * Self.millisecond
+        self.random = random
+        nextStep = now
+        nextStep = now + .milliseconds(Int.random(in: 0...250, using: &self.random))
     }
 
-    /// When ``poll(now:)`` next has something to do; nil once stopped.
-    public var nextWake: UInt64? {
+    /// The next message to send, queued by the last input; nil when there is none.
+    public mutating func pollOutgoing() -> Outgoing? {
+        outgoing.isEmpty ? nil : outgoing.removeFirst()
+    }
+
+    /// The next thing the responder did that its user should hear about; nil when there is none.
+    public mutating func pollEvent() -> Event? {
+        events.isEmpty ? nil : events.removeFirst()
+    }
+
+    /// When ``handleTimeout(at:)`` next has something to do; nil once stopped, or when only a query can move it.
+    public var nextDeadline: MonotonicInstant? {
         guard phase != .stopped else { return nil }
-        var wake: UInt64? = phase == .running ? nil : nextStep
+        var wake: MonotonicInstant? = phase == .running ? nil : nextStep
         if let pending { wake = min(wake ?? pending.due, pending.due) }
         return wake
     }
@@ -120,15 +153,13 @@ public struct MDNSResponder: Sendable {
         }
     }
 
-    /// What to send at `now`: a probe, an announcement, or a delayed response.
-    public mutating func poll(now: UInt64) -> (messages: [Outgoing], events: [Event]) {
-        var messages: [Outgoing] = []
-        var events: [Event] = []
+    /// Queues what is due at `now`: a probe, an announcement, or a delayed response.
+    public mutating func handleTimeout(at now: MonotonicInstant) {
         if let held = pending, held.due <= now {
             pending = nil
-            messages += multicastResponse(held.answers, now: now)
+            outgoing += multicastResponse(held.answers, now: now)
         }
-        guard now >= nextStep, let records = try? service.records() else { return (messages, events) }
+        guard now >= nextStep, let records = try? service.records() else { return }
         switch phase {
         case .probing(let sent) where sent < 3:
             var probe = DNSMessage()
@@ -141,38 +172,27 @@ public struct MDNSResponder: Sendable {
                 record.rawClass &= 0x7FFF
                 return record
             }
-            messages.append(Outgoing(message: probe, destination: .multicast))
+            outgoing.append(Outgoing(message: probe, destination: .multicast))
             phase = .probing(sent: sent + 1)
-            nextStep = now + 250 * Self.millisecond
+            nextStep = now + Self.probeInterval
         case .probing:
             phase = .announcing(sent: 0)
-            return merge((messages, events), poll(now: now))
+            handleTimeout(at: now)
         case .announcing(let sent):
-            messages += multicastResponse(records.shared + records.unique, now: now, interval: 0)
+            outgoing += multicastResponse(records.shared + records.unique, now: now, interval: .zero)
             if sent == 0 { events.append(.announced(service)) }
             phase = sent + 1 >= 2 ? .running : .announcing(sent: sent + 1)
-            nextStep = now + Self.second
+            nextStep = now + Self.answerInterval
         case .running, .stopped:
             break
         }
-        return (messages, events)
     }
 
-    private func merge(
-        _ first: (messages: [Outgoing], events: [Event]),
-        _ second: (messages: [Outgoing], events: [Event])
-    ) -> (messages: [Outgoing], events: [Event]) {
-        (first.messages + second.messages, first.events + second.events)
-    }
-
-    /// Takes in a message from `source`, heard at `now`.
-    public mutating func receive(
-        _ message: DNSMessage,
-        from source: SocketAddress,
-        at now: UInt64
-    ) -> (messages: [Outgoing], events: [Event]) {
+    /// Takes in a message from `source`, heard at `now`, and queues what it calls for: an answer, a defence, a
+    /// rename.
+    public mutating func receive(_ message: DNSMessage, from source: SocketAddress, at now: MonotonicInstant) {
         guard phase != .stopped, let records = try? service.records(), let instance = try? service.instanceName
-        else { return ([], []) }
+        else { return }
         let ours = Set((records.shared + records.unique).map(RecordKey.init))
         let names = [instance, service.host]
         if message.isResponse {
@@ -182,15 +202,17 @@ public struct MDNSResponder: Sendable {
                 let clash = theirs.contains { $0.name == name && !ours.contains(RecordKey($0)) && $0.ttl > 0 }
                 if clash, case .probing = phase {
                     counters.conflicts += 1
-                    return ([], [rename(name, now: now)])
+                    events.append(rename(name, now: now))
+                    return
                 }
                 if clash {
                     counters.defended += 1
                     // Published already: defend with our records at once (§9); the other host renames.
-                    return (multicastResponse(records.unique, now: now, interval: Self.defenseInterval), [])
+                    outgoing += multicastResponse(records.unique, now: now, interval: Self.defenseInterval)
+                    return
                 }
             }
-            return ([], [])
+            return
         }
         if case .probing = phase {
             // Another host probing for one of our names at the same time: the lower proposal backs off (§8.2).
@@ -201,12 +223,12 @@ public struct MDNSResponder: Sendable {
                 if Self.compare(mine, proposed) < 0 {
                     counters.tieBreaksLost += 1
                     phase = .probing(sent: 0)
-                    nextStep = now + Self.second
+                    nextStep = now + .seconds(1)
                 }
             }
-            return ([], [])
+            return
         }
-        return (answer(message, from: source, records: records, now: now), [])
+        outgoing += answer(message, from: source, records: records, now: now)
     }
 
     /// The answers to a query, or nothing when it asks nothing of ours.
@@ -214,7 +236,7 @@ public struct MDNSResponder: Sendable {
         _ query: DNSMessage,
         from source: SocketAddress,
         records: (shared: [DNSRecord], unique: [DNSRecord]),
-        now: UInt64
+        now: MonotonicInstant
     ) -> [Outgoing] {
         let all = records.shared + records.unique
         // A probe for one of our names is defended on the link at once, whatever bits its questions carry.
@@ -237,7 +259,7 @@ public struct MDNSResponder: Sendable {
                 guard !known, chosen.insert(key).inserted else { continue }
                 // QU (§5.4): a unicast answer, unless the record was not multicast within a quarter of its TTL,
                 // when the link's caches are due a refresh too.
-                let recent = lastMulticast[key].map { now < $0 + UInt64(record.ttl) * Self.second / 4 }
+                let recent = lastMulticast[key].map { now < $0 + .seconds(Int64(record.ttl)) / 4 }
                 if question.rawClass & 0x8000 != 0 && recent == true && !isProbe {
                     unicastAnswers.append(record)
                 } else {
@@ -272,14 +294,14 @@ public struct MDNSResponder: Sendable {
         // Answers only this host can give go at once too; shared ones after a random delay.
         if isProbe || answers.allSatisfy({ $0.rawClass & 0x8000 != 0 }) {
             return outgoing
-                + multicastResponse(answers, now: now, interval: isProbe ? Self.defenseInterval : Self.second)
+                + multicastResponse(answers, now: now, interval: isProbe ? Self.defenseInterval : Self.answerInterval)
         }
-        hold(answers, until: now + UInt64.random(in: 20...120, using: &random) * Self.millisecond)
+        hold(answers, until: now + .milliseconds(Int.random(in: 20...120, using: &random)))
         return outgoing
     }
 
     /// Adds `answers` to the multicast response held back, due at `due` at the latest.
-    private mutating func hold(_ answers: [DNSRecord], until due: UInt64) {
+    private mutating func hold(_ answers: [DNSRecord], until due: MonotonicInstant) {
         let held = pending?.answers ?? []
         pending = (min(pending?.due ?? due, due), held + answers.filter { !held.contains($0) })
     }
@@ -291,21 +313,21 @@ public struct MDNSResponder: Sendable {
     /// Held back, not dropped: a querier that started listening just after an announcement has not seen it.
     private mutating func multicastResponse(
         _ answers: [DNSRecord],
-        now: UInt64,
-        interval: UInt64 = second
+        now: MonotonicInstant,
+        interval: Duration = answerInterval
     ) -> [Outgoing] {
         var response = DNSMessage()
         response.isResponse = true
         response.isAuthoritative = true
         var held: [DNSRecord] = []
-        var heldUntil = UInt64.max
+        var heldUntil: MonotonicInstant?
         response.answers = answers.filter { record in
             guard let last = lastMulticast[RecordKey(record)], now < last + interval else { return true }
             held.append(record)
-            heldUntil = min(heldUntil, last + interval)
+            heldUntil = min(heldUntil ?? last + interval, last + interval)
             return false
         }
-        if !held.isEmpty { hold(held, until: heldUntil) }
+        if let heldUntil { hold(held, until: heldUntil) }
         if response.answers.contains(where: { $0.type == .ptr }), let records = try? service.records() {
             response.additionals = records.unique.filter { !response.answers.contains($0) }
         }
@@ -315,7 +337,7 @@ public struct MDNSResponder: Sendable {
     }
 
     /// Takes the next name after a conflict on `name`, and probes again.
-    private mutating func rename(_ name: DNSName, now: UInt64) -> Event {
+    private mutating func rename(_ name: DNSName, now: MonotonicInstant) -> Event {
         let new: DNSName
         if name == (try? service.instanceName) {
             service.instance = Self.nextInstanceName(service.instance)
@@ -330,8 +352,8 @@ public struct MDNSResponder: Sendable {
         // Fifteen conflicts within ten seconds: at least five seconds before each further attempt (§8.1), so
         // two misbehaving hosts cannot make a probe storm.
         recentConflicts = recentConflicts.suffix(Self.conflictsRemembered - 1) + [now]
-        let inTenSeconds = recentConflicts.count { $0 + 10 * Self.second > now }
-        nextStep = now + (inTenSeconds >= Self.conflictsRemembered ? 5 * Self.second : 250 * Self.millisecond)
+        let inTenSeconds = recentConflicts.count { $0 + .seconds(10) > now }
+        nextStep = now + (inTenSeconds >= Self.conflictsRemembered ? .seconds(5) : Self.probeInterval)
         forgetUnpublished()
         return .conflict(from: name, to: new)
     }
@@ -369,33 +391,37 @@ public struct MDNSResponder: Sendable {
     /// Takes the host's addresses as they are now (§8.4): when they changed, a goodbye for the addresses gone
     /// goes out at once and the records are announced again, twice, a second apart. Nothing is sent while
     /// probing, which announces the new addresses when it ends.
-    public mutating func update(addresses: [IPAddress], now: UInt64) -> [Outgoing] {
-        guard addresses != service.addresses, phase != .stopped else { return [] }
+    public mutating func update(addresses: [IPAddress], at now: MonotonicInstant) {
+        guard addresses != service.addresses, phase != .stopped else { return }
         let gone = service.addresses.filter { !addresses.contains($0) }
         var goneService = service
         goneService.addresses = gone
         service.addresses = addresses
         forgetUnpublished()
-        guard isAnnounced else { return [] }
+        guard isAnnounced else { return }
         phase = .announcing(sent: 0)
         nextStep = now
-        guard !gone.isEmpty, let records = try? goneService.records(ttlScale: 0) else { return [] }
+        guard !gone.isEmpty, let records = try? goneService.records(ttlScale: 0) else { return }
         var goodbye = DNSMessage()
         goodbye.isResponse = true
         goodbye.isAuthoritative = true
         goodbye.answers = records.unique.filter { $0.type == .a || $0.type == .aaaa }
-        return [Outgoing(message: goodbye, destination: .multicast)]
+        outgoing.append(Outgoing(message: goodbye, destination: .multicast))
     }
 
-    /// The goodbye: every record with TTL 0, so caches drop them within a second. Stops the responder.
-    public mutating func stop() -> [Outgoing] {
-        defer { phase = .stopped }
-        guard isAnnounced, let records = try? service.records(ttlScale: 0) else { return [] }
+    /// Queues the goodbye, every record with TTL 0 so caches drop them within a second, and stops the responder:
+    /// nothing is sent, answered or announced after. Nothing to say when the service was never announced.
+    public mutating func stop(at now: MonotonicInstant) {
+        defer {
+            phase = .stopped
+            pending = nil
+        }
+        guard phase != .stopped, isAnnounced, let records = try? service.records(ttlScale: 0) else { return }
         var goodbye = DNSMessage()
         goodbye.isResponse = true
         goodbye.isAuthoritative = true
         goodbye.answers = records.shared + records.unique
-        return [Outgoing(message: goodbye, destination: .multicast)]
+        outgoing.append(Outgoing(message: goodbye, destination: .multicast))
     }
 
     /// Compares two proposals for a name (§8.2): records sorted by class, type and data, compared in turn; the

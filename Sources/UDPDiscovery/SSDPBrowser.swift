@@ -1,3 +1,4 @@
+import UDP
 import UDPPatterns
 
 /// Keeps the devices and services that SSDP responses and `NOTIFY`s describe (UPnP Device Architecture 1.1
@@ -37,8 +38,8 @@ public struct SSDPBrowser: Sendable {
 
     private struct Entry: Sendable {
         var advertisement: SSDPAdvertisement
-        var expiry: UInt64
-        var lastSeen: UInt64
+        var expiry: MonotonicInstant
+        var lastSeen: MonotonicInstant
     }
 
     /// The search target: `ssdp:all` keeps every advertisement, anything else only those for that target.
@@ -84,8 +85,20 @@ public struct SSDPBrowser: Sendable {
         entries.values.map(\.advertisement).sorted { $0.uniqueServiceName < $1.uniqueServiceName }
     }
 
-    /// When the next advertisement runs out, in nanoseconds of the caller's monotonic clock.
-    public var nextExpiry: UInt64? { entries.values.lazy.map(\.expiry).min() }
+    /// When the next advertisement runs out.
+    ///
+    /// Kept as entries change, so that a driver that reads it after every datagram does not walk the table: only
+    /// a change to the entry that runs out first walks it again.
+    public private(set) var nextExpiry: MonotonicInstant?
+
+    /// Takes in that an entry that ran out at `old` (nil for a new one) now runs out at `new` (nil when gone).
+    private mutating func noteExpiry(from old: MonotonicInstant?, to new: MonotonicInstant?) {
+        if let old, old == nextExpiry {
+            nextExpiry = entries.values.lazy.map(\.expiry).min()
+        } else if let new {
+            nextExpiry = min(nextExpiry ?? new, new)
+        }
+    }
 
     /// Whether `advertised` answers this browser's target. URNs compare ignoring case, as their scheme does.
     public func wants(_ advertised: String) -> Bool {
@@ -93,7 +106,7 @@ public struct SSDPBrowser: Sendable {
     }
 
     /// Takes in a message heard at `now`; searches (from other control points) change nothing.
-    public mutating func receive(_ message: SSDPMessage, at now: UInt64) -> [Event] {
+    public mutating func receive(_ message: SSDPMessage, at now: MonotonicInstant) -> [Event] {
         switch message {
         case .search:
             return []
@@ -106,9 +119,9 @@ public struct SSDPBrowser: Sendable {
         }
     }
 
-    private mutating func refresh(_ advertisement: SSDPAdvertisement, at now: UInt64) -> [Event] {
-        let age = UInt64(advertisement.maximumAge ?? Self.defaultMaximumAge)
-        let expiry = now + min(age, 86_400) * 1_000_000_000
+    private mutating func refresh(_ advertisement: SSDPAdvertisement, at now: MonotonicInstant) -> [Event] {
+        let age = advertisement.maximumAge ?? Self.defaultMaximumAge
+        let expiry = now + .seconds(min(max(age, 0), 86_400))
         let key = advertisement.uniqueServiceName
         if var known = entries[key] {
             // An update (`ssdp:update`) or a byebye need not repeat the location: keep what is known.
@@ -119,7 +132,9 @@ public struct SSDPBrowser: Sendable {
             known.lastSeen = now
             guard merged.location != known.advertisement.location else {
                 known.advertisement.maximumAge = merged.maximumAge
+                let old = entries[key]?.expiry
                 entries[key] = known
+                noteExpiry(from: old, to: expiry)
                 return []
             }
             _ = remove(key)
@@ -130,7 +145,11 @@ public struct SSDPBrowser: Sendable {
     }
 
     /// Keeps a new advertisement, pushing out those heard least recently while the table is full.
-    private mutating func add(_ advertisement: SSDPAdvertisement, expiry: UInt64, at now: UInt64) -> [Event] {
+    private mutating func add(
+        _ advertisement: SSDPAdvertisement,
+        expiry: MonotonicInstant,
+        at now: MonotonicInstant
+    ) -> [Event] {
         let size = Self.size(of: advertisement)
         guard size <= maximumBytes else {
             refused += 1
@@ -139,12 +158,14 @@ public struct SSDPBrowser: Sendable {
         var events: [Event] = []
         while !entries.isEmpty && (entries.count >= capacity || bytes + size > maximumBytes) {
             for victim in entries.evictLeastRecentlySeen(max(1, entries.count / 8), lastSeen: \.lastSeen) {
+                noteExpiry(from: victim.value.expiry, to: nil)
                 bytes -= Self.size(of: victim.value.advertisement)
                 evicted += 1
                 events.append(.removed(victim.value.advertisement))
             }
         }
         entries[advertisement.uniqueServiceName] = Entry(advertisement: advertisement, expiry: expiry, lastSeen: now)
+        noteExpiry(from: nil, to: expiry)
         bytes += size
         events.append(.appeared(advertisement))
         return events
@@ -152,15 +173,19 @@ public struct SSDPBrowser: Sendable {
 
     private mutating func remove(_ key: String) -> SSDPAdvertisement? {
         guard let gone = entries.removeValue(forKey: key) else { return nil }
+        noteExpiry(from: gone.expiry, to: nil)
         bytes -= Self.size(of: gone.advertisement)
         return gone.advertisement
     }
 
     /// Removes the advertisements whose `max-age` ran out by `now`.
-    public mutating func expire(now: UInt64) -> [Event] {
+    public mutating func expire(now: MonotonicInstant) -> [Event] {
         guard let next = nextExpiry, next <= now else { return [] }
         let gone = entries.filter { $0.value.expiry <= now }
-        for key in gone.keys { _ = remove(key) }
+        for key in gone.keys {
+            if let entry = entries.removeValue(forKey: key) { bytes -= Self.size(of: entry.advertisement) }
+        }
+        nextExpiry = entries.values.lazy.map(\.expiry).min()  // one walk, however many ran out
         return gone.values.map(\.advertisement).sorted { $0.uniqueServiceName < $1.uniqueServiceName }
             .map { .removed($0) }
     }

@@ -1,7 +1,9 @@
 import UDP
 
-/// Advertises one UPnP device by SSDP (UPnP Device Architecture 1.1 §1.2-1.3), without a socket or a clock: the
-/// caller hands it the searches that arrive and asks, at ``nextWake``, what to send.
+/// Advertises one UPnP device by SSDP (UPnP Device Architecture 1.1 §1.2-1.3) on one link, without a socket or a
+/// clock: the caller hands it the searches that arrive (``receive(_:from:multicast:at:)``) and the passing of
+/// ``nextDeadline`` (``handleTimeout(at:)``), then takes what it queued with ``pollOutgoing()``.
+/// ``SSDPAnnounceSession`` runs one per interface as a `DatagramMachine`.
 ///
 /// - **Announcing**: `NOTIFY ssdp:alive` for every advertisement, three times 500 ms apart, the first after a
 ///   random 0–100 ms; then again before half the `max-age` has passed, at a random moment so devices that
@@ -49,25 +51,54 @@ public struct SSDPResponder: Sendable {
 
     /// The most answers that wait for their random delay at once.
     public static let maximumPending = 64
-    static let millisecond: UInt64 = 1_000_000
-    static let second: UInt64 = 1_000_000_000
+    /// The gap between the first three announcements.
+    static let announcementInterval = Duration.milliseconds(500)
 
     /// What is advertised: each with its `USN`, `NT`/`ST`, `LOCATION`, `SERVER` and `max-age`.
     public let advertisements: [SSDPAdvertisement]
     /// The searches answered, ignored and dropped since the responder was made.
     public private(set) var counters = Counters()
     private var announcementsSent = 0
-    private var nextAnnouncement: UInt64?
-    private var pending: [(due: UInt64, to: SocketAddress, target: String, answers: [SSDPAdvertisement])] = []
-    private var random = SystemRandomNumberGenerator()
+    private var nextAnnouncement: MonotonicInstant?
+    private var pending: [Answer] = []
+    /// Messages queued by the last input, for ``pollOutgoing()``.
+    private var outgoing: [Outgoing] = []
+    /// The source of the random delays (the first announcement's, each answer's, each refresh's): injected, so a
+    /// test can seed it.
+    private var random: any RandomNumberGenerator & Sendable
+
+    /// An answer waiting for its random delay.
+    private struct Answer: Sendable {
+        var due: MonotonicInstant
+        var to: SocketAddress
+        var target: String
+        var answers: [SSDPAdvertisement]
+    }
 
     /// - Parameters:
     ///   - advertisements: What to advertise, normally ``advertisements(uuid:type:location:server:maximumAge:)``.
-    ///   - now: The caller's monotonic clock, in nanoseconds.
-    public init(advertisements: [SSDPAdvertisement], now: UInt64) {
+    ///   - now: When it starts: the first announcement goes 0–100 ms later.
+    ///   - random: The source of the random delays; the system's by default, a seeded one in tests.
+    public init(
+        advertisements: [SSDPAdvertisement],
+        at now: MonotonicInstant,
+        random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
         self.advertisements = advertisements
-        nextAnnouncement = now + UInt64.random(in: 0...100) * Self.millisecond
+        self.random = random
+        nextAnnouncement = now + .milliseconds(Int.random(in: 0...100, using: &self.random))
     }
+
+    /// The next message to send, queued by the last input; nil when there is none.
+    public mutating func pollOutgoing() -> Outgoing? {
+        outgoing.isEmpty ? nil : outgoing.removeFirst()
+    }
+
+    /// Whether the first `NOTIFY ssdp:alive` has been queued.
+    public var isAnnounced: Bool { announcementsSent > 0 }
+
+    /// How many answers wait for their random delay: at most ``maximumPending``.
+    public var pendingAnswers: Int { pending.count }
 
     /// The advertisements of a root device with one type (§1.2.2): `upnp:rootdevice`, its `uuid:` and the type,
     /// each with a USN made of the UUID and the target.
@@ -102,28 +133,29 @@ public struct SSDPResponder: Sendable {
         }
     }
 
-    /// When ``poll(now:)`` next has something to do.
-    public var nextWake: UInt64? {
+    /// When ``handleTimeout(at:)`` next has something to do; nil once stopped.
+    public var nextDeadline: MonotonicInstant? {
         let answer = pending.lazy.map(\.due).min()
         guard let nextAnnouncement else { return answer }
         return min(answer ?? nextAnnouncement, nextAnnouncement)
     }
 
-    /// The announcements and answers due by `now`.
-    public mutating func poll(now: UInt64) -> [Outgoing] {
-        var outgoing: [Outgoing] = []
+    /// Queues the announcements and answers due by `now`.
+    public mutating func handleTimeout(at now: MonotonicInstant) {
         if let due = nextAnnouncement, due <= now {
             outgoing += advertisements.map { Outgoing(message: .notify($0, .alive), destination: .multicast) }
             announcementsSent += 1
             if announcementsSent < 3 {
-                nextAnnouncement = now + 500 * Self.millisecond
+                nextAnnouncement = now + Self.announcementInterval
             } else {
-                // Before half the shortest max-age, at a random moment in its second quarter.
-                let age = UInt64(max(advertisements.compactMap(\.maximumAge).min() ?? 1_800, 4)) * Self.second
-                nextAnnouncement = now + UInt64.random(in: (age / 4)...(age / 2), using: &random)
+                // Before half the shortest max-age, at a random moment in its second quarter (in milliseconds).
+                // Clamped to 4 s-68 years, so no max-age can make the product overflow.
+                let seconds = min(max(advertisements.compactMap(\.maximumAge).min() ?? 1_800, 4), Int(Int32.max))
+                let age = Int64(seconds) * 1_000
+                nextAnnouncement = now + .milliseconds(Int64.random(in: (age / 4)...(age / 2), using: &random))
             }
         }
-        var waiting: [(due: UInt64, to: SocketAddress, target: String, answers: [SSDPAdvertisement])] = []
+        var waiting: [Answer] = []
         for answer in pending {
             guard answer.due <= now else {
                 waiting.append(answer)
@@ -132,14 +164,19 @@ public struct SSDPResponder: Sendable {
             outgoing += answer.answers.map { Outgoing(message: .response($0), destination: .unicast(answer.to)) }
         }
         pending = waiting
-        return outgoing
     }
 
     /// Takes in a message from `source`, heard at `now`; `multicast` says whether it was sent to the group.
     ///
-    /// Answers wait for ``poll(now:)``: a search is never answered from within this call, so the caller has one
-    /// place that sends.
-    public mutating func receive(_ message: SSDPMessage, from source: SocketAddress, multicast: Bool, at now: UInt64) {
+    /// Answers wait for ``handleTimeout(at:)``, even one due at once: a search never queues an answer from within
+    /// this call, so the caller sends from one place.
+    public mutating func receive(
+        _ message: SSDPMessage,
+        from source: SocketAddress,
+        multicast: Bool,
+        at now: MonotonicInstant
+    ) {
+        guard nextAnnouncement != nil else { return }  // stopped
         guard case .search(let search) = message else { return }
         let answers = matches(search.target)
         guard !answers.isEmpty else {
@@ -154,9 +191,9 @@ public struct SSDPResponder: Sendable {
         }
         counters.searchesAnswered += 1
         // Up to MX seconds, less a margin so the answer arrives within them (as async-upnp-client does).
-        let window = multicast ? UInt64(min(max(search.maximumWait, 0), 5)) * 1_000 : 0
-        let delay = window > 250 ? UInt64.random(in: 0..<(window - 250), using: &random) : 0
-        pending.append((now + delay * Self.millisecond, source, search.target, answers))
+        let window = multicast ? min(max(search.maximumWait, 0), 5) * 1_000 : 0
+        let delay = window > 250 ? Int.random(in: 0..<(window - 250), using: &random) : 0
+        pending.append(Answer(due: now + .milliseconds(delay), to: source, target: search.target, answers: answers))
     }
 
     /// The advertisements that answer a search for `target`, each with `ST` set to what was asked.
@@ -183,11 +220,12 @@ public struct SSDPResponder: Sendable {
         return askedVersion >= 1 && askedVersion <= advertisedVersion
     }
 
-    /// The goodbyes: `ssdp:byebye` for every advertisement. Nothing is announced or answered after.
-    public mutating func stop() -> [Outgoing] {
+    /// Queues the goodbyes, `ssdp:byebye` for every advertisement. Nothing is announced or answered after.
+    public mutating func stop(at now: MonotonicInstant) {
+        guard nextAnnouncement != nil else { return }
         nextAnnouncement = nil
         pending = []
-        return advertisements.map { advertisement in
+        outgoing += advertisements.map { advertisement in
             var goodbye = advertisement
             goodbye.location = nil
             goodbye.server = nil

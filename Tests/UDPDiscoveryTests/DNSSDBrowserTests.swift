@@ -29,14 +29,14 @@ import UDPDNS
         var browser = DNSSDBrowser(types: [type])
         #expect(browser.questions(cache: cache) == [DNSQuestion(name: type, type: .ptr)])
 
-        let appeared = browser.apply(cache.insert([pointer], at: 0), cache: cache)
+        let appeared = browser.apply(cache.insert([pointer], at: fakeTime(0)), cache: cache)
         #expect(appeared == [.appeared(DNSSDBrowser.Instance(name: instance, type: type))])
         #expect(browser.questions(cache: cache).contains(DNSQuestion(name: instance, type: .srv)))
 
-        #expect(browser.apply(cache.insert([service, text("path=/")], at: second), cache: cache).isEmpty)
+        #expect(browser.apply(cache.insert([service, text("path=/")], at: fakeTime(second)), cache: cache).isEmpty)
         #expect(browser.questions(cache: cache).contains(DNSQuestion(name: host, type: .a)), "the host's address next")
 
-        let events = browser.apply(cache.insert([address], at: 2 * second), cache: cache)
+        let events = browser.apply(cache.insert([address], at: fakeTime(2 * second)), cache: cache)
         guard case .resolved(let resolved)? = events.first, events.count == 1 else {
             Issue.record("expected one resolved event, got \(events)")
             return
@@ -51,13 +51,13 @@ import UDPDNS
         #expect(!browser.questions(cache: cache).contains { $0.name == instance }, "nothing more to ask about it")
 
         // Heard again unchanged: no second report. A new TXT: reported again.
-        #expect(browser.apply(cache.insert([service, address], at: 3 * second), cache: cache).isEmpty)
-        let updated = browser.apply(cache.insert([text("path=/v2")], at: 4 * second), cache: cache)
+        #expect(browser.apply(cache.insert([service, address], at: fakeTime(3 * second)), cache: cache).isEmpty)
+        let updated = browser.apply(cache.insert([text("path=/v2")], at: fakeTime(4 * second)), cache: cache)
         #expect(updated.count == 1, "\(updated)")
 
         // The PTR's goodbye: gone a second later.
-        _ = cache.insert([DNSRecord(name: type, ttl: 0, data: .ptr(instance))], at: 5 * second)
-        let gone = browser.apply(cache.expire(now: 6 * second), cache: cache)
+        _ = cache.insert([DNSRecord(name: type, ttl: 0, data: .ptr(instance))], at: fakeTime(5 * second))
+        let gone = browser.apply(cache.expire(now: fakeTime(6 * second)), cache: cache)
         #expect(gone.count == 1)
         if case .removed(let removed)? = gone.first {
             #expect(removed.name == instance)
@@ -72,10 +72,10 @@ import UDPDNS
         var browser = DNSSDBrowser(types: nil)
         #expect(browser.questions(cache: cache) == [DNSQuestion(name: DNSSDBrowser.allTypes, type: .ptr)])
         let meta = DNSRecord(name: DNSSDBrowser.allTypes, ttl: 4500, data: .ptr(type))
-        #expect(browser.apply(cache.insert([meta], at: 0), cache: cache).isEmpty)
+        #expect(browser.apply(cache.insert([meta], at: fakeTime(0)), cache: cache).isEmpty)
         #expect(browser.types == [type])
         #expect(browser.questions(cache: cache).contains(DNSQuestion(name: type, type: .ptr)))
-        let events = browser.apply(cache.insert([pointer], at: second), cache: cache)
+        let events = browser.apply(cache.insert([pointer], at: fakeTime(second)), cache: cache)
         #expect(events == [.appeared(DNSSDBrowser.Instance(name: instance, type: type))])
     }
 

@@ -1,6 +1,7 @@
 import Testing
 import UDP
 import UDPDNS
+import UDPPatterns
 
 @testable import UDPDiscovery
 
@@ -14,32 +15,35 @@ import UDPDNS
 
     @Test func aRecordLivesForItsTTLFromWhenItWasLastHeard() {
         var cache = MDNSCache()
-        #expect(cache.insert([address(1)], at: 0) == [.added(address(1))])
-        #expect(cache.insert([address(1)], at: 100 * second).isEmpty, "heard again: refreshed, not added twice")
-        #expect(cache.expire(now: 219 * second).isEmpty)
-        #expect(cache.nextExpiry() == 220 * second)
-        #expect(cache.expire(now: 220 * second) == [.removed(address(1))])
-        #expect(cache.entries.isEmpty && cache.bytes == 0 && cache.nextExpiry() == nil)
+        #expect(cache.insert([address(1)], at: fakeTime(0)) == [.added(address(1))])
+        #expect(
+            cache.insert([address(1)], at: fakeTime(100 * second)).isEmpty,
+            "heard again: refreshed, not added twice"
+        )
+        #expect(cache.expire(now: fakeTime(219 * second)).isEmpty)
+        #expect(cache.nextExpiry == fakeTime(220 * second))
+        #expect(cache.expire(now: fakeTime(220 * second)) == [.removed(address(1))])
+        #expect(cache.entries.isEmpty && cache.bytes == 0 && cache.nextExpiry == nil)
     }
 
     @Test func aGoodbyeEndsARecordOneSecondLater() {
         var cache = MDNSCache()
-        _ = cache.insert([address(1), address(2)], at: 0)
-        #expect(cache.insert([address(1, ttl: 0), address(9, ttl: 0)], at: 10 * second).isEmpty)
+        _ = cache.insert([address(1), address(2)], at: fakeTime(0))
+        #expect(cache.insert([address(1, ttl: 0), address(9, ttl: 0)], at: fakeTime(10 * second)).isEmpty)
         #expect(cache.entries.count == 2, "a goodbye for a record never held adds nothing")
-        #expect(cache.expire(now: 11 * second) == [.removed(address(1))])
+        #expect(cache.expire(now: fakeTime(11 * second)) == [.removed(address(1))])
         #expect(cache.records(named: host, type: .a) == [address(2)])
     }
 
     @Test func theCacheFlushBitEndsTheRestOfTheSetHeardOverASecondAgo() {
         var cache = MDNSCache()
-        _ = cache.insert([address(1)], at: 0)
-        _ = cache.insert([address(2)], at: 9 * second + second / 2)
+        _ = cache.insert([address(1)], at: fakeTime(0))
+        _ = cache.insert([address(2)], at: fakeTime(9 * second + second / 2))
         // At 10 s: .3 arrives with cache-flush. .1 (heard 10 s ago) goes in a second; .2 (0.5 s ago) stays, as
         // it belongs to the same burst of the new set.
-        let changes = cache.insert([address(3, flush: true)], at: 10 * second)
+        let changes = cache.insert([address(3, flush: true)], at: fakeTime(10 * second))
         #expect(changes == [.added(address(3))], "kept without the flush bit")
-        #expect(cache.expire(now: 11 * second) == [.removed(address(1))])
+        #expect(cache.expire(now: fakeTime(11 * second)) == [.removed(address(1))])
         #expect(Set(cache.records(named: host, type: .a)) == [address(2), address(3)])
     }
 
@@ -53,7 +57,7 @@ import UDPDNS
                 ttl: UInt32(100 + index),
                 data: .txt([Array(repeating: 0x61, count: 50)])
             )
-            for change in cache.insert([record], at: 0) { if case .removed = change { removed += 1 } }
+            for change in cache.insert([record], at: fakeTime(0)) { if case .removed = change { removed += 1 } }
             #expect(cache.entries.count <= 100 && cache.bytes <= 20_000)
         }
         #expect(removed == 10_000 - cache.entries.count)
@@ -68,48 +72,56 @@ import UDPDNS
             ttl: 10,
             data: .unknown(type: DNSRecordType(rawValue: 99), bytes: Array(repeating: 0, count: 200))
         )
-        #expect(cache.insert([big], at: 0).isEmpty)
+        #expect(cache.insert([big], at: fakeTime(0)).isEmpty)
         #expect(cache.entries.isEmpty)
     }
 
     @Test func knownAnswersAreThoseWithMoreThanHalfTheirTTLLeft() {
         var cache = MDNSCache()
         let question = DNSQuestion(name: host, type: .a)
-        _ = cache.insert([address(1, ttl: 100)], at: 0)
-        #expect(cache.knownAnswers(for: question, at: 40 * second).map(\.ttl) == [60], "with the TTL left")
-        #expect(cache.knownAnswers(for: question, at: 50 * second).isEmpty, "half gone: ask again")
-        #expect(cache.knownAnswers(for: DNSQuestion(name: host, type: .aaaa), at: 0).isEmpty)
+        _ = cache.insert([address(1, ttl: 100)], at: fakeTime(0))
+        #expect(cache.knownAnswers(for: question, at: fakeTime(40 * second)).map(\.ttl) == [60], "with the TTL left")
+        #expect(cache.knownAnswers(for: question, at: fakeTime(50 * second)).isEmpty, "half gone: ask again")
+        #expect(cache.knownAnswers(for: DNSQuestion(name: host, type: .aaaa), at: fakeTime(0)).isEmpty)
     }
 
     @Test func manyRefreshesKeepOneLiveExpiryPerRecord() {
         var cache = MDNSCache()
-        for round in 0..<1_000 { _ = cache.insert([address(1)], at: UInt64(round) * second) }
-        #expect(cache.nextExpiry() == (999 + 120) * second)
-        #expect(cache.expire(now: 1_118 * second).isEmpty)
-        #expect(cache.expire(now: 1_119 * second) == [.removed(address(1))])
+        for round in 0..<1_000 { _ = cache.insert([address(1)], at: fakeTime(UInt64(round) * second)) }
+        #expect(cache.nextExpiry == fakeTime((999 + 120) * second))
+        #expect(cache.expire(now: fakeTime(1_118 * second)).isEmpty)
+        #expect(cache.expire(now: fakeTime(1_119 * second)) == [.removed(address(1))])
     }
 }
 
 @Suite struct MDNSQueryScheduleTests {
     @Test func intervalsDoubleFromOneSecondUpToAnHour() {
-        let second: UInt64 = 1_000_000_000
-        var schedule = MDNSQuerySchedule(startingAt: 5 * second, firstDelay: 50_000_000)
-        var times: [UInt64] = []
+        var schedule = MDNSQuerySchedule(startingAt: .zero + .seconds(5), firstDelay: .milliseconds(50))
+        var times: [MonotonicInstant] = []
         for _ in 0..<16 {
             times.append(schedule.nextQuery)
             schedule.sent()
         }
-        #expect(times[0] == 5 * second + 50_000_000)
-        let gaps = zip(times.dropFirst(), times).map { ($0 - $1) / second }
-        #expect(Array(gaps.prefix(5)) == [1, 2, 4, 8, 16])
-        #expect(gaps.last == 3_600, "never more than an hour apart")
+        #expect(times[0] == .zero + .milliseconds(5_050))
+        let gaps = zip(times.dropFirst(), times).map { $1.duration(to: $0) }
+        #expect(Array(gaps.prefix(5)) == [1, 2, 4, 8, 16].map { .seconds($0) })
+        #expect(gaps.last == .seconds(3_600), "never more than an hour apart")
     }
 
     @Test func theFirstQueryWaitsTwentyToOneHundredTwentyMilliseconds() {
+        var generator = SeededGenerator(seed: 19)
         for _ in 0..<100 {
-            let delay = MDNSQuerySchedule(startingAt: 0).nextQuery
-            #expect((20_000_000...120_000_000).contains(delay))
+            let delay = MonotonicInstant.zero.duration(
+                to: MDNSQuerySchedule(startingAt: .zero, using: &generator).nextQuery
+            )
+            #expect(MDNSQuerySchedule.firstDelays.contains(delay))
         }
+    }
+
+    @Test func aLateCallerSkipsTheQueriesItMissedAndKeepsDoubling() {
+        var schedule = MDNSQuerySchedule(startingAt: .zero, firstDelay: .milliseconds(20))
+        schedule.sent(at: .zero + .seconds(10))  // asleep from 20 ms to 10 s: 1, 2, 4 s gaps missed
+        #expect(schedule.nextQuery == .zero + .milliseconds(15_020) && schedule.interval == .seconds(16))
     }
 }
 
@@ -137,9 +149,9 @@ import UDPDNS
 
     @Test func aFloodFromOneSourceDisplacesOnlyItself() {
         var cache = MDNSCache()
-        _ = cache.insert(announced, from: real, at: 0)
+        _ = cache.insert(announced, from: real, at: fakeTime(0))
         let flooder = IPAddress.v4(IPv4Address(198, 18, 0, 66))
-        for batch in 0..<200 { _ = cache.insert(flood(50, from: batch * 50), from: flooder, at: second) }
+        for batch in 0..<200 { _ = cache.insert(flood(50, from: batch * 50), from: flooder, at: fakeTime(second)) }
         // Before source quotas the flood's longer TTLs pushed out every SRV and A record of the real host.
         for record in announced {
             #expect(cache.records(named: record.name, type: record.type) == [record], "\(record.type) kept")
@@ -149,14 +161,16 @@ import UDPDNS
         #expect(cache.counters.evictedWhenFull == 0)
         // A service published after the flood is still taken in.
         let later = DNSRecord(name: DNSName("printer.local")!, ttl: 120, data: .a(IPv4Address(198, 18, 0, 3)))
-        #expect(cache.insert([later], from: .v4(IPv4Address(198, 18, 0, 3)), at: 2 * second) == [.added(later)])
+        #expect(
+            cache.insert([later], from: .v4(IPv4Address(198, 18, 0, 3)), at: fakeTime(2 * second)) == [.added(later)]
+        )
     }
 
     @Test func aFloodFromTheRealHostsOwnAddressPushesOutItsOldRecordsFirst() {
         var cache = MDNSCache()
         // The flood comes first, from the address the real service then answers from.
-        for batch in 0..<200 { _ = cache.insert(flood(50, from: batch * 50), from: real, at: second) }
-        let changes = cache.insert(announced, from: real, at: 2 * second)
+        for batch in 0..<200 { _ = cache.insert(flood(50, from: batch * 50), from: real, at: fakeTime(second)) }
+        let changes = cache.insert(announced, from: real, at: fakeTime(2 * second))
         #expect(changes.filter { if case .added = $0 { true } else { false } }.count == 3)
         for record in announced {
             #expect(cache.records(named: record.name, type: record.type) == [record], "\(record.type) kept")
@@ -166,11 +180,13 @@ import UDPDNS
     @Test func aFullCacheEvictsFromTheSourceHoldingTheMost() {
         var cache = MDNSCache(maximumRecords: 64, maximumBytes: 1 << 20)
         #expect(cache.maximumRecordsPerSource == 8)
-        _ = cache.insert(announced, from: real, at: 0)
+        _ = cache.insert(announced, from: real, at: fakeTime(0))
         // Twenty forged sources at their quota each fill the cache many times over.
         for source in 0..<20 {
             let address = IPAddress.v4(IPv4Address(198, 18, 1, UInt8(source)))
-            for batch in 0..<4 { _ = cache.insert(flood(5, from: source * 100 + batch * 5), from: address, at: 0) }
+            for batch in 0..<4 {
+                _ = cache.insert(flood(5, from: source * 100 + batch * 5), from: address, at: fakeTime(0))
+            }
             #expect(cache.entries.count <= 64)
         }
         for record in announced {
@@ -181,10 +197,10 @@ import UDPDNS
 
     @Test func aRepeatFromAnotherSourceStaysOnTheFirstSourcesQuota() {
         var cache = MDNSCache(maximumRecords: 64, maximumBytes: 1 << 20)
-        _ = cache.insert(announced, from: real, at: 0)
+        _ = cache.insert(announced, from: real, at: fakeTime(0))
         let flooder = IPAddress.v4(IPv4Address(198, 18, 0, 66))
-        _ = cache.insert(announced, from: flooder, at: second)  // repeats the real host's records
-        _ = cache.insert(flood(100), from: flooder, at: second)
+        _ = cache.insert(announced, from: flooder, at: fakeTime(second))  // repeats the real host's records
+        _ = cache.insert(flood(100), from: flooder, at: fakeTime(second))
         for record in announced {
             #expect(cache.entries[RecordKey(record)]?.source == real)
             #expect(cache.records(named: record.name, type: record.type) == [record])
@@ -194,20 +210,20 @@ import UDPDNS
     @Test func aRecordLargerThanASourcesQuotaIsRefusedAndCounted() {
         var cache = MDNSCache(maximumRecords: 64, maximumBytes: 8_000)
         let big = DNSRecord(name: host, ttl: 10, data: .txt([Array(repeating: 0x61, count: 1_200)]))
-        #expect(cache.insert([big], from: real, at: 0).isEmpty)
+        #expect(cache.insert([big], from: real, at: fakeTime(0)).isEmpty)
         #expect(cache.counters.refusedTooLarge == 1)
     }
 
     @Test func aCacheFlushEndsALargeSetInOneStep() {
         var cache = MDNSCache()
         let flooder = IPAddress.v4(IPv4Address(198, 18, 0, 66))
-        _ = cache.insert(flood(400), from: flooder, at: 0)
+        _ = cache.insert(flood(400), from: flooder, at: fakeTime(0))
         var flushing = flood(1, from: 1_000)[0]
         flushing.rawClass |= 0x8000
         // The flush ends the set's other members a second later, in one walk.
-        _ = cache.insert([flushing], from: flooder, at: 10 * second)
-        #expect(cache.nextExpiry() == 11 * second)
-        #expect(cache.expire(now: 11 * second).count == 400)
+        _ = cache.insert([flushing], from: flooder, at: fakeTime(10 * second))
+        #expect(cache.nextExpiry == fakeTime(11 * second))
+        #expect(cache.expire(now: fakeTime(11 * second)).count == 400)
         #expect(cache.entries.count == 1)
     }
 }

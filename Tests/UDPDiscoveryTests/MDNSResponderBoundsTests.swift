@@ -5,7 +5,6 @@ import UDPDNS
 @testable import UDPDiscovery
 
 @Suite struct MDNSResponderBoundsTests {
-    let ms: UInt64 = 1_000_000
     let peer = SocketAddress.v4(.init(ip: IPv4Address(198, 18, 3, 9), port: 5353))
     let type = DNSName("_http._tcp.local")!
     var service: MDNSService {
@@ -20,12 +19,12 @@ import UDPDNS
     }
 
     func announced() -> MDNSResponder {
-        var responder = MDNSResponder(service: service, now: 0)
-        var now: UInt64 = 0
+        var responder = MDNSResponder(service: service, at: .zero)
+        var now = MonotonicInstant.zero
         for _ in 0..<20 where !responder.isAnnounced {
-            guard let wake = responder.nextWake else { break }
+            guard let wake = responder.nextDeadline else { break }
             now = max(now, wake)
-            _ = responder.poll(now: now)
+            _ = responder.poll(at: now)
         }
         return responder
     }
@@ -37,16 +36,16 @@ import UDPDNS
         // The known-answer check doubled a 32-bit TTL, which trapped at 2^31 and over.
         var query = DNSMessage(questions: [DNSQuestion(name: type, type: .ptr)], answers: [ours])
         query.id = 0
-        let (messages, _) = responder.receive(query, from: peer, at: 10_000 * ms)
+        let (messages, _) = responder.take(query, from: peer, at: responderTime(10_000))
         #expect(messages.isEmpty, "known already: not sent again")
     }
 
     @Test func aFloodOfConflictsKeepsBoundedStateAndIsCounted() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = responder.poll(now: 300 * ms)
-        var now: UInt64 = 300 * ms
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = responder.poll(at: responderTime(300))
+        var now = responderTime(300)
         for round in 0..<2_000 {
-            now += ms
+            now += .milliseconds(1)
             let name = try responder.service.instanceName
             let theirs = DNSRecord(
                 name: name,
@@ -55,11 +54,11 @@ import UDPDNS
             )
             var response = DNSMessage(answers: [theirs])
             response.isResponse = true
-            _ = responder.receive(response, from: peer, at: now)
+            _ = responder.take(response, from: peer, at: now)
         }
         #expect(responder.counters.conflicts == 2_000)
         #expect(responder.recentConflictCount <= MDNSResponder.conflictsRemembered)
-        #expect(responder.nextWake.map { $0 >= now + 5_000 * ms } == true, "probing backs off")
+        #expect(responder.nextDeadline.map { $0 >= now + .seconds(5) } == true, "probing backs off")
     }
 
     @Test func aClashWithAPublishedNameIsDefendedAndCounted() throws {
@@ -67,7 +66,7 @@ import UDPDNS
         let theirs = DNSRecord(name: service.host, ttl: 120, data: .a(IPv4Address(198, 18, 3, 66)))
         var response = DNSMessage(answers: [theirs])
         response.isResponse = true
-        let (messages, events) = responder.receive(response, from: peer, at: 10_000 * ms)
+        let (messages, events) = responder.take(response, from: peer, at: responderTime(10_000))
         #expect(events.isEmpty && messages.count == 1)
         #expect(responder.counters.defended == 1)
     }

@@ -5,7 +5,6 @@ import UDPDNS
 @testable import UDPDiscovery
 
 @Suite struct MDNSResponderTests {
-    let ms: UInt64 = 1_000_000
     let peer = SocketAddress.v4(.init(ip: IPv4Address(198, 18, 3, 9), port: 5353))
     var service: MDNSService {
         MDNSService(
@@ -21,15 +20,15 @@ import UDPDNS
     /// Runs the responder's clock from `start` to `end`, collecting what it sends and says.
     func run(
         _ responder: inout MDNSResponder,
-        from start: UInt64,
-        to end: UInt64
+        from start: MonotonicInstant,
+        to end: MonotonicInstant
     ) -> ([MDNSResponder.Outgoing], [MDNSResponder.Event]) {
         var messages: [MDNSResponder.Outgoing] = []
         var events: [MDNSResponder.Event] = []
         var now = start
-        while let wake = responder.nextWake, wake <= end {
+        while let wake = responder.nextDeadline, wake <= end {
             now = max(now, wake)
-            let (sent, said) = responder.poll(now: now)
+            let (sent, said) = responder.poll(at: now)
             messages += sent
             events += said
         }
@@ -37,8 +36,8 @@ import UDPDNS
     }
 
     @Test func itProbesThreeTimesThenAnnouncesTwice() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        let (messages, events) = run(&responder, from: 0, to: 3_000 * ms)
+        var responder = MDNSResponder(service: service, at: .zero)
+        let (messages, events) = run(&responder, from: .zero, to: responderTime(3_000))
         let probes = messages.filter { !$0.message.isResponse }
         #expect(probes.count == 3)
         #expect(probes[0].message.questions.map(\.name) == [try service.instanceName, service.host])
@@ -50,12 +49,12 @@ import UDPDNS
         #expect(announcements.count == 2)
         #expect(announcements[0].message.answers.count == 5, "two PTRs, SRV, TXT, A")
         #expect(events == [.announced(service)])
-        #expect(responder.isAnnounced && responder.nextWake == nil)
+        #expect(responder.isAnnounced && responder.nextDeadline == nil)
     }
 
     @Test func aConflictWhileProbingRenamesTheInstance() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = run(&responder, from: 0, to: 300 * ms)
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = run(&responder, from: .zero, to: responderTime(300))
         let theirs = DNSRecord(
             name: try service.instanceName,
             rawClass: 0x8001,
@@ -64,10 +63,10 @@ import UDPDNS
         )
         var response = DNSMessage(answers: [theirs])
         response.isResponse = true
-        let (_, events) = responder.receive(response, from: peer, at: 310 * ms)
+        let (_, events) = responder.take(response, from: peer, at: responderTime(310))
         let renamed = DNSName("Web Server (2)._http._tcp.local")!
         #expect(events == [.conflict(from: try service.instanceName, to: renamed)])
-        let (messages, _) = run(&responder, from: 310 * ms, to: 5_000 * ms)
+        let (messages, _) = run(&responder, from: responderTime(310), to: responderTime(5_000))
         #expect(messages.filter(\.message.isResponse).first?.message.answers.contains { $0.name == renamed } == true)
         #expect(MDNSResponder.nextInstanceName("Web Server (2)") == "Web Server (3)")
         #expect(MDNSResponder.nextInstanceName("A (b)") == "A (b) (2)")
@@ -75,11 +74,11 @@ import UDPDNS
     }
 
     @Test func fifteenConflictsInTenSecondsSlowProbingToOnceInFiveSeconds() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        var now: UInt64 = 0
+        var responder = MDNSResponder(service: service, at: .zero)
+        var now = MonotonicInstant.zero
         for conflict in 1...15 {
-            now = try #require(responder.nextWake)
-            _ = responder.poll(now: now)  // a probe goes out
+            now = try #require(responder.nextDeadline)
+            _ = responder.poll(at: now)  // a probe goes out
             let theirs = DNSRecord(
                 name: try responder.service.instanceName,
                 rawClass: 0x8001,
@@ -88,81 +87,85 @@ import UDPDNS
             )
             var response = DNSMessage(answers: [theirs])
             response.isResponse = true
-            #expect(responder.receive(response, from: peer, at: now + ms).events.count == 1)
-            let wait = try #require(responder.nextWake) - (now + ms)
-            #expect(conflict < 15 ? wait == 250 * ms : wait == 5_000 * ms, "conflict \(conflict): \(wait / ms) ms")
+            #expect(responder.take(response, from: peer, at: now + .milliseconds(1)).events.count == 1)
+            let wait = (now + .milliseconds(1)).duration(to: try #require(responder.nextDeadline))
+            #expect(conflict < 15 ? wait == .milliseconds(250) : wait == .seconds(5), "conflict \(conflict): \(wait)")
         }
     }
 
     @Test func aNewAddressIsAnnouncedAndAnOldOneSaysGoodbye() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = run(&responder, from: 0, to: 3_000 * ms)
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = run(&responder, from: .zero, to: responderTime(3_000))
         let moved: [IPAddress] = [.v4(IPv4Address(198, 18, 3, 7))]
-        #expect(responder.update(addresses: service.addresses, now: 4_000 * ms).isEmpty, "no change, nothing sent")
-        let goodbye = try #require(responder.update(addresses: moved, now: 4_000 * ms).first)
+        #expect(
+            responder.updated(addresses: service.addresses, at: responderTime(4_000)).isEmpty,
+            "no change, nothing sent"
+        )
+        let goodbye = try #require(responder.updated(addresses: moved, at: responderTime(4_000)).first)
         #expect(goodbye.message.answers.map(\.data) == [.a(IPv4Address(198, 18, 3, 2))])
         #expect(goodbye.message.answers.allSatisfy { $0.ttl == 0 })
-        let (announcements, events) = run(&responder, from: 4_000 * ms, to: 7_000 * ms)
+        let (announcements, events) = run(&responder, from: responderTime(4_000), to: responderTime(7_000))
         #expect(announcements.count == 2)
         #expect(announcements.first?.message.answers.contains { $0.data == .a(IPv4Address(198, 18, 3, 7)) } == true)
         #expect(events.count == 1)
     }
 
     @Test func itAnswersQueriesLeavingOutWhatTheyKnow() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = run(&responder, from: 0, to: 3_000 * ms)
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = run(&responder, from: .zero, to: responderTime(3_000))
         // SRV only this host can give: answered at once, once a second at most.
         let srvQuery = DNSMessage(questions: [DNSQuestion(name: try service.instanceName, type: .srv)])
-        let (now, _) = responder.receive(srvQuery, from: peer, at: 4_000 * ms)
+        let (now, _) = responder.take(srvQuery, from: peer, at: responderTime(4_000))
         #expect(now.first?.message.answers.map(\.type) == [.srv])
         // Asked again half a second later: held back until the second has passed, then sent.
-        #expect(responder.receive(srvQuery, from: peer, at: 4_500 * ms).messages.isEmpty, "sent 0.5 s ago")
-        #expect(responder.nextWake == 5_000 * ms)
-        #expect(responder.poll(now: 5_000 * ms).messages.first?.message.answers.map(\.type) == [.srv])
+        #expect(responder.take(srvQuery, from: peer, at: responderTime(4_500)).messages.isEmpty, "sent 0.5 s ago")
+        #expect(responder.nextDeadline == responderTime(5_000))
+        #expect(responder.poll(at: responderTime(5_000)).messages.first?.message.answers.map(\.type) == [.srv])
         // The shared PTR: held 20-120 ms, then sent with SRV, TXT and A as additionals.
         let ptrQuery = DNSMessage(questions: [DNSQuestion(name: service.type, type: .ptr)])
-        #expect(responder.receive(ptrQuery, from: peer, at: 6_000 * ms).messages.isEmpty)
-        let (held, _) = responder.poll(now: 6_200 * ms)
+        #expect(responder.take(ptrQuery, from: peer, at: responderTime(6_000)).messages.isEmpty)
+        let (held, _) = responder.poll(at: responderTime(6_200))
         #expect(held.first?.message.answers.map(\.type) == [.ptr])
         #expect(Set(held.first?.message.additionals.map(\.type) ?? []) == [.srv, .txt, .a])
         // Known answers with half their TTL left are not repeated.
         var knowing = ptrQuery
         knowing.answers = [DNSRecord(name: service.type, ttl: 4000, data: .ptr(try service.instanceName))]
-        #expect(responder.receive(knowing, from: peer, at: 9_000 * ms).messages.isEmpty)
-        #expect(responder.poll(now: 9_200 * ms).messages.isEmpty)
+        #expect(responder.take(knowing, from: peer, at: responderTime(9_000)).messages.isEmpty)
+        #expect(responder.poll(at: responderTime(9_200)).messages.isEmpty)
     }
 
     @Test func aQueryJustAfterTheAnnouncementIsAnsweredOnceTheSecondHasPassed() throws {
         // A browser that started listening just after the announcement has not seen it: held back, not dropped.
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = run(&responder, from: 0, to: 2_000 * ms)
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = run(&responder, from: .zero, to: responderTime(2_000))
         let meta = DNSMessage(questions: [DNSQuestion(name: DNSSDBrowser.allTypes, type: .ptr)])
-        let last = 2_000 * ms  // the second announcement went out by then: probes end by 1 s, one second between
-        #expect(responder.receive(meta, from: peer, at: last + 100 * ms).messages.isEmpty)
-        let (sent, _) = run(&responder, from: last + 100 * ms, to: last + 2_000 * ms)
+        // The second announcement went out by then: probes end by 1 s, one second between.
+        let last = responderTime(2_000)
+        #expect(responder.take(meta, from: peer, at: last + .milliseconds(100)).messages.isEmpty)
+        let (sent, _) = run(&responder, from: last + .milliseconds(100), to: last + .seconds(2))
         #expect(sent.count == 1)
         #expect(sent.first?.message.answers.map(\.name) == [DNSSDBrowser.allTypes])
     }
 
     @Test func theUnicastResponseBitGetsAUnicastAnswerOnlyWhenTheLinkHeardItLately() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = run(&responder, from: 0, to: 3_000 * ms)
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = run(&responder, from: .zero, to: responderTime(3_000))
         // SRV (TTL 120 s) was announced by 2 s: within a quarter of its TTL, a QU question gets it by unicast.
         let qu = DNSMessage(questions: [DNSQuestion(name: try service.instanceName, type: .srv, rawClass: 0x8001)])
-        let (soon, _) = responder.receive(qu, from: peer, at: 10_000 * ms)
+        let (soon, _) = responder.take(qu, from: peer, at: responderTime(10_000))
         #expect(soon.map(\.destination) == [.unicast(peer)])
         #expect(soon.first?.message.answers.map(\.type) == [.srv] && soon.first?.message.isResponse == true)
         // Thirty-one seconds later the link's caches are due a refresh: the answer is multicast.
-        let (late, _) = responder.receive(qu, from: peer, at: 33_000 * ms)
+        let (late, _) = responder.take(qu, from: peer, at: responderTime(33_000))
         #expect(late.map(\.destination) == [.multicast])
     }
 
     @Test func aOneShotClientGetsAUnicastReplyWithItsID() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = run(&responder, from: 0, to: 3_000 * ms)
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = run(&responder, from: .zero, to: responderTime(3_000))
         let client = SocketAddress.v4(.init(ip: IPv4Address(198, 18, 3, 9), port: 40_000))
         let query = DNSMessage(id: 77, questions: [DNSQuestion(name: service.host, type: .a)])
-        let (replies, _) = responder.receive(query, from: client, at: 4_000 * ms)
+        let (replies, _) = responder.take(query, from: client, at: responderTime(4_000))
         #expect(replies.first?.destination == .unicast(client))
         #expect(replies.first?.message.id == 77 && replies.first?.message.answers.first?.ttl == 10)
         #expect(replies.first?.message.answers.first?.rawClass == 1)
@@ -173,21 +176,22 @@ import UDPDNS
     @Test func itsOwnEchoIsNoConflict() throws {
         var bare = service
         bare.txt = []
-        var responder = MDNSResponder(service: bare, now: 0)
-        let (messages, _) = run(&responder, from: 0, to: 3_000 * ms)
+        var responder = MDNSResponder(service: bare, at: .zero)
+        let (messages, _) = run(&responder, from: .zero, to: responderTime(3_000))
         let announcement = try #require(messages.first(where: \.message.isResponse)?.message)
         let echo = try DNSMessage(decoding: try announcement.encoded())
-        let (replies, events) = responder.receive(echo, from: peer, at: 3_100 * ms)
+        let (replies, events) = responder.take(echo, from: peer, at: responderTime(3_100))
         #expect(replies.isEmpty && events.isEmpty)
     }
 
     @Test func stoppingSaysGoodbye() throws {
-        var responder = MDNSResponder(service: service, now: 0)
-        _ = run(&responder, from: 0, to: 3_000 * ms)
-        let goodbye = responder.stop()
+        var responder = MDNSResponder(service: service, at: .zero)
+        _ = run(&responder, from: .zero, to: responderTime(3_000))
+        responder.stop(at: responderTime(3_000))
+        let goodbye = responder.taken().messages
         #expect(goodbye.first?.message.answers.allSatisfy { $0.ttl == 0 } == true)
         #expect(goodbye.first?.message.answers.count == 5)
-        #expect(responder.nextWake == nil)
+        #expect(responder.nextDeadline == nil)
     }
 
     @Test func theLowerOfTwoSimultaneousProposalsBacksOff() {

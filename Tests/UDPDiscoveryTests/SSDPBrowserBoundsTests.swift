@@ -25,9 +25,9 @@ import Testing
             target: "upnp:rootdevice",
             location: "http://198.18.0.2/d.xml"
         )
-        _ = browser.receive(.response(real), at: 0)
+        _ = browser.receive(.response(real), at: fakeTime(0))
         for index in 0..<500 {
-            _ = browser.receive(forged(index), at: UInt64(index + 1) * second)
+            _ = browser.receive(forged(index), at: fakeTime(UInt64(index + 1) * second))
             #expect(browser.bytes <= 50_000)
         }
         // About 2.1 KB each: 23 fit, and a new one pushes out an eighth of the table, never all of it.
@@ -38,18 +38,18 @@ import Testing
 
     @Test func anAdvertisementLargerThanTheWholeTableIsRefused() {
         var browser = SSDPBrowser(maximumBytes: 1_000)
-        #expect(browser.receive(forged(1), at: 0).isEmpty)
+        #expect(browser.receive(forged(1), at: fakeTime(0)).isEmpty)
         #expect(browser.refused == 1 && browser.bytes == 0)
     }
 
     @Test func aByebyeAndAnExpiryGiveTheirBytesBack() {
         var browser = SSDPBrowser()
-        _ = browser.receive(forged(1), at: 0)
-        _ = browser.receive(forged(2), at: 0)
+        _ = browser.receive(forged(1), at: fakeTime(0))
+        _ = browser.receive(forged(2), at: fakeTime(0))
         guard case .notify(let first, _) = forged(1) else { return }
-        _ = browser.receive(.notify(first, .byebye), at: second)
+        _ = browser.receive(.notify(first, .byebye), at: fakeTime(second))
         #expect(browser.bytes == SSDPBrowser.size(of: browser.advertisements[0]))
-        _ = browser.expire(now: 1_801 * second)
+        _ = browser.expire(now: fakeTime(1_801 * second))
         #expect(browser.bytes == 0 && browser.advertisements.isEmpty)
     }
 }

@@ -22,7 +22,13 @@ import UDPTools
     }
 
     @Test func aNewBrowseSessionNamesItsLimits() {
-        let session = MDNSBrowseSession(family: .inet, types: nil, interfaces: [1])
+        let session = MDNSBrowseSession(
+            family: .inet,
+            types: nil,
+            interfaces: [1],
+            startingAt: .zero,
+            firstDelay: .milliseconds(20)
+        )
         #expect(session.counters.typeLimit == 1_024 && session.counters.instanceLimit == 1_024)
         #expect(session.counters.description == "nothing counted")
     }

@@ -12,11 +12,11 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: start, count: count))
     var cache = MDNSCache(maximumRecords: 64, maximumBytes: 8_192)
     var browser = DNSSDBrowser(types: nil, maximumTypes: 8, maximumTypeBytes: 256, maximumInstances: 16)
-    var now: UInt64 = 0
+    var now = MonotonicInstant.zero
     var position = 0
     while position + 4 <= bytes.count {
         let source = IPAddress.v4(IPv4Address(198, 18, 0, bytes[position] & 0x07))
-        now += UInt64(bytes[position + 1]) * 100_000_000
+        now = now + .milliseconds(100 * Int64(bytes[position + 1]))
         let length = Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
         let end = min(bytes.count, position + 4 + length)
         let datagram = bytes[(position + 4)..<end]

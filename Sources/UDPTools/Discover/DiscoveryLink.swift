@@ -57,43 +57,30 @@ extension UDPSocket {
     }
 }
 
-/// The addresses of the interfaces a responder works on, read again every few seconds so that it follows a
-/// change (DHCP renewing to a new address, an IPv6 address added): what it publishes and whose queries it
-/// answers stay right without a restart.
-struct LinkAddresses {
-    /// How often the addresses are read again: one `getifaddrs`, cheap.
-    static let checkInterval: UInt64 = 5_000_000_000
-
-    /// Each interface, by index, with its addresses.
-    private(set) var links: [UInt32: [InterfaceAddress]]
-    /// When ``refresh(now:)`` next reads the addresses.
-    private(set) var nextCheck: UInt64
-
-    init(_ links: [UInt32: [InterfaceAddress]], now: UInt64) {
-        self.links = links
-        nextCheck = now + Self.checkInterval
+extension UDPSocket {
+    /// A socket for multicast DNS on `group` (224.0.0.251 or ff02::fb) and `port` (5353):
+    /// `linkGroup(_:port:interfaces:hops:)` with a hop limit of 255 both ways, multicast and unicast, which
+    /// receivers check to know a packet is from the link (RFC 6762 §11).
+    public static func multicastDNS(
+        group: IPAddress,
+        port: UInt16 = 5353,
+        interfaces: [UInt32]
+    ) throws(UDPError) -> UDPSocket {
+        let socket = try linkGroup(group, port: port, interfaces: interfaces, hops: 255)
+        try socket.setUnicastHops(255)
+        return socket
     }
 
-    /// Reads the addresses again when a check is due; returns the interfaces whose addresses changed.
-    mutating func refresh(now: UInt64) -> [UInt32] {
-        guard now >= nextCheck else { return [] }
-        nextCheck = now + Self.checkInterval
-        guard let all = try? NetworkInterface.addresses() else { return [] }
-        var changed: [UInt32] = []
-        for index in links.keys.sorted() {
-            let current = all.filter { $0.interfaceIndex == index }
-            if current != links[index] {
-                links[index] = current
-                changed.append(index)
-            }
-        }
-        return changed
-    }
-
-    /// Whether `source` is on the link of `interface`: on one of its networks, or IPv6 link-local. A responder
-    /// answers only such sources (RFC 6762 §11; SSDP the same, being an amplifier otherwise).
-    func isOnLink(_ source: IPAddress, interface: UInt32) -> Bool {
-        if case .v6(let address) = source.unmapped, address.isLinkLocal { return true }
-        return links[interface]?.contains { $0.isOnSameNetwork(as: source) } ?? false
+    /// The socket an SSDP control point searches from and hears answers on: an ephemeral port on `family`
+    /// (IPv6-only for IPv6), multicast TTL `hops` (2, as UPnP says), its own searches looped back, packet info
+    /// on so each answer's interface is known.
+    public static func ssdpSearch(family: AddressFamily, hops: UInt8 = 2) throws(UDPError) -> UDPSocket {
+        let socket = try UDPSocket(family: family)
+        if family == .inet6 { try socket.setIPv6Only(true) }
+        try socket.bind(to: .any(family, port: 0))
+        try socket.setMulticastHops(Int(hops))
+        try socket.setMulticastLoopback(true)
+        try socket.setReceivePacketInfo(true)
+        return socket
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import UDP
 import UDPDNS
 import UDPDiscovery
+import UDPPatterns
 import UDPTools
 
 #if canImport(Glibc)
@@ -136,16 +137,25 @@ struct Announce: ParsableCommand {
             stop: stop,
             threads: &threads,
             open: { plan throws(UDPError) in
-                SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1.keys.sorted()))
+                SharedUDPSocket(
+                    try UDPSocket.multicastDNS(
+                        group: MDNSAnnounceSession.group(plan.0).ip,
+                        port: MDNSAnnounceSession.port,
+                        interfaces: plan.1.keys.sorted()
+                    )
+                )
             },
             session: { plan, socket throws(UDPError) in
                 var session = MDNSAnnounceSession(
                     family: plan.0,
                     service: service,
                     interfaces: plan.1,
-                    now: MonotonicClock.now()
+                    at: .now(),
+                    addresses: readLinkAddresses
                 )
-                try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
+                try Self.drive(&session, on: socket, until: stop, stopping: { $0.stop(at: $1) }) { event in
+                    Console.line(Self.describe(event))
+                }
                 if stats { Console.error("udp: mdns \(Discover.familyName(plan.0)): \(session.counters)") }
             }
         )
@@ -169,21 +179,45 @@ struct Announce: ParsableCommand {
             stop: stop,
             threads: &threads,
             open: { plan throws(UDPError) in
-                SharedUDPSocket(
-                    try SSDPSearchSession.makeListenSocket(family: plan.0, interfaces: plan.1.keys.sorted())
+                // The port shared with the host's SSDP responders; a multicast TTL of 2, as UPnP says.
+                let socket = try UDPSocket.linkGroup(
+                    SSDPAnnounceSession.group(plan.0).ip,
+                    port: SSDPAnnounceSession.port,
+                    interfaces: plan.1.keys.sorted(),
+                    hops: 2
                 )
+                return SharedUDPSocket(socket)
             },
             session: { plan, socket throws(UDPError) in
                 var session = SSDPAnnounceSession(
                     family: plan.0,
                     advertisements: advertisements,
                     interfaces: plan.1,
-                    now: MonotonicClock.now()
+                    at: .now(),
+                    addresses: readLinkAddresses
                 )
-                try session.run(socket.socket, until: stop) { event in Console.line(Self.describe(event)) }
+                try Self.drive(&session, on: socket, until: stop, stopping: { $0.stop(at: $1) }) { event in
+                    Console.line(Self.describe(event))
+                }
                 if stats { Console.error("udp: ssdp \(Discover.familyName(plan.0)): \(session.counters)") }
             }
         )
+    }
+
+    /// Runs `machine` on `socket` until `stop` is raised, then has it queue its goodbyes (`stopping`) and sends
+    /// them before returning.
+    private static func drive<Machine: DatagramMachine>(
+        _ machine: inout Machine,
+        on socket: SharedUDPSocket,
+        until stop: StopSignal,
+        stopping: (inout Machine, MonotonicInstant) -> Void,
+        onEvent: (Machine.Event) -> Void
+    ) throws(UDPError) {
+        // 9000 bytes: a jumbo frame, the largest datagram the engines ever read whole on a link.
+        let driver = MachineDriver(stop: stop, receiveBufferSize: 9_000)
+        try driver.run(&machine, on: socket.socket, onEvent: onEvent)
+        stopping(&machine, .now())
+        try driver.flush(&machine, on: socket.socket, onEvent: onEvent)
     }
 
     private static func place(_ interfaceIndex: UInt32, _ family: AddressFamily) -> String {
@@ -268,4 +302,11 @@ func randomUUID() -> String {
     bytes[6] = bytes[6] & 0x0F | 0x40
     bytes[8] = bytes[8] & 0x3F | 0x80
     return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { PayloadFormat.hex(bytes[$0]) }.joined(separator: "-")
+}
+
+/// Every interface's addresses now, by index, or nil when they cannot be read: what the announce machines read
+/// every five seconds to follow an address change (the one `getifaddrs` they must not call themselves).
+@Sendable func readLinkAddresses() -> [UInt32: [InterfaceAddress]]? {
+    guard let addresses = try? NetworkInterface.addresses() else { return nil }
+    return Dictionary(grouping: addresses, by: \.interfaceIndex)
 }

@@ -104,7 +104,7 @@ struct Discover: ParsableCommand {
         }
         guard !plans.isEmpty else { throw RuntimeFailure("no interface to browse on: none is up with an address") }
         let stop = try StopSignal.catchingInterrupts()
-        let deadline = watch ? nil : MonotonicClock.now() + MonotonicClock.nanoseconds(seconds: timeout)
+        let deadline = watch ? nil : MonotonicInstant.now() + .seconds(timeout)
         let found = Counter()
         var threads = WorkerThreads<Result<Void, UDPError>>()
         if !ssdp { try startMDNS(plans, stop: stop, deadline: deadline, found: found, threads: &threads) }
@@ -116,7 +116,7 @@ struct Discover: ParsableCommand {
     private func startMDNS(
         _ plans: [(AddressFamily, [UInt32])],
         stop: StopSignal,
-        deadline: UInt64?,
+        deadline: MonotonicInstant?,
         found: Counter,
         threads: inout WorkerThreads<Result<Void, UDPError>>
     ) throws {
@@ -128,11 +128,21 @@ struct Discover: ParsableCommand {
             stop: stop,
             threads: &threads,
             open: { plan throws(UDPError) in
-                SharedUDPSocket(try MDNSBrowseSession.makeSocket(family: plan.0, interfaces: plan.1))
+                SharedUDPSocket(
+                    try UDPSocket.multicastDNS(group: MDNSBrowseSession.group(plan.0), interfaces: plan.1)
+                )
             },
             session: { plan, socket throws(UDPError) in
-                var session = MDNSBrowseSession(family: plan.0, types: types, interfaces: plan.1)
-                try session.run(socket.socket, until: stop, deadline: deadline) { event in
+                var generator = SystemRandomNumberGenerator()
+                var session = MDNSBrowseSession(
+                    family: plan.0,
+                    types: types,
+                    interfaces: plan.1,
+                    startingAt: .now(),
+                    using: &generator
+                )
+                let driver = MachineDriver(stop: stop, receiveBufferSize: Self.receiveBufferSize)
+                try driver.run(&session, on: socket.socket, until: deadline) { event in
                     found.increment()
                     Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
                 }
@@ -144,7 +154,7 @@ struct Discover: ParsableCommand {
     private func startSSDP(
         _ plans: [(AddressFamily, [UInt32])],
         stop: StopSignal,
-        deadline: UInt64?,
+        deadline: MonotonicInstant?,
         found: Counter,
         threads: inout WorkerThreads<Result<Void, UDPError>>
     ) throws {
@@ -156,19 +166,30 @@ struct Discover: ParsableCommand {
             stop: stop,
             threads: &threads,
             open: { plan throws(UDPError) in
-                (
-                    search: SharedUDPSocket(try SSDPSearchSession.makeSearchSocket(family: plan.0)),
-                    listen: SharedUDPSocket(try SSDPSearchSession.makeListenSocket(family: plan.0, interfaces: plan.1))
-                )
+                // In the order of SSDPSearchSession.searchSocket and .listenSocket.
+                [
+                    SharedUDPSocket(try UDPSocket.ssdpSearch(family: plan.0, hops: SSDPSearchSession.hops)),
+                    SharedUDPSocket(
+                        try UDPSocket.linkGroup(
+                            SSDPSearchSession.group(plan.0),
+                            port: SSDPSearchSession.port,
+                            interfaces: plan.1,
+                            hops: SSDPSearchSession.hops
+                        )
+                    ),
+                ]
             },
             session: { plan, sockets throws(UDPError) in
-                var session = SSDPSearchSession(family: plan.0, target: target, interfaces: plan.1)
-                try session.run(
-                    searchingWith: sockets.search.socket,
-                    listeningWith: sockets.listen.socket,
-                    until: stop,
-                    deadline: deadline
-                ) { event in
+                var generator = SystemRandomNumberGenerator()
+                var session = SSDPSearchSession(
+                    family: plan.0,
+                    target: target,
+                    interfaces: plan.1,
+                    startingAt: .now(),
+                    using: &generator
+                )
+                let driver = MachineDriver(stop: stop, receiveBufferSize: Self.receiveBufferSize)
+                try driver.run(&session, on: sockets, until: deadline) { event in
                     found.increment()
                     Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
                 }
@@ -177,135 +198,18 @@ struct Discover: ParsableCommand {
         )
     }
 
+    /// The largest datagram read whole, as the sessions read them before the driver: a longer one reaches the
+    /// machine truncated.
+    private static let receiveBufferSize = 9_000
+
     /// The interfaces named, or else those with an address of `family` (``linkInterfaces(for:named:among:)``).
     private func interfaces(for family: AddressFamily) throws -> [UInt32] {
         if !interface.isEmpty { return try interface.map { name throws in try NetworkInterface(named: name).index } }
         return linkInterfaces(for: family, among: try NetworkInterface.addresses()).keys.sorted()
     }
 
-    private static func fields(_ event: MDNSBrowseSession.Event) -> (String, String, DNSSDBrowser.Instance) {
-        let instance: DNSSDBrowser.Instance
-        let mark: String
-        switch event.change {
-        case .appeared(let value): (mark, instance) = ("+", value)
-        case .resolved(let value): (mark, instance) = ("=", value)
-        case .removed(let value): (mark, instance) = ("-", value)
-        }
-        return (mark, NetworkInterface.name(ofIndex: event.interfaceIndex) ?? "\(event.interfaceIndex)", instance)
-    }
-
     /// `ipv4` or `ipv6`, as the JSON lines and the --stats lines name a family.
     static func familyName(_ family: AddressFamily) -> String { family == .inet ? "ipv4" : "ipv6" }
-
-    /// An instance's fields that a peer chose, each as ``NetworkText``: the names in ``DNSName``'s text form
-    /// (`\DDD` for a byte that is not printable), TXT strings as bytes.
-    private struct InstanceText {
-        var instance: NetworkText
-        var type: NetworkText
-        var domain: NetworkText
-        var host: NetworkText?
-        var txt: [NetworkText]
-        /// TXT as keys and values (RFC 6763 §6.3-6.4); a key alone has no value.
-        var attributes: [(key: NetworkText, value: NetworkText?)]
-
-        init(_ instance: DNSSDBrowser.Instance) {
-            self.instance = NetworkText(instance.instanceName)
-            type = NetworkText(instance.serviceType)
-            domain = NetworkText(instance.domain)
-            host = instance.host.map(NetworkText.init(name:))
-            txt = (instance.txt ?? []).map(NetworkText.init(bytes:))
-            attributes = instance.txtAttributes.map { (NetworkText($0.key), $0.value.map(NetworkText.init(bytes:))) }
-        }
-    }
-
-    static func textLine(_ event: MDNSBrowseSession.Event) -> String {
-        let (mark, interface, instance) = fields(event)
-        let text = InstanceText(instance)
-        var line = "\(mark) \(interface) \(event.family == .inet ? "IPv4" : "IPv6") \(text.instance) "
-        line += "\(text.type) \(text.domain)"
-        guard case .resolved = event.change else { return line }
-        line += " host \(text.host.map { "\($0)" } ?? "?")"
-        for address in instance.addresses { line += " address \(address)" }
-        line += " port \(instance.port ?? 0)"
-        for string in text.txt { line += " txt " + string.quoted }
-        return line
-    }
-
-    static func jsonLine(_ event: MDNSBrowseSession.Event) -> String {
-        let (_, interface, instance) = fields(event)
-        let text = InstanceText(instance)
-        var object = JSONObject()
-        object.add("protocol", "mdns")
-        switch event.change {
-        case .appeared: object.add("event", "new")
-        case .resolved: object.add("event", "resolved")
-        case .removed: object.add("event", "removed")
-        }
-        object.add("interface", interface)
-        object.add("family", familyName(event.family))
-        object.add("instance", text.instance)
-        object.add("type", text.type)
-        object.add("domain", text.domain)
-        object.add("host", text.host)
-        object.addRaw(
-            "addresses",
-            "[" + instance.addresses.map { JSONObject.quoted("\($0)") }.joined(separator: ", ") + "]"
-        )
-        if let port = instance.port { object.add("port", Int(port)) } else { object.add("port", nil as String?) }
-        let txt = text.attributes.map { attribute in attribute.key.json + ": " + (attribute.value?.json ?? "true") }
-        object.addRaw("txt", "{" + txt.joined(separator: ", ") + "}")
-        return object.text
-    }
-}
-
-extension Discover {
-    private static func fields(_ event: SSDPSearchSession.Event) -> (String, String, SSDPAdvertisement) {
-        let interface = NetworkInterface.name(ofIndex: event.interfaceIndex) ?? "\(event.interfaceIndex)"
-        switch event.change {
-        case .appeared(let advertisement): return ("+", interface, advertisement)
-        case .removed(let advertisement): return ("-", interface, advertisement)
-        }
-    }
-
-    /// An advertisement's headers, each as ``NetworkText``: every one of them is what a peer sent.
-    private struct AdvertisementText {
-        var usn: NetworkText
-        var target: NetworkText
-        var location: NetworkText?
-        var server: NetworkText?
-
-        init(_ advertisement: SSDPAdvertisement) {
-            usn = NetworkText(advertisement.uniqueServiceName)
-            target = NetworkText(advertisement.target)
-            location = advertisement.location.map(NetworkText.init)
-            server = advertisement.server.map(NetworkText.init)
-        }
-    }
-
-    static func textLine(_ event: SSDPSearchSession.Event) -> String {
-        let (mark, interface, advertisement) = fields(event)
-        let text = AdvertisementText(advertisement)
-        var line = "\(mark) \(interface) \(event.family) ssdp \(text.usn)"
-        line += " st \(text.target)"
-        if let location = text.location { line += " location \(location)" }
-        if let server = text.server { line += " server " + server.quoted }
-        return line
-    }
-
-    static func jsonLine(_ event: SSDPSearchSession.Event) -> String {
-        let (mark, interface, advertisement) = fields(event)
-        let text = AdvertisementText(advertisement)
-        var object = JSONObject()
-        object.add("protocol", "ssdp")
-        object.add("event", mark == "+" ? "new" : "removed")
-        object.add("interface", interface)
-        object.add("family", familyName(event.family))
-        object.add("usn", text.usn)
-        object.add("st", text.target)
-        object.add("location", text.location)
-        object.add("server", text.server)
-        return object.text
-    }
 }
 
 /// A count that the browsing threads add to.
