@@ -1,3 +1,5 @@
+import UDP
+
 /// One measurement of the offset between this host's clock and a server's, from the four timestamps of a
 /// request and its reply (RFC 5905 §8):
 ///
@@ -28,6 +30,14 @@ public struct NTPSample: Hashable, Sendable {
         // little negative (RFC 5905 clamps it to the precision): no round trip is shorter than nothing.
         delay = max(0, t4.seconds(since: t1) - t3.seconds(since: t2))
         self.reply = reply
+    }
+
+    /// - Parameters:
+    ///   - reply: The server's reply, judged valid (``SNTPRequest/check(_:)``).
+    ///   - sentAt: T1, when the request left: this host's clock just before the send, or the kernel's stamp.
+    ///   - receivedAt: T4, when the reply arrived: the kernel's stamp, or this host's clock just after.
+    public init(reply: NTPPacket, sentAt: WallClockTime, receivedAt: WallClockTime) {
+        self.init(reply: reply, sentAt: sentAt.nanosecondsSince1970, receivedAt: receivedAt.nanosecondsSince1970)
     }
 
     /// The sample NTP's clock filter would choose (RFC 5905 §10): the one with the least delay, whose offset

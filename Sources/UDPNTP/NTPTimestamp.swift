@@ -1,3 +1,5 @@
+import UDP
+
 /// An NTP timestamp (RFC 5905 §6): seconds since 1900 in the high 32 bits, the fraction of a second in the low
 /// 32, wrapping every 136 years (the next era begins in 2036).
 ///
@@ -20,6 +22,11 @@ public struct NTPTimestamp: Hashable, Sendable, CustomStringConvertible {
         let seconds = nanoseconds / 1_000_000_000 &+ Self.unixEpochOffset
         let fraction = (nanoseconds % 1_000_000_000) << 32 / 1_000_000_000
         rawValue = seconds << 32 | fraction
+    }
+
+    /// The NTP timestamp of a wall-clock time: T1 or T4 as this host's clock or its kernel read it.
+    public init(_ time: WallClockTime) {
+        self.init(unixNanoseconds: time.nanosecondsSince1970)
     }
 
     /// Zero: a field that was never set ("unknown" in RFC 5905).

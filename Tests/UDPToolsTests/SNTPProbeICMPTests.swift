@@ -33,27 +33,33 @@ import UDPTools
     /// Runs a probe of `count` requests against a server that `script` plays on 127.0.0.1.
     func probe(
         count: Int,
-        timeout: UInt64 = 5_000_000_000,
+        timeout: Duration = .seconds(5),
         onEvent: @escaping @Sendable (SNTPProbe.Event) -> Void = { _ in },
         script: (borrowing UDPSocket, SocketAddress) throws -> Void
     ) throws -> (samples: Int, ignored: SNTPIgnoredCounts, events: [SNTPProbe.Event]) {
         let server = try UDPSocket(bindingTo: .loopbackV4(port: 0))
         let address = try server.localAddress
-        return try withEngine(
+        return try withProbe(
             { stop in
-                var probe = SNTPProbe(server: address, count: count, interval: 1_000_000, timeout: timeout)
                 var events: [SNTPProbe.Event] = []
                 do {
-                    try probe.run(try SNTPProbe.makeSocket(for: address), until: stop) { event in
+                    let probe = try runSNTPProbe(
+                        server: address,
+                        count: count,
+                        interval: .milliseconds(1),
+                        timeout: timeout,
+                        until: stop
+                    ) { event in
                         events.append(event)
                         onEvent(event)
                     }
+                    return (probe.samples.count, probe.ignoredByReason, events)
                 } catch {
                     Issue.record("the probe failed: \(error)")
+                    return (0, SNTPIgnoredCounts(), events)
                 }
-                return (probe.samples.count, probe.ignoredByReason, events)
             },
-            test: { try script(server, address) }
+            script: { try script(server, address) }
         )
     }
 
@@ -108,7 +114,7 @@ import UDPTools
     )
     func forgedErrorsBetweenRequestsDoNotEndTheRun() throws {
         let count = 10
-        let outcome = try probe(count: count, timeout: 1_000_000_000) { server, address in
+        let outcome = try probe(count: count, timeout: .seconds(1)) { server, address in
             // Each answer is followed at once by a burst of forged errors, which race the probe's next send (1 ms
             // later): with the error queue on, each sets the socket's pending error, which fails that send.
             for _ in 0..<count {
@@ -135,11 +141,16 @@ import UDPTools
         let closed = try UDPSocket(bindingTo: .loopbackV4(port: 0))
         let address = try closed.localAddress
         _ = consume closed
-        var probe = SNTPProbe(server: address, count: 2, interval: 1_000_000, timeout: 5_000_000_000)
         var errors: [DeliveryError.Kind] = []
         let clock = ContinuousClock()
         let start = clock.now
-        try probe.run(try SNTPProbe.makeSocket(for: address), until: try StopSignal()) { event in
+        let probe = try runSNTPProbe(
+            server: address,
+            count: 2,
+            interval: .milliseconds(1),
+            timeout: .seconds(5),
+            until: try StopSignal()
+        ) { event in
             if case .deliveryError(_, let error) = event { errors.append(error.kind) }
         }
         #expect(errors == [.portUnreachable, .portUnreachable])
@@ -167,6 +178,9 @@ import UDPTools
 /// A count that the probe's thread bumps.
 final class EventCounter: Sendable {
     private let value = Mutex(0)
+
+    /// The count.
+    var count: Int { value.withLock { $0 } }
 
     /// Adds one and returns the new count.
     func increment() -> Int {

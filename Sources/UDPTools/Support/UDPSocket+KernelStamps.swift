@@ -6,7 +6,7 @@ extension UDPSocket {
     ///
     /// - Returns: Nil when both are on; otherwise why not (the engine then measures with its own clock and says
     ///   so).
-    func enableKernelStamps() -> String? {
+    public func enableKernelStamps() -> String? {
         do throws(UDPError) {
             try setReceiveTimestamps(true)
             try setSendTimestamps(true)

@@ -94,27 +94,52 @@ struct NTP: ParsableCommand {
             family: ipv4 ? .inet : ipv6 ? .inet6 : nil
         )
         guard address.port != 0 else { throw ValidationError("port 0 is not an NTP server's port") }
-        let socket = try SNTPProbe.makeSocket(for: address)
+        let socket = try UDPSocket.sntpClient(for: address)
         let stop = try StopSignal.catchingInterrupts()
+        let timestampsUnavailable = timestamps == .kernel ? socket.enableKernelStamps() : nil
         var probe = SNTPProbe(
             server: address,
             count: count,
-            interval: MonotonicClock.nanoseconds(seconds: interval),
-            timeout: MonotonicClock.nanoseconds(seconds: timeout),
-            timestamps: timestamps
+            interval: .nanoseconds(Int64(MonotonicClock.nanoseconds(seconds: interval))),
+            timeout: .nanoseconds(Int64(MonotonicClock.nanoseconds(seconds: timeout))),
+            kernelStamps: timestamps == .kernel && timestampsUnavailable == nil
         )
         Console.line("NTP \(address)")
-        try probe.run(socket, until: stop) { event in Self.show(event, verbose: verbose) }
-        if let reason = probe.timestampsUnavailable {
+        // A reply is 48 bytes and a few extension fields: a longer datagram is judged by its first 2 KB.
+        try MachineDriver(stop: stop, receiveBufferSize: 2_048).run(&probe, on: socket) { event in
+            Self.show(event, verbose: verbose)
+        }
+        if let error = probe.sendError { throw error }
+        if let reason = timestampsUnavailable {
             Console.line("kernel timestamps unavailable (\(reason)): local times by this process's clock")
         }
-        if !probe.ignored.isEmpty { Console.line(Self.ignoredLine(probe.ignored)) }
+        let ignored = Self.ignored(probe.ignoredByReason, server: address)
+        if !ignored.isEmpty { Console.line(Self.ignoredLine(ignored)) }
         guard let best = probe.best else {
             if json { Console.line(Self.json(best: nil, probe: probe, server: address)) }
-            throw RuntimeFailure("no valid reply from \(address): \(probe.lastFailure ?? "stopped")")
+            throw RuntimeFailure("no valid reply from \(address): \(probe.lastFailure.map(Self.words) ?? "stopped")")
         }
         Console.line(Self.summary(best, samples: probe.samples.count))
         if json { Console.line(Self.json(best: best, probe: probe, server: address)) }
+    }
+
+    /// `failure` in words: `no reply within 1.0 s`, `kiss-o'-death DENY`, `port unreachable (from 198.18.2.2)`.
+    static func words(_ failure: SNTPProbe.Failure) -> String {
+        switch failure {
+        case .noReply(let timeout): "no reply within \(Double(MonotonicClock.nanoseconds(timeout)) / 1e9) s"
+        case .kissOfDeath(let code): "kiss-o'-death \(code)"
+        case .deliveryError(let error): "\(error.kind)" + (error.offender.map { " (from \($0))" } ?? "")
+        case .unsent(let tries): "the request could not be sent past \(tries) ICMP errors"
+        }
+    }
+
+    /// The ignored counts keyed by their words, for printing: `not from 192.0.2.1:123`, `wrong origin timestamp`.
+    static func ignored(_ counts: SNTPIgnoredCounts, server: SocketAddress) -> [String: Int] {
+        var text: [String: Int] = [:]
+        for (reason, count) in counts.byReason {
+            text[reason == .wrongSource ? "not from \(server)" : reason.description] = count
+        }
+        return text
     }
 
     static func signed(_ seconds: Double) -> String { (seconds < 0 ? "" : "+") + NumberFormat.fixed(seconds, 6) }
@@ -131,7 +156,8 @@ struct NTP: ParsableCommand {
         case .kissOfDeath(let index, let code, let next):
             let then =
                 next.map {
-                    "backing off: one request every \(NumberFormat.trimmed(Double($0) / 1e9, maximumDecimals: 3)) s"
+                    let seconds = Double(MonotonicClock.nanoseconds($0)) / 1e9
+                    return "backing off: one request every \(NumberFormat.trimmed(seconds, maximumDecimals: 3)) s"
                 } ?? "stopping"
             Console.line("sample \(index + 1): kiss-o'-death \(NetworkText(code.description)): \(then)")
         case .deliveryError(let index, let error):
@@ -157,9 +183,10 @@ struct NTP: ParsableCommand {
 
     static func json(
         best: (sample: NTPSample, clock: SNTPProbe.Timestamps)?,
-        probe: borrowing SNTPProbe,
+        probe: SNTPProbe,
         server: SocketAddress
     ) -> String {
+        let ignoredText = Self.ignored(probe.ignoredByReason, server: server)
         var object = JSONObject()
         object.add("server", "\(server)")
         object.add("offset_s", best?.sample.offset, decimals: 9)
@@ -177,10 +204,12 @@ struct NTP: ParsableCommand {
         object.add("root_dispersion_s", best?.sample.reply.rootDispersionSeconds, decimals: 6)
         object.add("samples", probe.samples.count)
         object.add("timestamps", best.map { $0.clock.rawValue })
-        object.add("ignored", probe.ignored.values.reduce(0, +))
-        let reasons = probe.ignored.sorted { $0.key < $1.key }.map { JSONObject.quoted($0.key) + ": \($0.value)" }
+        object.add("ignored", ignoredText.values.reduce(0, +))
+        let reasons = ignoredText.sorted { $0.key < $1.key }.map { JSONObject.quoted($0.key) + ": \($0.value)" }
         object.addRaw("ignored_reasons", "{" + reasons.joined(separator: ", ") + "}")
-        object.add("failure", best == nil ? probe.lastFailure : nil)
+        object.add("failure", best == nil ? probe.lastFailure.map(words) : nil)
         return object.text
     }
 }
+
+extension SNTPProbe.Timestamps: ExpressibleByArgument {}

@@ -41,6 +41,13 @@ enum NumberFormat {
         fixed(nanoseconds / 1e6, 3)
     }
 
+    /// `duration` as ``roundTrip(nanoseconds:)`` writes it (0 for a negative one).
+    static func roundTrip(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        guard duration > .zero else { return roundTrip(nanoseconds: 0) }
+        return roundTrip(nanoseconds: UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000))
+    }
+
     /// One round-trip time the way ping(8) prints it: 3 significant decimals below 1 ms, fewer above
     /// (`0.071`, `1.23`, `12.3`, `123`), in milliseconds, from microsecond precision.
     static func roundTrip(nanoseconds: UInt64) -> String {
