@@ -42,12 +42,15 @@ let package = Package(
         .target(name: "UDP", dependencies: ["CUDP"]),
         // The engines' stop signal (an eventfd) and the async-signal-safe handlers that raise it.
         .target(name: "CUDPTools"),
-        // The engines behind the CLI (echo, ping, bench, send, listen, relay), usable from Swift, tested
-        // directly, and measured by the allocation benchmarks in Benchmarks/.
+        // The one driver that runs any protocol machine on sockets (MachineDriver), the socket factories, and the
+        // engines behind the CLI (echo, ping, bench, send, listen, relay, mtu), usable from Swift, tested directly,
+        // and measured by the allocation benchmarks in Benchmarks/. It builds no protocol module: a program that
+        // embeds the echo engine does not build UDPDNS, UDPDiscovery or UDPNTP, whose machines the driver runs
+        // all the same.
         .target(
             name: "UDPTools",
             dependencies: [
-                "UDP", "UDPPatterns", "UDPDNS", "UDPDiscovery", "UDPNTP", "CUDPTools",
+                "UDP", "UDPPatterns", "CUDPTools",
                 .target(name: "UDPSeal", condition: .when(traits: ["Sealing"])),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -46,7 +46,7 @@ public struct MDNSAnnounceSession: DatagramMachine {
 
         /// The non-zero counts on one line, in a wording that stays the same.
         public var description: String {
-            AnnounceCountList.line([
+            countList([
                 "queries": queries,
                 "responses": responses,
                 "malformed": malformed,

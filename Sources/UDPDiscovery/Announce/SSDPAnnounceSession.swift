@@ -38,7 +38,7 @@ public struct SSDPAnnounceSession: DatagramMachine {
 
         /// The non-zero counts on one line, in a wording that stays the same.
         public var description: String {
-            AnnounceCountList.line([
+            countList([
                 "searches answered": searchesAnswered,
                 "searches ignored": searchesIgnored,
                 "searches dropped (queue full)": searchesDropped,

@@ -1,3 +1,5 @@
+import UDPPatterns
+
 extension MDNSBrowseSession {
     /// Why a response was not believed to come from the link (RFC 6762 §11).
     public enum OffLinkReason: Sendable, Hashable, CaseIterable {
@@ -62,7 +64,7 @@ extension MDNSBrowseSession {
 
         /// The non-zero counts on one line, in a wording that stays the same.
         public var description: String {
-            browseCountList([
+            countList([
                 "responses": responses,
                 "queries heard": queries,
                 "malformed": malformed,

@@ -1,3 +1,5 @@
+import UDPPatterns
+
 extension SSDPSearchSession {
     /// What the session received, sent, and refused, by reason; every interface together.
     ///
@@ -34,7 +36,7 @@ extension SSDPSearchSession {
 
         /// The non-zero counts on one line, in a wording that stays the same.
         public var description: String {
-            browseCountList([
+            countList([
                 "responses": responses,
                 "notifications": notifications,
                 "searches heard": searches,
