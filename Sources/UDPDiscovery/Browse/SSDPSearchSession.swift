@@ -37,6 +37,8 @@ public struct SSDPSearchSession: DatagramMachine, Sendable {
     public static let searchSocket = 0
     /// The driver's socket on port 1900, where announcements arrive.
     public static let listenSocket = 1
+    /// How many sockets its driver runs it on: ``searchSocket`` and ``listenSocket``.
+    public static let socketCount = 2
     /// The most events held for the user before new ones are dropped (counted in
     /// ``Counters/eventsDropped``); a driver polls them after every input.
     public static let maximumPendingEvents = 8_192

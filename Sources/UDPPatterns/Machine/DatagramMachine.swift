@@ -36,7 +36,7 @@ public protocol DatagramMachine {
 
     /// Takes an ICMP error (or a local one) that a datagram from socket `socket` drew, read from its error queue
     /// or from a send or receive the kernel failed with it. Anyone can forge one: check it against what was sent
-    /// (``DeliveryError`` quotes the original's destination). The default ignores it.
+    /// (`DeliveryError` quotes the original's destination). The default ignores it.
     mutating func handleDeliveryError(_ error: DeliveryError, socket: Int, at now: MonotonicInstant)
 
     /// Takes what became of a datagram ``pollTransmit(at:)`` gave: sent (with the wall-clock time just before,

@@ -2,7 +2,7 @@ import UDP
 
 /// A datagram handed to a ``DatagramMachine``, with what the kernel said of it.
 public struct InboundDatagram: Sendable {
-    /// Its bytes: the first ``ReceiveInfo/count`` of them, all there is unless ``ReceiveInfo/isTruncated``.
+    /// Its bytes: the first `ReceiveInfo.count` of them, all there is unless `ReceiveInfo.isTruncated`.
     public var payload: ArraySlice<UInt8>
     /// What the kernel reported: the sender (anyone can forge it), the address and interface it arrived on,
     /// the hop limit, truncation.

@@ -5,10 +5,6 @@ import UDPDiscovery
 import UDPPatterns
 import UDPTools
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct Announce: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish a service on the link by multicast DNS (DNS-SD) or SSDP, until Ctrl-C, with no daemon.",
@@ -86,227 +82,91 @@ struct Announce: ParsableCommand {
     }
 
     /// `box` or `box.local` as `box.local`; the machine's own name (its first label) by default.
-    private var hostName: DNSName? {
-        var text = host ?? Self.machineName
-        if text.hasSuffix(".") { text.removeLast() }
-        if !text.hasSuffix(".local") { text += ".local" }
-        guard let name = DNSName(text), name.labels.count == 2 else { return nil }
-        return name
-    }
+    private var hostName: DNSName? { localHostName(host ?? machineName) }
 
-    private static var machineName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "swift-udp" }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let label = name.prefix { $0 != "." }
-        return label.isEmpty ? "swift-udp" : String(label)
-    }
+    /// Every session, mDNS's before SSDP's (a socket each), as one machine for one driver.
+    typealias Sessions = MachinePair<MachineGroup<MDNSAnnounceSession>, MachineGroup<SSDPAnnounceSession>>
 
     func run() throws {
         let addresses = try NetworkInterface.addresses()
         let named = try interface.map { name throws in try NetworkInterface(named: name).index }
-        var plans: [(AddressFamily, [UInt32: [InterfaceAddress]])] = []
+        var links: [(family: AddressFamily, interfaces: [UInt32: [InterfaceAddress]])] = []
         for family in family.families {
-            let chosen = linkInterfaces(for: family, named: named, among: addresses)
-            if !chosen.isEmpty { plans.append((family, chosen)) }
+            let chosen = NetworkInterface.linkInterfaces(for: family, named: named, among: addresses)
+            if !chosen.isEmpty { links.append((family, chosen)) }
         }
-        guard !plans.isEmpty else { throw RuntimeFailure("no interface to publish on: none is up with an address") }
+        guard !links.isEmpty else { throw RuntimeFailure("no interface to publish on: none is up with an address") }
         let stop = try StopSignal.catchingInterrupts()
-        var threads = WorkerThreads<Result<Void, UDPError>>()
-        if announcesMDNS { try startMDNS(plans, stop: stop, threads: &threads) }
-        if ssdp.ssdp { try startSSDP(plans, stop: stop, threads: &threads) }
-        for result in threads.join() { try result.get() }
-    }
-
-    private func startMDNS(
-        _ plans: [(AddressFamily, [UInt32: [InterfaceAddress]])],
-        stop: StopSignal,
-        threads: inout WorkerThreads<Result<Void, UDPError>>
-    ) throws {
-        let service = MDNSService(
-            instance: instance!,
-            type: serviceTypeName(type!)!,
-            port: UInt16(port!),
-            txt: txt.map { Array($0.utf8) },
-            host: hostName!,
-            addresses: []
-        )
-        let stats = stats
-        try startPerFamily(
-            plans,
-            stop: stop,
-            threads: &threads,
-            open: { plan throws(UDPError) in
-                SharedUDPSocket(
-                    try UDPSocket.multicastDNS(
-                        group: MDNSAnnounceSession.group(plan.0).ip,
-                        port: MDNSAnnounceSession.port,
-                        interfaces: plan.1.keys.sorted()
-                    )
-                )
-            },
-            session: { plan, socket throws(UDPError) in
-                var session = MDNSAnnounceSession(
-                    family: plan.0,
-                    service: service,
-                    interfaces: plan.1,
-                    at: .now(),
-                    addresses: readLinkAddresses
-                )
-                try Self.drive(&session, on: socket, until: stop, stopping: { $0.stop(at: $1) }) { event in
-                    Console.line(Self.describe(event))
-                }
-                if stats { Console.error("udp: mdns \(Discover.familyName(plan.0)): \(session.counters)") }
-            }
-        )
-    }
-
-    private func startSSDP(
-        _ plans: [(AddressFamily, [UInt32: [InterfaceAddress]])],
-        stop: StopSignal,
-        threads: inout WorkerThreads<Result<Void, UDPError>>
-    ) throws {
-        let advertisements = SSDPResponder.advertisements(
-            uuid: ssdp.uuid ?? randomUUID(),
-            type: ssdp.st!,
-            location: ssdp.location!,
-            server: "Linux UPnP/1.1 swift-udp/\(UDPCommand.version)",
-            maximumAge: ssdp.maxAge
-        )
-        let stats = stats
-        try startPerFamily(
-            plans,
-            stop: stop,
-            threads: &threads,
-            open: { plan throws(UDPError) in
-                // The port shared with the host's SSDP responders; a multicast TTL of 2, as UPnP says.
-                let socket = try UDPSocket.linkGroup(
-                    SSDPAnnounceSession.group(plan.0).ip,
-                    port: SSDPAnnounceSession.port,
-                    interfaces: plan.1.keys.sorted(),
-                    hops: 2
-                )
-                return SharedUDPSocket(socket)
-            },
-            session: { plan, socket throws(UDPError) in
-                var session = SSDPAnnounceSession(
-                    family: plan.0,
-                    advertisements: advertisements,
-                    interfaces: plan.1,
-                    at: .now(),
-                    addresses: readLinkAddresses
-                )
-                try Self.drive(&session, on: socket, until: stop, stopping: { $0.stop(at: $1) }) { event in
-                    Console.line(Self.describe(event))
-                }
-                if stats { Console.error("udp: ssdp \(Discover.familyName(plan.0)): \(session.counters)") }
-            }
-        )
-    }
-
-    /// Runs `machine` on `socket` until `stop` is raised, then has it queue its goodbyes (`stopping`) and sends
-    /// them before returning.
-    private static func drive<Machine: DatagramMachine>(
-        _ machine: inout Machine,
-        on socket: SharedUDPSocket,
-        until stop: StopSignal,
-        stopping: (inout Machine, MonotonicInstant) -> Void,
-        onEvent: (Machine.Event) -> Void
-    ) throws(UDPError) {
+        var sockets: [SharedUDPSocket] = []
+        var sessions = try open(links, sockets: &sockets)
         // 9000 bytes: a jumbo frame, the largest datagram the engines ever read whole on a link.
         let driver = MachineDriver(stop: stop, receiveBufferSize: 9_000)
-        try driver.run(&machine, on: socket.socket, onEvent: onEvent)
-        stopping(&machine, .now())
-        try driver.flush(&machine, on: socket.socket, onEvent: onEvent)
+        let onEvent = { (event: Sessions.Event) in Console.line(Self.describe(event)) }
+        let ran = Result { () throws(UDPError) in try driver.run(&sessions, on: sockets, onEvent: onEvent) }
+        // Stopped (or failed): every session queues its goodbyes, which go out before the end.
+        let now = MonotonicInstant.now()
+        for index in sessions.first.members.indices { sessions.first.members[index].stop(at: now) }
+        for index in sessions.second.members.indices { sessions.second.members[index].stop(at: now) }
+        let flushed = Result { () throws(UDPError) in try driver.flush(&sessions, on: sockets, onEvent: onEvent) }
+        if stats { printCounters(of: sessions) }
+        _ = try ran.get()
+        try flushed.get()
     }
 
-    private static func place(_ interfaceIndex: UInt32, _ family: AddressFamily) -> String {
-        "\(NetworkInterface.name(ofIndex: interfaceIndex) ?? "\(interfaceIndex)") \(family)"
-    }
-
-    static func describe(_ event: MDNSAnnounceSession.Event) -> String {
-        let place = place(event.interfaceIndex, event.family)
-        switch event.event {
-        case .announced(let service):
-            let addresses = service.addresses.map { "\($0)" }.joined(separator: " ")
-            return "announced on \(place): \((try? service.instanceName).map { "\($0)" } ?? service.instance) "
-                + "port \(service.port) host \(service.host) \(addresses)"
-        case .conflict(let from, let to):
-            // Names of our own making, but the rename follows what a peer claimed: shown as network text.
-            return "conflict on \(place): \(NetworkText(name: from)) is taken, now \(NetworkText(name: to))"
-        }
-    }
-
-    static func describe(_ event: SSDPAnnounceSession.Event) -> String {
-        switch event.kind {
-        case .announced(let advertisements):
-            // The device's own advertisement is the one whose USN is its bare uuid:.
-            let device = advertisements.first { $0.uniqueServiceName == $0.target }?.uniqueServiceName ?? "?"
-            let targets = advertisements.map(\.target).filter { $0 != device }.joined(separator: " ")
-            return "announced on \(place(event.interfaceIndex, event.family)): ssdp \(device) st \(targets) "
-                + "location \(advertisements.first?.location ?? "")"
-        }
-    }
-}
-
-/// `udp announce --ssdp`'s options.
-struct SSDPAnnounceOptions: ParsableArguments {
-    @Flag(help: "Advertise a UPnP device by SSDP (with --st and --location).")
-    var ssdp = false
-
-    @Option(help: "The device or service type to advertise: urn:schemas-upnp-org:device:MediaServer:1.")
-    var st: String?
-
-    @Option(help: "The URL of the device description, sent as LOCATION.")
-    var location: String?
-
-    @Option(help: "The device's UUID (without uuid:); a random one by default.")
-    var uuid: String?
-
-    @Option(help: "Seconds the advertisement stays valid (CACHE-CONTROL max-age; re-announced before half).")
-    var maxAge = 1_800
-
-    func validate() throws {
-        guard ssdp else {
-            guard st == nil, location == nil, uuid == nil else {
-                throw ValidationError("--st, --location and --uuid go with --ssdp")
-            }
-            return
-        }
-        guard let st, !st.isEmpty, st.utf8.count <= 256, st.allSatisfy(Self.isHeaderCharacter), !st.contains(" ")
-        else {
-            throw ValidationError("--ssdp needs --st TYPE: a URN such as urn:schemas-upnp-org:device:MediaServer:1")
-        }
-        guard let location, location.hasPrefix("http://") || location.hasPrefix("https://"),
-            location.utf8.count <= 1_024, location.allSatisfy(Self.isHeaderCharacter), !location.contains(" ")
-        else { throw ValidationError("--ssdp needs --location URL: the http:// address of the device description") }
-        if let uuid {
-            guard !uuid.isEmpty, uuid.utf8.count <= 128, uuid.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
-                throw ValidationError("--uuid '\(uuid)' is not a UUID: hexadecimal digits and dashes")
+    /// Each family's sessions, with their sockets added to `sockets` in the sessions' order: every one opened
+    /// before anything is sent, so that a port in use or a failed join is reported first.
+    private func open(
+        _ links: [(family: AddressFamily, interfaces: [UInt32: [InterfaceAddress]])],
+        sockets: inout [SharedUDPSocket]
+    ) throws -> Sessions {
+        var mdnsSessions = MachineGroup<MDNSAnnounceSession>([])
+        var ssdpSessions = MachineGroup<SSDPAnnounceSession>([])
+        let reader = NetworkInterface.addressesByIndex
+        let now = MonotonicInstant.now()
+        if announcesMDNS {
+            let service = MDNSService(
+                instance: instance!,
+                type: serviceTypeName(type!)!,
+                port: UInt16(port!),
+                txt: txt.map { Array($0.utf8) },
+                host: hostName!,
+                addresses: []
+            )
+            for (family, interfaces) in links {
+                let group = MDNSAnnounceSession.group(family).ip
+                let indices = interfaces.keys.sorted()
+                let port = MDNSAnnounceSession.port
+                sockets.append(SharedUDPSocket(try .multicastDNS(group: group, port: port, interfaces: indices)))
+                mdnsSessions.members.append(
+                    .init(family: family, service: service, interfaces: interfaces, at: now, addresses: reader)
+                )
             }
         }
-        guard (60...86_400).contains(maxAge) else {
-            throw ValidationError("--max-age must be 60 to 86400 seconds (got \(maxAge))")
+        if ssdp.ssdp {
+            let advertised = SSDPResponder.advertisements(
+                uuid: ssdp.uuid ?? randomUUID(),
+                type: ssdp.st!,
+                location: ssdp.location!,
+                server: "Linux UPnP/1.1 swift-udp/\(UDPCommand.version)",
+                maximumAge: ssdp.maxAge
+            )
+            for (family, interfaces) in links {
+                // The port shared with the host's SSDP responders; a multicast TTL of 2, as UPnP says.
+                let group = SSDPAnnounceSession.group(family).ip
+                let port = SSDPAnnounceSession.port
+                let indices = interfaces.keys.sorted()
+                sockets.append(SharedUDPSocket(try .linkGroup(group, port: port, interfaces: indices, hops: 2)))
+                ssdpSessions.members.append(
+                    .init(
+                        family: family,
+                        advertisements: advertised,
+                        interfaces: interfaces,
+                        at: now,
+                        addresses: reader
+                    )
+                )
+            }
         }
+        return MachinePair(mdnsSessions, ssdpSessions, firstSocketCount: mdnsSessions.socketCount)
     }
-
-    /// Printable ASCII: what a header value may hold without breaking the message.
-    private static func isHeaderCharacter(_ character: Character) -> Bool {
-        character.isASCII && (character.asciiValue! >= 0x21 && character.asciiValue! < 0x7F)
-    }
-}
-
-/// A random (version 4) UUID, as text.
-func randomUUID() -> String {
-    var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
-    bytes[6] = bytes[6] & 0x0F | 0x40
-    bytes[8] = bytes[8] & 0x3F | 0x80
-    return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { PayloadFormat.hex(bytes[$0]) }.joined(separator: "-")
-}
-
-/// Every interface's addresses now, by index, or nil when they cannot be read: what the announce machines read
-/// every five seconds to follow an address change (the one `getifaddrs` they must not call themselves).
-@Sendable func readLinkAddresses() -> [UInt32: [InterfaceAddress]]? {
-    guard let addresses = try? NetworkInterface.addresses() else { return nil }
-    return Dictionary(grouping: addresses, by: \.interfaceIndex)
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Synchronization
 import UDP
 import UDPDNS
 import UDPDiscovery
+import UDPPatterns
 import UDPTools
 
 struct Discover: ParsableCommand {
@@ -96,125 +96,70 @@ struct Discover: ParsableCommand {
         }
     }
 
+    /// Every session, mDNS's (a socket each) before SSDP's (two each), as one machine for one driver.
+    typealias Sessions = MachinePair<MachineGroup<MDNSBrowseSession>, MachineGroup<SSDPSearchSession>>
+
     func run() throws {
-        var plans: [(AddressFamily, [UInt32])] = []
+        var links: [(family: AddressFamily, interfaces: [UInt32])] = []
         for family in family.families {
             let chosen = try interfaces(for: family)
-            if !chosen.isEmpty { plans.append((family, chosen)) }
+            if !chosen.isEmpty { links.append((family, chosen)) }
         }
-        guard !plans.isEmpty else { throw RuntimeFailure("no interface to browse on: none is up with an address") }
+        guard !links.isEmpty else { throw RuntimeFailure("no interface to browse on: none is up with an address") }
         let stop = try StopSignal.catchingInterrupts()
+        var sockets: [SharedUDPSocket] = []
+        var sessions = try open(links, sockets: &sockets)
         let deadline = watch ? nil : MonotonicInstant.now() + .seconds(timeout)
-        let found = Counter()
-        var threads = WorkerThreads<Result<Void, UDPError>>()
-        if !ssdp { try startMDNS(plans, stop: stop, deadline: deadline, found: found, threads: &threads) }
-        if ssdp || all { try startSSDP(plans, stop: stop, deadline: deadline, found: found, threads: &threads) }
-        for result in threads.join() { try result.get() }
-        if found.value == 0 { throw ExitCode.failure }
+        var found = 0
+        // 9000 bytes: a jumbo frame, the largest datagram the sessions read whole; a longer one arrives truncated.
+        let driver = MachineDriver(stop: stop, receiveBufferSize: 9_000)
+        let ran = Result { () throws(UDPError) in
+            try driver.run(&sessions, on: sockets, until: deadline) { event in
+                found += 1
+                Console.line(Self.line(event, json: json))
+            }
+        }
+        if stats { printCounters(of: sessions) }
+        _ = try ran.get()
+        if found == 0 { throw ExitCode.failure }
     }
 
-    private func startMDNS(
-        _ plans: [(AddressFamily, [UInt32])],
-        stop: StopSignal,
-        deadline: MonotonicInstant?,
-        found: Counter,
-        threads: inout WorkerThreads<Result<Void, UDPError>>
-    ) throws {
+    /// Each family's sessions, with their sockets added to `sockets` in the sessions' order: every one opened
+    /// before anything is sent, so that a port in use or a failed join is reported first.
+    private func open(
+        _ links: [(family: AddressFamily, interfaces: [UInt32])],
+        sockets: inout [SharedUDPSocket]
+    ) throws -> Sessions {
+        var mdns = MachineGroup<MDNSBrowseSession>([])
+        var ssdp = MachineGroup<SSDPSearchSession>([], socketsPerMember: SSDPSearchSession.socketCount)
+        var generator = SystemRandomNumberGenerator()
         let types = type.flatMap(serviceTypeName).map { [$0] }
-        let json = json
-        let stats = stats
-        try startPerFamily(
-            plans,
-            stop: stop,
-            threads: &threads,
-            open: { plan throws(UDPError) in
-                SharedUDPSocket(
-                    try UDPSocket.multicastDNS(group: MDNSBrowseSession.group(plan.0), interfaces: plan.1)
-                )
-            },
-            session: { plan, socket throws(UDPError) in
-                var generator = SystemRandomNumberGenerator()
-                var session = MDNSBrowseSession(
-                    family: plan.0,
-                    types: types,
-                    interfaces: plan.1,
-                    startingAt: .now(),
-                    using: &generator
-                )
-                let driver = MachineDriver(stop: stop, receiveBufferSize: Self.receiveBufferSize)
-                try driver.run(&session, on: socket.socket, until: deadline) { event in
-                    found.increment()
-                    Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
-                }
-                if stats { Console.error("udp: mdns \(Self.familyName(plan.0)): \(session.counters)") }
-            }
-        )
+        for (family, interfaces) in links where !self.ssdp {
+            let group = MDNSBrowseSession.group(family)
+            sockets.append(SharedUDPSocket(try .multicastDNS(group: group, interfaces: interfaces)))
+            mdns.members.append(
+                .init(family: family, types: types, interfaces: interfaces, startingAt: .now(), using: &generator)
+            )
+        }
+        for (family, interfaces) in links where self.ssdp || all {
+            let group = SSDPSearchSession.group(family)
+            let hops = SSDPSearchSession.hops
+            let port = SSDPSearchSession.port
+            sockets += try UDPSocket.ssdpControlPoint(group: group, port: port, interfaces: interfaces, hops: hops)
+            let target = st ?? "ssdp:all"
+            ssdp.members.append(
+                .init(family: family, target: target, interfaces: interfaces, startingAt: .now(), using: &generator)
+            )
+        }
+        return MachinePair(mdns, ssdp, firstSocketCount: mdns.socketCount)
     }
 
-    private func startSSDP(
-        _ plans: [(AddressFamily, [UInt32])],
-        stop: StopSignal,
-        deadline: MonotonicInstant?,
-        found: Counter,
-        threads: inout WorkerThreads<Result<Void, UDPError>>
-    ) throws {
-        let target = st ?? "ssdp:all"
-        let json = json
-        let stats = stats
-        try startPerFamily(
-            plans,
-            stop: stop,
-            threads: &threads,
-            open: { plan throws(UDPError) in
-                // In the order of SSDPSearchSession.searchSocket and .listenSocket.
-                [
-                    SharedUDPSocket(try UDPSocket.ssdpSearch(family: plan.0, hops: SSDPSearchSession.hops)),
-                    SharedUDPSocket(
-                        try UDPSocket.linkGroup(
-                            SSDPSearchSession.group(plan.0),
-                            port: SSDPSearchSession.port,
-                            interfaces: plan.1,
-                            hops: SSDPSearchSession.hops
-                        )
-                    ),
-                ]
-            },
-            session: { plan, sockets throws(UDPError) in
-                var generator = SystemRandomNumberGenerator()
-                var session = SSDPSearchSession(
-                    family: plan.0,
-                    target: target,
-                    interfaces: plan.1,
-                    startingAt: .now(),
-                    using: &generator
-                )
-                let driver = MachineDriver(stop: stop, receiveBufferSize: Self.receiveBufferSize)
-                try driver.run(&session, on: sockets, until: deadline) { event in
-                    found.increment()
-                    Console.line(json ? Self.jsonLine(event) : Self.textLine(event))
-                }
-                if stats { Console.error("udp: ssdp \(Self.familyName(plan.0)): \(session.counters)") }
-            }
-        )
-    }
-
-    /// The largest datagram read whole, as the sessions read them before the driver: a longer one reaches the
-    /// machine truncated.
-    private static let receiveBufferSize = 9_000
-
-    /// The interfaces named, or else those with an address of `family` (``linkInterfaces(for:named:among:)``).
+    /// The interfaces named, or else those with an address of `family` (`NetworkInterface.linkInterfaces`).
     private func interfaces(for family: AddressFamily) throws -> [UInt32] {
         if !interface.isEmpty { return try interface.map { name throws in try NetworkInterface(named: name).index } }
-        return linkInterfaces(for: family, among: try NetworkInterface.addresses()).keys.sorted()
+        return NetworkInterface.linkInterfaces(for: family, among: try NetworkInterface.addresses()).keys.sorted()
     }
 
     /// `ipv4` or `ipv6`, as the JSON lines and the --stats lines name a family.
     static func familyName(_ family: AddressFamily) -> String { family == .inet ? "ipv4" : "ipv6" }
-}
-
-/// A count that the browsing threads add to.
-private final class Counter: Sendable {
-    private let count = Atomic<Int>(0)
-    func increment() { count.wrappingAdd(1, ordering: .relaxed) }
-    var value: Int { count.load(ordering: .relaxed) }
 }

@@ -1,22 +1,31 @@
 import UDP
-import UDPTools
+import UDPDiscovery
+import UDPPatterns
 
-/// Starts one thread per plan (an address family and its interfaces) for `discover` and `announce`, each running
-/// `session` on what `open` made for it. Every plan's sockets are opened first, so that a port in use or a
-/// failed join is reported before anything is sent; and one thread failing stops the others too, rather than
-/// leaving them running without a word.
-func startPerFamily<Plan: Sendable, Resources: Sendable>(
-    _ plans: [Plan],
-    stop: StopSignal,
-    threads: inout WorkerThreads<Result<Void, UDPError>>,
-    open: (Plan) throws(UDPError) -> Resources,
-    session: @escaping @Sendable (Plan, Resources) throws(UDPError) -> Void
-) throws {
-    var opened: [Resources] = []
-    for plan in plans { opened.append(try open(plan)) }
-    for (plan, resources) in zip(plans, opened) {
-        try threads.start {
-            stoppingAllOnFailure(stop) { () throws(UDPError) in try session(plan, resources) }
-        }
+/// A session of `discover` or `announce` on one address family: one member of the group a driver runs, which
+/// `--stats` names by its family and reports by its counters.
+protocol FamilySession {
+    associatedtype Counters: CustomStringConvertible
+    /// The family it works on.
+    var family: AddressFamily { get }
+    /// What it received and dropped, by reason, in `--stats`' words.
+    var counters: Counters { get }
+}
+
+extension MDNSBrowseSession: FamilySession {}
+extension SSDPSearchSession: FamilySession {}
+extension MDNSAnnounceSession: FamilySession {}
+extension SSDPAnnounceSession: FamilySession {}
+
+/// `--stats`: what each session received and dropped, on standard error, one line each, mDNS's before SSDP's:
+/// `udp: mdns ipv4: 12 responses, …`.
+func printCounters<MDNS: FamilySession, SSDP: FamilySession>(
+    of sessions: MachinePair<MachineGroup<MDNS>, MachineGroup<SSDP>>
+) {
+    for session in sessions.first.members {
+        Console.error("udp: mdns \(Discover.familyName(session.family)): \(session.counters)")
+    }
+    for session in sessions.second.members {
+        Console.error("udp: ssdp \(Discover.familyName(session.family)): \(session.counters)")
     }
 }

@@ -15,19 +15,3 @@ struct FamilyOptions: ParsableArguments {
 
     var families: [AddressFamily] { ipv4 ? [.inet] : ipv6 ? [.inet6] : [.inet, .inet6] }
 }
-
-/// The link interfaces to use for `family`, each with all its addresses: those with an address of the family
-/// (loopback aside, which carries no multicast), limited to the `named` ones when any are.
-func linkInterfaces(
-    for family: AddressFamily,
-    named: [UInt32] = [],
-    among addresses: [InterfaceAddress]
-) -> [UInt32: [InterfaceAddress]] {
-    var chosen: [UInt32: [InterfaceAddress]] = [:]
-    for address in addresses where address.address.family == family {
-        let loopback = address.address == .v4(.loopback) || address.address == .v6(.loopback)
-        guard !loopback, named.isEmpty || named.contains(address.interfaceIndex) else { continue }
-        chosen[address.interfaceIndex] = addresses.filter { $0.interfaceIndex == address.interfaceIndex }
-    }
-    return chosen
-}

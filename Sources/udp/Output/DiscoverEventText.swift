@@ -7,6 +7,14 @@ import UDPTools
 // NetworkText, so that nothing on the link can drive the terminal.
 
 extension Discover {
+    /// The line for an event of either protocol's sessions: JSON or text.
+    static func line(_ event: Sessions.Event, json: Bool) -> String {
+        switch event {
+        case .first(let mdns): json ? jsonLine(mdns.event) : textLine(mdns.event)
+        case .second(let ssdp): json ? jsonLine(ssdp.event) : textLine(ssdp.event)
+        }
+    }
+
     private static func fields(_ event: MDNSBrowseSession.Event) -> (String, String, DNSSDBrowser.Instance) {
         let instance: DNSSDBrowser.Instance
         let mark: String
