@@ -1,5 +1,4 @@
 import UDP
-import UDPDNS
 
 /// A reply that passed ``DNSReplyFilter``: the message, its EDNS information and its size.
 public struct DNSReply: Sendable, Hashable {
@@ -113,7 +112,11 @@ public struct DNSReplyFilter: Sendable {
 
     /// The same address and port; a scope (link-local IPv6) only where the server's address names one, and
     /// an IPv4 peer the same whether a dual-stack socket shows it mapped or not.
-    static func isSameEndpoint(_ sender: SocketAddress, _ server: SocketAddress) -> Bool {
+    ///
+    /// - Parameters:
+    ///   - sender: Where a datagram came from, or where the datagram an ICMP error quotes went.
+    ///   - server: The address and port a query went to.
+    public static func isSameEndpoint(_ sender: SocketAddress, _ server: SocketAddress) -> Bool {
         switch (sender.unmapped, server.unmapped) {
         case (.v4(let a), .v4(let b)):
             return a.ip == b.ip && a.port == b.port

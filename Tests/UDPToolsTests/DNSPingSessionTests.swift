@@ -24,11 +24,11 @@ import UDPTools
                     server: server,
                     question: question,
                     count: 3,
-                    interval: 10_000_000,
-                    timeout: 0.3
+                    interval: .milliseconds(10),
+                    timeout: .milliseconds(300)
                 )
                 var lines: [String] = []
-                try session.run(until: try StopSignal()) { event in
+                let summary = try runProbe(&session, until: try StopSignal()) { event in
                     switch event {
                     case .answered(let sequence, _): lines.append("answered \(sequence)")
                     case .lost(let sequence, _): lines.append("lost \(sequence)")
@@ -36,7 +36,6 @@ import UDPTools
                     }
                 }
                 #expect(lines == ["answered 1", "lost 2", "answered 3"])
-                let summary = session.summary
                 #expect(summary.counts.sent == 3 && summary.counts.received == 2 && summary.counts.lost == 1)
                 #expect(summary.latency.count == 2 && summary.latency.minimum > 0 && summary.timestamps == "user")
                 #expect(summary.payloadSize == 45, "header 12, question 22, OPT 11")

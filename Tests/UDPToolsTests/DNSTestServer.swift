@@ -36,3 +36,62 @@ func reply(to query: DNSMessage, answers: [DNSRecord], responseCode: UInt16 = 0)
 func aRecord(_ name: String, _ address: String) -> DNSRecord {
     DNSRecord(name: DNSName(name)!, ttl: 300, data: .a(IPv4Address(address)!))
 }
+
+/// Runs `query` as `udp dns` does: `MachineDriver` on one socket per try, each on a port of the kernel's
+/// choosing with its error queue on. Returns how it ended (nil when stopped first) and each socket's address.
+func runQuery(
+    _ query: inout DNSStubQuery,
+    until stop: StopSignal,
+    onEvent: (DNSStubQuery.Event) -> Void = { _ in }
+) throws -> (outcome: DNSStubQuery.Outcome?, sources: [SocketAddress]) {
+    let sockets = try querySockets(query.socketsNeeded, for: query.server)
+    try MachineDriver(stop: stop).run(&query, on: sockets, onEvent: onEvent)
+    if case .sendFailed(let error, _)? = query.outcome { throw error }
+    return (query.outcome, try sockets.map { try $0.socket.localAddress })
+}
+
+/// Runs `session` as `udp dns --count` does and sums it up as the command does, round trips by this process's
+/// clock.
+func runProbe(
+    _ session: inout DNSPingSession,
+    until stop: StopSignal,
+    onEvent: (DNSPingSession.Event) -> Void = { _ in }
+) throws -> LatencySummary {
+    let sockets = try querySockets(DNSPingSession.socketCount, for: session.server)
+    let highest =
+        session.timeout.components.seconds * 1_000_000_000 + session.timeout.components.attoseconds / 1_000_000_000
+    var latency = LatencyRecorder(highest: UInt64(highest))
+    let started = MonotonicInstant.now()
+    let ending = try MachineDriver(stop: stop).run(&session, on: sockets) { event in
+        if case .answered(_, let answer) = event {
+            let (seconds, attoseconds) = answer.roundTrip.components
+            latency.record(UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000))
+        }
+        onEvent(event)
+    }
+    if ending == .stopped { session.stop() }
+    if let failure = session.sendFailure { throw failure }
+    var counts = ProbeCounts()
+    counts.sent = session.sent
+    counts.received = session.received
+    counts.lost = session.lost
+    let (seconds, attoseconds) = started.duration(to: .now()).components
+    return LatencySummary(
+        counts: counts,
+        foreign: session.ignored.total,
+        icmpErrors: session.icmpErrors,
+        latency: latency,
+        timestamps: PingSession.Timestamps.user.rawValue,
+        duration: Double(seconds) + Double(attoseconds) / 1e18,
+        payloadSize: session.querySize
+    )
+}
+
+/// `count` sockets on ports of the kernel's choosing, in `server`'s family, reading their error queues.
+func querySockets(_ count: Int, for server: SocketAddress) throws -> [SharedUDPSocket] {
+    try (0..<count).map { _ in
+        let socket = SharedUDPSocket(try UDPSocket(bindingTo: .any(server.family)))
+        try? socket.socket.setReceiveErrors(true)
+        return socket
+    }
+}

@@ -1,6 +1,6 @@
 import Testing
 import UDP
-import UDPTools
+import UDPDNS
 
 @Suite struct ResolvConfTests {
     @Test func resolvConfsFirstNameserver() throws {

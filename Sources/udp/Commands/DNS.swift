@@ -186,28 +186,44 @@ struct DNS: ParsableCommand {
             edns: edns,
             policy: RetryPolicy(attempts: tries, timeout: .seconds(timeout), backoff: backoff)
         )
-        let outcome = try stub.run(until: stop) { show($0) }
+        let sockets = try Self.sockets(stub.socketsNeeded, for: server)
+        let ports = try sockets.map { try $0.socket.localAddress.port }
+        try MachineDriver(stop: stop).run(&stub, on: sockets) { show($0, ports: ports) }
         var object = JSONObject()
         object.add("server", server.description)
         object.add("name", query.name.presentation)
         object.add("type", query.type.description)
-        switch outcome {
+        switch stub.outcome {
         case .answered(let answer):
             DNSText.reply(answer, question: question).forEach(Console.line)
             if !stub.ignored.description.isEmpty { Console.line(";; " + stub.ignored.description) }
             answer.addFields(to: &object)
         case .noReply(let tries, let lastError):
             DNSAnswerJSON.addNoReply(to: &object)
-            if !json { throw RuntimeFailure(Self.noReply(server, tries: tries, lastError, ignored: stub.ignored)) }
-            Console.error("udp: " + Self.noReply(server, tries: tries, lastError, ignored: stub.ignored))
-        case .stopped:
+            if !json { throw RuntimeFailure(DNSText.noReply(server, tries: tries, lastError, ignored: stub.ignored)) }
+            Console.error("udp: " + DNSText.noReply(server, tries: tries, lastError, ignored: stub.ignored))
+        case .sendFailed(let error, _):
+            throw error
+        case nil:
             DNSAnswerJSON.addNoReply(to: &object)
         }
         if json {
             stub.ignored.addFields(to: &object)
             Console.line(object.text)
         }
-        guard case .answered = outcome else { throw ExitCode.failure }
+        guard case .answered = stub.outcome else { throw ExitCode.failure }
+    }
+
+    /// A socket per try (or per probe slot), each on a port of the kernel's choosing (RFC 5452), reading its
+    /// error queue: the ICMP error for a try names who refused it.
+    private static func sockets(_ count: Int, for server: SocketAddress) throws(UDPError) -> [SharedUDPSocket] {
+        var sockets: [SharedUDPSocket] = []
+        for _ in 0..<count {
+            let socket = SharedUDPSocket(try UDPSocket(bindingTo: .any(server.family)))
+            try? socket.socket.setReceiveErrors(true)
+            sockets.append(socket)
+        }
+        return sockets
     }
 
     /// `--count`: the probe, a line per query, `udp ping`'s statistics.
@@ -222,26 +238,33 @@ struct DNS: ParsableCommand {
             server: server,
             question: question,
             count: count,
-            interval: MonotonicClock.nanoseconds(seconds: interval),
-            timeout: timeout,
+            interval: .seconds(interval),
+            timeout: .seconds(timeout),
             recursionDesired: !noRecurse,
             edns: edns
         )
+        let sockets = try Self.sockets(DNSPingSession.socketCount, for: server)
+        let ports = try sockets.map { try $0.socket.localAddress.port }
+        var latency = LatencyRecorder(highest: MonotonicClock.nanoseconds(seconds: timeout))
         Console.line("DNS PING \(server): \(question.name.presentation) \(question.type)")
         let timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
-        try session.run(until: stop) { event in
+        let started = MonotonicInstant.now()
+        let ending = try MachineDriver(stop: stop).run(&session, on: sockets) { event in
             switch event {
             case .answered(let sequence, let answer):
+                latency.record(DNSText.nanoseconds(answer.roundTrip))
                 Console.line(DNSText.probeLine(answer, sequence: sequence))
             case .lost(let sequence, let error?):
                 Console.line("seq=\(sequence): \(error)")
             case .lost(let sequence, nil):
                 Console.line("no reply to seq=\(sequence) within \(timeoutText) seconds")
             case .query(_, let event):
-                show(event)
+                show(event, ports: ports)
             }
         }
-        let summary = session.summary
+        if ending == .stopped { session.stop() }
+        if let failure = session.sendFailure { throw failure }
+        let summary = session.summary(latency: latency, duration: started.duration(to: .now()))
         Console.line("")
         Console.line("--- \(server) udp dns statistics ---")
         Console.line(summary.countsLine(noun: "queries") + ", time \(Int((summary.duration * 1000).rounded()))ms")
@@ -265,30 +288,7 @@ struct DNS: ParsableCommand {
     }
 
     /// Under --verbose, each try and each ignored datagram on stderr.
-    private func show(_ event: DNSStubQuery.Event) {
-        guard verbose else { return }
-        switch event {
-        case .sent(let attempt, let id, let source, let size):
-            Console.error(";; try \(attempt): \(size) bytes, id \(id), from port \(source.port)")
-        case .ignored(let sender, let length, let reason):
-            Console.error(";; ignored \(length) bytes from \(sender): \(reason)")
-        case .deliveryError(let error, let attempt):
-            Console.error(";; try \(attempt): \(error)")
-        }
-    }
-
-    /// `no reply from 198.18.0.53:53 (3 tries; port unreachable from 198.18.0.53; ignored 1 reply: wrong id)`.
-    static func noReply(
-        _ server: SocketAddress,
-        tries: Int,
-        _ lastError: DeliveryError?,
-        ignored: DNSIgnoredCounts
-    ) -> String {
-        var notes = [tries == 1 ? "1 try" : "\(tries) tries"]
-        if let lastError {
-            notes.append(lastError.offender.map { "\(lastError.kind) from \($0)" } ?? "\(lastError.kind)")
-        }
-        if ignored.total > 0 { notes.append(ignored.description) }
-        return "no reply from \(server) (\(notes.joined(separator: "; ")))"
+    private func show(_ event: DNSStubQuery.Event, ports: [UInt16]) {
+        if verbose { Console.error(DNSText.verboseLine(event, ports: ports)) }
     }
 }

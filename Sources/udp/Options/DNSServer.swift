@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPDNS
 import UDPTools
 
 /// The `@SERVER[:PORT]` of `udp dns`: an IP address, never a name (resolving it would send a query of its own,

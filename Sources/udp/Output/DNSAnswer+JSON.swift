@@ -14,7 +14,7 @@ extension DNSStubQuery.Answer {
         object.addRaw("answers", DNSAnswerJSON.records(message.answers))
         object.addRaw("authority", DNSAnswerJSON.records(message.authorities))
         object.addRaw("additional", DNSAnswerJSON.records(message.additionals.filter { $0.type != .opt }))
-        object.add("rtt_us", Double(roundTrip) / 1000, decimals: 3)
+        object.add("rtt_us", Double(DNSText.nanoseconds(roundTrip)) / 1000, decimals: 3)
         object.add("try", attempt)
         object.add("size", reply.size)
     }
@@ -47,6 +47,26 @@ enum DNSAnswerJSON {
         object.add("rtt_us", nil, decimals: 3)
         object.add("try", nil as String?)
         object.add("size", nil as String?)
+    }
+}
+
+extension DNSPingSession {
+    /// The statistics of `--count`, in `udp ping`'s terms: each query is a probe, the ignored datagrams are
+    /// `foreign`, the round trips (recorded from the answers) are by this process's clock.
+    func summary(latency: LatencyRecorder, duration: Duration) -> LatencySummary {
+        var counts = ProbeCounts()
+        counts.sent = sent
+        counts.received = received
+        counts.lost = lost
+        return LatencySummary(
+            counts: counts,
+            foreign: ignored.total,
+            icmpErrors: icmpErrors,
+            latency: latency,
+            timestamps: PingSession.Timestamps.user.rawValue,
+            duration: Double(DNSText.nanoseconds(duration)) / 1e9,
+            payloadSize: querySize
+        )
     }
 }
 

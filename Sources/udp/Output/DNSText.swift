@@ -1,6 +1,5 @@
 import UDP
 import UDPDNS
-import UDPTools
 
 /// What `udp dns` prints for a reply, in dig's layout: UDPDNS writes each line (header, question, records,
 /// EDNS), this puts them in dig's sections with dig's footer.
@@ -39,7 +38,9 @@ enum DNSText {
         }
         lines.append("")
         let attempt = answer.attempt > 1 ? " (try \(answer.attempt))" : ""
-        lines.append(";; Query time: \(NumberFormat.roundTrip(nanoseconds: answer.roundTrip)) msec\(attempt)")
+        lines.append(
+            ";; Query time: \(NumberFormat.roundTrip(nanoseconds: nanoseconds(answer.roundTrip))) msec\(attempt)"
+        )
         lines.append(";; SERVER: \(answer.server.ip)#\(answer.server.port)(\(answer.server.ip)) (UDP)")
         lines.append(";; MSG SIZE  rcvd: \(reply.size)")
         return lines
@@ -50,15 +51,50 @@ enum DNSText {
         let reply = answer.reply
         let answers = reply.message.answers.count
         var line = "\(reply.size) bytes from \(answer.server): seq=\(sequence) "
-        line += "time=\(NumberFormat.roundTrip(nanoseconds: answer.roundTrip)) ms "
+        line += "time=\(NumberFormat.roundTrip(nanoseconds: nanoseconds(answer.roundTrip))) ms "
         line += DNSMessage.responseCodeName(reply.responseCode)
         line += " \(answers) answer" + (answers == 1 ? "" : "s")
         if reply.message.isTruncated { line += " (truncated)" }
         return line
     }
 
+    /// A round trip in whole nanoseconds, as the printed and JSON forms take it (0 for a negative one).
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        guard duration > .zero else { return 0 }
+        let (seconds, attoseconds) = duration.components
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+
     /// The server as dig takes it: `@198.18.0.53`, with `-p PORT` unless it is 53.
     private static func digServer(_ server: SocketAddress) -> String {
         "@\(server.ip)" + (server.port == 53 ? "" : " -p \(server.port)")
+    }
+
+    /// A `--verbose` line on stderr: `;; try 1: 45 bytes, id 4660, from port 40312`, `;; ignored 4 bytes from
+    /// 198.18.0.53:53: malformed`, `;; try 1: From 198.18.0.53: port unreachable`.
+    static func verboseLine(_ event: DNSStubQuery.Event, ports: [UInt16]) -> String {
+        switch event {
+        case .sent(let attempt, let id, let socket, let size):
+            ";; try \(attempt): \(size) bytes, id \(id), from port \(ports[socket])"
+        case .ignored(let sender, let length, let reason):
+            ";; ignored \(length) bytes from \(sender): \(reason)"
+        case .deliveryError(let error, let attempt):
+            ";; try \(attempt): \(error)"
+        }
+    }
+
+    /// `no reply from 198.18.0.53:53 (3 tries; port unreachable from 198.18.0.53; ignored 1 reply: wrong id)`.
+    static func noReply(
+        _ server: SocketAddress,
+        tries: Int,
+        _ lastError: DeliveryError?,
+        ignored: DNSIgnoredCounts
+    ) -> String {
+        var notes = [tries == 1 ? "1 try" : "\(tries) tries"]
+        if let lastError {
+            notes.append(lastError.offender.map { "\(lastError.kind) from \($0)" } ?? "\(lastError.kind)")
+        }
+        if ignored.total > 0 { notes.append(ignored.description) }
+        return "no reply from \(server) (\(notes.joined(separator: "; ")))"
     }
 }
