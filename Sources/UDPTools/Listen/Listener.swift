@@ -1,14 +1,17 @@
 import UDP
+import UDPPatterns
 
-/// The engine of `udp listen`, the tutorial's multi-peer receive loop: one socket serves every peer, each
-/// datagram is handed over with its sender's running count, and the peers are counted in a bounded
-/// ``PeerTable``.
+/// The engine of `udp listen`, the tutorial's multi-peer receive loop, as a `DatagramMachine`: one socket
+/// serves every peer, each datagram is handed over with its sender's running count, and the peers are counted
+/// in a bounded ``PeerTable``. It never sends, never sets a timer and never finishes: ``MachineDriver`` runs it
+/// until its stop signal.
 ///
 /// ```swift
 /// var listener = Listener(maximumPeers: 4096)
-/// try listener.run(socket, until: stop) { event in print(event) }
+/// let driver = MachineDriver(stop: stop, receiveBufferSize: listener.bufferSize)
+/// try driver.run(&listener, on: socket) { event in print(event) }
 /// ```
-public struct Listener {
+public struct Listener: DatagramMachine {
     /// What arrived.
     public enum Event {
         /// A datagram (opened, with a key) from `peer`, its `number`-th; `payload` is valid during the call.
@@ -22,59 +25,84 @@ public struct Listener {
 
     /// Every peer's traffic, bounded.
     public private(set) var peers: PeerTable
+    /// Bytes kept of each datagram: the receive buffer its driver is given (``MachineDriver/receiveBufferSize``).
+    public let bufferSize: Int
+    /// Events not yet taken, at most ``maximumPendingEvents``; a driver takes each one at once.
+    public var pendingEvents: Int { events.count - eventsHead }
+    /// Events dropped because ``maximumPendingEvents`` were waiting: only a caller that never polls loses any.
+    public private(set) var droppedEvents = 0
+    /// The most events held for ``pollEvent()``.
+    public let maximumPendingEvents = 64
     /// Opens every datagram, with the package trait `Sealing` and an opener (Listener+Sealing.swift); nil takes
     /// them as they come.
     var sealing: (any DatagramSealing)?
-    private var storage: [UInt8]
+    // A queue that keeps its storage: the payload slices it holds are released as they are polled, so the
+    // driver's buffer is never copied, and nothing is allocated per datagram.
+    private var events: [Event] = []
+    private var eventsHead = 0
 
     /// - Parameters:
     ///   - maximumPeers: The most peers counted at once; the least recently seen are forgotten past that.
     ///   - bufferSize: Bytes kept of each datagram; a longer one is reported truncated, with its length.
     public init(maximumPeers: Int = 4096, bufferSize: Int = 65_535) {
         peers = PeerTable(capacity: maximumPeers)
-        storage = [UInt8](repeating: 0, count: bufferSize)
+        self.bufferSize = bufferSize
+        events.reserveCapacity(maximumPendingEvents)
     }
 
-    /// Receives on `socket` until `stop` is requested, sleeping in `poll(2)` while nothing arrives (its
-    /// receives never wait, whatever the socket's mode). Peers are shown unmapped (an IPv4 peer of a
-    /// dual-stack socket as IPv4).
-    public mutating func run(
-        _ socket: borrowing UDPSocket,
-        until stop: StopSignal,
-        onEvent: (Event) -> Void
-    ) throws(UDPError) {
-        while !stop.isRequested {
-            let received = storage.withUnsafeMutableBytes { bytes in
-                Result { () throws(UDPError) in try socket.receiveIfQueued(into: bytes) }
-            }
-            switch received {
-            case .success(let info?):
-                handle(info, onEvent)
-            case .success(nil):
-                _ = try stop.wait(forReadable: socket.descriptor, until: nil)
-            case .failure(let error) where error.code == .connectionRefused:
-                continue  // an ICMP error about something sent earlier: no datagram is queued
-            case .failure(let error):
-                throw error
-            }
-        }
-    }
-
-    private mutating func handle(_ info: ReceiveInfo, _ onEvent: (Event) -> Void) {
-        let peer = info.sender.unmapped
-        var payload = storage[..<info.count]
+    /// Counts the datagram under its sender, shown unmapped (an IPv4 peer of a dual-stack socket as IPv4), and
+    /// hands it over; a sealed one is opened first, and one that does not open is reported and not counted.
+    public mutating func handleDatagram(_ datagram: InboundDatagram, at now: MonotonicInstant) {
+        let peer = datagram.sender.unmapped
+        var payload = datagram.payload
         if sealing != nil {
             switch sealing!.open(Array(payload)) {
             case .success(let opened):
                 payload = opened[...]
             case .failure(let reason):
-                onEvent(.rejected(peer: peer, reason: reason))
+                post(.rejected(peer: peer, reason: reason))
                 return
             }
         }
-        let number = peers.record(peer, bytes: info.length)
-        onEvent(
-            .datagram(peer: peer, number: number, payload: payload, length: info.length, isTruncated: info.isTruncated)
+        let length = datagram.info.length
+        let number = peers.record(peer, bytes: length)
+        post(
+            .datagram(
+                peer: peer,
+                number: number,
+                payload: payload,
+                length: length,
+                isTruncated: datagram.info.isTruncated
+            )
         )
+    }
+
+    /// Nothing to do: a listener has no timer.
+    public mutating func handleTimeout(at now: MonotonicInstant) {}
+
+    /// Nothing: a listener never sends.
+    public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? { nil }
+
+    /// The next event, in the order the datagrams arrived.
+    public mutating func pollEvent() -> Event? {
+        guard eventsHead < events.count else { return nil }
+        let event = events[eventsHead]
+        eventsHead += 1
+        if eventsHead == events.count {
+            events.removeAll(keepingCapacity: true)
+            eventsHead = 0
+        }
+        return event
+    }
+
+    /// Nil: only a datagram moves a listener on.
+    public var nextDeadline: MonotonicInstant? { nil }
+
+    private mutating func post(_ event: Event) {
+        guard pendingEvents < maximumPendingEvents else {
+            droppedEvents += 1
+            return
+        }
+        events.append(event)
     }
 }

@@ -108,7 +108,8 @@ struct Listen: ParsableCommand {
         try announceListening(socket)
 
         let format: PayloadFormat = hex ? .hex : .text
-        try listener.run(socket, until: stop) { event in
+        let driver = MachineDriver(stop: stop, receiveBufferSize: listener.bufferSize)
+        try driver.run(&listener, on: socket) { event in
             switch event {
             case .datagram(let peer, let number, let payload, let length, let isTruncated):
                 let shown = format.singleLine(payload)

@@ -3,12 +3,6 @@ import UDP
 import UDPPatterns
 import UDPTools
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send datagrams and print the replies.",
@@ -146,7 +140,11 @@ struct Send: ParsableCommand {
         // The error queue names the router or host behind a refusal or an unreachable network.
         if !manyRepliers { try? socket.setReceiveErrors(true) }
 
+        // Kernel receive stamps tell a late reply to an earlier message (queued before this one went out).
+        try? socket.setReceiveTimestamps(true)
+
         let format: PayloadFormat = hex ? .hex : .text
+        let driver = MachineDriver(stop: try StopSignal())
         var failed = 0
         if framed {
             guard !manyRepliers, key.keyFile == nil, !noReply else {
@@ -155,27 +153,17 @@ struct Send: ParsableCommand {
             var client = FramedClient(destination: destination, policy: retryPolicy)
             try forEachMessage { payload in
                 let outcome = try explainingErrors(for: destination) {
-                    try client.exchange(payload, socket) { event in
-                        guard verbose else { return }
-                        switch event {
-                        case .sent(let id, let attempt): Console.error("sent request \(id), attempt \(attempt)")
-                        case .ignored(let reason): Console.error("ignored a datagram: \(reason)")
-                        }
-                    }
+                    try client.exchange(payload, on: socket, driver: driver) { show($0) }
                 }
-                switch outcome {
-                case .success(let reply): Self.print(reply, format: format)
-                case .failure(let failure):
-                    Console.error("\(failure)")
-                    failed += 1
-                }
+                if case .success(let reply)? = outcome { Self.print(reply, format: format) } else { failed += 1 }
+                if case .failure(let failure)? = outcome { Console.error("\(failure)") }
             }
         } else {
             var client = DatagramClient(destination: destination, manyRepliers: manyRepliers, policy: retryPolicy)
             try key.load()?.seal(&client)
             try forEachMessage { payload in
                 let answered = try explainingErrors(for: destination) {
-                    try client.exchange(payload, socket, expectReply: !noReply) {
+                    try client.exchange(payload, on: socket, driver: driver, expectReply: !noReply) {
                         show($0, format: format, destination: destination)
                     }
                 }
@@ -185,50 +173,13 @@ struct Send: ParsableCommand {
         if failed > 0 { throw ExitCode.failure }
     }
 
-    /// Calls `body` with MESSAGE, or else with each line of stdin as it comes: each line typed at a terminal
-    /// is sent, and answered, before the next is read.
-    private func forEachMessage(_ body: ([UInt8]) throws -> Void) throws {
-        if let file { return try body(Self.datagram(inFile: file)) }
-        if let message {
-            return try body(hexInput ? HexDigits.bytes(message, ignoringWhitespace: true) ?? [] : Array(message.utf8))
+    /// Prints one event of the framed client, under --verbose.
+    private func show(_ event: FramedClient.Event) {
+        guard verbose else { return }
+        switch event {
+        case .sent(let id, let attempt): Console.error("sent request \(id), attempt \(attempt)")
+        case .ignored(let reason): Console.error("ignored a datagram: \(reason)")
         }
-        var lines = InputLines()
-        var number = 0
-        while let line = try lines.next() {
-            number += 1
-            guard hexInput else {
-                try body(line)
-                continue
-            }
-            guard let bytes = HexDigits.bytes(String(decoding: line, as: UTF8.self), ignoringWhitespace: true) else {
-                throw RuntimeFailure("stdin line \(number) is not hex digits in pairs")
-            }
-            try body(bytes)
-        }
-    }
-
-    /// The bytes of `path`, refused at once when they cannot be one datagram.
-    private static func datagram(inFile path: String) throws -> [UInt8] {
-        let limit = AddressFamily.inet6.maximumPayloadSize
-        do {
-            return try FileIO.readAll(path: path, limit: limit)
-        } catch {
-            if error.errno == .fileTooLarge {
-                // The read stops at the limit; a regular file's size is known without reading the rest.
-                let size = fileSize(path).map { "\($0) bytes" } ?? "over \(limit) bytes"
-                throw RuntimeFailure(
-                    "\(path) is \(size), larger than one datagram can carry (\(limit) bytes at most)"
-                )
-            }
-            throw RuntimeFailure("\(path): \(error.reason)")
-        }
-    }
-
-    /// The size of the regular file at `path`; nil for a pipe or a device, whose size is not known ahead.
-    private static func fileSize(_ path: String) -> Int? {
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
-        return Int(info.st_size)
     }
 
     /// Prints one event of the plain client: replies on stdout, the rest on stderr.
@@ -243,8 +194,10 @@ struct Send: ParsableCommand {
             Self.print(datagram, format: format)
         case .rejected(let sender, let reason):
             if verbose { Console.error("ignored a reply from \(sender): \(reason)") }
-        case .discardedLate(let sender):
+        case .ignored(let sender, .late):
             if verbose { Console.error("discarded a late reply from \(sender)") }
+        case .ignored(let sender, let reason):
+            if verbose { Console.error("ignored a datagram from \(sender): \(reason)") }
         case .noReply(let total, let attempts):
             Console.error(
                 "no reply within \(Self.seconds(total)) seconds" + (attempts == 1 ? "" : " (\(attempts) attempts)")
