@@ -27,8 +27,17 @@ import Glibc
             test: {
                 let socket = try UDPSocket(family: .inet)
                 try socket.connect(to: target)
-                var session = PingSession(target: target, count: 5, interval: 1_000_000, size: 32, timeout: 2)
-                try session.run(socket, until: try StopSignal()) { events.append($0) }
+                let unavailable = PingSession.prepare(socket, timestamps: .kernel)
+                var session = PingSession(
+                    target: target,
+                    count: 5,
+                    interval: .milliseconds(1),
+                    size: 32,
+                    timeout: .seconds(2),
+                    timestamps: unavailable == nil ? .kernel : .user
+                )
+                try MachineDriver(stop: try StopSignal()).run(&session, on: socket) { events.append($0) }
+                #expect(session.isFinished)
                 summary = session.summary
             }
         )
@@ -65,9 +74,16 @@ import Glibc
         try closed.close()
         let socket = try UDPSocket(family: .inet)
         try socket.connect(to: target)
-        var session = PingSession(target: target, count: 3, interval: 1_000_000, size: 32, timeout: 0.05)
+        PingSession.prepare(socket, timestamps: .kernel)
+        var session = PingSession(
+            target: target,
+            count: 3,
+            interval: .milliseconds(1),
+            size: 32,
+            timeout: .milliseconds(50)
+        )
         var icmpErrors: [DeliveryError] = []
-        try session.run(socket, until: try StopSignal()) {
+        try MachineDriver(stop: try StopSignal()).run(&session, on: socket) {
             switch $0 {
             case .icmpError(let event): icmpErrors.append(event)
             case .pathError(let error): Issue.record("a plain path error with the queue on: \(error)")
@@ -90,7 +106,8 @@ import Glibc
             { stop in
                 Result { () throws(UDPError) in
                     var listener = Listener(maximumPeers: 8, bufferSize: 4)
-                    try listener.run(socket.socket, until: stop) { event in
+                    let driver = MachineDriver(stop: stop, receiveBufferSize: listener.bufferSize)
+                    try driver.run(&listener, on: socket.socket) { event in
                         if case .datagram(_, let number, let payload, let length, let truncated) = event {
                             seen.append("#\(number) \(payload.count)/\(length)\(truncated ? " cut" : "")")
                         }
@@ -116,8 +133,9 @@ import Glibc
         let counters = try withEngine(
             { stop in
                 Result { () throws(UDPError) in
-                    var server = FramedEchoServer(prefix: Array("ok ".utf8))
-                    try server.run(socket.socket, until: stop)
+                    var server = FramedEchoServer(prefix: Array("ok ".utf8), cacheClockOrigin: .now)
+                    try FramedEchoServer.prepare(socket.socket)
+                    try MachineDriver(stop: stop).run(&server, on: socket.socket) { _ in }
                     return (server.counters.replied, server.cacheCounters.handled)
                 }
             },
@@ -125,8 +143,9 @@ import Glibc
                 let client = try UDPSocket(family: .inet)
                 try client.connect(to: address)
                 var framed = FramedClient(destination: address, policy: RetryPolicy(attempts: 3, timeout: .seconds(2)))
+                let driver = MachineDriver(stop: try StopSignal())
                 for word in ["a", "b"] {
-                    let reply = try framed.exchange(Array(word.utf8), client).get()
+                    let reply = try framed.exchange(Array(word.utf8), on: client, driver: driver)?.get()
                     #expect(reply == Array("ok \(word)".utf8))
                 }
             }
@@ -144,7 +163,7 @@ import Glibc
         let socket = try UDPSocket(family: .inet)
         var sent = 0
         var gaveUp: (Duration, Int)?
-        let answered = try client.exchange([1], socket) { event in
+        let answered = try client.exchange([1], on: socket, driver: MachineDriver(stop: try StopSignal())) { event in
             switch event {
             case .sent: sent += 1
             case .noReply(let total, let attempts): gaveUp = (total, attempts)

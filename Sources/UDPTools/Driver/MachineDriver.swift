@@ -43,6 +43,11 @@ public struct MachineDriver {
     /// The most datagrams read from one socket before the driver looks at its clock, the machine's deadline and
     /// the stop signal again: under a flood the queue never empties, and timers must still fire.
     public var datagramsPerWake = 64
+    /// Whether every send error goes to the machine as `SendReport.failed(_:socket:error:)`, rather than only
+    /// those that stop nothing: for a server that answers whoever writes, where the address or size of one
+    /// peer's reply (port 0, a prefix past the datagram limit, a firewall's refusal) must not end everyone's
+    /// service. Errors of a receive still end the run.
+    public var reportsEverySendError = false
 
     /// A driver stopped by `stop`, reading datagrams of up to `receiveBufferSize` bytes.
     public init(stop: StopSignal, receiveBufferSize: Int = 65_535) {
@@ -124,6 +129,8 @@ extension MachineDriver {
         var sendCounts: [UInt32]
         // The multicast interface each socket was last set to, so that a run of sends to one group sets it once.
         var multicastInterfaces: [UInt32?]
+        // The driver's ``MachineDriver/reportsEverySendError``, for the whole run.
+        var reportsEverySendError = false
 
         init(descriptors: [CInt], bufferSize: Int) {
             self.descriptors = descriptors
@@ -140,6 +147,7 @@ extension MachineDriver {
             onEvent: (Machine.Event) -> Void,
             withSocket: WithSocket
         ) throws(UDPError) -> Ending {
+            reportsEverySendError = driver.reportsEverySendError
             try flush(&machine, at: .now(), onEvent, withSocket)
             while true {
                 if driver.stop.isRequested { return .stopped }
@@ -256,7 +264,7 @@ extension MachineDriver {
                     sendCounts[index] &+= 1
                     machine.handleSendReport(.sent(datagram, socket: index, sentAt: sentAt, stampID: stampID), at: now)
                 } catch {
-                    guard MachineDriver.isPassing(error) else { throw error }
+                    guard reportsEverySendError || MachineDriver.isPassing(error) else { throw error }
                     machine.handleSendReport(.failed(datagram, socket: index, error: error), at: now)
                 }
             }

@@ -3,9 +3,10 @@ import UDP
 /// Pairs the kernel's send stamp of each probe with the kernel's receive stamp of its reply: the round trip
 /// without the time the sender's and receiver's threads took to be scheduled.
 ///
-/// The socket numbers its sent datagrams from 0 (`SendTimestamp.id`); ``sent(sequence:)`` tells which
-/// probe each number is. Both stamps are wall-clock times, so a clock step between them can make the interval
-/// negative: ``roundTrip(sequence:receivedAt:)`` reports that as `.clockStep`, never as a figure.
+/// The socket numbers its sent datagrams from 0 (`SendTimestamp.id`, `SendReport.sent`'s `stampID`);
+/// ``sent(sequence:stampID:)`` tells which probe each number is. Both stamps are wall-clock times, so a clock
+/// step between them can make the interval negative: ``roundTrip(sequence:receivedAt:)`` reports that as
+/// `.clockStep`, never as a figure.
 struct KernelRoundTrips {
     enum Sample: Equatable {
         case roundTrip(UInt64)
@@ -34,9 +35,15 @@ struct KernelRoundTrips {
 
     /// The next datagram the socket sent was probe `sequence`.
     mutating func sent(sequence: UInt64) {
-        sequencesByNumber[Int(nextNumber) % sequencesByNumber.count] = sequence
+        sent(sequence: sequence, stampID: nextNumber)
+    }
+
+    /// The socket sent probe `sequence` as its datagram number `stampID` (`SendReport.sent`'s, the number
+    /// its send stamp will carry).
+    mutating func sent(sequence: UInt64, stampID: UInt32) {
+        sequencesByNumber[Int(stampID) % sequencesByNumber.count] = sequence
         entries[Int(sequence % UInt64(entries.count))] = Entry(sequence: sequence, sentAt: nil)
-        nextNumber &+= 1
+        nextNumber = stampID &+ 1
     }
 
     /// Records a send stamp read from the error queue; one for a number long gone is ignored.

@@ -1,135 +1,142 @@
 import UDP
+import UDPPatterns
 
-/// The engine of `udp ping`: one probe every interval to an echo server, every reply classified as it
-/// comes, every wait bounded by the next send, the oldest probe's deadline, and the stop signal.
+/// The machine of `udp ping`: one probe every ``interval`` to an echo server (``count`` of them, or until
+/// stopped), every reply classified as it comes (first, duplicate, late), every probe without a reply within
+/// ``timeout`` lost. It holds no socket and reads no clock: `MachineDriver` runs it on a socket connected to
+/// ``target`` and set up by ``prepare(_:timestamps:)``; a test runs it on a fake clock.
 ///
 /// Each probe carries a random id of this run and its sequence number (``Probe``), found wherever the reply
 /// holds it, so any echo will do: an RFC 862 echo, the tutorial's `ack: ` server, socat.
 ///
+/// With ``timestamps`` `.kernel`, a round trip is by the kernel's stamps where both came: the probe's send
+/// stamp (`SendReport.kernelTimestamp`, matched to the probe by the `stampID` of its `SendReport.sent`) and
+/// the reply's receive stamp (`ReceiveInfo.timestamp`). Otherwise, and always beside them, it is by the
+/// monotonic instants the driver passes with the send report and with the datagram.
+///
 /// ```swift
-/// var session = PingSession(target: server, count: 10, interval: 1_000_000_000, size: 64, timeout: 2)
-/// try session.run(connectedSocket, until: stop) { event in print(event) }
+/// let socket = try UDPSocket(family: server.family)
+/// try socket.connect(to: server)
+/// let unavailable = PingSession.prepare(socket, timestamps: .kernel)
+/// var session = PingSession(target: server, count: 10, interval: .seconds(1), size: 64, timeout: .seconds(2),
+///                           timestamps: unavailable == nil ? .kernel : .user)
+/// var driver = MachineDriver(stop: stop)
+/// driver.reportsEverySendError = true  // the session judges them: ENOBUFS or a refusal, it goes on
+/// if try driver.run(&session, on: socket, onEvent: { print($0) }) != .finished { session.stop(at: .now()) }
+/// if let error = session.error { throw error }
 /// print(session.summary.counts)
 /// ```
-public struct PingSession: ~Copyable {
-    /// What happened, in order, for a caller that prints as ping(8) does.
-    public enum Event {
-        /// A reply of `length` bytes from `sender` to probe `sequence`; `clock` says how its round trip was
-        /// measured (``Timestamps/user`` when the kernel's stamps were asked for but missing, or stepped).
-        case reply(sender: SocketAddress, length: Int, sequence: UInt64, kind: ReplyKind, clock: Timestamps)
-        /// Probe `sequence` had no reply within the timeout.
-        case lost(sequence: UInt64)
-        /// A datagram that was no reply to a probe of this run, with the reason.
-        case ignored(sender: SocketAddress, length: Int, reason: IgnoredReason)
-        /// An ICMP error for a probe, from a router or the target's host, read from the error queue: who sent
-        /// it and what it says (`From 198.18.1.1: time exceeded`); the probes go on.
-        case icmpError(DeliveryError)
-        /// An error the kernel reported for the path without the error queue's details (`ENOBUFS`, or a
-        /// refusal where the queue is not available); the probes go on.
-        case pathError(UDPError)
-    }
-
-    /// Which clock measures the round trips.
-    public enum Timestamps: String, Sendable {
-        /// The kernel's software stamps: when the probe left the stack, and when the reply arrived in it. No
-        /// scheduling delay of this process in the figure; wall-clock times, so a clock step spoils a sample
-        /// (dropped and counted as ``LatencySummary/clockSteps``).
-        case kernel
-        /// This process's monotonic clock around its send and receive calls.
-        case user
-    }
-
-    /// How a reply counts.
-    public enum ReplyKind: Equatable {
-        /// The first reply within the timeout, with its round trip in nanoseconds.
-        case first(roundTrip: UInt64)
-        /// A second reply to the same probe.
-        case duplicate(roundTrip: UInt64)
-        /// A reply after the probe was counted lost (round trip nil once the probe's slot was reused).
-        case late(roundTrip: UInt64?)
-    }
-
-    /// Why a datagram was ignored.
-    public enum IgnoredReason: Equatable {
-        /// It held no probe of this run.
-        case noProbe
-        /// It carried a sequence number never sent.
-        case neverSent(sequence: UInt64)
-        /// With a key: it did not open.
-        case didNotOpen
-    }
-
+public struct PingSession: DatagramMachine {
     /// The echo server the probes go to.
     public let target: SocketAddress
     /// Probes to send; 0 sends until stopped.
     public let count: Int
-    /// Nanoseconds between probes.
-    public let interval: UInt64
+    /// Time from one probe to the next (after a stall, one probe goes at once and the rhythm resumes).
+    public let interval: Duration
     /// Payload bytes in each probe.
     public let size: Int
-    private let probe = Probe()
-    private var tracker: ProbeTracker
-    private var latency: LatencyRecorder
+    /// How long a probe waits for its reply before it is lost.
+    public let timeout: Duration
+    /// The clock that measures the round trips: `.kernel` only for a socket with the kernel's stamps on.
+    public let timestamps: Timestamps
+    /// The error of a send that ended the run: one the driver reported that ping(8) does not go on after (no
+    /// such device, an address not available, a datagram too long; with the driver's `reportsEverySendError`,
+    /// any). The run's caller reports it on.
+    public internal(set) var error: UDPError?
+
+    /// A probe given to the driver whose send report has not come yet; `resend` once its first try failed on
+    /// an error the probes go on after.
+    struct Unreported {
+        var sequence: UInt64
+        var tries: Int
+        var resend = false
+    }
+
+    let probe: Probe
+    /// The tracker behind a reference, since it owns its ring (`~Copyable`) and a machine is copyable; see
+    /// ``changingTracker()``.
+    var trackerBox: ProbeTrackerBox
+    var latency: LatencyRecorder
     /// The user-space round trips, kept beside the kernel's when those are the main figures.
-    private var userLatency: LatencyRecorder
-    private var kernelRoundTrips: KernelRoundTrips
-    private var clockSteps = 0
-    /// The clock asked for.
-    public let requestedTimestamps: Timestamps
-    /// The clock in use: ``requestedTimestamps``, or `.user` when the kernel could not give its stamps (see
-    /// ``timestampsUnavailable``).
-    public private(set) var timestamps: Timestamps
-    /// Why kernel timestamps were not used although asked for, or nil.
-    public private(set) var timestampsUnavailable: String?
-    private var foreign = 0
-    private var errors = 0
-    private var icmpErrors = 0
-    /// Probes the loop tried to send, including any the kernel refused.
-    private var attempts = 0
-    private var request: [UInt8]
-    private var reply = [UInt8](repeating: 0, count: 65_535)
-    private var started: UInt64 = 0
-    private var stopped: UInt64 = 0
+    var userLatency: LatencyRecorder
+    var kernelRoundTrips: KernelRoundTrips
+    var clockSteps = 0
+    var foreign = 0
+    var errors = 0
+    var icmpErrors = 0
+    /// Probes given to send, including any the kernel refused: the count is of these.
+    var attempts = 0
+    /// The probe's bytes, rewritten in place for each probe (a send shares them, so no allocation each time).
+    var request: [UInt8]
+    var unreported: Unreported?
+    /// When the next probe is due; nil before the first, which goes at once.
+    var nextSend: MonotonicInstant?
+    var started: MonotonicInstant?
+    var ended: MonotonicInstant?
+    /// The latest instant the machine was told: the end of a summary read before the run ended.
+    var latest = MonotonicInstant.zero
+    var events: [Event] = []
+    /// The first event of ``events`` not yet polled.
+    var eventsPolled = 0
+    /// The most events held until polled: every loss one timeout can bring, and then some. The driver polls
+    /// after every input, so none is ever dropped there.
+    let eventLimit: Int
+    /// Events dropped because nobody polled them.
+    var droppedEvents = 0
     /// With a key (`seal(with:)`, PingSession+Sealing.swift, the package trait `Sealing`): probes go out sealed,
     /// and replies that do not open count as foreign. Nil in the clear.
     var sealing: (any DatagramSealing)?
 
+    /// Sends tried for one probe: a send that fails on the error an earlier probe drew (reported, and cleared by
+    /// being reported) gets one more.
+    static let sendTries = 2
+
     /// - Parameters:
     ///   - target: Where the probes go (the socket is connected to it).
     ///   - count: Probes to send; 0 sends until stopped.
-    ///   - interval: Nanoseconds between probes.
+    ///   - interval: Time between probes, above zero.
     ///   - size: Payload bytes per probe, at least ``Probe/headerSize``.
-    ///   - timeout: Seconds after which a probe without reply is lost.
-    ///   - timestamps: The clock for round trips; the kernel's falls back to the user's where not available.
+    ///   - timeout: How long a probe waits for its reply before it is lost.
+    ///   - timestamps: The clock for round trips: `.kernel` where ``prepare(_:timestamps:)`` turned the kernel's
+    ///     stamps on, else `.user`.
+    ///   - runID: The id every probe carries; random by default, so that another run's replies are not taken.
     public init(
         target: SocketAddress,
         count: Int,
-        interval: UInt64,
+        interval: Duration,
         size: Int,
-        timeout: Double,
-        timestamps: Timestamps = .kernel
+        timeout: Duration,
+        timestamps: Timestamps = .kernel,
+        runID: UInt64 = .random(in: .min ... .max)
     ) {
         precondition(size >= Probe.headerSize, "a probe needs \(Probe.headerSize) bytes")
+        precondition(interval > .zero, "probes need an interval")
         self.target = target
         self.count = count
         self.interval = interval
         self.size = size
-        let timeoutNanoseconds = MonotonicClock.nanoseconds(seconds: timeout)
+        self.timeout = timeout
+        self.timestamps = timestamps
+        let intervalNanoseconds = MonotonicClock.nanoseconds(interval)
+        let timeoutNanoseconds = MonotonicClock.nanoseconds(timeout)
         // Enough slots for every probe that can be in flight within the timeout, and then some, so a
-        // duplicate of a recent probe is still recognised.
-        let inFlight = Int((Double(timeoutNanoseconds) / Double(max(interval, 1))).rounded(.up)) + 2
-        tracker = ProbeTracker(capacity: max(64, inFlight), lossTimeout: timeoutNanoseconds)
+        // duplicate of a recent probe is still recognised; bounded, so that no timeout costs more than 16 MiB.
+        let inFlight = (Double(timeoutNanoseconds) / Double(max(intervalNanoseconds, 1))).rounded(.up) + 2
+        let capacity = max(64, Int(min(inFlight, Double(1 << 20))))
+        probe = Probe(runID: runID)
+        trackerBox = ProbeTrackerBox(ProbeTracker(capacity: capacity, lossTimeout: timeoutNanoseconds))
         latency = LatencyRecorder(highest: timeoutNanoseconds)
         userLatency = LatencyRecorder(highest: timeoutNanoseconds)
-        kernelRoundTrips = KernelRoundTrips(capacity: max(64, inFlight))
-        requestedTimestamps = timestamps
-        self.timestamps = timestamps
+        kernelRoundTrips = KernelRoundTrips(capacity: capacity)
+        eventLimit = trackerBox.tracker.capacity + 64
         request = probe.payload(sequence: 0, size: size)
     }
 
-    /// The statistics so far (final after ``run(_:until:onEvent:)`` returns).
+    /// The statistics so far (final once the session ``isFinished``).
     public var summary: LatencySummary {
-        LatencySummary(
+        let start = started ?? latest
+        let end = ended ?? latest
+        return LatencySummary(
             counts: tracker.counts,
             foreign: foreign,
             errors: errors,
@@ -138,177 +145,120 @@ public struct PingSession: ~Copyable {
             userLatency: userLatency,
             timestamps: timestamps.rawValue,
             clockSteps: clockSteps,
-            duration: Double(stopped - started) / 1e9,
+            duration: end > start ? Double(end.nanoseconds - start.nanoseconds) / 1e9 : 0,
             payloadSize: size
         )
     }
 
-    /// Sends the probes on `socket` (connected to ``target``) and handles every reply, until ``count``
-    /// probes are answered or lost, or `stop` is requested.
-    ///
-    /// It turns the socket's error queue on (`UDPSocket.setReceiveErrors(_:)`), where the system has
-    /// one, so that each ICMP error arrives as an ``Event/icmpError(_:)`` naming the router or host that sent it.
-    ///
-    /// - Throws: `UDPError` for anything but the path errors ping(8) shows and goes on after.
-    public mutating func run(
-        _ socket: borrowing UDPSocket,
-        until stop: StopSignal,
-        onEvent: (Event) -> Void
-    ) throws(UDPError) {
-        // Without the queue (not Linux), refusals still come as the connected socket's plain errors.
-        try? socket.setReceiveErrors(true)
-        if timestamps == .kernel, let reason = socket.enableKernelStamps() {
-            timestamps = .user
-            timestampsUnavailable = reason
-        }
-        started = MonotonicClock.now()
-        var nextSend = started
-        while !stop.isRequested {
-            let now = MonotonicClock.now()
-            tracker.expire(now: now) { onEvent(.lost(sequence: $0)) }
-            let more = count == 0 || attempts < count
-            if more && now >= nextSend {
-                try send(socket, onEvent)
-                // After a stall (a suspended process), one probe goes at once and the rhythm resumes.
-                nextSend = max(nextSend + interval, now)
-                continue
-            }
-            if !more && tracker.inFlight == 0 { break }
-            var wake = more ? nextSend : UInt64.max
-            if let deadline = tracker.nextDeadline { wake = min(wake, deadline) }
-            if try stop.wait(forReadable: socket.descriptor, until: wake) { try receive(socket, onEvent) }
-        }
-        stopped = MonotonicClock.now()
-        tracker.finish()
+    /// Probes sent and not yet answered or lost: `summary.counts.sent` is always `received + lost` and these.
+    public var inFlight: Int { tracker.inFlight }
+
+    /// True once ``count`` probes were sent and each answered or lost, after ``stop(at:)``, or after a send
+    /// error that ends the run (``error``).
+    public var isFinished: Bool { ended != nil }
+
+    /// The next probe's time, or the oldest probe's loss, whichever comes first.
+    public var nextDeadline: MonotonicInstant? {
+        guard ended == nil else { return nil }
+        let loss = tracker.nextDeadline.map(MonotonicInstant.init(nanoseconds:))
+        guard hasMoreToSend, unreported == nil else { return loss }
+        let send = nextSend ?? latest
+        return loss.map { min($0, send) } ?? send
     }
 
-    private mutating func send(_ socket: borrowing UDPSocket, _ onEvent: (Event) -> Void) throws(UDPError) {
+    /// The next probe when it is due, or the second try of one whose first failed.
+    public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
+        note(now)
+        if var pending = unreported {
+            guard pending.resend else { return nil }  // its report has not come yet
+            pending.resend = false
+            unreported = pending
+            return datagram()
+        }
+        guard ended == nil, hasMoreToSend, now >= (nextSend ?? now) else { return nil }
         attempts += 1
         let sequence = tracker.nextSequence
+        let probe = probe
         request.withUnsafeMutableBytes { probe.writeHeader(sequence: sequence, into: $0) }
-        // An ICMP error left by an earlier probe is reported by this send instead of sending; the error is
-        // cleared by reporting it, so one more try goes out.
-        for _ in 0..<2 {
-            let sentAt = MonotonicClock.now()
-            let result: Result<Int, UDPError>
-            if sealing != nil {
-                let sealed = sealing!.seal(request)
-                result = Result { () throws(UDPError) in try socket.send(sealed) }
-            } else {
-                result = request.withUnsafeBytes { bytes in Result { () throws(UDPError) in try socket.send(bytes) } }
-            }
-            switch result {
-            case .success:
-                tracker.sent(1, at: sentAt)
-                kernelRoundTrips.sent(sequence: sequence)
-                return
-            case .failure(let error):
-                try report(error, onEvent)
-            }
-        }
+        // After a stall (a suspended process), one probe goes at once and the rhythm resumes from it: a due
+        // time already past would send a second at once.
+        let following = nextSend.map { $0 + interval } ?? now + interval
+        nextSend = following > now ? following : now + interval
+        if started == nil { started = now }
+        unreported = Unreported(sequence: sequence, tries: 1)
+        return datagram()
     }
 
-    private mutating func receive(_ socket: borrowing UDPSocket, _ onEvent: (Event) -> Void) throws(UDPError) {
-        // The error queue first: a queue left unread keeps poll awake (POLLERR) and would spin this loop, and
-        // a probe's send stamp must be in before its reply is measured.
-        while let entry = try socket.receiveErrorQueue() {
-            switch entry {
-            case .deliveryError(let event):
-                icmpErrors += 1
-                onEvent(.icmpError(event))
-            case .sendTimestamp(let stamp):
-                kernelRoundTrips.record(stamp)
-            }
+    /// The next event, in order.
+    public mutating func pollEvent() -> Event? {
+        guard eventsPolled < events.count else { return nil }
+        let event = events[eventsPolled]
+        eventsPolled += 1
+        if eventsPolled == events.count {
+            events.removeAll(keepingCapacity: true)
+            eventsPolled = 0
         }
-        // Never blocks: poll said readable, and if the datagram is gone (a bad checksum) that is no reply.
-        let result = reply.withUnsafeMutableBytes { buffer in
-            Result { () throws(UDPError) in try socket.receiveIfQueued(into: buffer) }
-        }
-        switch result {
-        case .failure(let error):
-            try report(error, onEvent)
-        case .success(nil):
-            return
-        case .success(let info?):
-            let now = MonotonicClock.now()
-            let size = size
-            let probe = probe
-            let sender = info.sender.unmapped
-            if sealing != nil {
-                guard case .success(let opened) = sealing!.open(Array(reply[..<info.count])) else {
-                    foreign += 1
-                    onEvent(.ignored(sender: sender, length: info.length, reason: .didNotOpen))
-                    return
-                }
-                let sequence = opened.withUnsafeBytes { probe.sequence(in: $0, requestSize: size) }
-                handle(sender, info, sequence: sequence, at: now, onEvent)
-                return
-            }
-            let sequence = reply.withUnsafeBytes { bytes in
-                probe.sequence(in: UnsafeRawBufferPointer(rebasing: bytes[..<info.count]), requestSize: size)
-            }
-            handle(sender, info, sequence: sequence, at: now, onEvent)
-        }
+        return event
     }
 
-    private mutating func handle(
-        _ sender: SocketAddress,
-        _ info: ReceiveInfo,
-        sequence: UInt64?,
-        at now: UInt64,
-        _ onEvent: (Event) -> Void
-    ) {
-        let length = info.length
-        guard let sequence else {
-            foreign += 1
-            onEvent(.ignored(sender: sender, length: length, reason: .noProbe))
-            return
-        }
-        // The kernel's round trip, where asked for and sound; else the user-space one, and the line says so.
-        var clock = Timestamps.user
-        var kernel: UInt64?
-        if timestamps == .kernel, let receivedAt = info.timestamp {
-            switch kernelRoundTrips.roundTrip(sequence: sequence, receivedAt: receivedAt) {
-            case .roundTrip(let roundTrip):
-                kernel = roundTrip
-                clock = .kernel
-            case .clockStep: clockSteps += 1
-            case .missing: break
-            }
-        }
-        let kind: ReplyKind
-        switch tracker.handleReply(sequence: sequence, at: now) {
-        case .received(let roundTrip, _):
-            userLatency.record(roundTrip)
-            if timestamps == .user { latency.record(roundTrip) } else if let kernel { latency.record(kernel) }
-            kind = .first(roundTrip: kernel ?? roundTrip)
-        case .duplicate(let roundTrip):
-            kind = .duplicate(roundTrip: kernel ?? roundTrip)
-        case .late(let roundTrip):
-            clock = .user
-            kind = .late(roundTrip: roundTrip)
-        case .unknown:
-            foreign += 1
-            onEvent(.ignored(sender: sender, length: length, reason: .neverSent(sequence: sequence)))
-            return
-        }
-        onEvent(.reply(sender: sender, length: length, sequence: sequence, kind: kind, clock: clock))
+    /// Ends the run at `now`, as a stop signal does: every probe still in flight counts as lost (with no
+    /// event), and the summary's time ends here.
+    public mutating func stop(at now: MonotonicInstant) {
+        note(now)
+        end(at: now)
     }
 
-    /// An error the kernel reports for the path rather than for this program (ICMP port or host unreachable)
-    /// is handed over and counted, and the probes go on, as ping(8)'s do; anything else ends the run.
-    private mutating func report(_ error: UDPError, _ onEvent: (Event) -> Void) throws(UDPError) {
-        if let event = error.deliveryError {
-            icmpErrors += 1
-            onEvent(.icmpError(event))
+    /// Whether another probe is to go: always when ``count`` is 0.
+    var hasMoreToSend: Bool { count == 0 || attempts < count }
+
+    /// The tracker, to read.
+    var tracker: ProbeTracker {
+        _read { yield trackerBox.tracker }
+    }
+
+    /// The tracker, to change: this machine's own first, if a copy of it shares the one it holds.
+    mutating func changingTracker() -> ProbeTrackerBox {
+        if !isKnownUniquelyReferenced(&trackerBox) { trackerBox = ProbeTrackerBox(trackerBox.tracker.copy()) }
+        return trackerBox
+    }
+
+    /// The probe in `request`, sealed where there is a key.
+    private mutating func datagram() -> OutboundDatagram {
+        if sealing != nil { return OutboundDatagram(sealing!.seal(request), to: target) }
+        return OutboundDatagram(request, to: target)
+    }
+
+    mutating func note(_ now: MonotonicInstant) {
+        latest = max(latest, now)
+    }
+
+    /// Queues `event`, unless nobody has polled the last ``eventLimit``.
+    mutating func emit(_ event: Event) {
+        guard events.count - eventsPolled < eventLimit else {
+            droppedEvents += 1
             return
         }
-        switch error.errno {
-        case .connectionRefused?, .hostUnreachable?, .networkUnreachable?, .noBufferSpace?:
-            errors += 1
-            onEvent(.pathError(error))
-        default:
-            throw error
-        }
+        events.append(event)
+    }
+
+    /// Ends the run at `now` when every probe was sent and answered or lost.
+    mutating func endIfDone(at now: MonotonicInstant) {
+        if !hasMoreToSend, unreported == nil, tracker.inFlight == 0 { end(at: now) }
+    }
+
+    mutating func end(at now: MonotonicInstant) {
+        guard ended == nil else { return }
+        ended = now
+        unreported = nil
+        changingTracker().tracker.finish()
+    }
+}
+
+/// A ``ProbeTracker`` behind a reference, for ``PingSession``, which copies it before changing it when shared.
+final class ProbeTrackerBox {
+    var tracker: ProbeTracker
+
+    init(_ tracker: consuming ProbeTracker) {
+        self.tracker = tracker
     }
 }

@@ -99,6 +99,18 @@ public struct ProbeTracker: ~Copyable {
     /// Probes sent and not yet answered or lost.
     public var inFlight: Int { counts.sent - counts.received - counts.lost }
 
+    /// A tracker of its own with this one's probes, counts and ring: for a machine that holds a tracker and is
+    /// copied (``PingSession``'s copy on write).
+    func copy() -> ProbeTracker {
+        var copy = ProbeTracker(capacity: capacity, lossTimeout: lossTimeout)
+        copy.slots.update(from: slots, count: capacity)
+        copy.counts = counts
+        copy.nextSequence = nextSequence
+        copy.oldest = oldest
+        copy.highestReceived = highestReceived
+        return copy
+    }
+
     /// When the oldest probe in flight is lost if no reply comes first; nil with nothing in flight.
     public var nextDeadline: UInt64? {
         guard oldest < nextSequence else { return nil }

@@ -112,26 +112,32 @@ struct Ping: ParsableCommand {
         let stop = try StopSignal.catchingInterrupts()
         let shown = destination.address == target.description ? "" : " (\(target))"
         Console.line("PING \(destination.address)\(shown): \(size) data bytes")
+        let unavailable = PingSession.prepare(socket, timestamps: timestamps)
         var session = PingSession(
             target: target,
             count: count,
-            interval: MonotonicClock.nanoseconds(seconds: interval),
+            interval: .nanoseconds(Int64(MonotonicClock.nanoseconds(seconds: interval))),
             size: size,
-            timeout: timeout,
-            timestamps: timestamps
+            timeout: .nanoseconds(Int64(MonotonicClock.nanoseconds(seconds: timeout))),
+            timestamps: unavailable == nil ? timestamps : .user
         )
         sealing?.seal(&session)
         let timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
         let requested = timestamps
-        try session.run(socket, until: stop) { event in
+        // Every send error goes to the session, which goes on after those ping(8) goes on after (`ENOBUFS` too).
+        var driver = MachineDriver(stop: stop)
+        driver.reportsEverySendError = true
+        let ending = try driver.run(&session, on: socket) { event in
             Self.show(event, target: target, verbose: verbose, timeoutText: timeoutText, requested: requested)
         }
+        if ending != .finished { session.stop(at: .now()) }
+        if let error = session.error { throw error }
         let summary = session.summary
         Console.line("")
         Console.line("--- \(destination.address) udp ping statistics ---")
         Console.line(summary.countsLine() + ", time \(Int((summary.duration * 1000).rounded()))ms")
-        if let reason = session.timestampsUnavailable {
-            Console.line("kernel timestamps unavailable (\(reason)): round trips by the user-space clock")
+        if let unavailable {
+            Console.line("kernel timestamps unavailable (\(unavailable.reason)): round trips by the user-space clock")
         }
         for line in summary.roundTripLines { Console.line(line) }
         if json {
@@ -161,11 +167,11 @@ struct Ping: ParsableCommand {
 
             switch kind {
             case .first(let roundTrip):
-                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms" + note)
+                Console.line(line + " time=\(NumberFormat.roundTrip(roundTrip)) ms" + note)
             case .duplicate(let roundTrip):
-                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (DUP!)" + note)
+                Console.line(line + " time=\(NumberFormat.roundTrip(roundTrip)) ms (DUP!)" + note)
             case .late(let roundTrip?):
-                Console.line(line + " time=\(NumberFormat.roundTrip(nanoseconds: roundTrip)) ms (late)")
+                Console.line(line + " time=\(NumberFormat.roundTrip(roundTrip)) ms (late)")
             case .late(nil):
                 Console.line(line + " (late)")
             }
