@@ -93,3 +93,16 @@ extension UDPError.Operation {
     /// Starting a worker thread (`pthread_create(3)`).
     public static let threadStart = UDPError.Operation(rawValue: "cannot start a thread")
 }
+
+/// Runs one worker's `body`; if it fails, asks every other worker under `stop` to stop, so that a process ends
+/// with its error at once instead of running on with fewer workers until Ctrl-C.
+///
+/// - Returns: What `body` returned, or its error.
+public func stoppingAllOnFailure<T>(
+    _ stop: StopSignal,
+    _ body: () throws(UDPError) -> T
+) -> Result<T, UDPError> {
+    let result = Result(catching: body)
+    if case .failure = result { stop.request() }
+    return result
+}

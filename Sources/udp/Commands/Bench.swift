@@ -97,43 +97,28 @@ struct Bench: ParsableCommand {
         let histogramFile = try histogram.map { try OutputFile(path: $0) }
         let stop = try StopSignal.catchingInterrupts()
         let live = LiveLine()
-        let lossTimeout = MonotonicClock.nanoseconds(seconds: lossTimeout)
         let start = MonotonicClock.now()
-        var settings = BenchWorker.Configuration(
+        var configuration = BenchWorker.Configuration(
             destination: target,
             payloadSize: size,
             window: window,
             rate: rate / Double(workers),
-            lossTimeout: lossTimeout,
+            lossTimeout: MonotonicClock.nanoseconds(seconds: lossTimeout),
             start: start,
             end: start + MonotonicClock.nanoseconds(seconds: duration),
             live: live.isEnabled,
             offload: !noOffload,
             stopRequested: { stop.isRequested }
         )
-        sealing?.seal(&settings)
-        let configuration = settings
-        let board = try BenchBoard(workers: workers, highest: lossTimeout)
-        var threads = WorkerThreads<BenchWorker.Result>()
-        for index in 0..<workers {
-            try threads.start { BenchWorker.run(configuration, index: index, board: board) }
-        }
-        if live.isEnabled { try showProgress(board, live, start: start) }
-        let results = threads.join()
-        live.clear()
-        if let failure = results.lazy.compactMap(\.failure).first { throw RuntimeFailure(failure) }
-
-        var summary = LatencySummary(
-            counts: ProbeCounts(),
-            latency: LatencyRecorder(highest: lossTimeout),
-            duration: Double((results.map(\.stoppedAt).max() ?? start) - start) / 1e9,
-            payloadSize: size
-        )
-        for result in results {
-            summary.counts += result.counts
-            summary.foreign += result.foreign
-            summary.errors += result.errors
-            summary.latency.add(result.latency)
+        sealing?.seal(&configuration)
+        let summary: LatencySummary
+        do {
+            defer { live.clear() }
+            summary = try BenchRun(configuration: configuration, workers: workers).run(
+                progress: live.isEnabled ? { live.show(progressLine($0)) } : nil
+            )
+        } catch let failure as BenchFailure {
+            throw RuntimeFailure(failure.description)
         }
         printSummary(summary, target: target)
         if let histogramFile { try histogramFile.write(summary.latency.percentileDistribution) }
@@ -150,27 +135,16 @@ struct Bench: ParsableCommand {
         if summary.counts.received == 0 { throw ExitCode.failure }
     }
 
-    /// Redraws the live line every second until the workers are done.
-    private func showProgress(_ board: BenchBoard, _ live: LiveLine, start: UInt64) throws {
-        var last = (counts: ProbeCounts(), at: start)
-        var nextTick = start + 1_000_000_000
-        // Sleeps until the next redraw; the last worker to finish wakes it at once.
-        while try !board.allFinished.sleep(until: nextTick) {
-            let now = MonotonicClock.now()
-            guard now >= nextTick else { continue }
-            nextTick += 1_000_000_000
-            let (counts, p99) = board.takeWindow()
-            let seconds = Double(now - last.at) / 1e9
-            let received = counts.received - last.counts.received
-            let lost = counts.lost - last.counts.lost
-            last = (counts, now)
-            let pps = Double(received) / seconds
-            let loss = received + lost > 0 ? Double(lost) * 100 / Double(received + lost) : 0
-            var line = "\(NumberFormat.fixed(Double(now - start) / 1e9, 0)) s: \(NumberFormat.fixed(pps, 0)) pps, "
-            line += "\(NumberFormat.fixed(pps * Double(size) * 8 / 1e6, 1)) Mbit/s, loss \(NumberFormat.percent(loss))%"
-            if let p99 { line += ", p99 \(NumberFormat.fixed(Double(p99) / 1000, 1)) us" }
-            live.show(line)
+    /// The live line: `3 s: 41234 pps, 21.1 Mbit/s, loss 0%, p99 52.1 us`.
+    private func progressLine(_ progress: BenchProgress) -> String {
+        let elapsed = Double(MonotonicClock.nanoseconds(progress.elapsed)) / 1e9
+        var line = "\(NumberFormat.fixed(elapsed, 0)) s: \(NumberFormat.fixed(progress.packetsPerSecond, 0)) pps, "
+        line += "\(NumberFormat.fixed(progress.megabitsPerSecond, 1)) Mbit/s, "
+        line += "loss \(NumberFormat.percent(progress.lossPercent))%"
+        if let p99 = progress.p99 {
+            line += ", p99 \(NumberFormat.fixed(Double(MonotonicClock.nanoseconds(p99)) / 1000, 1)) us"
         }
+        return line
     }
 
     private func printSummary(_ summary: LatencySummary, target: SocketAddress) {

@@ -126,71 +126,36 @@ struct Echo: ParsableCommand {
 
     func run() throws {
         // Every socket is made and bound before the first line, so a bad address fails before `listening on`.
-        let bound = try server.bindAddress()
-        let wildcard = bound.ip.isUnspecified
-        let first = try makeSocket(bound, sharingThePort: wildcard)
-        let port = try first.localAddress.port
-        var sockets = [(SharedUDPSocket(first), label: workers > 1 ? "worker 0: " : "")]
-        for worker in 1..<workers {
-            var address = bound
-            address.port = port
-            sockets.append((SharedUDPSocket(try makeSocket(address, sharingThePort: wildcard)), "worker \(worker): "))
-        }
-        if wildcard {
-            sockets += perAddressSockets(beside: bound, port: port)
-            if sockets.count > workers, workers == 1 { sockets[0].label = Self.label(bound.ip) + ": " }
-        }
+        let options = EchoServer.Options(
+            workers: workers,
+            receiveBufferSize: receiveBuffer,
+            countsDrops: stats,
+            // The framed path reads one datagram at a time and could not split a coalesced train.
+            receiveOffload: !noGRO && !framed
+        )
+        let echo = try EchoServer(bindingTo: try server.bindAddress(), options: options)
         let sealing = try key.load()
         let stop = try StopSignal.catchingInterrupts()
-        try announceListening(sockets[0].0.socket)
-
-        var threads = WorkerThreads<Result<Reflector.Counters, UDPError>>()
-        for (socket, label) in sockets.dropFirst() {
-            try threads.start { [self] in
-                stoppingAllOnFailure(stop) { () throws(UDPError) in
-                    try serve(socket, label: label, stop, sealing: sealing)
-                }
-            }
-        }
-        let mine = stoppingAllOnFailure(stop) { () throws(UDPError) in
-            try serve(sockets[0].0, label: sockets[0].label, stop, sealing: sealing)
-        }
-        var total = Reflector.Counters()
-        for ((_, label), result) in zip(sockets, [mine] + threads.join()) {
-            let counters = try result.get()
+        try announceListening(echo.members[0].socket.socket)
+        let total = try echo.run(until: stop) { [self] member throws(UDPError) in
+            try serve(member.socket, label: label(member.role, echo), stop, sealing: sealing)
+        } share: { member, counters in
             // Each socket's share shows how the kernel spread the peers (workers) or the addresses asked.
-            if sockets.count > 1 && (verbose || stats) { Console.error(label + Self.describe(counters)) }
-            total = total + counters
+            if echo.members.count > 1 && (verbose || stats) {
+                Console.error(label(member.role, echo) + Self.describe(counters))
+            }
         }
         if verbose || stats { Console.error(Self.describe(total)) }
     }
 
-    /// One more socket per address of the host (and per worker), bound beside the wildcard one.
-    ///
-    /// The kernel hands a datagram to the socket bound to its destination rather than to the wildcard one, and a
-    /// reply from a socket bound to one address leaves from that address: the address asked, with no packet
-    /// info on receive or send (which costs the kernel 5-7 % of a single-datagram flood, BENCHMARKS.md). The
-    /// wildcard socket, with packet info, still answers anything else: an address added later, a broadcast. An
-    /// address that cannot be bound now (IPv6 still checking for duplicates) is left to it.
-    private func perAddressSockets(
-        beside wildcard: SocketAddress,
-        port: UInt16
-    ) -> [(SharedUDPSocket, label: String)] {
-        // An IPv6 wildcard socket is dual-stack (UDPSocket turns IPV6_V6ONLY off): the IPv4 addresses get theirs too.
-        let dualStack = wildcard.family == .inet6
-        var sockets: [(SharedUDPSocket, label: String)] = []
-        for local in (try? NetworkInterface.addresses()) ?? [] {
-            let family = local.address.family
-            guard family == wildcard.family || (dualStack && family == .inet) else { continue }
-            let address = local.socketAddress(port: port)
-            for worker in 0..<workers {
-                guard let socket = try? makeSocket(address, sharingThePort: true) else { break }
-                sockets.append(
-                    (SharedUDPSocket(socket), Self.label(local.address) + (workers > 1 ? " worker \(worker): " : ": "))
-                )
-            }
+    /// A socket's name before its counters: `worker 1: `, `[::1]: `, `127.0.0.1 worker 0: `, or nothing for the
+    /// only one.
+    private func label(_ role: EchoServer.Role, _ echo: EchoServer) -> String {
+        switch role {
+        case .worker(let worker) where workers > 1: "worker \(worker): "
+        case .worker: echo.hasAddressSockets ? Self.label(echo.address.ip) + ": " : ""
+        case .localAddress(let address, let worker): Self.label(address) + (workers > 1 ? " worker \(worker): " : ": ")
         }
-        return sockets
     }
 
     /// An address as a line's label: IPv6 in brackets, so `[::1]: received 3` reads as it should.
@@ -231,21 +196,24 @@ struct Echo: ParsableCommand {
     /// `--framed`: each request is answered through an idempotent server, a datagram at a time; replies to
     /// a retried request id come from its cache (30 s, 4096 entries).
     private func serveFramed(_ shared: SharedUDPSocket, _ stop: StopSignal) throws(UDPError) -> Reflector.Counters {
-        var server = FramedEchoServer(prefix: Array((self.prefix ?? "").utf8))
-        let verbose = verbose
-        try server.run(
-            shared.socket,
-            until: stop,
-            reportInterval: stats ? 1_000_000_000 : nil,
-            report: { Console.error(Self.describeFramed($0.counters, $0.cacheCounters)) },
-            onEvent: { event in
-                guard verbose else { return }
-                switch event {
-                case .answered(let peer, let size): Console.line("from \(peer.unmapped): \(size) bytes, framed")
-                case .notFramed(let peer): Console.error("udp: from \(peer.unmapped): not a framed request")
-                }
-            }
+        try FramedEchoServer.prepare(shared.socket)
+        var server = FramedEchoServer(
+            prefix: Array((self.prefix ?? "").utf8),
+            reportInterval: stats ? .seconds(1) : nil,
+            start: .now(),
+            cacheClockOrigin: .now
         )
+        var driver = MachineDriver(stop: stop)
+        driver.reportsEverySendError = true
+        try driver.run(&server, on: shared.socket) { [verbose] event in
+            switch event {
+            case .answered(let peer, let size):
+                if verbose { Console.line("from \(peer.unmapped): \(size) bytes, framed") }
+            case .notFramed(let peer):
+                if verbose { Console.error("udp: from \(peer.unmapped): not a framed request") }
+            case .report(let counters, let cache): Console.error(Self.describeFramed(counters, cache))
+            }
+        }
         if verbose || stats {
             Console.error("handled \(server.cacheCounters.handled), from cache \(server.cacheCounters.servedFromCache)")
         }
@@ -295,34 +263,4 @@ struct Echo: ParsableCommand {
             }
         }
     }
-
-    /// A socket bound to `address`; `sharingThePort` lets sockets bound to the host's own addresses share the
-    /// port with the wildcard one. `SO_REUSEPORT` rather than `SO_REUSEADDR`: the kernel then lets only this
-    /// user's sockets on the port, and keeps each address's sockets a group of their own.
-    private func makeSocket(_ address: SocketAddress, sharingThePort: Bool = false) throws(UDPError) -> UDPSocket {
-        let socket = try UDPSocket(family: address.family)
-        if workers > 1 || sharingThePort { try socket.setReusePort(true) }
-        try socket.bind(to: address)
-        if stats {
-            try socket.setReceiveDropCount(true)
-            // ICMP errors by kind: which peers have gone (the queue is Linux's; elsewhere the count stays 0).
-            try? socket.setReceiveErrors(true)
-        }
-        if let receiveBuffer { try socket.setReceiveBufferSize(receiveBuffer) }
-        // GRO needs Linux 5.0; without it the server still works, a datagram at a time. The framed path reads
-        // one datagram per call and could not split a coalesced train, so it never asks for GRO.
-        if !noGRO && !framed { try? socket.setGenericReceiveOffload(true) }
-        return socket
-    }
-}
-
-/// Runs one worker; if it fails, asks the others to stop, so the process ends with its error at once
-/// instead of serving on with fewer workers until Ctrl-C.
-func stoppingAllOnFailure<T>(
-    _ stop: StopSignal,
-    _ body: () throws(UDPError) -> T
-) -> Result<T, UDPError> {
-    let result = Result(catching: body)
-    if case .failure = result { stop.request() }
-    return result
 }

@@ -111,14 +111,9 @@ struct Relay: ParsableCommand {
         let listenAddress = try SocketAddress(resolving: listen)
         let target = try SocketAddress(resolving: to)
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        // Past the descriptor limit every new client would fail to get a socket; evicting the least recently
-        // active instead keeps the relay useful under a flood of sources.
-        var clientLimit = maxClients
-        if let softLimit = DescriptorLimit.raiseSoftLimit(toward: maxClients + DescriptorLimit.reserved) {
-            clientLimit = DescriptorLimit.mappings(wanted: maxClients, softLimit: softLimit)
-            if clientLimit < maxClients {
-                Console.error("relay: at most \(clientLimit) clients: the descriptor limit is \(softLimit) (ulimit -n)")
-            }
+        let (clientLimit, softLimit) = DescriptorLimit.raiseSoftLimit(forMappings: maxClients)
+        if let softLimit, clientLimit < maxClients {
+            Console.error("relay: at most \(clientLimit) clients: the descriptor limit is \(softLimit) (ulimit -n)")
         }
         var engine = try RelayEngine(
             listen: listenAddress,

@@ -22,22 +22,14 @@ struct Stats: ParsableCommand {
     var json = false
 
     func run() throws {
-        var previous = try HostUDPCounters.read()
+        let counters = try HostUDPCounters.read()
         guard watch else {
-            json ? Console.line(Self.json(previous)) : Self.show(previous)
+            json ? Console.line(Self.json(counters)) : Self.show(counters)
             return
         }
-        let stop = try StopSignal.catchingInterrupts()
-        var next = MonotonicClock.now()
-        while true {
-            next += 1_000_000_000
-            // Ctrl-C wakes the sleep at once.
-            if try stop.sleep(until: next) { break }
-            let now = try HostUDPCounters.read()
-            var delta = HostUDPCounters(ipv4: Self.difference(now.ipv4, previous.ipv4))
-            if let six = now.ipv6, let before = previous.ipv6 { delta.ipv6 = Self.difference(six, before) }
+        // Ctrl-C wakes the wait at once.
+        try HostUDPCounters.watch(from: counters, until: try StopSignal.catchingInterrupts()) { delta in
             json ? Console.line(Self.json(delta)) : Self.showChanges(delta)
-            previous = now
         }
     }
 
@@ -54,19 +46,6 @@ struct Stats: ParsableCommand {
         var parts = delta.ipv4.named.filter { $0.value != 0 }.map { "\($0.name) +\($0.value)" }
         parts += (delta.ipv6?.named ?? []).filter { $0.value != 0 }.map { "Udp6\($0.name) +\($0.value)" }
         Console.line(parts.isEmpty ? "no change" : parts.joined(separator: ", "))
-    }
-
-    static func difference(
-        _ now: HostUDPCounters.Counters,
-        _ before: HostUDPCounters.Counters
-    )
-        -> HostUDPCounters.Counters
-    {
-        var delta = HostUDPCounters.Counters()
-        for ((name, value), (_, old)) in zip(now.named, before.named) {
-            delta.set(name[...], value &- old)
-        }
-        return delta
     }
 
     static func json(_ counters: HostUDPCounters) -> String {
