@@ -16,6 +16,41 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzFramedEchoServer",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPTools", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzPathMTUProber",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPTools", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzListener",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPTools", package: "swift-udp"),
+                .product(name: "UDPPatterns", package: "swift-udp"), .product(name: "UDP", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzDatagramClient",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPTools", package: "swift-udp"),
+                .product(name: "UDPPatterns", package: "swift-udp"), .product(name: "UDP", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzPingSession",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPTools", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzAddressParser",
             dependencies: ["FuzzDriver", .product(name: "UDP", package: "swift-udp")]
         ),
@@ -26,6 +61,20 @@ let package = Package(
         .executableTarget(
             name: "FuzzDNSMessage",
             dependencies: ["FuzzDriver", .product(name: "UDPDNS", package: "swift-udp")]
+        ),
+        .executableTarget(
+            name: "FuzzDNSStubQuery",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPDNS", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzDNSPingSession",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPDNS", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
         ),
         .executableTarget(
             name: "FuzzSSDPMessage",
@@ -39,8 +88,51 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzMDNSBrowseSession",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPDiscovery", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzMachineGroup",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPDiscovery", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzSSDPSearchSession",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPDiscovery", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzMDNSAnnounceSession",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPDiscovery", package: "swift-udp"),
+                .product(name: "UDPDNS", package: "swift-udp"), .product(name: "UDP", package: "swift-udp"),
+                .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzSSDPAnnounceSession",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPDiscovery", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzNTPPacket",
             dependencies: ["FuzzDriver", .product(name: "UDPNTP", package: "swift-udp")]
+        ),
+        .executableTarget(
+            name: "FuzzSNTPProbe",
+            dependencies: [
+                "FuzzDriver", "FuzzMachine", .product(name: "UDPNTP", package: "swift-udp"),
+                .product(name: "UDP", package: "swift-udp"), .product(name: "UDPPatterns", package: "swift-udp"),
+            ]
         ),
         .executableTarget(
             name: "FuzzSealedEnvelope",
