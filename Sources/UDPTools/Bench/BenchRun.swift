@@ -48,8 +48,8 @@ public struct BenchRun: Sendable {
         }
         if let progress { try report(board, to: progress) }
         let results = threads.join()
-        if let index = results.firstIndex(where: { $0.failure != nil }) {
-            throw BenchFailure(worker: index, description: results[index].failure ?? "")
+        if let index = results.firstIndex(where: { $0.failure != nil }), let error = results[index].failure {
+            throw BenchFailure(worker: index, error: error)
         }
         return Self.summary(of: results, configuration)
     }
@@ -146,6 +146,9 @@ public struct BenchProgress: Sendable, Equatable {
 public struct BenchFailure: Error, CustomStringConvertible {
     /// The worker that failed (the first, when several did).
     public var worker: Int
+    /// The socket error that ended it.
+    public var error: UDPError
+
     /// Why, worded for a person: `connect 127.0.0.1:9: …`.
-    public var description: String
+    public var description: String { error.description }
 }

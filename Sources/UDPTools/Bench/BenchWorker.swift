@@ -89,8 +89,8 @@ public struct BenchWorker: ~Copyable {
         public var latency: LatencyRecorder
         /// When it stopped sending: at the end of the duration, or earlier on SIGINT.
         public var stoppedAt: UInt64 = 0
-        /// Why it stopped early, worded for a person.
-        public var failure: String?
+        /// Why it stopped early: the socket error that ended it.
+        public var failure: UDPError?
     }
 
     /// Datagrams per system call: what NIO's vector reads and `udp echo` use.
@@ -140,7 +140,7 @@ public struct BenchWorker: ~Copyable {
             return worker.result(failure: nil)
         } catch {
             board.abort()
-            return worker.result(failure: error.description)
+            return worker.result(failure: error)
         }
     }
 
@@ -172,7 +172,7 @@ public struct BenchWorker: ~Copyable {
         )
     }
 
-    private func result(failure: String?) -> Result {
+    private func result(failure: UDPError?) -> Result {
         Result(
             counts: tracker.counts,
             foreign: foreign,

@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs a ``DatagramMachine`` on sockets: the one loop of the engines that waits on a descriptor.
+/// Runs a `DatagramMachine` (UDPPatterns) on sockets: the one loop of the engines that waits on a descriptor.
 ///
 /// It sleeps in `poll(2)` on the sockets and the ``StopSignal`` until a datagram, an error, the machine's
 /// deadline or the run's arrives; reads each ready socket's error queue (ICMP errors, kernel send timestamps)
@@ -23,12 +23,12 @@ import Darwin
 /// ```
 ///
 /// A send that fails with an error that stops nothing (an ICMP error an earlier datagram drew, the interface
-/// gone, no route) is reported to the machine (``SendReport/failed(_:socket:error:)``); any other error of a
+/// gone, no route) is reported to the machine (`SendReport.failed`); any other error of a
 /// send or a receive ends the run, thrown.
 public struct MachineDriver {
     /// Why a run ended.
     public enum Ending: Sendable, Hashable {
-        /// The machine said it was done (``DatagramMachine/isFinished``).
+        /// The machine said it was done (`DatagramMachine.isFinished`).
         case finished
         /// The stop signal was raised.
         case stopped
@@ -38,7 +38,7 @@ public struct MachineDriver {
 
     /// The signal that ends a run at once.
     public let stop: StopSignal
-    /// The largest datagram read whole; a longer one reaches the machine truncated (``ReceiveInfo/isTruncated``).
+    /// The largest datagram read whole; a longer one reaches the machine truncated (`ReceiveInfo.isTruncated`).
     public var receiveBufferSize: Int
     /// The most datagrams read from one socket before the driver looks at its clock, the machine's deadline and
     /// the stop signal again: under a flood the queue never empties, and timers must still fire.

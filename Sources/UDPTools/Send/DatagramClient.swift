@@ -1,7 +1,7 @@
 import UDP
 import UDPPatterns
 
-/// The engine of `udp send`, the tutorial's client, as a ``DatagramMachine``: send, wait with a timeout, resend
+/// The engine of `udp send`, the tutorial's client, as a `DatagramMachine`: send, wait with a timeout, resend
 /// on the `RetryPolicy`'s schedule, give up with a clear answer. To a group or a broadcast address
 /// (``manyRepliers``) every reply within the wait is handed over.
 ///
