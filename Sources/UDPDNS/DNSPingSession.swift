@@ -71,7 +71,7 @@ public struct DNSPingSession: DatagramMachine, Sendable {
     private var sequence = 0
     private var current: DNSStubQuery?
     private var nextStart: MonotonicInstant?
-    private var events: [Event] = []
+    private var events = MachineQueue<Event>(limit: Self.eventLimit)
     private var generator: any RandomNumberGenerator & Sendable
 
     /// - Parameters:
@@ -158,7 +158,7 @@ public struct DNSPingSession: DatagramMachine, Sendable {
 
     /// The next event, or nil.
     public mutating func pollEvent() -> Event? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.poll()
     }
 
     /// The query in flight's wait ran out; between queries, the next one's start (which the next
@@ -237,10 +237,6 @@ public struct DNSPingSession: DatagramMachine, Sendable {
     }
 
     private mutating func emit(_ event: Event) {
-        guard events.count < Self.eventLimit else {
-            eventsDropped += 1
-            return
-        }
-        events.append(event)
+        if !events.append(event) { eventsDropped += 1 }
     }
 }

@@ -1,5 +1,6 @@
 import UDP
 import UDPDNS
+import UDPPatterns
 
 /// Publishes one ``MDNSService`` by multicast DNS (RFC 6762 §8-10) on one link, without a socket or a clock: the
 /// caller hands it what arrives (``receive(_:from:at:)``) and the passing of ``nextDeadline``
@@ -108,9 +109,9 @@ public struct MDNSResponder: Sendable {
     /// How many records' last multicast times are remembered: at most the records published now.
     public var rememberedMulticastCount: Int { lastMulticast.count }
     /// Messages queued by the last input, for ``pollOutgoing()``.
-    private var outgoing: [Outgoing] = []
+    private var outgoing = MachineQueue<Outgoing>()
     /// Events queued by the last input, for ``pollEvent()``.
-    private var events: [Event] = []
+    private var events = MachineQueue<Event>()
 
     /// - Parameters:
     ///   - service: What to publish.
@@ -129,12 +130,12 @@ public struct MDNSResponder: Sendable {
 
     /// The next message to send, queued by the last input; nil when there is none.
     public mutating func pollOutgoing() -> Outgoing? {
-        outgoing.isEmpty ? nil : outgoing.removeFirst()
+        outgoing.poll()
     }
 
     /// The next thing the responder did that its user should hear about; nil when there is none.
     public mutating func pollEvent() -> Event? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.poll()
     }
 
     /// When ``handleTimeout(at:)`` next has something to do; nil once stopped, or when only a query can move it.
@@ -157,7 +158,7 @@ public struct MDNSResponder: Sendable {
     public mutating func handleTimeout(at now: MonotonicInstant) {
         if let held = pending, held.due <= now {
             pending = nil
-            outgoing += multicastResponse(held.answers, now: now)
+            outgoing.append(contentsOf: multicastResponse(held.answers, now: now))
         }
         guard now >= nextStep, let records = try? service.records() else { return }
         switch phase {
@@ -179,7 +180,7 @@ public struct MDNSResponder: Sendable {
             phase = .announcing(sent: 0)
             handleTimeout(at: now)
         case .announcing(let sent):
-            outgoing += multicastResponse(records.shared + records.unique, now: now, interval: .zero)
+            outgoing.append(contentsOf: multicastResponse(records.shared + records.unique, now: now, interval: .zero))
             if sent == 0 { events.append(.announced(service)) }
             phase = sent + 1 >= 2 ? .running : .announcing(sent: sent + 1)
             nextStep = now + Self.answerInterval
@@ -208,7 +209,9 @@ public struct MDNSResponder: Sendable {
                 if clash {
                     counters.defended += 1
                     // Published already: defend with our records at once (§9); the other host renames.
-                    outgoing += multicastResponse(records.unique, now: now, interval: Self.defenseInterval)
+                    outgoing.append(
+                        contentsOf: multicastResponse(records.unique, now: now, interval: Self.defenseInterval)
+                    )
                     return
                 }
             }
@@ -228,7 +231,7 @@ public struct MDNSResponder: Sendable {
             }
             return
         }
-        outgoing += answer(message, from: source, records: records, now: now)
+        outgoing.append(contentsOf: answer(message, from: source, records: records, now: now))
     }
 
     /// The answers to a query, or nothing when it asks nothing of ours.

@@ -1,4 +1,5 @@
 import UDP
+import UDPPatterns
 
 /// Advertises one UPnP device by SSDP (UPnP Device Architecture 1.1 §1.2-1.3) on one link, without a socket or a
 /// clock: the caller hands it the searches that arrive (``receive(_:from:multicast:at:)``) and the passing of
@@ -62,7 +63,7 @@ public struct SSDPResponder: Sendable {
     private var nextAnnouncement: MonotonicInstant?
     private var pending: [Answer] = []
     /// Messages queued by the last input, for ``pollOutgoing()``.
-    private var outgoing: [Outgoing] = []
+    private var outgoing = MachineQueue<Outgoing>()
     /// The source of the random delays (the first announcement's, each answer's, each refresh's): injected, so a
     /// test can seed it.
     private var random: any RandomNumberGenerator & Sendable
@@ -91,7 +92,7 @@ public struct SSDPResponder: Sendable {
 
     /// The next message to send, queued by the last input; nil when there is none.
     public mutating func pollOutgoing() -> Outgoing? {
-        outgoing.isEmpty ? nil : outgoing.removeFirst()
+        outgoing.poll()
     }
 
     /// Whether the first `NOTIFY ssdp:alive` has been queued.
@@ -143,7 +144,9 @@ public struct SSDPResponder: Sendable {
     /// Queues the announcements and answers due by `now`.
     public mutating func handleTimeout(at now: MonotonicInstant) {
         if let due = nextAnnouncement, due <= now {
-            outgoing += advertisements.map { Outgoing(message: .notify($0, .alive), destination: .multicast) }
+            outgoing.append(
+                contentsOf: advertisements.map { Outgoing(message: .notify($0, .alive), destination: .multicast) }
+            )
             announcementsSent += 1
             if announcementsSent < 3 {
                 nextAnnouncement = now + Self.announcementInterval
@@ -161,7 +164,9 @@ public struct SSDPResponder: Sendable {
                 waiting.append(answer)
                 continue
             }
-            outgoing += answer.answers.map { Outgoing(message: .response($0), destination: .unicast(answer.to)) }
+            outgoing.append(
+                contentsOf: answer.answers.map { Outgoing(message: .response($0), destination: .unicast(answer.to)) }
+            )
         }
         pending = waiting
     }
@@ -225,12 +230,14 @@ public struct SSDPResponder: Sendable {
         guard nextAnnouncement != nil else { return }
         nextAnnouncement = nil
         pending = []
-        outgoing += advertisements.map { advertisement in
-            var goodbye = advertisement
-            goodbye.location = nil
-            goodbye.server = nil
-            goodbye.maximumAge = nil
-            return Outgoing(message: .notify(goodbye, .byebye), destination: .multicast)
-        }
+        outgoing.append(
+            contentsOf: advertisements.map { advertisement in
+                var goodbye = advertisement
+                goodbye.location = nil
+                goodbye.server = nil
+                goodbye.maximumAge = nil
+                return Outgoing(message: .notify(goodbye, .byebye), destination: .multicast)
+            }
+        )
     }
 }

@@ -67,7 +67,7 @@ public struct SNTPProbe: DatagramMachine, Sendable {
     var finished: Bool
     /// The request last made, to judge what arrives after it ended.
     var lastRequest: SNTPRequest?
-    var events: [Event] = []
+    var events = MachineQueue<Event>()
 
     /// One request in flight: from the moment ``pollTransmit(at:)`` gives it to its sample, time-out,
     /// kiss-o'-death or ICMP error.
@@ -146,6 +146,6 @@ public struct SNTPProbe: DatagramMachine, Sendable {
 
     /// The next event.
     public mutating func pollEvent() -> Event? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.poll()
     }
 }

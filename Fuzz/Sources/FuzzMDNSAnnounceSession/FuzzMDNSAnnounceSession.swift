@@ -22,7 +22,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         host: DNSName("box.local")!,
         addresses: []
     )
-    var machine = Counted(
+    var machine = CountingMachine(
         MDNSAnnounceSession(
             family: .inet,
             service: service,

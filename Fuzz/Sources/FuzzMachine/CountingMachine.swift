@@ -7,6 +7,8 @@ public struct CountingMachine<Machine: DatagramMachine>: DatagramMachine {
     public var machine: Machine
     /// Datagrams handed to the machine.
     public var datagrams = 0
+    /// Their lengths on the wire, summed.
+    public var bytes = 0
     /// Sends reported to the machine as done.
     public var sent = 0
 
@@ -15,6 +17,7 @@ public struct CountingMachine<Machine: DatagramMachine>: DatagramMachine {
 
     public mutating func handleDatagram(_ datagram: InboundDatagram, at now: MonotonicInstant) {
         datagrams += 1
+        bytes += datagram.info.length
         machine.handleDatagram(datagram, at: now)
     }
 

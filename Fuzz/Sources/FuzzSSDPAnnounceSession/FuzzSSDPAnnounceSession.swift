@@ -13,7 +13,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let start else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: start, count: count))
     let own = InterfaceAddress(address: .v4(IPv4Address(198, 18, 0, 1)), interfaceIndex: 1, prefixLength: 24)
-    var machine = Counted(
+    var machine = CountingMachine(
         SSDPAnnounceSession(
             family: .inet,
             advertisements: SSDPResponder.advertisements(

@@ -85,7 +85,7 @@ public struct SSDPAnnounceSession: DatagramMachine {
     /// The interfaces whose first announcement was reported, so each is reported once.
     private var announced: Set<UInt32> = []
     /// Events not yet polled: at most one per interface.
-    private var events: [Event] = []
+    private var events = MachineQueue<Event>()
     private var received = Counters()
     private var stopped = false
 
@@ -214,6 +214,6 @@ public struct SSDPAnnounceSession: DatagramMachine {
 
     /// The next thing that happened: an interface's first announcement.
     public mutating func pollEvent() -> Event? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.poll()
     }
 }

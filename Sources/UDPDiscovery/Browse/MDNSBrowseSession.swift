@@ -93,9 +93,8 @@ public struct MDNSBrowseSession: DatagramMachine, Sendable {
     private var lastQuery: MonotonicInstant?
     /// The interfaces whose query is due and not yet given to the driver; at most one entry each.
     private var pendingQueries: [UInt32] = []
-    /// Events not yet polled, oldest first from ``eventHead``.
-    private var events: [Event] = []
-    private var eventHead = 0
+    /// Events not yet polled, oldest first.
+    private var events = MachineQueue<Event>(limit: Self.maximumPendingEvents)
 
     /// A session that knows nothing yet, whose first query goes out `firstDelay` after `now`.
     ///
@@ -185,14 +184,7 @@ public struct MDNSBrowseSession: DatagramMachine, Sendable {
 
     /// The next instance that appeared, was resolved or left.
     public mutating func pollEvent() -> Event? {
-        guard eventHead < events.count else { return nil }
-        let event = events[eventHead]
-        eventHead += 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return event
+        events.poll()
     }
 
     /// The next query (or follow-up), or the next record's expiry, whichever is sooner.
@@ -204,7 +196,7 @@ public struct MDNSBrowseSession: DatagramMachine, Sendable {
     }
 
     /// The events waiting to be polled.
-    public var pendingEventCount: Int { events.count - eventHead }
+    public var pendingEventCount: Int { events.count }
 
     /// A query of `questions`, with known answers, within ``queryBudget``.
     static func query(_ questions: [DNSQuestion], cache: MDNSCache, at now: MonotonicInstant) -> DNSMessage {
@@ -292,10 +284,6 @@ public struct MDNSBrowseSession: DatagramMachine, Sendable {
     }
 
     private mutating func emit(_ event: Event) {
-        guard pendingEventCount < Self.maximumPendingEvents else {
-            received.eventsDropped += 1
-            return
-        }
-        events.append(event)
+        if !events.append(event) { received.eventsDropped += 1 }
     }
 }

@@ -70,9 +70,8 @@ public struct SSDPSearchSession: DatagramMachine, Sendable {
     private var received = Counters()
     /// The interfaces whose search is due and not yet given to the driver; at most one entry each.
     private var pendingSearches: [UInt32] = []
-    /// Events not yet polled, oldest first from ``eventHead``.
-    private var events: [Event] = []
-    private var eventHead = 0
+    /// Events not yet polled, oldest first.
+    private var events = MachineQueue<Event>(limit: Self.maximumPendingEvents)
 
     /// A session that knows nothing yet, whose first search goes out `firstDelay` after `now`.
     ///
@@ -153,14 +152,7 @@ public struct SSDPSearchSession: DatagramMachine, Sendable {
 
     /// The next advertisement that appeared or left.
     public mutating func pollEvent() -> Event? {
-        guard eventHead < events.count else { return nil }
-        let event = events[eventHead]
-        eventHead += 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return event
+        events.poll()
     }
 
     /// The next search, or the next advertisement's expiry, whichever is sooner.
@@ -171,7 +163,7 @@ public struct SSDPSearchSession: DatagramMachine, Sendable {
     }
 
     /// The events waiting to be polled.
-    public var pendingEventCount: Int { events.count - eventHead }
+    public var pendingEventCount: Int { events.count }
 
     /// Queues the searches due and expires the advertisements due at `now`.
     private mutating func advance(to now: MonotonicInstant) {
@@ -215,10 +207,6 @@ public struct SSDPSearchSession: DatagramMachine, Sendable {
     }
 
     private mutating func emit(_ event: Event) {
-        guard pendingEventCount < Self.maximumPendingEvents else {
-            received.eventsDropped += 1
-            return
-        }
-        events.append(event)
+        if !events.append(event) { received.eventsDropped += 1 }
     }
 }

@@ -64,8 +64,8 @@ public struct FramedEchoServer: DatagramMachine {
     private let cacheClockOrigin: ContinuousClock.Instant
     private let reportInterval: Duration?
     private var nextReport: MonotonicInstant?
-    private var replies = PollQueue<OutboundDatagram>()
-    private var events = PollQueue<Event>()
+    private var replies = MachineQueue<OutboundDatagram>()
+    private var events = MachineQueue<Event>()
 
     /// - Parameters:
     ///   - prefix: Bytes put before each reply payload.
@@ -148,13 +148,13 @@ public struct FramedEchoServer: DatagramMachine {
 
     /// The next reply to send.
     public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
-        guard let reply = replies.removeFirst() else { return nil }
+        guard let reply = replies.poll() else { return nil }
         repliesInFlight += 1
         return reply
     }
 
     /// The next event.
-    public mutating func pollEvent() -> Event? { events.removeFirst() }
+    public mutating func pollEvent() -> Event? { events.poll() }
 
     /// When the next report is due; nil without reports, as only a datagram moves the server on.
     public var nextDeadline: MonotonicInstant? { nextReport }
@@ -178,27 +178,5 @@ public struct FramedEchoServer: DatagramMachine {
     /// `now` on the reply cache's clock.
     private func cacheTime(_ now: MonotonicInstant) -> ContinuousClock.Instant {
         cacheClockOrigin + MonotonicInstant.zero.duration(to: now)
-    }
-}
-
-/// A first-in first-out queue that keeps its storage: emptied, it starts over at the front of the same array,
-/// so a machine that queues one item per datagram and has it taken at once allocates nothing after the first.
-private struct PollQueue<Element> {
-    private var items: [Element] = []
-    private var head = 0
-
-    var count: Int { items.count - head }
-
-    mutating func append(_ item: Element) { items.append(item) }
-
-    mutating func removeFirst() -> Element? {
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        return item
     }
 }

@@ -28,18 +28,17 @@ public struct Listener: DatagramMachine {
     /// Bytes kept of each datagram: the receive buffer its driver is given (``MachineDriver/receiveBufferSize``).
     public let bufferSize: Int
     /// Events not yet taken, at most ``maximumPendingEvents``; a driver takes each one at once.
-    public var pendingEvents: Int { events.count - eventsHead }
+    public var pendingEvents: Int { events.count }
     /// Events dropped because ``maximumPendingEvents`` were waiting: only a caller that never polls loses any.
-    public private(set) var droppedEvents = 0
+    public var droppedEvents: Int { events.dropped }
     /// The most events held for ``pollEvent()``.
-    public let maximumPendingEvents = 64
+    public var maximumPendingEvents: Int { events.limit ?? 0 }
     /// Opens every datagram, with the package trait `Sealing` and an opener (Listener+Sealing.swift); nil takes
     /// them as they come.
     var sealing: (any DatagramSealing)?
     // A queue that keeps its storage: the payload slices it holds are released as they are polled, so the
     // driver's buffer is never copied, and nothing is allocated per datagram.
-    private var events: [Event] = []
-    private var eventsHead = 0
+    private var events = MachineQueue<Event>(limit: 64)
 
     /// - Parameters:
     ///   - maximumPeers: The most peers counted at once; the least recently seen are forgotten past that.
@@ -47,7 +46,6 @@ public struct Listener: DatagramMachine {
     public init(maximumPeers: Int = 4096, bufferSize: Int = 65_535) {
         peers = PeerTable(capacity: maximumPeers)
         self.bufferSize = bufferSize
-        events.reserveCapacity(maximumPendingEvents)
     }
 
     /// Counts the datagram under its sender, shown unmapped (an IPv4 peer of a dual-stack socket as IPv4), and
@@ -85,24 +83,13 @@ public struct Listener: DatagramMachine {
 
     /// The next event, in the order the datagrams arrived.
     public mutating func pollEvent() -> Event? {
-        guard eventsHead < events.count else { return nil }
-        let event = events[eventsHead]
-        eventsHead += 1
-        if eventsHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventsHead = 0
-        }
-        return event
+        events.poll()
     }
 
     /// Nil: only a datagram moves a listener on.
     public var nextDeadline: MonotonicInstant? { nil }
 
     private mutating func post(_ event: Event) {
-        guard pendingEvents < maximumPendingEvents else {
-            droppedEvents += 1
-            return
-        }
         events.append(event)
     }
 }

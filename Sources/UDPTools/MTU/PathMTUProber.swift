@@ -55,7 +55,7 @@ public struct PathMTUProber: DatagramMachine {
     private var attempt = 0
     private var lastSize = 0
     private var inFlight: InFlight?
-    private var events: [Event] = []
+    private var events = MachineQueue<Event>()
 
     /// - Parameters:
     ///   - destination: The echo server, as the socket is connected to it.
@@ -102,7 +102,7 @@ public struct PathMTUProber: DatagramMachine {
 
     /// The next event.
     public mutating func pollEvent() -> Event? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.poll()
     }
 
     /// Starts the probe's clock when it left; ends it at once when the local stack refused it.

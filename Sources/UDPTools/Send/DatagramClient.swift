@@ -80,7 +80,7 @@ public struct DatagramClient: DatagramMachine {
     /// How many attempts, and how long each waits for a reply (`RetryPolicy` of UDPPatterns).
     public let policy: RetryPolicy
     /// The most events held for ``pollEvent()``; a driver takes each one at once.
-    public let maximumPendingEvents = 256
+    public var maximumPendingEvents: Int { events.limit ?? 0 }
     /// What the client has done and seen.
     public private(set) var counters = Counters()
     /// How the last message ended: true when answered (or sent without waiting), false when nothing answered;
@@ -104,8 +104,7 @@ public struct DatagramClient: DatagramMachine {
     // When the message's first attempt went out (wall clock, from its send report): older replies are late.
     private var sentAt: WallClockTime?
     private var replies = 0
-    private var events: [Event] = []
-    private var eventsHead = 0
+    private var events = MachineQueue<Event>(limit: 256)
 
     /// A client without a key; `seal(with:)` adds one, with the package trait `Sealing`.
     ///
@@ -232,14 +231,7 @@ public struct DatagramClient: DatagramMachine {
 
     /// The next event, in order.
     public mutating func pollEvent() -> Event? {
-        guard eventsHead < events.count else { return nil }
-        let event = events[eventsHead]
-        eventsHead += 1
-        if eventsHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventsHead = 0
-        }
-        return event
+        events.poll()
     }
 
     private mutating func ignore(_ sender: SocketAddress, _ reason: IgnoredReason) {
@@ -259,10 +251,6 @@ public struct DatagramClient: DatagramMachine {
     }
 
     private mutating func post(_ event: Event) {
-        guard events.count - eventsHead < maximumPendingEvents else {
-            counters.droppedEvents += 1
-            return
-        }
-        events.append(event)
+        if !events.append(event) { counters.droppedEvents += 1 }
     }
 }
