@@ -6,22 +6,27 @@ import UDPPatterns
         var queue = MachineQueue<Int>()
         queue.append(contentsOf: 1...3)
         #expect(queue.count == 3)
-        #expect(queue.poll() == 1)
+        let first = queue.poll()
+        #expect(first == 1)
         queue.append(4)
-        #expect([queue.poll(), queue.poll(), queue.poll(), queue.poll()] == [2, 3, 4, nil])
+        var rest: [Int?] = []
+        for _ in 0..<4 { rest.append(queue.poll()) }
+        #expect(rest == [2, 3, 4, nil])
         #expect(queue.isEmpty)
         queue.append(5)
-        #expect(queue.poll() == 5)
+        let last = queue.poll()
+        #expect(last == 5)
     }
 
     @Test func refusesPastItsLimitAndCounts() {
         var queue = MachineQueue<Int>(limit: 2)
-        #expect(queue.append(1))
-        #expect(queue.append(2))
-        #expect(!queue.append(3))
+        let added = [queue.append(1), queue.append(2), queue.append(3)]
+        #expect(added == [true, true, false])
         #expect(queue.dropped == 1)
-        #expect(queue.poll() == 1)
-        #expect(queue.append(4), "room again once one was taken")
+        let first = queue.poll()
+        #expect(first == 1)
+        let again = queue.append(4)
+        #expect(again, "room again once one was taken")
         #expect(queue.count == 2)
         queue.removeAll()
         #expect(queue.isEmpty && queue.dropped == 1)
