@@ -75,14 +75,9 @@ public struct PingSession: DatagramMachine {
     var ended: MonotonicInstant?
     /// The latest instant the machine was told: the end of a summary read before the run ended.
     var latest = MonotonicInstant.zero
-    var events: [Event] = []
-    /// The first event of ``events`` not yet polled.
-    var eventsPolled = 0
-    /// The most events held until polled: every loss one timeout can bring, and then some. The driver polls
-    /// after every input, so none is ever dropped there.
-    let eventLimit: Int
-    /// Events dropped because nobody polled them.
-    var droppedEvents = 0
+    /// The events not yet polled, at most every loss one timeout can bring and then some; those dropped
+    /// because nobody polled are counted. The driver polls after every input, so none is ever dropped there.
+    var events: MachineQueue<Event>
     /// With a key (`seal(with:)`, PingSession+Sealing.swift, the package trait `Sealing`): probes go out sealed,
     /// and replies that do not open count as foreign. Nil in the clear.
     var sealing: (any DatagramSealing)?
@@ -128,7 +123,7 @@ public struct PingSession: DatagramMachine {
         latency = LatencyRecorder(highest: timeoutNanoseconds)
         userLatency = LatencyRecorder(highest: timeoutNanoseconds)
         kernelRoundTrips = KernelRoundTrips(capacity: capacity)
-        eventLimit = trackerBox.tracker.capacity + 64
+        events = MachineQueue(limit: trackerBox.tracker.capacity + 64)
         request = probe.payload(sequence: 0, size: size)
     }
 
@@ -191,14 +186,7 @@ public struct PingSession: DatagramMachine {
 
     /// The next event, in order.
     public mutating func pollEvent() -> Event? {
-        guard eventsPolled < events.count else { return nil }
-        let event = events[eventsPolled]
-        eventsPolled += 1
-        if eventsPolled == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventsPolled = 0
-        }
-        return event
+        events.poll()
     }
 
     /// Ends the run at `now`, as a stop signal does: every probe still in flight counts as lost (with no
@@ -232,12 +220,8 @@ public struct PingSession: DatagramMachine {
         latest = max(latest, now)
     }
 
-    /// Queues `event`, unless nobody has polled the last ``eventLimit``.
+    /// Queues `event`, unless nobody has polled the last ones the queue holds.
     mutating func emit(_ event: Event) {
-        guard events.count - eventsPolled < eventLimit else {
-            droppedEvents += 1
-            return
-        }
         events.append(event)
     }
 
