@@ -122,7 +122,7 @@ public final class AsyncRequestReplyClient: Sendable {
     ///   stopped; the socket's error when it refused the datagram.
     public func request(_ payload: [UInt8], to destination: UDP.SocketAddress) async throws -> [UInt8] {
         try Task.checkCancellation()
-        let id = try table.withLockedValue { table in try table.start(payload, to: destination, now: .now) }
+        let id = try table.withLockedValue { table in try table.start(payload, to: destination, now: .now()) }
         doorbell.ring()  // its first attempt is due now
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (waiter: RequestTable.Waiter) in
@@ -160,7 +160,7 @@ extension AsyncRequestReplyClient {
     private func readReplies(from inbound: AsyncUDPSocket.Inbound) async {
         do {
             for try await batch in inbound.batches {
-                let now = ContinuousClock.now
+                let now = MonotonicInstant.now()
                 let resumptions = table.withLockedValue { table in
                     var resumptions: [RequestTable.Resumption] = []
                     for datagram in batch.lazy.flatMap(\.splitTrain) {
@@ -179,7 +179,7 @@ extension AsyncRequestReplyClient {
     /// Sends what is due, then sleeps until the next deadline or until a new request rings.
     private func transmit(through outbound: AsyncUDPSocket.Outbound) async {
         while !Task.isCancelled {
-            let round = table.withLockedValue { table in table.poll(now: .now) }
+            let round = table.withLockedValue { table in table.poll(now: .now()) }
             for resumption in round.resumptions { resumption.resume() }
             if !round.datagrams.isEmpty {
                 do {

@@ -71,7 +71,7 @@ public struct IdempotentUDPServer: Service {
             let sender = datagram.sender
             return try datagram.buffer.withUnsafeReadableBytes { bytes in
                 try state.server.withLockedValue { server in
-                    try server.respond(to: bytes, from: sender, now: .now) { request in try handler(request, sender) }
+                    try server.respond(to: bytes, from: sender, now: .now()) { request in try handler(request, sender) }
                 }
             }
         }

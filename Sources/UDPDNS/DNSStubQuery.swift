@@ -98,8 +98,9 @@ public struct DNSStubQuery: DatagramMachine, Sendable {
     }
 
     private var tries: [Try] = []
-    private var start: MonotonicInstant?
-    private var waitEnd: MonotonicInstant?
+    // The tries' waits and the overall deadline, from the first try's send: UDPPatterns' schedule, the one
+    // `udp send --framed` follows too.
+    private var schedule: RetrySchedule?
     private var sendDue = true
     private var lastError: DeliveryError?
     private var events: [Event] = []
@@ -172,20 +173,13 @@ public struct DNSStubQuery: DatagramMachine, Sendable {
     /// The end of the latest try's wait, or the policy's overall deadline if sooner.
     public var nextDeadline: MonotonicInstant? {
         guard outcome == nil else { return nil }
-        let overall = overallDeadline
-        guard let waitEnd else { return overall }
-        return overall.map { min($0, waitEnd) } ?? waitEnd
-    }
-
-    private var overallDeadline: MonotonicInstant? {
-        guard let start, let deadline = policy.deadline else { return nil }
-        return start + deadline
+        return schedule?.nextDeadline
     }
 
     /// The next try, when one is due: a new id, to the next server, from the next socket.
     public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
         guard outcome == nil, sendDue, tries.count < policy.attempts else { return nil }
-        if start == nil { start = now }
+        var schedule = self.schedule ?? RetrySchedule(policy: policy, start: now)
         sendDue = false
         let attempt = tries.count + 1
         let server = servers[(attempt - 1) % servers.count]
@@ -201,7 +195,10 @@ public struct DNSStubQuery: DatagramMachine, Sendable {
             Try(server: server, filter: DNSReplyFilter(server: server, query: query), attempt: attempt, sentAt: now)
         )
         triesSent = attempt
-        waitEnd = now + policy.wait(afterAttempt: attempt, using: &generator)
+        // The id is drawn first, then the wait's jitter: the order the seeded tests and fuzz corpora pin. An
+        // ICMP error may have made this try due before the last wait ended; its wait counts from now all the same.
+        schedule.recordAttempt(now: now, using: &generator)
+        self.schedule = schedule
         return OutboundDatagram(bytes, to: server, socket: attempt - 1)
     }
 
@@ -212,12 +209,14 @@ public struct DNSStubQuery: DatagramMachine, Sendable {
 
     /// The latest try's wait ran out (or the overall deadline passed): the next try, or no reply.
     public mutating func handleTimeout(at now: MonotonicInstant) {
-        guard outcome == nil, let due = nextDeadline, now >= due else { return }
-        if let overall = overallDeadline, now >= overall {
-            outcome = .noReply(tries: triesSent, lastError: lastError)
-        } else if tries.count < policy.attempts {
+        guard outcome == nil, let schedule else { return }
+        switch schedule.decision(now: now) {
+        case .wait:
+            break
+        case .send:
             sendDue = true
-        } else {
+        case .giveUp:
+            // Out of tries, or past the overall deadline: for a stub resolver both are no reply.
             outcome = .noReply(tries: triesSent, lastError: lastError)
         }
     }

@@ -1,4 +1,5 @@
 import Testing
+import UDP
 import UDPPatterns
 
 @Suite struct IdempotentServerTests {

@@ -17,7 +17,6 @@ import UDPPatterns
         let serverSocket = try UDPSocket(bindingTo: loopback(family))
         let clientSocket = try UDPSocket(bindingTo: loopback(family))
         let serverAddress = try serverSocket.localAddress
-        let clock = ContinuousClock()
         var client = RequestReplyClient(
             policy: RetryPolicy(attempts: 10, timeout: .milliseconds(50), backoff: 1),
             generator: SeededGenerator(seed: 4)
@@ -28,14 +27,14 @@ import UDPPatterns
         var expected: [RequestID: [UInt8]] = [:]
         var completed: [RequestID: [UInt8]] = [:]
         for index in 0..<20 {
-            let id = try client.start(bytes("job \(index)"), now: clock.now)
+            let id = try client.start(bytes("job \(index)"), now: .now())
             expected[id] = bytes("done job \(index)")
         }
 
-        let giveUp = clock.now + .seconds(20)
-        while client.outstandingCount > 0 && clock.now < giveUp {
+        let giveUp = MonotonicInstant.now() + .seconds(20)
+        while client.outstandingCount > 0 && MonotonicInstant.now() < giveUp {
             var sent = 0
-            while let transmit = client.pollTransmit(now: clock.now) {
+            while let transmit = client.pollTransmit(now: .now()) {
                 try clientSocket.send(transmit.bytes, to: serverAddress)
                 sent += 1
             }
@@ -43,7 +42,7 @@ import UDPPatterns
             for _ in 0..<sent {
                 let received = try serverSocket.receive(timeout: receiveTimeout)
                 let request = try #require(received)
-                let reply = server.respond(to: request.payload, from: request.sender, now: clock.now) { payload in
+                let reply = server.respond(to: request.payload, from: request.sender, now: .now()) { payload in
                     let text = String(decoding: payload, as: UTF8.self)
                     runs[text, default: 0] += 1
                     return bytes("done " + text)
@@ -52,13 +51,13 @@ import UDPPatterns
                 if let reply, repliesMade % 2 == 1 { try serverSocket.send(reply, to: request.sender) }
             }
             // The client takes replies until its next deadline, then lets the deadline act.
-            while let deadline = client.nextDeadline, clock.now < deadline {
-                guard let datagram = try clientSocket.receive(timeout: deadline - clock.now) else { break }
-                if case .completed(let id, let payload) = client.handleDatagram(datagram.payload, now: clock.now) {
+            while let deadline = client.nextDeadline, MonotonicInstant.now() < deadline {
+                guard let datagram = try clientSocket.receive(timeout: deadline - .now()) else { break }
+                if case .completed(let id, let payload) = client.handleDatagram(datagram.payload, now: .now()) {
                     completed[id] = payload
                 }
             }
-            client.handleTimeout(now: clock.now)
+            client.handleTimeout(now: .now())
             #expect(client.pollEvent() == nil)  // nothing fails
         }
 

@@ -1,4 +1,5 @@
 import Testing
+import UDP
 import UDPPatterns
 
 @Suite struct RequestReplyClientTests {
@@ -19,7 +20,7 @@ import UDPPatterns
     }
 
     /// Everything due at `now`.
-    func transmits(_ client: inout RequestReplyClient, now: ContinuousClock.Instant) -> [RequestReplyClient.Transmit] {
+    func transmits(_ client: inout RequestReplyClient, now: MonotonicInstant) -> [RequestReplyClient.Transmit] {
         var sent: [RequestReplyClient.Transmit] = []
         while let transmit = client.pollTransmit(now: now) { sent.append(transmit) }
         return sent

@@ -108,8 +108,7 @@ private func exchange(_ payload: [UInt8], with address: SocketAddress) throws ->
             { stop in
                 Result { () throws(UDPError) in
                     var server = FramedEchoServer(
-                        prefix: Array(repeating: 0x61, count: 65_000),
-                        cacheClockOrigin: .now
+                        prefix: Array(repeating: 0x61, count: 65_000)
                     )
                     try FramedEchoServer.prepare(socket.socket)
                     var driver = MachineDriver(stop: stop)

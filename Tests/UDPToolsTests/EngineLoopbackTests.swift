@@ -133,7 +133,7 @@ import Glibc
         let counters = try withEngine(
             { stop in
                 Result { () throws(UDPError) in
-                    var server = FramedEchoServer(prefix: Array("ok ".utf8), cacheClockOrigin: .now)
+                    var server = FramedEchoServer(prefix: Array("ok ".utf8))
                     try FramedEchoServer.prepare(socket.socket)
                     try MachineDriver(stop: stop).run(&server, on: socket.socket) { _ in }
                     return (server.counters.replied, server.cacheCounters.handled)

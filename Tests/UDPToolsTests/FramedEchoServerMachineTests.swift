@@ -6,7 +6,6 @@ import UDPTools
 private let client = SocketAddress(IPAddress("198.18.0.2")!, port: 40_000)
 private let other = SocketAddress(IPAddress("198.18.0.3")!, port: 40_001)
 /// Any fixed instant: the cache's clock only measures differences from it.
-private let origin = ContinuousClock.now
 
 /// A framed request with `id` and `payload`, as `udp send --framed` sends it.
 private func request(_ id: UInt64, _ payload: String, sequence: UInt32 = 1) throws -> [UInt8] {
@@ -44,7 +43,7 @@ private func payload(_ reply: OutboundDatagram) throws -> String {
 @Suite struct FramedEchoServerMachineTests {
     @Test("a framed request is answered with the prefix, to its sender, from the address it was sent to")
     func answers() throws {
-        var server = FramedEchoServer(prefix: Array("ack: ".utf8), cacheClockOrigin: origin)
+        var server = FramedEchoServer(prefix: Array("ack: ".utf8))
         var datagram = InboundDatagram(try request(7, "hi"), from: client, socket: 2)
         datagram.info.replySource = IPAddress("198.18.0.1")!
         datagram.info.interfaceIndex = 3
@@ -67,7 +66,7 @@ private func payload(_ reply: OutboundDatagram) throws -> String {
 
     @Test("a link-local source takes the interface the request arrived on")
     func linkLocalSource() throws {
-        var server = FramedEchoServer(cacheClockOrigin: origin)
+        var server = FramedEchoServer()
         var datagram = InboundDatagram(try request(1, "x"), from: SocketAddress(IPAddress("fe80::2")!, port: 9))
         datagram.info.replySource = IPAddress("fe80::1")!
         datagram.info.interfaceIndex = 4
@@ -77,7 +76,7 @@ private func payload(_ reply: OutboundDatagram) throws -> String {
 
     @Test("a retry within 30 s is answered from the cache; after 30 s, or from another peer, the handler runs again")
     func replyCacheTimings() throws {
-        var server = FramedEchoServer(cacheClockOrigin: origin)
+        var server = FramedEchoServer()
         var now = MonotonicInstant.zero + .seconds(5)
         for (peer, step, handled, fromCache) in [
             (client, Duration.zero, 1, 0), (client, .seconds(29), 1, 1), (other, .zero, 2, 1),
@@ -94,7 +93,7 @@ private func payload(_ reply: OutboundDatagram) throws -> String {
 
     @Test("what is not a framed request gets no reply, an event, and a count by reason")
     func notFramed() throws {
-        var server = FramedEchoServer(cacheClockOrigin: origin)
+        var server = FramedEchoServer()
         let reply = try Frame(header: FrameHeader(requestID: RequestID(1), isReply: true), payload: []).encoded()
         let noID = try Frame(header: FrameHeader(), payload: [1]).encoded()
         for garbage in [Array("hello".utf8), [], reply, noID] {
@@ -114,7 +113,7 @@ private func payload(_ reply: OutboundDatagram) throws -> String {
 
     @Test("a reply the kernel refuses is counted failed, and the next request is still answered")
     func sendFailure() throws {
-        var server = FramedEchoServer(cacheClockOrigin: origin)
+        var server = FramedEchoServer()
         server.handleDatagram(InboundDatagram(try request(1, "a"), from: client), at: .zero)
         #expect(drain(&server, at: .zero, failing: true).replies.count == 1)
         server.handleDatagram(InboundDatagram(try request(2, "b"), from: client), at: .zero)
@@ -126,7 +125,7 @@ private func payload(_ reply: OutboundDatagram) throws -> String {
 
     @Test("a caller that never polls holds at most 64 replies and 64 events; the rest are counted, not kept")
     func bounded() throws {
-        var server = FramedEchoServer(cacheClockOrigin: origin)
+        var server = FramedEchoServer()
         for id in 0..<200 {
             server.handleDatagram(InboundDatagram(try request(UInt64(id), "x"), from: client), at: .zero)
         }
@@ -141,7 +140,7 @@ private func payload(_ reply: OutboundDatagram) throws -> String {
     @Test("--stats: a report every second from the start, never early, one however late the wake")
     func reports() throws {
         let start = MonotonicInstant.zero + .seconds(100)
-        var server = FramedEchoServer(reportInterval: .seconds(1), start: start, cacheClockOrigin: origin)
+        var server = FramedEchoServer(reportInterval: .seconds(1), start: start)
         #expect(server.nextDeadline == start + .seconds(1))
         server.handleTimeout(at: start + .milliseconds(999))
         #expect(drain(&server, at: start).events.isEmpty, "not due yet")

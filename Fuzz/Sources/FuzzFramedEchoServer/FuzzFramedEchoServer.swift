@@ -3,9 +3,6 @@ import FuzzMachine
 import UDP
 import UDPTools
 
-/// Any fixed instant: the reply cache only measures differences from it.
-private let origin = ContinuousClock.now
-
 // The framed echo against a script of requests (framed or not, retried or new, from two peers), ICMP errors and
 // time: it never crashes, every datagram is answered or counted by reason, its queues and cache stay within
 // their bounds, and its report deadline is always ahead.
@@ -21,8 +18,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         prefix: Array("ack: ".utf8),
         timeToLive: .seconds(2),
         reportInterval: .milliseconds(250),
-        start: MonotonicInstant(nanoseconds: 1_000_000_000),
-        cacheClockOrigin: origin
+        start: MonotonicInstant(nanoseconds: 1_000_000_000)
     )
     MachineScript(peers: peers).play(bytes, on: &server) { server, now in
         let counters = server.counters

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import UDP
 
 /// Wakes one task that sleeps until a deadline: ``AsyncRequestReplyClient``'s transmit loop waits here for
 /// the next retry deadline, and a new request rings to have its first attempt sent at once.
@@ -30,12 +31,16 @@ final class Doorbell: Sendable {
     /// Returns when rung (or rung since the last wait), when `deadline` passes, or when the task is cancelled.
     ///
     /// - Parameter deadline: When to stop waiting; nil waits for a ring alone.
-    func wait(until deadline: ContinuousClock.Instant?) async {
+    func wait(until deadline: MonotonicInstant?) async {
         guard let deadline else { return await wait() }
+        // Task.sleep knows no MonotonicInstant: sleep for what is left. ContinuousClock also counts a suspend
+        // (CLOCK_BOOTTIME) where MonotonicInstant does not, so after one the sleep may end before the deadline;
+        // the transmit loop then finds nothing due and waits again for the rest.
+        let remaining = deadline - MonotonicInstant.now()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // A cancelled sleep must not ring: the ring would be kept and cut the next wait short.
-                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                guard (try? await Task.sleep(for: remaining, clock: .continuous)) != nil else { return }
                 self.ring()
             }
             await wait()

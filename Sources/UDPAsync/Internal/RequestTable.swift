@@ -21,7 +21,7 @@ struct RequestTable: Sendable {
         var datagrams: [OutboundDatagram] = []
         var requestIDs: [RequestID] = []
         var resumptions: [Resumption] = []
-        var deadline: ContinuousClock.Instant?
+        var deadline: MonotonicInstant?
     }
 
     private struct Entry: Sendable {
@@ -46,7 +46,7 @@ struct RequestTable: Sendable {
     mutating func start(
         _ payload: [UInt8],
         to destination: UDP.SocketAddress,
-        now: ContinuousClock.Instant
+        now: MonotonicInstant
     ) throws -> RequestID {
         if let closedReason { throw closedReason }
         let id = try client.start(payload, now: now)
@@ -71,7 +71,7 @@ struct RequestTable: Sendable {
     }
 
     /// Hands one arriving datagram to the client.
-    mutating func handle(_ datagram: InboundDatagram, now: ContinuousClock.Instant) -> Resumption? {
+    mutating func handle(_ datagram: InboundDatagram, now: MonotonicInstant) -> Resumption? {
         datagram.buffer.withUnsafeReadableBytes { bytes in
             // A reply must come from where its request went, as a DNS resolver insists: the 64-bit id is
             // hard to guess, but this costs nothing and keeps other peers from answering.
@@ -88,7 +88,7 @@ struct RequestTable: Sendable {
     }
 
     /// Acts on expired waits, then collects the datagrams due, the failures, and the next deadline.
-    mutating func poll(now: ContinuousClock.Instant) -> Round {
+    mutating func poll(now: MonotonicInstant) -> Round {
         client.handleTimeout(now: now)
         var round = Round()
         while let transmit = client.pollTransmit(now: now) {

@@ -1,3 +1,5 @@
+import UDP
+
 /// The server half of request/reply over UDP, sans-I/O: decodes a framed request, runs the handler at most
 /// once per (peer, request id) within the cache's time to live, and frames the reply. A client that retries
 /// because its first reply was lost gets the reply the handler already produced, so a request that is not
@@ -7,7 +9,7 @@
 /// var server = IdempotentServer<SocketAddress>(timeToLive: .seconds(30), capacity: 4096)
 /// while true {
 ///     let request = try socket.receive(maximumSize: 65_535)
-///     if let reply = server.respond(to: request.payload, from: request.sender, now: clock.now, handler: handle) {
+///     if let reply = server.respond(to: request.payload, from: request.sender, now: .now(), handler: handle) {
 ///         try socket.send(reply, to: request.sender)
 ///     }
 /// }
@@ -61,7 +63,7 @@ public struct IdempotentServer<Peer: Hashable & Sendable>: Sendable {
     public mutating func respond<Failure: Error>(
         to datagram: some Collection<UInt8>,
         from peer: Peer,
-        now: ContinuousClock.Instant,
+        now: MonotonicInstant,
         handler: ([UInt8]) throws(Failure) -> [UInt8]
     ) throws(Failure) -> [UInt8]? {
         guard let request = try? Frame(decoding: datagram), !request.header.isReply,

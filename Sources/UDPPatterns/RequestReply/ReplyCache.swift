@@ -1,5 +1,8 @@
+import UDP
+
 /// The replies a server sent recently, keyed by (peer, request id): a retried request whose reply was
-/// lost gets the same reply again instead of running its handler twice. Sans-I/O; the caller passes `now`.
+/// lost gets the same reply again instead of running its handler twice. Sans-I/O; the caller passes `now`, a
+/// `MonotonicInstant`.
 ///
 /// ```swift
 /// if let reply = cache.lookup(sender, id, now: now) { return reply }   // a retry: answer from the cache
@@ -42,7 +45,7 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
     private struct Node: Sendable {
         var key: Key
         var reply: [UInt8]
-        var stored: ContinuousClock.Instant
+        var stored: MonotonicInstant
         var newer = Self.none
         var older = Self.none
         var storedAfter = Self.none
@@ -88,13 +91,13 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
 
     /// When the oldest entry expires; nil when empty. Calling ``removeExpired(now:)`` then frees its memory
     /// early; lookups and stores expire entries anyway.
-    public var nextDeadline: ContinuousClock.Instant? {
+    public var nextDeadline: MonotonicInstant? {
         oldestStored == Node.none ? nil : nodes[oldestStored].stored + timeToLive
     }
 
     /// The reply stored for `id` from `peer`, if it has not expired; a hit makes the entry the most
     /// recently used.
-    public mutating func lookup(_ peer: Peer, _ id: RequestID, now: ContinuousClock.Instant) -> [UInt8]? {
+    public mutating func lookup(_ peer: Peer, _ id: RequestID, now: MonotonicInstant) -> [UInt8]? {
         removeExpired(now: now)
         guard let node = index[Key(peer: peer, id: id)] else {
             counters.misses += 1
@@ -109,7 +112,7 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
     /// Stores the reply sent for `id` from `peer`, replacing any earlier one, and restarting its time to live.
     /// A full cache first forgets its least recently used entries; a reply larger than `maximumBytes` on its
     /// own is not stored (a retry of its request runs the handler again) and is counted.
-    public mutating func store(_ reply: [UInt8], for peer: Peer, _ id: RequestID, now: ContinuousClock.Instant) {
+    public mutating func store(_ reply: [UInt8], for peer: Peer, _ id: RequestID, now: MonotonicInstant) {
         removeExpired(now: now)
         let key = Key(peer: peer, id: id)
         if let old = index[key] { remove(old) }
@@ -137,7 +140,7 @@ public struct ReplyCache<Peer: Hashable & Sendable>: Sendable {
     }
 
     /// Drops every entry whose time to live has passed by `now`.
-    public mutating func removeExpired(now: ContinuousClock.Instant) {
+    public mutating func removeExpired(now: MonotonicInstant) {
         while oldestStored != Node.none && nodes[oldestStored].stored + timeToLive <= now {
             counters.expired += 1
             remove(oldestStored)

@@ -1,19 +1,22 @@
+import UDP
+
 /// Runs many concurrent requests over one socket, sans-I/O: frames each request with a request id, sends
 /// and resends it on its ``RetryPolicy``, matches each reply to its request by that id, and gives up with a
-/// typed ``RequestError``. It holds no socket and reads no clock; the caller passes datagrams and `now`,
-/// as quinn-proto's `Connection` is driven:
+/// typed ``RequestError``. It holds no socket and reads no clock; the caller passes datagrams and `now`, a
+/// `MonotonicInstant` (`MonotonicInstant.now()` on a socket, `.zero + .milliseconds(n)` in a test), as
+/// quinn-proto's `Connection` is driven:
 ///
 /// ```swift
 /// var client = RequestReplyClient(policy: RetryPolicy(attempts: 4, timeout: .milliseconds(200)))
-/// let id = try client.start(payload, now: clock.now)              // queued; nothing sent yet
+/// let id = try client.start(payload, now: .now())                 // queued; nothing sent yet
 /// while true {
-///     while let transmit = client.pollTransmit(now: clock.now) { try socket.send(transmit.bytes, to: server) }
+///     while let transmit = client.pollTransmit(now: .now()) { try socket.send(transmit.bytes, to: server) }
 ///     while let event = client.pollEvent() { report(event) }      // .failed(id, .noReply(attempts: 4))
 ///     guard let wake = client.nextDeadline else { break }         // nothing outstanding
-///     if let reply = try socket.receive(timeout: wake - clock.now) {
-///         if case .completed(let id, let payload) = client.handleDatagram(reply.payload, now: clock.now) { … }
+///     if let reply = try socket.receive(timeout: wake - .now()) {
+///         if case .completed(let id, let payload) = client.handleDatagram(reply.payload, now: .now()) { … }
 ///     } else {
-///         client.handleTimeout(now: clock.now)
+///         client.handleTimeout(now: .now())
 ///     }
 /// }
 /// ```
@@ -92,7 +95,7 @@ public struct RequestReplyClient: Sendable {
         var payload: [UInt8]
         var schedule: RetrySchedule
         // The deadline of this request's live heap entry, if it has one.
-        var timer: ContinuousClock.Instant?
+        var timer: MonotonicInstant?
         // Whether it waits in the transmit queue for its next attempt.
         var queued = true
     }
@@ -110,7 +113,7 @@ public struct RequestReplyClient: Sendable {
     private var requests: [RequestID: Outstanding] = [:]
     private var transmitQueue: [RequestID] = []
     private var transmitQueueHead = 0
-    private var timers = DeadlineHeap<ContinuousClock.Instant, RequestID>()
+    private var timers = DeadlineHeap<MonotonicInstant, RequestID>()
     private var events: [ClientEvent] = []
     private var eventsHead = 0
     private var finished: BoundedMemory<RequestID, Outcome>
@@ -153,7 +156,7 @@ public struct RequestReplyClient: Sendable {
     /// When ``handleTimeout(now:)`` should next run: the earliest end of a wait, or overall deadline, among
     /// the requests in flight; nil when none is waiting (a request queued for ``pollTransmit(now:)`` is not
     /// waiting: poll it).
-    public var nextDeadline: ContinuousClock.Instant? { timers.first?.deadline }
+    public var nextDeadline: MonotonicInstant? { timers.first?.deadline }
 
     /// Starts a request. Nothing is sent until ``pollTransmit(now:)``.
     ///
@@ -163,7 +166,7 @@ public struct RequestReplyClient: Sendable {
     /// - Returns: The request's id, which its ``ClientEvent/completed(_:_:)`` or ``ClientEvent/failed(_:_:)``
     ///   names.
     /// - Throws: ``StartError``: too many requests in flight, or a request too large for the budget.
-    public mutating func start(_ payload: [UInt8], now: ContinuousClock.Instant) throws(StartError) -> RequestID {
+    public mutating func start(_ payload: [UInt8], now: MonotonicInstant) throws(StartError) -> RequestID {
         guard requests.count < maximumOutstanding else { throw .tooManyOutstanding(limit: maximumOutstanding) }
         do {
             try budget.check(payloadSize: payload.count)
@@ -187,7 +190,7 @@ public struct RequestReplyClient: Sendable {
     /// and ``handleTimeout(now:)``.
     ///
     /// A request whose deadline passed while it waited here fails instead (see ``pollEvent()``).
-    public mutating func pollTransmit(now: ContinuousClock.Instant) -> Transmit? {
+    public mutating func pollTransmit(now: MonotonicInstant) -> Transmit? {
         while transmitQueueHead < transmitQueue.count {
             let id = transmitQueue[transmitQueueHead]
             transmitQueueHead += 1
@@ -226,8 +229,7 @@ public struct RequestReplyClient: Sendable {
     /// - Returns: ``ClientEvent/completed(_:_:)`` when it answers a request in flight (which then ends),
     ///   ``ClientEvent/ignored(_:)`` otherwise, counted in ``counters`` by reason.
     @discardableResult
-    public mutating func handleDatagram(_ datagram: some Collection<UInt8>, now: ContinuousClock.Instant) -> ClientEvent
-    {
+    public mutating func handleDatagram(_ datagram: some Collection<UInt8>, now: MonotonicInstant) -> ClientEvent {
         guard let frame = try? Frame(decoding: datagram), frame.header.isReply, let id = frame.header.requestID
         else {
             counters.malformed += 1
@@ -258,7 +260,7 @@ public struct RequestReplyClient: Sendable {
 
     /// Acts on every wait and deadline that has passed by `now`: queues the next attempt for
     /// ``pollTransmit(now:)``, or fails the request (see ``pollEvent()``).
-    public mutating func handleTimeout(now: ContinuousClock.Instant) {
+    public mutating func handleTimeout(now: MonotonicInstant) {
         while let (deadline, id) = timers.first, deadline <= now {
             _ = timers.removeFirst()
             // Ignore entries left behind by answered, cancelled or rescheduled requests.

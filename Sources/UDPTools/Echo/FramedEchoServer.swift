@@ -11,7 +11,7 @@ import UDPPatterns
 ///
 /// ```swift
 /// try FramedEchoServer.prepare(socket)
-/// var server = FramedEchoServer(prefix: Array("ack: ".utf8), cacheClockOrigin: .now)
+/// var server = FramedEchoServer(prefix: Array("ack: ".utf8))
 /// var driver = MachineDriver(stop: stop)
 /// driver.reportsEverySendError = true
 /// try driver.run(&server, on: socket) { event in print(event) }
@@ -61,7 +61,6 @@ public struct FramedEchoServer: DatagramMachine {
 
     private var server: IdempotentServer<SocketAddress>
     private let prefix: [UInt8]
-    private let cacheClockOrigin: ContinuousClock.Instant
     private let reportInterval: Duration?
     private var nextReport: MonotonicInstant?
     private var replies = MachineQueue<OutboundDatagram>()
@@ -72,19 +71,14 @@ public struct FramedEchoServer: DatagramMachine {
     ///   - timeToLive: How long a reply stays in the cache for retries of its request.
     ///   - reportInterval: How often a ``Event/report(_:_:)`` comes; nil never.
     ///   - start: The instant the run starts, from which reports are timed.
-    ///   - cacheClockOrigin: The `ContinuousClock` instant that stands for `MonotonicInstant.zero` in the reply
-    ///     cache, which keeps `ContinuousClock` instants: any fixed instant will do, as only differences count
-    ///     (a caller passes `.now`).
     public init(
         prefix: [UInt8] = [],
         timeToLive: Duration = .seconds(30),
         reportInterval: Duration? = nil,
-        start: MonotonicInstant = .zero,
-        cacheClockOrigin: ContinuousClock.Instant
+        start: MonotonicInstant = .zero
     ) {
         precondition(reportInterval.map { $0 > .zero } ?? true, "reports need an interval above zero")
         self.prefix = prefix
-        self.cacheClockOrigin = cacheClockOrigin
         self.reportInterval = reportInterval
         nextReport = reportInterval.map { start + $0 }
         server = IdempotentServer(timeToLive: timeToLive)
@@ -101,7 +95,7 @@ public struct FramedEchoServer: DatagramMachine {
         counters.received += 1
         let info = datagram.info
         let prefix = prefix
-        let reply = server.respond(to: datagram.payload, from: info.sender, now: cacheTime(now)) { prefix + $0 }
+        let reply = server.respond(to: datagram.payload, from: info.sender, now: now) { prefix + $0 }
         guard let reply else {
             drop(.notFramed)
             record(.notFramed(peer: info.sender))
@@ -173,10 +167,5 @@ public struct FramedEchoServer: DatagramMachine {
     /// Keeps `event` unless ``queueLimit`` are already waiting (only a caller that never polls gets there).
     private mutating func record(_ event: Event) {
         if events.count < Self.queueLimit { events.append(event) }
-    }
-
-    /// `now` on the reply cache's clock.
-    private func cacheTime(_ now: MonotonicInstant) -> ContinuousClock.Instant {
-        cacheClockOrigin + MonotonicInstant.zero.duration(to: now)
     }
 }

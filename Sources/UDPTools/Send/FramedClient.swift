@@ -1,7 +1,7 @@
 import UDP
 import UDPPatterns
 
-/// The engine of `udp send --framed`, as a ``DatagramMachine``: UDPPatterns' sans-I/O `RequestReplyClient`
+/// The engine of `udp send --framed`, as a `DatagramMachine`: UDPPatterns' sans-I/O `RequestReplyClient`
 /// frames each request with a request id and retries it on its policy, so replies are matched by that id and a
 /// late reply to an earlier attempt or message never passes for this one's.
 ///
@@ -108,7 +108,7 @@ public struct FramedClient: DatagramMachine {
         outcome = nil
         failure = nil
         unreported.removeAll()
-        let id = try client.start(payload, now: Self.continuous(now))
+        let id = try client.start(payload, now: now)
         current = id
         return id
     }
@@ -117,12 +117,12 @@ public struct FramedClient: DatagramMachine {
     public var isFinished: Bool { current == nil }
 
     /// The end of the attempt's wait, or the policy's deadline.
-    public var nextDeadline: MonotonicInstant? { client.nextDeadline.map(Self.monotonic) }
+    public var nextDeadline: MonotonicInstant? { client.nextDeadline }
 
     /// The attempt due, framed.
     public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
         defer { takeFailures() }
-        guard let transmit = client.pollTransmit(now: Self.continuous(now)) else { return nil }
+        guard let transmit = client.pollTransmit(now: now) else { return nil }
         unreported.append((transmit.requestID, transmit.attempt))
         return OutboundDatagram(transmit.bytes, to: destination)
     }
@@ -155,7 +155,7 @@ public struct FramedClient: DatagramMachine {
             foreignSenders += 1
             return post(.ignored(.foreignSender))
         }
-        switch client.handleDatagram(datagram.payload, now: Self.continuous(now)) {
+        switch client.handleDatagram(datagram.payload, now: now) {
         case .completed(current, let reply):
             outcome = .success(reply)
             self.current = nil
@@ -181,7 +181,7 @@ public struct FramedClient: DatagramMachine {
 
     /// The end of an attempt's wait or of the deadline: the next attempt is queued, or the request fails.
     public mutating func handleTimeout(at now: MonotonicInstant) {
-        client.handleTimeout(now: Self.continuous(now))
+        client.handleTimeout(now: now)
         takeFailures()
     }
 
@@ -210,25 +210,5 @@ public struct FramedClient: DatagramMachine {
     private mutating func post(_ event: Event) {
         guard events.count - eventsHead < 256 else { return }
         events.append(event)
-    }
-}
-
-extension FramedClient {
-    /// The continuous-clock instant the request/reply client schedules by, for a monotonic one. It only ever
-    /// subtracts and compares its instants, so any fixed origin serves: one read of the clock, once per
-    /// process, gives the origin (the standard library makes no `ContinuousClock.Instant` otherwise); what the
-    /// machine does depends on the instants it is told alone.
-    private static let origin = ContinuousClock.now
-
-    static func continuous(_ instant: MonotonicInstant) -> ContinuousClock.Instant {
-        origin.advanced(by: MonotonicInstant.zero.duration(to: instant))
-    }
-
-    /// The monotonic instant of a continuous one, rounded up to the nanosecond: a deadline is never early.
-    static func monotonic(_ instant: ContinuousClock.Instant) -> MonotonicInstant {
-        let (seconds, attoseconds) = origin.duration(to: instant).components
-        guard seconds >= 0 else { return .zero }
-        let nanoseconds = (attoseconds + 999_999_999) / 1_000_000_000
-        return MonotonicInstant.zero + .seconds(seconds) + .nanoseconds(nanoseconds)
     }
 }

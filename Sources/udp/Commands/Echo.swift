@@ -200,8 +200,7 @@ struct Echo: ParsableCommand {
         var server = FramedEchoServer(
             prefix: Array((self.prefix ?? "").utf8),
             reportInterval: stats ? .seconds(1) : nil,
-            start: .now(),
-            cacheClockOrigin: .now
+            start: .now()
         )
         var driver = MachineDriver(stop: stop)
         driver.reportsEverySendError = true
