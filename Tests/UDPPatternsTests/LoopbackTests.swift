@@ -87,7 +87,7 @@ import UDPPatterns
             let received = try receiver.receive(timeout: receiveTimeout)
             let datagram = try #require(received)
             let frame = try Frame(decoding: datagram.payload)
-            buffer.receive(frame.header.sequence, frame.payload, now: .now)
+            buffer.receive(frame.header.sequence, frame.payload, now: .now())
             while let payload = buffer.pollDelivery() { delivered.append(String(decoding: payload, as: UTF8.self)) }
         }
         #expect(delivered == (0..<20).map { "#\(first &+ UInt32($0))" })

@@ -10,13 +10,6 @@ let t0 = MonotonicInstant.zero
 /// The instant `milliseconds` after ``t0``.
 func at(_ milliseconds: Int) -> MonotonicInstant { t0 + .milliseconds(milliseconds) }
 
-/// The origin of the fake clock of the types that still take `ContinuousClock` instants (`ReplyCache`,
-/// `IdempotentServer`, `ReorderBuffer`): any instant serves, as they only compare and subtract.
-let continuousT0 = ContinuousClock.now
-
-/// The `ContinuousClock` instant `milliseconds` after ``continuousT0``, where the context asks for one.
-func at(_ milliseconds: Int) -> ContinuousClock.Instant { continuousT0 + .milliseconds(milliseconds) }
-
 /// The bytes of `text`.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

@@ -1,3 +1,5 @@
+import UDP
+
 /// Puts datagrams of a numbered stream back in order: delivers them by sequence number within a window,
 /// holds early arrivals, and reports gaps, duplicates and late arrivals. Sans-I/O: it holds no socket and
 /// reads no clock; the caller passes `now`.
@@ -5,14 +7,14 @@
 /// ```swift
 /// var buffer = ReorderBuffer<[UInt8]>(capacity: 64, holeTimeout: .milliseconds(50))
 /// let frame = try Frame(decoding: datagram.payload)
-/// buffer.receive(frame.header.sequence, frame.payload, now: clock.now)
+/// buffer.receive(frame.header.sequence, frame.payload, now: .now())
 /// while let output = buffer.poll() {
 ///     switch output {
 ///     case .delivered(_, let payload): play(payload)
 ///     case .lost(let first, let count): conceal(first, count)
 ///     }
 /// }
-/// // and when `clock.now` reaches `buffer.nextDeadline`: buffer.handleTimeout(now: clock.now)
+/// // and when the clock reaches `buffer.nextDeadline`: buffer.handleTimeout(now: .now())
 /// ```
 ///
 /// The window is the `capacity` numbers from ``expected`` on. A number inside it is held (or delivered at
@@ -60,7 +62,7 @@ public struct ReorderBuffer<Element> {
 
     fileprivate struct Slot {
         var element: Element
-        var arrival: ContinuousClock.Instant
+        var arrival: MonotonicInstant
     }
 
     /// How many numbers, from ``expected`` on, the buffer holds at most.
@@ -84,7 +86,7 @@ public struct ReorderBuffer<Element> {
     private var outputs: [Output] = []
     private var outputsHead = 0
     // The earliest arrival among held elements, kept only with a hole timeout.
-    private var oldestArrival: ContinuousClock.Instant?
+    private var oldestArrival: MonotonicInstant?
 
     /// Creates an empty buffer.
     ///
@@ -106,7 +108,7 @@ public struct ReorderBuffer<Element> {
 
     /// When ``handleTimeout(now:)`` should next run: the oldest held element's arrival plus the hole
     /// timeout; nil when nothing waits or there is no timeout.
-    public var nextDeadline: ContinuousClock.Instant? {
+    public var nextDeadline: MonotonicInstant? {
         guard let holeTimeout, let oldestArrival else { return nil }
         return oldestArrival + holeTimeout
     }
@@ -122,7 +124,7 @@ public struct ReorderBuffer<Element> {
     public mutating func receive(
         _ sequence: SequenceNumber,
         _ element: Element,
-        now: ContinuousClock.Instant
+        now: MonotonicInstant
     ) -> ReorderEvent {
         let start = expected ?? sequence
         expected = start
@@ -162,7 +164,7 @@ public struct ReorderBuffer<Element> {
 
     /// Declares lost the gaps before every held element that has waited the hole timeout, and releases
     /// what follows them. Call it when `now` reaches ``nextDeadline``; earlier calls do nothing.
-    public mutating func handleTimeout(now: ContinuousClock.Instant) {
+    public mutating func handleTimeout(now: MonotonicInstant) {
         while let deadline = nextDeadline, deadline <= now {
             skipToNextHeld()
             releaseContiguous()
@@ -277,7 +279,7 @@ public struct ReorderBuffer<Element> {
             oldestArrival = nil
             return
         }
-        var oldest: ContinuousClock.Instant?
+        var oldest: MonotonicInstant?
         var seen = 0
         for slot in slots {
             guard let slot else { continue }
