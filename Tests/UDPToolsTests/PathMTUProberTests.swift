@@ -87,11 +87,12 @@ private func error(_ kind: DeliveryError.Kind, quoting payload: [UInt8]) -> Deli
 
     @Test func ignoresAPacketTooBigQuotingAnotherProbe() {
         var prober = PathMTUProber(destination: server, range: 548...1472, timeout: .seconds(1), runID: 7)
-        let events = probe(&prober, path: { _ in .echo }) { prober, payload, now in
+        let forge: (inout PathMTUProber, [UInt8], MonotonicInstant) -> Void = { prober, payload, now in
             var stale = payload
             stale[19] &+= 100  // this run's id, another sequence number
             prober.handleDeliveryError(error(.packetTooBig(mtu: 1300), quoting: stale), socket: 0, at: now)
         }
+        let events = probe(&prober, path: { _ in .echo }, forgeEach: forge)
         #expect(prober.search.result?.udpPayload == 1472, "the forged 1300 changed nothing")
         let ignored = events.filter { if case .ignored = $0 { true } else { false } }
         #expect(ignored.count == prober.search.probes)
