@@ -68,7 +68,7 @@ public struct DNSReplyFilter: Sendable {
 
     /// Checks `bytes`, which came from `sender`.
     public func check(_ bytes: some Collection<UInt8>, from sender: SocketAddress) -> Verdict {
-        guard Self.isSameEndpoint(sender, server) else { return .ignored(.wrongSource) }
+        guard sender.isSameEndpoint(as: server) else { return .ignored(.wrongSource) }
         guard let (message, edns, unreadable) = Self.decode(Array(bytes)) else { return .ignored(.malformed) }
         guard message.isResponse, message.opcode == DNSMessage.standardQuery else { return .ignored(.notAResponse) }
         guard message.id == id else { return .ignored(.wrongID) }
@@ -91,7 +91,7 @@ public struct DNSReplyFilter: Sendable {
     /// - Returns: nil when the error is about this query, else why it is ignored.
     public func check(_ error: DeliveryError) -> DNSIgnoredReason? {
         if error.origin == .local { return nil }
-        guard Self.isSameEndpoint(error.destination, server) else { return .icmpWrongDestination }
+        guard error.destination.isSameEndpoint(as: server) else { return .icmpWrongDestination }
         let quote = error.quotedPayload
         guard quote.count >= 2 else { return .icmpShortQuote }
         guard UInt16(quote[quote.startIndex]) << 8 | UInt16(quote[quote.startIndex + 1]) == id else {
@@ -108,22 +108,5 @@ public struct DNSReplyFilter: Sendable {
         }
         guard let header = try? DNSMessage(decodingQuestionsOf: bytes), header.isTruncated else { return nil }
         return (header, nil, true)
-    }
-
-    /// The same address and port; a scope (link-local IPv6) only where the server's address names one, and
-    /// an IPv4 peer the same whether a dual-stack socket shows it mapped or not.
-    ///
-    /// - Parameters:
-    ///   - sender: Where a datagram came from, or where the datagram an ICMP error quotes went.
-    ///   - server: The address and port a query went to.
-    public static func isSameEndpoint(_ sender: SocketAddress, _ server: SocketAddress) -> Bool {
-        switch (sender.unmapped, server.unmapped) {
-        case (.v4(let a), .v4(let b)):
-            return a.ip == b.ip && a.port == b.port
-        case (.v6(let a), .v6(let b)):
-            return a.ip == b.ip && a.port == b.port && (b.scopeID == 0 || a.scopeID == b.scopeID)
-        default:
-            return false
-        }
     }
 }

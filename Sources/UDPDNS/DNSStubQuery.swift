@@ -227,7 +227,7 @@ public struct DNSStubQuery: DatagramMachine, Sendable {
         datagramsReceived += 1
         guard let index = tries.firstIndex(where: { $0.socket == datagram.socket }) else {
             // A socket no try has used yet: no query went from it, so nothing can be its reply.
-            let fromServer = servers.contains { DNSReplyFilter.isSameEndpoint(datagram.sender, $0) }
+            let fromServer = servers.contains { datagram.sender.isSameEndpoint(as: $0) }
             ignore(fromServer ? .wrongID : .wrongSource, sender: datagram.sender, length: datagram.info.length)
             return
         }
@@ -258,7 +258,7 @@ public struct DNSStubQuery: DatagramMachine, Sendable {
         deliveryErrorsReceived += 1
         let sender = SocketAddress(error.offender ?? error.destination.ip, port: 0)
         guard let index = tries.firstIndex(where: { $0.socket == socket }) else {
-            let toServer = servers.contains { DNSReplyFilter.isSameEndpoint(error.destination, $0) }
+            let toServer = servers.contains { error.destination.isSameEndpoint(as: $0) }
             ignore(toServer ? .icmpWrongID : .icmpWrongDestination, sender: sender, length: error.quotedPayload.count)
             return
         }

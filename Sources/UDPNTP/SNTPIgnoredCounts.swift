@@ -68,24 +68,11 @@ extension SNTPRequest {
     /// - Returns: nil when the error is about this request, else why it is ignored.
     public func check(_ error: DeliveryError, server: SocketAddress) -> SNTPIgnoredReason? {
         if error.origin == .local { return nil }
-        guard Self.isSameEndpoint(error.destination, server) else { return .icmpWrongDestination }
+        guard error.destination.isSameEndpoint(as: server) else { return .icmpWrongDestination }
         let quote = error.quotedPayload
         guard quote.count >= NTPPacket.size else { return .icmpShortQuote }
         let nonce = quote[quote.startIndex + 40..<quote.startIndex + 48].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard nonce == packet.transmitTimestamp.rawValue else { return .icmpWrongRequest }
         return nil
-    }
-
-    /// The same address and port; a scope (link-local IPv6) only where the server's address names one, and
-    /// an IPv4 peer the same whether a dual-stack socket shows it mapped or not.
-    static func isSameEndpoint(_ destination: SocketAddress, _ server: SocketAddress) -> Bool {
-        switch (destination.unmapped, server.unmapped) {
-        case (.v4(let a), .v4(let b)):
-            return a.ip == b.ip && a.port == b.port
-        case (.v6(let a), .v6(let b)):
-            return a.ip == b.ip && a.port == b.port && (b.scopeID == 0 || a.scopeID == b.scopeID)
-        default:
-            return false
-        }
     }
 }

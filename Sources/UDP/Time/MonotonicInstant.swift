@@ -19,6 +19,7 @@ import Darwin
 /// start.duration(to: deadline)   // 0.25 seconds
 /// ```
 public struct MonotonicInstant: InstantProtocol, Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Intervals between instants: the standard library's `Duration`.
     public typealias Duration = Swift.Duration
 
     /// Nanoseconds since the clock's origin.
