@@ -114,8 +114,7 @@ public struct RequestReplyClient: Sendable {
     private var transmitQueue: [RequestID] = []
     private var transmitQueueHead = 0
     private var timers = DeadlineHeap<MonotonicInstant, RequestID>()
-    private var events: [ClientEvent] = []
-    private var eventsHead = 0
+    private var events = MachineQueue<ClientEvent>()
     private var finished: BoundedMemory<RequestID, Outcome>
     private let firstID: RequestID
     private var issued: UInt64 = 0
@@ -286,14 +285,7 @@ public struct RequestReplyClient: Sendable {
     /// The next failure, in the order they happened, or nil. Completions come back from
     /// ``handleDatagram(_:now:)`` directly.
     public mutating func pollEvent() -> ClientEvent? {
-        guard eventsHead < events.count else { return nil }
-        let event = events[eventsHead]
-        eventsHead += 1
-        if eventsHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventsHead = 0
-        }
-        return event
+        events.poll()
     }
 
     /// Abandons a request: nothing more is sent for it, no event reports it, and a reply that still comes

@@ -159,7 +159,9 @@ extension MachineDriver {
                     try flush(&machine, at: now, onEvent, withSocket)
                     continue
                 }
-                let wake = [machine.nextDeadline, deadline].compactMap { $0 }.min()
+                // The earlier of the machine's deadline and the run's, without an array per wake.
+                var wake = deadline
+                if let due = machine.nextDeadline { wake = min(wake ?? due, due) }
                 guard try poll.wait(until: wake?.nanoseconds, stop: driver.stop) else { continue }
                 for index in descriptors.indices {
                     let events = poll.readiness(at: index)

@@ -78,8 +78,8 @@ public struct FramedClient: DatagramMachine {
     private var current: RequestID?
     // Attempts handed to the driver, waiting for their send reports (one at a time in practice).
     private var unreported: [(requestID: RequestID, attempt: Int)] = []
-    private var events: [Event] = []
-    private var eventsHead = 0
+    // Events are one per input at most (a send, an ignored datagram); a bound all the same.
+    private var events = MachineQueue<Event>(limit: 256)
 
     /// - Parameters:
     ///   - destination: The server.
@@ -187,14 +187,7 @@ public struct FramedClient: DatagramMachine {
 
     /// The next event, in order.
     public mutating func pollEvent() -> Event? {
-        guard eventsHead < events.count else { return nil }
-        let event = events[eventsHead]
-        eventsHead += 1
-        if eventsHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventsHead = 0
-        }
-        return event
+        events.poll()
     }
 
     /// Takes the request/reply client's failures: the request in flight gave up.
@@ -206,9 +199,7 @@ public struct FramedClient: DatagramMachine {
         }
     }
 
-    // Events are one per input at most (a send, an ignored datagram); a bound all the same.
     private mutating func post(_ event: Event) {
-        guard events.count - eventsHead < 256 else { return }
         events.append(event)
     }
 }
