@@ -68,6 +68,11 @@ extension NamespacePair {
         try Spawned(["/usr/sbin/ip", "netns", "exec", ns, udpBinary] + arguments)
     }
 
+    /// `udp ARGUMENTS…` in namespace A, the victim, as a command the flood is checked against.
+    fileprivate func victim(_ label: String, _ arguments: [String]) throws -> FloodedCommand {
+        FloodedCommand(label, try udp(in: a, arguments: arguments))
+    }
+
     /// A Python script run in namespace `ns` with `arguments`.
     fileprivate func python(in ns: String, _ script: String, _ arguments: String...) throws -> Spawned {
         try Spawned(["/usr/sbin/ip", "netns", "exec", ns, "/usr/bin/env", "python3", "-c", script] + arguments)
@@ -114,6 +119,32 @@ private func expectDuringFlood(
     )
 }
 
+/// Waits up to 15 s for the first line of `command` that `matches`, and expects that it came, and came under
+/// the flood that began at `floodStart`: that `subject` `did` `object` (`discover --json`, `resolved`, `the real
+/// service`) then. Returns when, for the report (`+3.2 s`), or `-` when it never came.
+private func expectLineDuringFlood(
+    _ command: FloodedCommand,
+    since floodStart: ContinuousClock.Instant,
+    _ subject: String,
+    _ did: String,
+    _ object: String,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    matching matches: (String) -> Bool
+) -> String {
+    let line = command.firstLine(timeout: .seconds(15), where: matches)
+    #expect(line != nil, "\(subject) never \(did) \(object) under the flood", sourceLocation: sourceLocation)
+    guard let line else { return "-" }
+    expectDuringFlood(since: floodStart, at: line.at, "\(subject) \(did) \(object)", sourceLocation: sourceLocation)
+    return seconds(since: floodStart, until: line.at)
+}
+
+/// Waits until `announce` has announced, then returns the resident memory of `discovers` and `announce` before
+/// the flood, for the report: `discover --json (every type) 15100 KiB`.
+private func memoryOnceAnnounced(_ discovers: FloodedCommand..., announce: FloodedCommand) -> [String] {
+    #expect(announce.firstLine(timeout: .seconds(10)) { $0.hasPrefix("announced on ") } != nil)
+    return (discovers + [announce]).map { "\($0.label) \($0.residentHighWaterKiB ?? 0) KiB" }
+}
+
 /// The last line of `text` as a JSON object; empty when there is none (the command failed: its status says why).
 private func lastJSONObject(_ text: String) -> [String: Any] {
     guard let line = text.split(separator: "\n").last else { return [:] }
@@ -151,26 +182,16 @@ struct HostileNeighbourTests {
     )
     func mdnsFlood() throws {
         let hosts = try NamespacePair()
-        let all = FloodedCommand(
-            "discover --json (every type)",
-            try hosts.udp(in: hosts.a, arguments: ["discover", "-4", "--json", "--watch", "--stats"])
-        )
-        let text = FloodedCommand(
+        let all = try hosts.victim("discover --json (every type)", ["discover", "-4", "--json", "--watch", "--stats"])
+        let text = try hosts.victim(
             "discover _http._tcp (text)",
-            try hosts.udp(in: hosts.a, arguments: ["discover", "_http._tcp", "-4", "--watch", "--stats"])
+            ["discover", "_http._tcp", "-4", "--watch", "--stats"]
         )
-        let announce = FloodedCommand(
+        let announce = try hosts.victim(
             "announce",
-            try hosts.udp(
-                in: hosts.a,
-                arguments: [
-                    "announce", "Real Victim", "_http._tcp", "8080", "path=/", "--host", "victim", "-4",
-                    "--stats",
-                ]
-            )
+            ["announce", "Real Victim", "_http._tcp", "8080", "path=/", "--host", "victim", "-4", "--stats"]
         )
-        #expect(announce.firstLine(timeout: .seconds(10)) { $0.hasPrefix("announced on ") } != nil)
-        let unflooded = [all, text, announce].map { "\($0.label) \($0.residentHighWaterKiB ?? 0) KiB" }
+        let unflooded = memoryOnceAnnounced(all, text, announce: announce)
 
         // The neighbour floods from an address of its own on B's link, the real peer answers from B's first: a
         // flood from one source must not evict what another announced. (From the real peer's own address, which
@@ -192,24 +213,27 @@ struct HostileNeighbourTests {
         resolver.closeStandardInput()
         let resolverStart = ContinuousClock.now
 
-        let resolvedJSON = all.firstLine(timeout: .seconds(15)) {
+        let resolvedJSON = expectLineDuringFlood(
+            all,
+            since: floodStart,
+            "discover --json",
+            "resolved",
+            "the real service"
+        ) {
             $0.contains(#""event": "resolved""#) && $0.contains(#""instance": "Web Server""#)
                 && $0.contains(#""host": "box.local""#) && $0.contains(#""port": 8080"#)
         }
-        #expect(resolvedJSON != nil, "discover --json never resolved the real service under the flood")
-        if let resolvedJSON {
-            expectDuringFlood(since: floodStart, at: resolvedJSON.at, "discover --json resolved the real service")
-        }
-        var when =
-            "discover --json resolved it at \(resolvedJSON.map { seconds(since: floodStart, until: $0.at) } ?? "-")"
-        let resolvedText = text.firstLine(timeout: .seconds(15)) {
+        var when = "discover --json resolved it at \(resolvedJSON)"
+        let resolvedText = expectLineDuringFlood(
+            text,
+            since: floodStart,
+            "discover (text)",
+            "resolved",
+            "the real service"
+        ) {
             $0.hasPrefix("= ") && $0.contains(" Web Server _http._tcp local host box.local address \(hosts.addressB)")
         }
-        #expect(resolvedText != nil, "discover (text) never resolved the real service under the flood")
-        if let resolvedText {
-            expectDuringFlood(since: floodStart, at: resolvedText.at, "discover (text) resolved the real service")
-        }
-        when += ", discover (text) at \(resolvedText.map { seconds(since: floodStart, until: $0.at) } ?? "-")"
+        when += ", discover (text) at \(resolvedText)"
         let resolved = resolver.wait(timeout: .seconds(25))
         let took = resolved.stdout.split(separator: " ").last.flatMap { Double($0.dropLast()) }
         let resolvedAnnounce = resolverStart + .milliseconds(Int((took ?? 99) * 1_000))
@@ -237,26 +261,19 @@ struct HostileNeighbourTests {
     )
     func ssdpFlood() throws {
         let hosts = try NamespacePair()
-        let all = FloodedCommand(
+        let all = try hosts.victim(
             "discover --ssdp --json",
-            try hosts.udp(in: hosts.a, arguments: ["discover", "--ssdp", "-4", "--json", "--watch", "--stats"])
+            ["discover", "--ssdp", "-4", "--json", "--watch", "--stats"]
         )
-        let text = FloodedCommand(
-            "discover --ssdp (text)",
-            try hosts.udp(in: hosts.a, arguments: ["discover", "--ssdp", "-4", "--watch", "--stats"])
-        )
-        let announce = FloodedCommand(
+        let text = try hosts.victim("discover --ssdp (text)", ["discover", "--ssdp", "-4", "--watch", "--stats"])
+        let announce = try hosts.victim(
             "announce --ssdp",
-            try hosts.udp(
-                in: hosts.a,
-                arguments: [
-                    "announce", "--ssdp", "--st", mediaServer, "--location", "http://\(hosts.addressA)/victim.xml",
-                    "--uuid", "0000aaaa-1111-4222-8333-444455556666", "-4", "--stats",
-                ]
-            )
+            [
+                "announce", "--ssdp", "--st", mediaServer, "--location", "http://\(hosts.addressA)/victim.xml",
+                "--uuid", "0000aaaa-1111-4222-8333-444455556666", "-4", "--stats",
+            ]
         )
-        #expect(announce.firstLine(timeout: .seconds(10)) { $0.hasPrefix("announced on ") } != nil)
-        let unflooded = [all, text, announce].map { "\($0.label) \($0.residentHighWaterKiB ?? 0) KiB" }
+        let unflooded = memoryOnceAnnounced(all, text, announce: announce)
 
         let neighbour = try HostileNeighbour(.ssdp, hosts, seconds: floodSeconds, rate: 500)
         let floodStart = ContinuousClock.now
@@ -268,23 +285,21 @@ struct HostileNeighbourTests {
             ]
         )
         #expect(peer.readLine(timeout: .seconds(10))?.hasPrefix("announced on ") == true)
-        let seenJSON = all.firstLine(timeout: .seconds(15)) {
+        let seenJSON = expectLineDuringFlood(all, since: floodStart, "discover --ssdp --json", "saw", "the real device")
+        {
             $0.contains(#""event": "new""#) && $0.contains(#""location": "http://\#(hosts.addressB)/real.xml""#)
         }
-        #expect(seenJSON != nil, "discover --ssdp --json never saw the real device under the flood")
-        if let seenJSON {
-            expectDuringFlood(since: floodStart, at: seenJSON.at, "discover --ssdp --json saw the real device")
-        }
-        var when =
-            "discover --ssdp --json saw it at \(seenJSON.map { seconds(since: floodStart, until: $0.at) } ?? "-")"
-        let seenText = text.firstLine(timeout: .seconds(15)) {
+        var when = "discover --ssdp --json saw it at \(seenJSON)"
+        let seenText = expectLineDuringFlood(
+            text,
+            since: floodStart,
+            "discover --ssdp (text)",
+            "saw",
+            "the real device"
+        ) {
             $0.hasPrefix("+ ") && $0.contains(" location http://\(hosts.addressB)/real.xml")
         }
-        #expect(seenText != nil, "discover --ssdp (text) never saw the real device under the flood")
-        if let seenText {
-            expectDuringFlood(since: floodStart, at: seenText.at, "discover --ssdp (text) saw the real device")
-        }
-        when += ", discover --ssdp (text) at \(seenText.map { seconds(since: floodStart, until: $0.at) } ?? "-")"
+        when += ", discover --ssdp (text) at \(seenText)"
         // And udp announce --ssdp in A still answers a search from the link.
         let search = try hosts.udp(
             in: hosts.b,

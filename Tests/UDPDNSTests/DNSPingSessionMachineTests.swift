@@ -10,9 +10,9 @@ import UDPPatterns
         interval: Duration = .seconds(1),
         timeout: Duration = .milliseconds(500)
     )
-        -> DNSMachineHarness<DNSPingSession>
+        -> MachineHarness<DNSPingSession>
     {
-        DNSMachineHarness(
+        MachineHarness(
             DNSPingSession(
                 server: testServer,
                 question: testQuestion,
@@ -107,7 +107,7 @@ import UDPPatterns
     @Test("an ICMP error quoting the query ends it as lost with the error; the next keeps its interval")
     func icmpEndsAQuery() throws {
         var run = session(count: 2, timeout: .seconds(5))
-        run.deliver(unreachable(testServer, quoting: try run.queries[0].encoded()))
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: try run.queries[0].encoded()))
         #expect(results(run.events) == ["lost 1 icmp"] && run.machine.icmpErrors == 1)
         #expect(run.sent.count == 1 && run.machine.nextDeadline == .zero + .seconds(1))
         run.advance(by: .seconds(1))

@@ -11,8 +11,8 @@ import UDPPatterns
         timeout: Duration = .seconds(2),
         servers: [SocketAddress] = [testServer],
         deadline: Duration? = nil
-    ) -> DNSMachineHarness<DNSStubQuery> {
-        DNSMachineHarness(
+    ) -> MachineHarness<DNSStubQuery> {
+        MachineHarness(
             DNSStubQuery(
                 servers: servers,
                 question: testQuestion,
@@ -162,14 +162,14 @@ import UDPPatterns
     func icmpFailsOver() throws {
         var run = query()
         let first = try run.queries[0].encoded()
-        run.deliver(unreachable(testServer, quoting: first))
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: first))
         #expect(run.sent.count == 2 && run.sent[1].at == .zero && run.sent[1].datagram.socket == 1)
         #expect(run.events.contains { if case .deliveryError(_, 1) = $0 { true } else { false } })
         // A second error about the ended try changes nothing.
-        run.deliver(unreachable(testServer, quoting: first))
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: first))
         #expect(run.sent.count == 2 && run.machine.droppedAfterFailure == 1)
-        run.deliver(unreachable(testServer, quoting: try run.queries[1].encoded()), socket: 1)
-        run.deliver(unreachable(testServer, quoting: try run.queries[2].encoded()), socket: 2)
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: try run.queries[1].encoded()), socket: 1)
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: try run.queries[2].encoded()), socket: 2)
         guard case .noReply(3, let lastError?)? = run.machine.outcome else {
             Issue.record("\(String(describing: run.machine.outcome))")
             return
@@ -181,9 +181,9 @@ import UDPPatterns
     func forgedICMPIsCounted() throws {
         var run = query()
         let sent = try run.queries[0].encoded()
-        run.deliver(unreachable(testServer, quoting: [sent[0], sent[1] ^ 1] + sent.dropFirst(2)))
-        run.deliver(unreachable(testServer, quoting: [sent[0]]))
-        run.deliver(unreachable(otherServer, quoting: sent))
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: [sent[0], sent[1] ^ 1] + sent.dropFirst(2)))
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: [sent[0]]))
+        run.deliver(DeliveryError.portUnreachable(to: otherServer, quoting: sent))
         #expect(run.sent.count == 1 && run.machine.outcome == nil)
         let ignored = run.machine.ignored
         #expect(ignored[.icmpWrongID] == 1 && ignored[.icmpShortQuote] == 1 && ignored[.icmpWrongDestination] == 1)
@@ -193,7 +193,7 @@ import UDPPatterns
         }
         #expect(sender == SocketAddress(testServer.ip, port: 0))
         // The kernel's own refusal quotes nothing and cannot be forged: it counts.
-        var local = unreachable(testServer, quoting: [])
+        var local = DeliveryError.portUnreachable(to: testServer, quoting: [])
         local.origin = .local
         run.deliver(local)
         #expect(run.sent.count == 2)
@@ -203,7 +203,7 @@ import UDPPatterns
     func icmpForAnEarlierTry() throws {
         var run = query()
         run.advance(by: .seconds(2))
-        run.deliver(unreachable(testServer, quoting: try run.queries[0].encoded()), socket: 0)
+        run.deliver(DeliveryError.portUnreachable(to: testServer, quoting: try run.queries[0].encoded()), socket: 0)
         #expect(run.sent.count == 2 && run.machine.outcome == nil)
         #expect(run.machine.nextDeadline == .zero + .seconds(6))
     }
@@ -213,7 +213,7 @@ import UDPPatterns
         var run = query()
         run.receive(try answer(to: run.queries[0]).encoded(), from: testServer, socket: 2)
         run.receive([1], from: otherServer, socket: 1)
-        run.deliver(unreachable(otherServer, quoting: []), socket: 2)
+        run.deliver(DeliveryError.portUnreachable(to: otherServer, quoting: []), socket: 2)
         #expect(run.machine.ignored[.wrongID] == 1 && run.machine.ignored[.wrongSource] == 1)
         #expect(run.machine.ignored[.icmpWrongDestination] == 1 && run.machine.outcome == nil)
         let datagram = run.sent[0].datagram

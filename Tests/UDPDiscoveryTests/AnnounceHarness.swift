@@ -2,43 +2,33 @@ import Synchronization
 import UDP
 import UDPPatterns
 
-/// A fake driver for the announce machines: the clock moves only when a test says so.
-enum AnnounceHarness {
-    /// A datagram from `sender`, arriving on `interface` with `hopLimit`, sent to a group unless `multicast` is
-    /// false.
-    static func datagram(
-        _ bytes: [UInt8],
-        from sender: SocketAddress,
-        interface: UInt32 = 1,
-        hopLimit: UInt8 = 255,
-        to group: IPAddress? = nil
-    ) -> InboundDatagram {
-        let info = ReceiveInfo(
-            count: bytes.count,
-            length: bytes.count,
-            sender: sender,
-            isTruncated: false,
-            destination: group,
-            interfaceIndex: interface,
-            hopLimit: hopLimit
-        )
-        return InboundDatagram(
-            payload: ArraySlice(bytes),
-            info: info,
-            receivedAt: WallClockTime(nanosecondsSince1970: 0)
-        )
-    }
+/// A datagram from `sender`, arriving on `interface` with `hopLimit` on socket `socket`, sent to `group` (nil: not
+/// known, as when the socket does not report it): what the announce and browse machines hear from the link.
+func linkDatagram(
+    _ bytes: [UInt8],
+    from sender: SocketAddress,
+    interface: UInt32? = 1,
+    hopLimit: UInt8? = 255,
+    to group: IPAddress? = nil,
+    socket: Int = 0
+) -> InboundDatagram {
+    var datagram = InboundDatagram(bytes, from: sender, socket: socket)
+    datagram.info.destination = group
+    datagram.info.interfaceIndex = interface
+    datagram.info.hopLimit = hopLimit
+    return datagram
+}
 
+/// The announce machines on UDPPatterns' fake-clock `MachineHarness`: the clock moves only when a test says so.
+enum AnnounceHarness {
     /// What the machine has to send and say now, taken as the driver takes it.
     static func drain<Machine: DatagramMachine>(
         _ machine: inout Machine,
         at now: MonotonicInstant
     ) -> (sent: [OutboundDatagram], events: [Machine.Event]) {
-        var sent: [OutboundDatagram] = []
-        var events: [Machine.Event] = []
-        while let datagram = machine.pollTransmit(at: now) { sent.append(datagram) }
-        while let event = machine.pollEvent() { events.append(event) }
-        return (sent, events)
+        let harness = MachineHarness(machine, at: now)
+        machine = harness.machine
+        return (harness.sent.map(\.datagram), harness.events)
     }
 
     /// Fires every deadline up to `end`, in order, collecting what goes out (with when) and what is said.
@@ -46,15 +36,11 @@ enum AnnounceHarness {
         _ machine: inout Machine,
         to end: MonotonicInstant
     ) -> (sent: [(at: MonotonicInstant, datagram: OutboundDatagram)], events: [Machine.Event]) {
-        var sent: [(at: MonotonicInstant, datagram: OutboundDatagram)] = []
-        var events: [Machine.Event] = []
-        while let due = machine.nextDeadline, due <= end {
-            machine.handleTimeout(at: due)
-            let (datagrams, said) = drain(&machine, at: due)
-            sent += datagrams.map { (due, $0) }
-            events += said
-        }
-        return (sent, events)
+        guard let first = machine.nextDeadline, first <= end else { return ([], []) }
+        var harness = MachineHarness(machine, at: first)
+        harness.advance(to: end)
+        machine = harness.machine
+        return (harness.sent.map { ($0.at, $0.datagram) }, harness.events)
     }
 }
 

@@ -91,7 +91,7 @@ import UDPPatterns
         var response = DNSMessage(answers: [theirs])
         response.isResponse = true
         let now = firstProbe + .milliseconds(10)
-        session.handleDatagram(AnnounceHarness.datagram(try bytes(response), from: Self.peer), at: now)
+        session.handleDatagram(linkDatagram(try bytes(response), from: Self.peer), at: now)
         let (_, said) = AnnounceHarness.drain(&session, at: now)
         let renamed = DNSName("Web Server (2)._http._tcp.local")!
         #expect(said.map(\.event) == [.conflict(from: try Self.service.instanceName, to: renamed)])
@@ -115,22 +115,22 @@ import UDPPatterns
             return AnnounceHarness.drain(&session, at: now).sent
         }
         // Hop limit 255: from the link, whatever the source.
-        #expect(answers(AnnounceHarness.datagram(query, from: Self.farPeer)).count == 1)
+        #expect(answers(linkDatagram(query, from: Self.farPeer)).count == 1)
         // A lower hop limit from off the interface's networks: routed here, dropped.
-        #expect(answers(AnnounceHarness.datagram(query, from: Self.farPeer, hopLimit: 64)).isEmpty)
+        #expect(answers(linkDatagram(query, from: Self.farPeer, hopLimit: 64)).isEmpty)
         #expect(session.counters.offLink == 1 && session.offLink == 1)
         // A lower hop limit from the interface's network: a one-shot client, answered by unicast.
         let client = SocketAddress(IPAddress("198.18.3.77")!, port: 40_000)
-        let reply = answers(AnnounceHarness.datagram(query, from: client, hopLimit: 64))
+        let reply = answers(linkDatagram(query, from: client, hopLimit: 64))
         #expect(reply.map(\.destination) == [client])
         // A response must have hop limit 255 whatever its source.
         var response = DNSMessage(answers: [DNSRecord(name: Self.service.host, ttl: 120, data: .a(.loopback))])
         response.isResponse = true
-        #expect(answers(AnnounceHarness.datagram(try bytes(response), from: Self.peer, hopLimit: 1)).isEmpty)
+        #expect(answers(linkDatagram(try bytes(response), from: Self.peer, hopLimit: 1)).isEmpty)
         #expect(session.counters.offLink == 2)
         // An interface not announced on, and bytes that are no DNS message.
-        #expect(answers(AnnounceHarness.datagram(query, from: Self.peer, interface: 9)).isEmpty)
-        #expect(answers(AnnounceHarness.datagram([0x00, 0x01, 0x02], from: Self.peer)).isEmpty)
+        #expect(answers(linkDatagram(query, from: Self.peer, interface: 9)).isEmpty)
+        #expect(answers(linkDatagram([0x00, 0x01, 0x02], from: Self.peer)).isEmpty)
         let counters = session.counters
         #expect(counters.otherInterface == 1 && counters.malformed == 1 && session.malformed == 1)
         #expect(counters.queries == 2 && counters.responses == 0)
@@ -148,7 +148,7 @@ import UDPPatterns
         #expect(session.isFinished && session.nextDeadline == nil)
         // Nothing after: no query taken, no second goodbye.
         let query = try bytes(DNSMessage(questions: [DNSQuestion(name: Self.service.host, type: .a)]))
-        session.handleDatagram(AnnounceHarness.datagram(query, from: Self.peer), at: now)
+        session.handleDatagram(linkDatagram(query, from: Self.peer), at: now)
         session.stop(at: now)
         #expect(AnnounceHarness.drain(&session, at: now).sent.isEmpty && session.counters.queries == 0)
     }
@@ -191,7 +191,7 @@ import UDPPatterns
             )
             var response = DNSMessage(answers: [theirs])
             response.isResponse = true
-            session.handleDatagram(AnnounceHarness.datagram(try bytes(response), from: Self.peer), at: now)
+            session.handleDatagram(linkDatagram(try bytes(response), from: Self.peer), at: now)
             _ = AnnounceHarness.drain(&session, at: now)
         }
         #expect(session.counters.conflicts == 2_000)
@@ -210,7 +210,7 @@ import UDPPatterns
             let questions = names.map { DNSQuestion(name: $0, type: .any) }
             let sender = SocketAddress(IPAddress("198.18.3.\(1 + round % 200)")!, port: 5353)
             let query = try bytes(DNSMessage(questions: questions))
-            session.handleDatagram(AnnounceHarness.datagram(query, from: sender), at: now)
+            session.handleDatagram(linkDatagram(query, from: sender), at: now)
             _ = AnnounceHarness.drain(&session, at: now)
             let responder = try #require(session.responders[1])
             #expect(responder.heldAnswerCount <= 5, "at most the service's own records")

@@ -99,8 +99,8 @@ import UDPPatterns
             &browse,
             to: .zero + .seconds(10),
             inputs: [
-                (at(500), BrowseHarness.datagram(response(records), from: peer)),
-                (at(5_000), BrowseHarness.datagram(response([goodbye]), from: peer)),
+                (at(500), linkDatagram(response(records), from: peer)),
+                (at(5_000), linkDatagram(response([goodbye]), from: peer)),
             ]
         )
         let changes = run.events.map(\.event.change)
@@ -121,7 +121,7 @@ import UDPPatterns
         let flood = (0..<2_000).map { index in
             (
                 at(Int64(21 + index)),
-                BrowseHarness.datagram(
+                linkDatagram(
                     response([DNSRecord(name: type, ttl: 4_500, data: .ptr(instance(index)))]),
                     from: peer
                 )
@@ -139,13 +139,13 @@ import UDPPatterns
         let answer = response([DNSRecord(name: type, ttl: 4_500, data: .ptr(instance(1)))])
         let query = try! DNSMessage(questions: [DNSQuestion(name: type, type: .ptr)]).encoded()
         let inputs = [
-            BrowseHarness.datagram(answer, from: SocketAddress(peer.ip, port: 5354)),
-            BrowseHarness.datagram(answer, from: peer, hopLimit: 254),
-            BrowseHarness.datagram(answer, from: peer, hopLimit: 1),
-            BrowseHarness.datagram(answer, from: peer, interface: 9),
-            BrowseHarness.datagram(answer, from: peer, interface: nil),
-            BrowseHarness.datagram(query, from: peer),
-            BrowseHarness.datagram([0x12, 0x34, 0x80], from: peer),
+            linkDatagram(answer, from: SocketAddress(peer.ip, port: 5354)),
+            linkDatagram(answer, from: peer, hopLimit: 254),
+            linkDatagram(answer, from: peer, hopLimit: 1),
+            linkDatagram(answer, from: peer, interface: 9),
+            linkDatagram(answer, from: peer, interface: nil),
+            linkDatagram(query, from: peer),
+            linkDatagram([0x12, 0x34, 0x80], from: peer),
         ].map { (at(1), $0) }
         let run = BrowseHarness.play(&browse, to: at(10), inputs: inputs)
         let counters = browse.counters
@@ -161,7 +161,7 @@ import UDPPatterns
         let run = BrowseHarness.play(
             &browse,
             to: at(10),
-            inputs: [(at(1), BrowseHarness.datagram(answer, from: peer, hopLimit: nil))]
+            inputs: [(at(1), linkDatagram(answer, from: peer, hopLimit: nil))]
         )
         #expect(run.events.count == 1 && browse.counters.responses == 1)
     }
@@ -185,7 +185,7 @@ import UDPPatterns
         var browse = session(types: [type])
         let pointers = (0..<300).map { DNSRecord(name: type, ttl: 4_500, data: .ptr(instance($0))) }
         let inputs = stride(from: 0, to: 300, by: 10).map { start in
-            (at(30), BrowseHarness.datagram(response(Array(pointers[start..<(start + 10)])), from: peer))
+            (at(30), linkDatagram(response(Array(pointers[start..<(start + 10)])), from: peer))
         }
         let run = BrowseHarness.play(&browse, to: .zero + .seconds(8), inputs: inputs)
         #expect(run.sent.count >= 4)
@@ -205,8 +205,8 @@ import UDPPatterns
             &browse,
             to: at(50),
             inputs: [
-                (at(1), BrowseHarness.datagram(response(types), from: peer)),
-                (at(2), BrowseHarness.datagram(response(instances), from: other)),
+                (at(1), linkDatagram(response(types), from: peer)),
+                (at(2), linkDatagram(response(instances), from: other)),
             ]
         )
         let counters = browse.counters
@@ -226,7 +226,7 @@ import UDPPatterns
         // One response per type from its own address, so that the cache's source quota does not interfere.
         let inputs = types.enumerated().map { index, record in
             let source = SocketAddress(.v4(IPv4Address(198, 18, 1, UInt8(index))), port: 5353)
-            return (at(1), BrowseHarness.datagram(response([record]), from: source))
+            return (at(1), linkDatagram(response([record]), from: source))
         }
         _ = BrowseHarness.play(&browse, to: at(50), inputs: inputs)
         #expect(browse.browsers[1]!.typeCount == 4)
@@ -240,7 +240,7 @@ import UDPPatterns
             let source = SocketAddress(.v4(IPv4Address(198, 18, 1, UInt8(index))), port: 5353)
             return (
                 at(1),
-                BrowseHarness.datagram(
+                linkDatagram(
                     response([DNSRecord(name: type, ttl: 4_500, data: .ptr(instance(index)))]),
                     from: source
                 )
@@ -256,7 +256,7 @@ import UDPPatterns
         for index in 0..<200 {
             now = now + .milliseconds(7)
             let answer = response([DNSRecord(name: type, ttl: 1, data: .ptr(instance(index)))])
-            browse.handleDatagram(BrowseHarness.datagram(answer, from: peer), at: now)
+            browse.handleDatagram(linkDatagram(answer, from: peer), at: now)
             while browse.pollTransmit(at: now) != nil {}
             while browse.pollEvent() != nil {}
             #expect(browse.nextDeadline.map { $0 > now } == true)

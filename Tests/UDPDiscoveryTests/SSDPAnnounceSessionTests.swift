@@ -70,7 +70,7 @@ import UDPPatterns
             var session = session(seed: seed)
             _ = AnnounceHarness.advance(&session, to: .zero + .seconds(2))
             let now = MonotonicInstant.zero + .seconds(2)
-            let datagram = AnnounceHarness.datagram(
+            let datagram = linkDatagram(
                 search("ssdp:all", mx: 3),
                 from: Self.controlPoint,
                 to: Self.group.ip
@@ -94,7 +94,7 @@ import UDPPatterns
         _ = AnnounceHarness.advance(&session, to: now)
         let to = IPAddress("198.18.3.2")!
         session.handleDatagram(
-            AnnounceHarness.datagram(search(Self.type, mx: 3), from: Self.controlPoint, to: to),
+            linkDatagram(search(Self.type, mx: 3), from: Self.controlPoint, to: to),
             at: now
         )
         #expect(session.nextDeadline == now)
@@ -114,18 +114,18 @@ import UDPPatterns
         let query = search("ssdp:all", mx: 1)
         // From off the interface's networks: an amplifier's victim, perhaps. Dropped.
         let far = SocketAddress(IPAddress("198.19.9.9")!, port: 40_000)
-        session.handleDatagram(AnnounceHarness.datagram(query, from: far, to: Self.group.ip), at: now)
+        session.handleDatagram(linkDatagram(query, from: far, to: Self.group.ip), at: now)
         // An IPv6 link-local source is on the link.
         let linkLocal = SocketAddress(IPAddress("fe80::1")!, port: 40_000)
-        session.handleDatagram(AnnounceHarness.datagram(query, from: linkLocal, to: Self.group.ip), at: now)
+        session.handleDatagram(linkDatagram(query, from: linkLocal, to: Self.group.ip), at: now)
         // Another device's NOTIFY, a search on another interface, garbage, and a line over the limit.
         let notify = SSDPMessage.notify(Self.advertisements[0], .alive).encoded(for: .inet)
-        session.handleDatagram(AnnounceHarness.datagram(notify, from: Self.controlPoint), at: now)
-        session.handleDatagram(AnnounceHarness.datagram(query, from: Self.controlPoint, interface: 9), at: now)
-        session.handleDatagram(AnnounceHarness.datagram(Array("hello".utf8), from: Self.controlPoint), at: now)
+        session.handleDatagram(linkDatagram(notify, from: Self.controlPoint), at: now)
+        session.handleDatagram(linkDatagram(query, from: Self.controlPoint, interface: 9), at: now)
+        session.handleDatagram(linkDatagram(Array("hello".utf8), from: Self.controlPoint), at: now)
         let long = Array("M-SEARCH * HTTP/1.1\r\nST: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 9_000)
         session.handleDatagram(
-            AnnounceHarness.datagram(long + Array("\r\n\r\n".utf8), from: Self.controlPoint),
+            linkDatagram(long + Array("\r\n\r\n".utf8), from: Self.controlPoint),
             at: now
         )
         let (answers, _) = AnnounceHarness.advance(&session, to: now + .seconds(2))
@@ -142,7 +142,7 @@ import UDPPatterns
         let now = MonotonicInstant.zero + .seconds(2)
         _ = AnnounceHarness.advance(&session, to: now)
         session.handleDatagram(
-            AnnounceHarness.datagram(search("ssdp:all", mx: 3), from: Self.controlPoint, to: Self.group.ip),
+            linkDatagram(search("ssdp:all", mx: 3), from: Self.controlPoint, to: Self.group.ip),
             at: now
         )
         session.stop(at: now)
@@ -167,13 +167,13 @@ import UDPPatterns
         let query = search("upnp:rootdevice", mx: 5)
         for _ in 0..<3 {
             session.handleDatagram(
-                AnnounceHarness.datagram(query, from: Self.controlPoint, to: Self.group.ip),
+                linkDatagram(query, from: Self.controlPoint, to: Self.group.ip),
                 at: start
             )
         }
         for port in 0..<1_000 {
             let forged = SocketAddress(IPAddress("198.18.3.7")!, port: UInt16(10_000 + port))
-            session.handleDatagram(AnnounceHarness.datagram(query, from: forged, to: Self.group.ip), at: start)
+            session.handleDatagram(linkDatagram(query, from: forged, to: Self.group.ip), at: start)
             #expect(try #require(session.responders[1]).pendingAnswers <= SSDPResponder.maximumPending)
         }
         let (answers, _) = AnnounceHarness.advance(&session, to: start + .seconds(5))

@@ -83,18 +83,18 @@ import UDPPatterns
         let other = advertisement("uuid:2::upnp:rootdevice")
         let longLine = Array("NOTIFY * HTTP/1.1\r\nLOCATION: \(String(repeating: "a", count: 3_000))\r\n\r\n".utf8)
         let inputs: [(at: MonotonicInstant, datagram: InboundDatagram)] = [
-            (at(100), BrowseHarness.datagram(SSDPMessage.response(root).encoded, from: device)),
+            (at(100), linkDatagram(SSDPMessage.response(root).encoded, from: device)),
             (
                 at(200),
-                BrowseHarness.datagram(SSDPMessage.notify(other, .alive).encoded, from: device, socket: 1)
+                linkDatagram(SSDPMessage.notify(other, .alive).encoded, from: device, socket: 1)
             ),
-            (at(300), BrowseHarness.datagram(SSDPMessage.search(SSDPSearch()).encoded, from: device, socket: 1)),
-            (at(400), BrowseHarness.datagram(Array("hello".utf8), from: device)),
-            (at(500), BrowseHarness.datagram(longLine, from: device, socket: 1)),
-            (at(600), BrowseHarness.datagram(SSDPMessage.response(other).encoded, from: device, interface: 7)),
+            (at(300), linkDatagram(SSDPMessage.search(SSDPSearch()).encoded, from: device, socket: 1)),
+            (at(400), linkDatagram(Array("hello".utf8), from: device)),
+            (at(500), linkDatagram(longLine, from: device, socket: 1)),
+            (at(600), linkDatagram(SSDPMessage.response(other).encoded, from: device, interface: 7)),
             (
                 at(700),
-                BrowseHarness.datagram(SSDPMessage.notify(other, .byebye).encoded, from: device, socket: 1)
+                linkDatagram(SSDPMessage.notify(other, .byebye).encoded, from: device, socket: 1)
             ),
         ]
         let run = BrowseHarness.play(&search, to: at(1_000), inputs: inputs)
@@ -117,7 +117,7 @@ import UDPPatterns
         let run = BrowseHarness.play(
             &search,
             to: .zero + .seconds(40),
-            inputs: [(at(100), BrowseHarness.datagram(SSDPMessage.response(short).encoded, from: device))]
+            inputs: [(at(100), linkDatagram(SSDPMessage.response(short).encoded, from: device))]
         )
         #expect(run.events.map(\.event.change) == [.appeared(short), .removed(short)])
         #expect(run.events.last?.at == at(30_100))
@@ -128,7 +128,7 @@ import UDPPatterns
         let inputs = (0..<40).map { index in
             (
                 at(Int64(100 + index)),
-                BrowseHarness.datagram(SSDPMessage.response(advertisement("uuid:f\(index)")).encoded, from: device)
+                linkDatagram(SSDPMessage.response(advertisement("uuid:f\(index)")).encoded, from: device)
             )
         }
         _ = BrowseHarness.play(&search, to: at(1_000), inputs: inputs)
@@ -143,7 +143,7 @@ import UDPPatterns
             &search,
             to: at(1_000),
             inputs: [
-                (at(100), BrowseHarness.datagram(SSDPMessage.response(advertisement("uuid:4")).encoded, from: device))
+                (at(100), linkDatagram(SSDPMessage.response(advertisement("uuid:4")).encoded, from: device))
             ]
         )
         #expect(run.events.isEmpty && search.counters.responses == 1)

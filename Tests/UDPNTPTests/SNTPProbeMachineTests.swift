@@ -17,20 +17,14 @@ final class Nonces: Sendable {
     }
 }
 
-/// An SNTP probe on a fake clock: the driver's order (send what it gives, report it sent, take its events
-/// after every input), with the wall clock a fixed distance from the monotonic one.
-struct ProbeRun {
-    static let server = SocketAddress(IPv4Address(192, 0, 2, 1), port: 123)
-    /// The wall clock at the monotonic clock's origin.
-    static let wallAtZero: UInt64 = 1_800_000_000_000_000_000
+/// An SNTP probe on UDPPatterns' fake-clock harness (the driver's order: send what it gives, report it sent,
+/// take its events after every input), with the wall clock a fixed distance from the monotonic one.
+typealias ProbeRun = MachineHarness<SNTPProbe>
 
-    var probe: SNTPProbe
-    var now = MonotonicInstant.zero
-    var sent: [(datagram: OutboundDatagram, at: MonotonicInstant)] = []
-    var events: [SNTPProbe.Event] = []
-    var stampID: UInt32 = 0
-    /// The reports the next sends get instead of `.sent`, in order: a failed send.
-    var failures: [UDPError] = []
+extension MachineHarness where Machine == SNTPProbe {
+    static var server: SocketAddress { SocketAddress(IPv4Address(192, 0, 2, 1), port: 123) }
+    /// The wall clock at the monotonic clock's origin.
+    static var wallAtZero: UInt64 { 1_800_000_000_000_000_000 }
 
     init(
         count: Int = 4,
@@ -39,9 +33,8 @@ struct ProbeRun {
         kernelStamps: Bool = false,
         failures: [UDPError] = []
     ) {
-        self.failures = failures
         let nonces = Nonces()
-        probe = SNTPProbe(
+        let probe = SNTPProbe(
             server: Self.server,
             count: count,
             interval: interval,
@@ -49,7 +42,13 @@ struct ProbeRun {
             kernelStamps: kernelStamps,
             nonce: { nonces.next() }
         )
-        drain()
+        self.init(probe, wallClockAtZero: Self.wall(.zero), failingSends: failures)
+    }
+
+    /// The probe driven.
+    var probe: SNTPProbe {
+        get { machine }
+        set { machine = newValue }
     }
 
     /// The wall-clock time at `instant`.
@@ -57,37 +56,8 @@ struct ProbeRun {
         WallClockTime(nanosecondsSince1970: wallAtZero + instant.nanoseconds)
     }
 
-    /// Sends what the probe gives and takes its events, as the driver does after every input.
-    mutating func drain() {
-        while let datagram = probe.pollTransmit(at: now) {
-            sent.append((datagram, now))
-            if failures.isEmpty {
-                probe.handleSendReport(.sent(datagram, socket: 0, sentAt: Self.wall(now), stampID: stampID), at: now)
-                stampID += 1
-            } else {
-                probe.handleSendReport(.failed(datagram, socket: 0, error: failures.removeFirst()), at: now)
-            }
-        }
-        while let event = probe.pollEvent() { events.append(event) }
-    }
-
-    /// Moves the clock to `instant`, firing every deadline on the way as a driver would.
-    mutating func advance(to instant: MonotonicInstant) {
-        while let due = probe.nextDeadline, due <= instant, !probe.isFinished {
-            now = max(now, due)
-            probe.handleTimeout(at: now)
-            drain()
-        }
-        now = max(now, instant)
-    }
-
-    /// Moves the clock on by `duration`.
-    mutating func advance(by duration: Duration) { advance(to: now + duration) }
-
     /// Runs until the probe finishes, nothing answering.
-    mutating func runOut() {
-        while !probe.isFinished, let due = probe.nextDeadline { advance(to: due) }
-    }
+    mutating func runOut() { runUntilFinished() }
 
     /// The request last sent.
     var lastRequest: NTPPacket? { sent.last.flatMap { NTPPacket(decoding: $0.datagram.payload) } }
@@ -106,16 +76,9 @@ struct ProbeRun {
             length: bytes.count,
             sender: sender,
             isTruncated: false,
-            timestamp: kernelStamp ? time.nanosecondsSince1970 : nil
+            timestamp: kernelStamp ? time : nil
         )
-        probe.handleDatagram(InboundDatagram(payload: ArraySlice(bytes), info: info, receivedAt: time), at: now)
-        drain()
-    }
-
-    /// Hands the probe an ICMP error now.
-    mutating func deliver(_ error: DeliveryError) {
-        probe.handleDeliveryError(error, socket: 0, at: now)
-        drain()
+        receive(InboundDatagram(payload: ArraySlice(bytes), info: info, receivedAt: time))
     }
 
     /// A server's reply to the last request, received and sent at `t2` and `t3` (the wall clock now by default).
@@ -139,16 +102,7 @@ struct ProbeRun {
 
     /// A port unreachable about a datagram to `destination` that quotes `quote`.
     static func portUnreachable(to destination: SocketAddress = server, quoting quote: [UInt8]) -> DeliveryError {
-        DeliveryError(
-            origin: .icmp,
-            kind: .portUnreachable,
-            errno: .connectionRefused,
-            type: 3,
-            code: 3,
-            offender: destination.ip,
-            destination: destination,
-            quotedPayload: quote
-        )
+        DeliveryError.portUnreachable(to: destination, quoting: quote)
     }
 
     /// The events in short: `sample 0`, `timeout 1`, `kiss 2 RATE 2s`, `icmp 0`, `ignored`.
@@ -328,7 +282,7 @@ struct ProbeRun {
         var failing = ProbeRun(count: 2, interval: .milliseconds(500), failures: Array(repeating: refused, count: 9))
         #expect(failing.sendTimes == [0, 0, 0, 0], "four tries, then the request is given up")
         #expect(failing.outline == ["timeout 0"] && failing.probe.lastFailure == .unsent(tries: 4))
-        failing.failures = []
+        failing.failingSends = []
         failing.runOut()
         #expect(failing.sendTimes == [0, 0, 0, 0, 500] && failing.outline == ["timeout 0", "timeout 1"])
     }
@@ -338,7 +292,7 @@ struct ProbeRun {
         var run = ProbeRun(count: 2, interval: .milliseconds(500))
         // The first send went out (the run starts with one); its retries are the next request's.
         run.deliver(run.reply().encoded)
-        run.failures = Array(repeating: UDPError(.send, errno: .connectionRefused), count: 4)
+        run.failingSends = Array(repeating: UDPError(.send, errno: .connectionRefused), count: 4)
         run.advance(to: .zero + .milliseconds(500))
         #expect(run.sendTimes == [0, 500, 500, 500, 500])
         #expect(run.outline == ["sample 0 user", "timeout 1"])
@@ -352,7 +306,7 @@ struct ProbeRun {
         let next = SNTPRequest(nonce: 2).packet.encoded
         let forged = UDPError(ProbeRun.portUnreachable(quoting: Array(next.prefix(8))), operation: .send)
         let real = UDPError(ProbeRun.portUnreachable(quoting: next), operation: .send)
-        run.failures = [forged, real]
+        run.failingSends = [forged, real]
         run.advance(to: .zero + .milliseconds(500))
         #expect(run.sendTimes == [0, 500, 500])
         #expect(run.outline == ["sample 0 user", "ignored icmp short quote", "icmp 1"])
@@ -363,7 +317,7 @@ struct ProbeRun {
     func fatalSendError() {
         var failing = ProbeRun(count: 3, interval: .milliseconds(500))
         failing.deliver(failing.reply().encoded)
-        failing.failures = [UDPError(.send, errno: .noSuchDevice)]
+        failing.failingSends = [UDPError(.send, errno: .noSuchDevice)]
         failing.advance(to: .zero + .seconds(1))
         #expect(failing.probe.isFinished && failing.probe.sendError?.errno == .noSuchDevice)
         #expect(failing.sendTimes == [0, 500] && failing.outline == ["sample 0 user"])
@@ -380,8 +334,8 @@ struct ProbeRun {
         run.deliver(run.reply(t2: t2, t3: t3).encoded)
         let best = try #require(run.probe.best)
         #expect(best.clock == .user)
-        #expect(abs(best.sample.offset - 2.0) < 1e-6, "offset \(best.sample.offset)")
-        #expect(abs(best.sample.delay - 0.020) < 1e-6, "delay \(best.sample.delay)")
+        #expect(abs(best.sample.offset / .seconds(1) - 2.0) < 1e-6, "offset \(best.sample.offset)")
+        #expect(abs(best.sample.delay / .seconds(1) - 0.020) < 1e-6, "delay \(best.sample.delay)")
     }
 
     @Test("offset and delay from the kernel's stamps: the send stamp numbered as the send, the receive stamp")
@@ -405,8 +359,8 @@ struct ProbeRun {
         run.deliver(run.reply(t2: t2, t3: t3).encoded, receivedAt: t4, kernelStamp: true)
         let kernel = try #require(run.probe.samples.first)
         #expect(kernel.clock == .kernel)
-        #expect(abs(kernel.sample.offset) < 1e-6, "offset \(kernel.sample.offset)")
-        #expect(abs(kernel.sample.delay - 0.020) < 1e-6, "delay \(kernel.sample.delay)")
+        #expect(abs(kernel.sample.offset / .seconds(1)) < 1e-6, "offset \(kernel.sample.offset)")
+        #expect(abs(kernel.sample.delay / .seconds(1) - 0.020) < 1e-6, "delay \(kernel.sample.delay)")
         // No send stamp for the second request: T1 and the clock are the user's.
         run.advance(to: .zero + .milliseconds(500))
         let sentAt = ProbeRun.wall(run.now).nanosecondsSince1970
@@ -419,7 +373,10 @@ struct ProbeRun {
             kernelStamp: true
         )
         let user = try #require(run.probe.samples.last)
-        #expect(user.clock == .user && abs(user.sample.delay - 0.002) < 1e-6 && abs(user.sample.offset) < 1e-6)
+        #expect(
+            user.clock == .user && abs(user.sample.delay / .seconds(1) - 0.002) < 1e-6
+                && abs(user.sample.offset / .seconds(1)) < 1e-6
+        )
     }
 
     @Test("kernel stamps off: a sample is the user clock's even when a stamp came")

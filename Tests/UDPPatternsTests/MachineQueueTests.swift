@@ -31,4 +31,16 @@ import UDPPatterns
         queue.removeAll()
         #expect(queue.isEmpty && queue.dropped == 1)
     }
+
+    @Test func sweepsOutWhatItPicksAndKeepsTheRestInOrder() {
+        var queue = MachineQueue<Int>()
+        queue.append(contentsOf: 1...6)
+        let first = queue.poll()
+        #expect(first == 1)
+        queue.removeAll { $0.isMultiple(of: 2) }
+        #expect(queue.count == 2 && queue.dropped == 0, "a sweep is no refusal")
+        var rest: [Int?] = []
+        for _ in 0..<3 { rest.append(queue.poll()) }
+        #expect(rest == [3, 5, nil])
+    }
 }

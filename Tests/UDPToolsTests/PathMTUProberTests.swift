@@ -25,33 +25,31 @@ private func probe(
     path: (Int) -> PathResponse,
     forgeEach forged: ((inout PathMTUProber, [UInt8], MonotonicInstant) -> Void)? = nil
 ) -> [PathMTUProber.Event] {
-    var now = MonotonicInstant.zero + .seconds(1)
-    var events: [PathMTUProber.Event] = []
-    var rounds = 0
-    while !prober.isFinished, rounds < 100 {
-        rounds += 1
-        guard let datagram = prober.pollTransmit(at: now) else { break }
-        prober.handleSendReport(.sent(datagram, socket: 0, sentAt: .init(nanosecondsSince1970: 0), stampID: 0), at: now)
-        forged?(&prober, datagram.payload, now)
-        switch path(datagram.payload.count) {
+    // The fake-clock harness sends each probe and reports it sent; the path's answer to it is played here.
+    var harness = MachineHarness(prober, at: .zero + .seconds(1))
+    var answered = 0
+    while !harness.machine.isFinished, answered < harness.sent.count, answered < 100 {
+        let payload = harness.sent[answered].datagram.payload
+        answered += 1
+        forged?(&harness.machine, payload, harness.now)
+        switch path(payload.count) {
         case .echo:
-            now += .milliseconds(1)
-            prober.handleDatagram(InboundDatagram(datagram.payload, from: server), at: now)
+            harness.now += .milliseconds(1)
+            harness.receive(payload, from: server)
         case .packetTooBig(let mtu):
-            now += .microseconds(500)
-            prober.handleDeliveryError(error(.packetTooBig(mtu: mtu), quoting: datagram.payload), socket: 0, at: now)
+            harness.now += .microseconds(500)
+            harness.deliver(error(.packetTooBig(mtu: mtu), quoting: payload))
         case .lost:
             // Never early: a timeout before the deadline changes nothing.
-            prober.handleTimeout(at: now + .milliseconds(999))
-            #expect(prober.nextDeadline == now + .seconds(1), "still in flight")
-            now = prober.nextDeadline ?? now
-            prober.handleTimeout(at: now)
+            harness.machine.handleTimeout(at: harness.now + .milliseconds(999))
+            #expect(harness.machine.nextDeadline == harness.now + .seconds(1), "still in flight")
+            harness.advance(to: harness.machine.nextDeadline ?? harness.now)
         case .portUnreachable:
-            prober.handleDeliveryError(error(.portUnreachable, quoting: datagram.payload), socket: 0, at: now)
+            harness.deliver(error(.portUnreachable, quoting: payload))
         }
-        while let event = prober.pollEvent() { events.append(event) }
     }
-    return events
+    prober = harness.machine
+    return harness.events
 }
 
 private func error(_ kind: DeliveryError.Kind, quoting payload: [UInt8]) -> DeliveryError {

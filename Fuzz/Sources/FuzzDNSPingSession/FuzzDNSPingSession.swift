@@ -9,45 +9,6 @@ import UDPPatterns
 // query over is answered or lost, at most `count` go, one at a time, each starting no sooner than the interval
 // after the one before, and the deadline is there exactly while the session runs, never in the past.
 
-/// The driver's side of the sockets, and the spacing check: a script's datagram reaches the query in flight's
-/// socket, or the other one when it arrives on the second interface (a late reply); an ICMP error reaches the
-/// query in flight's socket, whose datagram it quotes.
-struct Routed: DatagramMachine {
-    var session: DNSPingSession
-    var lastStart: MonotonicInstant?
-
-    var current: Int { ((session.inFlight ?? 1) - 1) % DNSPingSession.socketCount }
-
-    mutating func handleDatagram(_ datagram: InboundDatagram, at now: MonotonicInstant) {
-        var routed = datagram
-        routed.socket = datagram.info.interfaceIndex == 2 ? 1 - current : current
-        session.handleDatagram(routed, at: now)
-    }
-
-    mutating func handleDeliveryError(_ error: DeliveryError, socket: Int, at now: MonotonicInstant) {
-        session.handleDeliveryError(error, socket: current, at: now)
-    }
-
-    mutating func handleSendReport(_ report: SendReport, at now: MonotonicInstant) {
-        session.handleSendReport(report, at: now)
-    }
-
-    mutating func handleTimeout(at now: MonotonicInstant) { session.handleTimeout(at: now) }
-
-    mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
-        guard let datagram = session.pollTransmit(at: now) else { return nil }
-        if let lastStart, now < lastStart + session.interval {
-            fatalError("a query at \(now), \(lastStart.duration(to: now)) after the one before (\(session.sent) over)")
-        }
-        lastStart = now
-        return datagram
-    }
-
-    mutating func pollEvent() -> DNSPingSession.Event? { session.pollEvent() }
-    var nextDeadline: MonotonicInstant? { session.nextDeadline }
-    var isFinished: Bool { session.isFinished }
-}
-
 let server = SocketAddress(IPv4Address(198, 18, 0, 53), port: 53)
 /// The script player, made per input: MachineScript is no Sendable global.
 func makeScript() -> MachineScript {
@@ -63,18 +24,36 @@ func makeScript() -> MachineScript {
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let start else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: start, count: count))
-    var machine = Routed(
-        session: DNSPingSession(
-            server: server,
-            question: DNSQuestion(name: DNSName("www.example.test")!, type: .a),
-            count: 5,
-            interval: .milliseconds(500),
-            timeout: .seconds(2),
-            generator: SeededGenerator(seed: 7)
-        )
+    let session = DNSPingSession(
+        server: server,
+        question: DNSQuestion(name: DNSName("www.example.test")!, type: .a),
+        count: 5,
+        interval: .milliseconds(500),
+        timeout: .seconds(2),
+        generator: SeededGenerator(seed: 7)
+    )
+    // The query in flight's socket, or the other one for a datagram on the second interface (a late reply); an
+    // ICMP error reaches the query in flight's socket, whose datagram it quotes. No query starts sooner than the
+    // interval after the one before.
+    func current(_ session: DNSPingSession) -> Int { ((session.inFlight ?? 1) - 1) % DNSPingSession.socketCount }
+    var lastStart: MonotonicInstant?
+    var machine = RoutedMachine(
+        session,
+        datagramSocket: { session, datagram in
+            datagram.info.interfaceIndex == 2 ? 1 - current(session) : current(session)
+        },
+        errorSocket: current,
+        watchSend: { session, now in
+            if let lastStart, now < lastStart + session.interval {
+                fatalError(
+                    "a query at \(now), \(lastStart.duration(to: now)) after the one before (\(session.sent) over)"
+                )
+            }
+            lastStart = now
+        }
     )
     makeScript().play(bytes, on: &machine) { machine, now in
-        let session = machine.session
+        let session = machine.machine
         let over = session.sent + (session.inFlight == nil ? 0 : 1)
         guard session.received + session.lost == session.sent, over <= session.count, over >= 1 else {
             fatalError("sent \(session.sent), received \(session.received), lost \(session.lost)")
@@ -85,12 +64,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         if let answer = session.lastAnswer, answer.roundTrip < .zero || answer.roundTrip > session.timeout {
             fatalError("round trip \(answer.roundTrip)")
         }
-        switch (session.isFinished, session.nextDeadline) {
-        case (true, nil): break
-        case (false, let deadline?) where deadline > now: break
-        default:
-            fatalError("finished \(session.isFinished), deadline \(String(describing: session.nextDeadline)) at \(now)")
-        }
+        checkDeadlineWhileRunning(machine, at: now)
     }
     return 0
 }

@@ -10,35 +10,6 @@ import UDPPatterns
 // error is accounted for once (ignored by reason, dropped after its try ended, ending a try, or the answer),
 // and the deadline is there exactly while the query runs, never in the past.
 
-/// The driver's side of the sockets: a script's datagram reaches the latest try's socket, or the first try's
-/// when it arrives on the second interface (a late reply); an ICMP error reaches the latest try's, whose
-/// datagram it quotes.
-struct Routed: DatagramMachine {
-    var query: DNSStubQuery
-
-    var latest: Int { max(query.triesSent - 1, 0) }
-
-    mutating func handleDatagram(_ datagram: InboundDatagram, at now: MonotonicInstant) {
-        var routed = datagram
-        routed.socket = datagram.info.interfaceIndex == 2 ? 0 : latest
-        query.handleDatagram(routed, at: now)
-    }
-
-    mutating func handleDeliveryError(_ error: DeliveryError, socket: Int, at now: MonotonicInstant) {
-        query.handleDeliveryError(error, socket: latest, at: now)
-    }
-
-    mutating func handleSendReport(_ report: SendReport, at now: MonotonicInstant) {
-        query.handleSendReport(report, at: now)
-    }
-
-    mutating func handleTimeout(at now: MonotonicInstant) { query.handleTimeout(at: now) }
-    mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? { query.pollTransmit(at: now) }
-    mutating func pollEvent() -> DNSStubQuery.Event? { query.pollEvent() }
-    var nextDeadline: MonotonicInstant? { query.nextDeadline }
-    var isFinished: Bool { query.isFinished }
-}
-
 let servers = [
     SocketAddress(IPv4Address(198, 18, 0, 53), port: 53), SocketAddress(IPv4Address(198, 18, 0, 54), port: 53),
 ]
@@ -56,16 +27,22 @@ func makeScript() -> MachineScript {
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let start else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: start, count: count))
-    var machine = Routed(
-        query: DNSStubQuery(
-            servers: servers,
-            question: DNSQuestion(name: DNSName("www.example.test")!, type: .a),
-            policy: RetryPolicy(attempts: 3, timeout: .seconds(2), backoff: 2),
-            generator: SeededGenerator(seed: 7)
-        )
+    let query = DNSStubQuery(
+        servers: servers,
+        question: DNSQuestion(name: DNSName("www.example.test")!, type: .a),
+        policy: RetryPolicy(attempts: 3, timeout: .seconds(2), backoff: 2),
+        generator: SeededGenerator(seed: 7)
+    )
+    // The latest try's socket, or the first try's for a datagram on the second interface (a late reply); an ICMP
+    // error reaches the latest try's, whose datagram it quotes.
+    func latest(_ query: DNSStubQuery) -> Int { max(query.triesSent - 1, 0) }
+    var machine = RoutedMachine(
+        query,
+        datagramSocket: { query, datagram in datagram.info.interfaceIndex == 2 ? 0 : latest(query) },
+        errorSocket: latest
     )
     makeScript().play(bytes, on: &machine) { machine, now in
-        let query = machine.query
+        let query = machine.machine
         guard query.triesSent >= 1, query.triesSent <= query.policy.attempts else {
             fatalError("\(query.triesSent) tries of \(query.policy.attempts)")
         }
@@ -79,12 +56,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             fatalError("\(accounted) accounted for, \(query.datagramsReceived) + \(query.deliveryErrorsReceived) in")
         }
         guard query.triesEndedByError <= query.triesSent else { fatalError("more tries ended than sent") }
-        switch (query.isFinished, query.nextDeadline) {
-        case (true, nil): break
-        case (false, let deadline?) where deadline > now: break
-        default:
-            fatalError("finished \(query.isFinished), deadline \(String(describing: query.nextDeadline)) at \(now)")
-        }
+        checkDeadlineWhileRunning(machine, at: now)
     }
     return 0
 }

@@ -13,7 +13,6 @@ import UDPPatterns
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let start else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: start, count: count))
-    let own = InterfaceAddress(address: .v4(IPv4Address(198, 18, 0, 1)), interfaceIndex: 1, prefixLength: 24)
     let service = MDNSService(
         instance: "Web Server",
         type: DNSName("_http._tcp.local")!,
@@ -26,19 +25,18 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         MDNSAnnounceSession(
             family: .inet,
             service: service,
-            interfaces: [1: [own]],
-            at: MonotonicInstant(nanoseconds: 1_000_000_000),
-            addresses: { [1: [own]] },
+            interfaces: LinkFixture.interfaces,
+            at: LinkFixture.start,
+            addresses: { LinkFixture.interfaces },
             random: SeededGenerator(seed: UInt64(count))
         )
     )
-    let script = MachineScript(
+    let script = LinkFixture.script(
         peers: [
             SocketAddress(.v4(IPv4Address(198, 18, 0, 2)), port: 5353),
             SocketAddress(.v4(IPv4Address(198, 19, 0, 3)), port: 5353),
             SocketAddress(.v4(IPv4Address(198, 18, 0, 4)), port: 40_000),
         ],
-        interfaces: [1, 3],
         group: MDNSAnnounceSession.group(.inet).ip
     )
     script.play(bytes, on: &machine) { machine, now in
@@ -50,13 +48,14 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             else { fatalError("a bound was passed on interface \(index)") }
         }
         let counters = session.counters
-        guard
-            counters.queries + counters.responses + counters.malformed + counters.offLink
+        machine.checkCounters(
+            counters,
+            addUp: counters.queries + counters.responses + counters.malformed + counters.offLink
                 + counters.otherInterface == machine.datagrams,
             counters.conflicts + counters.defended <= counters.responses,
             counters.tieBreaksLost <= counters.queries
-        else { fatalError("the counters do not add up: \(counters), \(machine.datagrams) datagrams") }
-        if let deadline = session.nextDeadline, deadline < now { fatalError("a deadline in the past: \(deadline)") }
+        )
+        checkDeadlineNotPast(machine, at: now, allowingNow: true)
     }
     return 0
 }

@@ -17,20 +17,19 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             family: .inet,
             types: nil,
             interfaces: [1, 2],
-            startingAt: MonotonicInstant(nanoseconds: 1_000_000_000),
+            startingAt: LinkFixture.start,
             firstDelay: .milliseconds(20),
             maximumRecords: 64,
             maximumTypes: 8,
             maximumInstances: 16
         )
     )
-    let script = MachineScript(
+    let script = LinkFixture.script(
         peers: [
             SocketAddress(.v4(IPv4Address(198, 18, 0, 2)), port: 5353),
             SocketAddress(.v4(IPv4Address(198, 18, 0, 3)), port: 5353),
             SocketAddress(.v4(IPv4Address(198, 18, 0, 4)), port: 5354),
         ],
-        interfaces: [1, 3],
         group: MDNSBrowseSession.groupV4
     )
     script.play(bytes, on: &machine) { machine, now in
@@ -46,14 +45,16 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             else { fatalError("a bound was passed on interface \(interface)") }
         }
         let counters = session.counters
-        guard counters.offLink == counters.offLinkByReason.values.reduce(0, +),
+        machine.checkCounters(
+            counters,
+            addUp: counters.offLink == counters.offLinkByReason.values.reduce(0, +),
             counters.responses + counters.queries + counters.malformed + counters.offLink == machine.datagrams,
             counters.queriesSent <= machine.sent
-        else { fatalError("the counters do not add up: \(counters), \(machine.datagrams) datagrams") }
+        )
         guard session.pendingEventCount <= MDNSBrowseSession.maximumPendingEvents else {
             fatalError("events grew past their bound")
         }
-        if let deadline = session.nextDeadline, deadline <= now { fatalError("a deadline in the past: \(deadline)") }
+        checkDeadlineNotPast(machine, at: now)
     }
     return 0
 }

@@ -12,7 +12,6 @@ import UDPPatterns
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let start else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: start, count: count))
-    let own = InterfaceAddress(address: .v4(IPv4Address(198, 18, 0, 1)), interfaceIndex: 1, prefixLength: 24)
     var machine = CountingMachine(
         SSDPAnnounceSession(
             family: .inet,
@@ -23,20 +22,19 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
                 server: "Linux UPnP/1.1 fuzz/1",
                 maximumAge: 1800
             ),
-            interfaces: [1: [own]],
-            at: MonotonicInstant(nanoseconds: 1_000_000_000),
-            addresses: { [1: [own]] },
+            interfaces: LinkFixture.interfaces,
+            at: LinkFixture.start,
+            addresses: { LinkFixture.interfaces },
             random: SeededGenerator(seed: UInt64(count))
         )
     )
-    let script = MachineScript(
+    let script = LinkFixture.script(
         peers: [
             SocketAddress(.v4(IPv4Address(198, 18, 0, 2)), port: 40_000),
             SocketAddress(.v4(IPv4Address(198, 19, 0, 3)), port: 1900),
             SocketAddress(.v6(IPv6Address("fe80::4")!), port: 50_000),
             SocketAddress(.v4(IPv4Address(198, 18, 0, 5)), port: 1900),
         ],
-        interfaces: [1, 3],
         group: SSDPAnnounceSession.group(.inet).ip
     )
     script.play(bytes, on: &machine) { machine, now in
@@ -52,7 +50,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         guard counted <= machine.datagrams else {
             fatalError("the counters count more than arrived: \(counters), \(machine.datagrams) datagrams")
         }
-        if let deadline = session.nextDeadline, deadline < now { fatalError("a deadline in the past: \(deadline)") }
+        checkDeadlineNotPast(machine, at: now, allowingNow: true)
     }
     return 0
 }

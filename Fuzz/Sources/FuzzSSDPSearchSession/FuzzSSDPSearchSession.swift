@@ -17,18 +17,17 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             target: "ssdp:all",
             maximumWait: 2,
             interfaces: [1, 2],
-            startingAt: MonotonicInstant(nanoseconds: 1_000_000_000),
+            startingAt: LinkFixture.start,
             firstDelay: .milliseconds(50),
             capacity: 16,
             maximumBytes: 8_192
         )
     )
-    let script = MachineScript(
+    let script = LinkFixture.script(
         peers: [
             SocketAddress(.v4(IPv4Address(198, 18, 0, 2)), port: 49_152),
             SocketAddress(.v4(IPv4Address(198, 18, 0, 3)), port: 1900),
         ],
-        interfaces: [1, 3],
         group: SSDPSearchSession.groupV4
     )
     script.play(bytes, on: &machine) { machine, now in
@@ -41,13 +40,16 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         }
         let counters = session.counters
         let parsed = counters.responses + counters.notifications
-        guard parsed + counters.searches + counters.malformed + counters.oversized == machine.datagrams,
-            counters.otherInterface <= parsed, counters.searchesSent <= machine.sent
-        else { fatalError("the counters do not add up: \(counters), \(machine.datagrams) datagrams") }
+        machine.checkCounters(
+            counters,
+            addUp: parsed + counters.searches + counters.malformed + counters.oversized == machine.datagrams,
+            counters.otherInterface <= parsed,
+            counters.searchesSent <= machine.sent
+        )
         guard session.pendingEventCount <= SSDPSearchSession.maximumPendingEvents else {
             fatalError("events grew past their bound")
         }
-        if let deadline = session.nextDeadline, deadline <= now { fatalError("a deadline in the past: \(deadline)") }
+        checkDeadlineNotPast(machine, at: now)
     }
     return 0
 }

@@ -83,12 +83,9 @@ public struct MDNSAnnounceSession: DatagramMachine {
     /// The family announced on: IPv4 (group 224.0.0.251) or IPv6 (ff02::fb).
     public let family: AddressFamily
     /// The responders, by interface index.
-    public private(set) var responders: [UInt32: MDNSResponder] = [:]
-    /// The interfaces in index order: what each step visits, so that the order on the wire is fixed.
-    private let order: [UInt32]
-    private var links: LinkAddresses
+    public var responders: [UInt32: MDNSResponder] { perInterface.byInterface }
+    private var perInterface: PerInterfaceResponders<MDNSResponder>
     private var received = Counters()
-    private var stopped = false
 
     /// Queries and responses that did not decode (``Counters/malformed``).
     public var malformed: Int { received.malformed }
@@ -124,58 +121,43 @@ public struct MDNSAnnounceSession: DatagramMachine {
         random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
     ) {
         self.family = family
-        links = LinkAddresses(interfaces, at: now, reading: addresses)
-        order = interfaces.keys.sorted()
-        var random = random
-        for (index, addresses) in interfaces {
+        perInterface = PerInterfaceResponders(interfaces: interfaces, at: now, addresses: addresses, random: random) {
+            addresses,
+            random in
             var published = service
             published.addresses = addresses.map(\.address)
-            // Each responder its own stream of the one generator, so two interfaces do not probe in lockstep.
-            responders[index] = MDNSResponder(service: published, at: now, random: SeededGenerator(seed: random.next()))
+            return MDNSResponder(service: published, at: now, random: random)
         }
     }
 
     /// Queues every responder's goodbye (each record with TTL 0) and stops: nothing is received, answered or
     /// announced after. The driver's `flush` sends them.
     public mutating func stop(at now: MonotonicInstant) {
-        guard !stopped else { return }
-        stopped = true
-        for index in order { responders[index]!.stop(at: now) }
+        perInterface.stop(at: now)
     }
 
     /// True once stopped.
-    public var isFinished: Bool { stopped }
+    public var isFinished: Bool { perInterface.isStopped }
 
     /// The earliest of the responders' next steps and the next reading of the addresses; nil once stopped.
-    public var nextDeadline: MonotonicInstant? {
-        guard !stopped else { return nil }
-        return responders.values.compactMap(\.nextDeadline).reduce(links.nextCheck, min)
-    }
+    public var nextDeadline: MonotonicInstant? { perInterface.nextDeadline }
 
     /// Takes the passing of ``nextDeadline``: probes, announcements and held answers due, and the addresses read
     /// again when due (a changed interface says goodbye to what it lost and announces again).
     public mutating func handleTimeout(at now: MonotonicInstant) {
-        guard !stopped else { return }
-        // The addresses first: a change queues its goodbye and makes the announcement due now, which the loop
-        // below sends, so no deadline is left behind in the past.
-        for index in links.refresh(at: now) {
-            responders[index]!.update(addresses: links.links[index]?.map(\.address) ?? [], at: now)
-        }
-        for index in order where responders[index]!.nextDeadline.map({ $0 <= now }) == true {
-            responders[index]!.handleTimeout(at: now)
-        }
+        perInterface.handleTimeout(at: now)
     }
 
     /// Takes a query or response from the link.
     public mutating func handleDatagram(_ datagram: InboundDatagram, at now: MonotonicInstant) {
-        guard !stopped else { return }
+        guard !perInterface.isStopped else { return }
         guard let decoded = try? DNSMessage.decodingLeniently(datagram.payload) else {
             received.malformed += 1
             return
         }
         let message = decoded.message
         let info = datagram.info
-        guard let index = info.interfaceIndex, responders[index] != nil else {
+        guard let index = info.interfaceIndex, perInterface.serves(index) else {
             received.otherInterface += 1
             return
         }
@@ -183,39 +165,25 @@ public struct MDNSAnnounceSession: DatagramMachine {
         // with that, or from an address on the interface's networks (a one-shot client's unicast query may have
         // been sent with a lower limit).
         let fromLink = info.hopLimit.map { $0 == 255 } ?? true
-        guard fromLink || (!message.isResponse && links.isOnLink(info.sender.ip, interface: index)) else {
+        guard fromLink || (!message.isResponse && perInterface.isOnLink(info.sender.ip, interface: index)) else {
             received.offLink += 1
             return
         }
         if message.isResponse { received.responses += 1 } else { received.queries += 1 }
         received.recordsSkipped += decoded.skippedRecords
-        responders[index]!.receive(message, from: info.sender.unmapped, at: now)
+        perInterface.withResponder(index) { $0.receive(message, from: info.sender.unmapped, at: now) }
     }
 
     /// The next message a responder queued, encoded, to the group out of its interface or to one host.
     public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
-        for index in order {
-            while let outgoing = responders[index]!.pollOutgoing() {
-                // Our own records always encode; a message that cannot is skipped, as the engine always did.
-                guard let bytes = try? outgoing.message.encoded() else { continue }
-                let destination: SocketAddress
-                switch outgoing.destination {
-                case .multicast: destination = Self.group(family)
-                case .unicast(let address): destination = address
-                }
-                return OutboundDatagram(bytes, to: destination, interfaceIndex: index)
-            }
-        }
-        return nil
+        perInterface.pollTransmit(group: Self.group(family), family: family)
     }
 
     /// The next thing a responder did: announced, or renamed after a conflict.
     public mutating func pollEvent() -> Event? {
-        for index in order {
-            if let event = responders[index]!.pollEvent() {
-                return Event(interfaceIndex: index, family: family, event: event)
-            }
+        let family = family
+        return perInterface.first { index, responder in
+            responder.pollEvent().map { Event(interfaceIndex: index, family: family, event: $0) }
         }
-        return nil
     }
 }

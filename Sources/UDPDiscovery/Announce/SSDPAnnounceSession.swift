@@ -78,16 +78,13 @@ public struct SSDPAnnounceSession: DatagramMachine {
     /// The family advertised on: IPv4 (group 239.255.255.250) or IPv6 (ff02::c).
     public let family: AddressFamily
     /// The responders, by interface index.
-    public private(set) var responders: [UInt32: SSDPResponder] = [:]
-    /// The interfaces in index order: what each step visits, so that the order on the wire is fixed.
-    private let order: [UInt32]
-    private var links: LinkAddresses
+    public var responders: [UInt32: SSDPResponder] { perInterface.byInterface }
+    private var perInterface: PerInterfaceResponders<SSDPResponder>
     /// The interfaces whose first announcement was reported, so each is reported once.
     private var announced: Set<UInt32> = []
     /// Events not yet polled: at most one per interface.
     private var events = MachineQueue<Event>()
     private var received = Counters()
-    private var stopped = false
 
     /// Packets that did not parse as SSDP (``Counters/malformed`` and ``Counters/oversized``).
     public var malformed: Int { received.malformed + received.oversized }
@@ -113,13 +110,10 @@ public struct SSDPAnnounceSession: DatagramMachine {
         random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
     ) {
         self.family = family
-        links = LinkAddresses(interfaces, at: now, reading: addresses)
-        order = interfaces.keys.sorted()
-        var random = random
-        for index in order {
-            // Each responder its own stream of the one generator, so two interfaces do not answer in lockstep.
-            let generator = SeededGenerator(seed: random.next())
-            responders[index] = SSDPResponder(advertisements: advertisements, at: now, random: generator)
+        perInterface = PerInterfaceResponders(interfaces: interfaces, at: now, addresses: addresses, random: random) {
+            _,
+            random in
+            SSDPResponder(advertisements: advertisements, at: now, random: random)
         }
     }
 
@@ -135,81 +129,46 @@ public struct SSDPAnnounceSession: DatagramMachine {
     /// Queues every responder's `ssdp:byebye`s and stops: nothing is received, answered or announced after. The
     /// driver's `flush` sends them.
     public mutating func stop(at now: MonotonicInstant) {
-        guard !stopped else { return }
-        stopped = true
-        for index in order { responders[index]!.stop(at: now) }
+        perInterface.stop(at: now)
     }
 
     /// True once stopped.
-    public var isFinished: Bool { stopped }
+    public var isFinished: Bool { perInterface.isStopped }
 
     /// The earliest of the responders' announcements and answers and the next reading of the addresses; nil once
     /// stopped.
-    public var nextDeadline: MonotonicInstant? {
-        guard !stopped else { return nil }
-        return responders.values.compactMap(\.nextDeadline).reduce(links.nextCheck, min)
-    }
+    public var nextDeadline: MonotonicInstant? { perInterface.nextDeadline }
 
     /// Takes the passing of ``nextDeadline``: announcements and answers due, and the addresses read again (for
     /// the on-link check: the advertisements name a URL, not addresses).
     public mutating func handleTimeout(at now: MonotonicInstant) {
-        guard !stopped else { return }
-        for index in order where responders[index]!.nextDeadline.map({ $0 <= now }) == true {
-            let wasAnnounced = responders[index]!.isAnnounced
-            responders[index]!.handleTimeout(at: now)
-            if !wasAnnounced, responders[index]!.isAnnounced, announced.insert(index).inserted {
-                let advertisements = responders[index]!.advertisements
-                events.append(Event(interfaceIndex: index, family: family, kind: .announced(advertisements)))
-            }
+        for index in perInterface.handleTimeout(at: now) where announced.insert(index).inserted {
+            let advertisements = responders[index]!.advertisements
+            events.append(Event(interfaceIndex: index, family: family, kind: .announced(advertisements)))
         }
-        _ = links.refresh(at: now)
     }
 
     /// Takes a datagram from the link: a search from it is handed to its interface's responder.
     public mutating func handleDatagram(_ datagram: InboundDatagram, at now: MonotonicInstant) {
-        guard !stopped else { return }
-        let message: SSDPMessage
-        do throws(SSDPError) {
-            message = try SSDPMessage(parsing: datagram.payload)
-        } catch {
-            if error.isOversized {
-                received.oversized += 1
-            } else {
-                received.malformed += 1
-            }
-            return
-        }
+        guard !perInterface.isStopped else { return }
+        guard let message = SSDPMessage.parsing(datagram.payload, counting: &received) else { return }
         let info = datagram.info
-        guard case .search = message, let index = info.interfaceIndex, responders[index] != nil else {
+        guard case .search = message, let index = info.interfaceIndex, perInterface.serves(index) else {
             received.ignored += 1
             return
         }
-        guard links.isOnLink(info.sender.ip, interface: index) else {
+        guard perInterface.isOnLink(info.sender.ip, interface: index) else {
             received.offLink += 1
             return
         }
-        responders[index]!.receive(
-            message,
-            from: info.sender,
-            multicast: info.destination?.isMulticast ?? true,
-            at: now
-        )
+        let multicast = info.destination?.isMulticast ?? true
+        perInterface.withResponder(index) { $0.receive(message, from: info.sender, multicast: multicast, at: now) }
     }
 
     /// The next message a responder queued, encoded for the family: to the group out of its interface, or to the
     /// control point that searched.
     public mutating func pollTransmit(at now: MonotonicInstant) -> OutboundDatagram? {
-        for index in order {
-            if let outgoing = responders[index]!.pollOutgoing() {
-                let destination: SocketAddress
-                switch outgoing.destination {
-                case .multicast: destination = Self.group(family)
-                case .unicast(let address): destination = address
-                }
-                return OutboundDatagram(outgoing.message.encoded(for: family), to: destination, interfaceIndex: index)
-            }
-        }
-        return nil
+        perInterface.pollTransmit(group: Self.group(family), family: family)
     }
 
     /// The next thing that happened: an interface's first announcement.

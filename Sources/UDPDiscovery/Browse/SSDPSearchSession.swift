@@ -179,17 +179,7 @@ public struct SSDPSearchSession: DatagramMachine, Sendable {
     }
 
     private mutating func take(_ datagram: InboundDatagram, at now: MonotonicInstant) {
-        let message: SSDPMessage
-        do throws(SSDPError) {
-            message = try SSDPMessage(parsing: datagram.payload)
-        } catch {
-            if error.isOversized {
-                received.oversized += 1
-            } else {
-                received.malformed += 1
-            }
-            return
-        }
+        guard let message = SSDPMessage.parsing(datagram.payload, counting: &received) else { return }
         switch message {
         case .search:
             received.searches += 1

@@ -83,8 +83,8 @@ public struct ReorderBuffer<Element> {
     // so the index runs on smoothly through the wrap): set when the number was delivered.
     private var history: [UInt64]
     private let historyMask: UInt32
-    private var outputs: [Output] = []
-    private var outputsHead = 0
+    // What was released and not yet polled. Unbounded here: what one call releases is bounded by the window.
+    private var outputs = MachineQueue<Output>()
     // The earliest arrival among held elements, kept only with a hole timeout.
     private var oldestArrival: MonotonicInstant?
 
@@ -182,14 +182,7 @@ public struct ReorderBuffer<Element> {
 
     /// The next element or gap in sequence order, or nil when nothing more is released yet.
     public mutating func poll() -> Output? {
-        guard outputsHead < outputs.count else { return nil }
-        let output = outputs[outputsHead]
-        outputsHead += 1
-        if outputsHead == outputs.count {
-            outputs.removeAll(keepingCapacity: true)
-            outputsHead = 0
-        }
-        return output
+        outputs.poll()
     }
 
     /// The next element in sequence order, passing over gaps (they are still counted in

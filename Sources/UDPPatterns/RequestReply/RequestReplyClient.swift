@@ -111,8 +111,9 @@ public struct RequestReplyClient: Sendable {
 
     private var generator: any RandomNumberGenerator & Sendable
     private var requests: [RequestID: Outstanding] = [:]
-    private var transmitQueue: [RequestID] = []
-    private var transmitQueueHead = 0
+    // Requests due for an attempt, in the order they fell due. Unbounded: it holds at most one live entry per
+    // request in flight (``maximumOutstanding``), and `discardStaleTimers()` sweeps out those that ended.
+    private var transmitQueue = MachineQueue<RequestID>()
     private var timers = DeadlineHeap<MonotonicInstant, RequestID>()
     private var events = MachineQueue<ClientEvent>()
     private var finished: BoundedMemory<RequestID, Outcome>
@@ -190,13 +191,7 @@ public struct RequestReplyClient: Sendable {
     ///
     /// A request whose deadline passed while it waited here fails instead (see ``pollEvent()``).
     public mutating func pollTransmit(now: MonotonicInstant) -> Transmit? {
-        while transmitQueueHead < transmitQueue.count {
-            let id = transmitQueue[transmitQueueHead]
-            transmitQueueHead += 1
-            if transmitQueueHead == transmitQueue.count {
-                transmitQueue.removeAll(keepingCapacity: true)
-                transmitQueueHead = 0
-            }
+        while let id = transmitQueue.poll() {
             guard var request = requests[id], request.queued else { continue }  // ended while queued
             request.queued = false
             switch request.schedule.decision(now: now) {
@@ -312,9 +307,8 @@ public struct RequestReplyClient: Sendable {
         if timers.count > 2 * requests.count + 64 {
             timers.removeAll { requests[$0.element]?.timer != $0.deadline }
         }
-        if transmitQueue.count - transmitQueueHead > 2 * requests.count + 64 {
-            transmitQueue = transmitQueue[transmitQueueHead...].filter { requests[$0]?.queued == true }
-            transmitQueueHead = 0
+        if transmitQueue.count > 2 * requests.count + 64 {
+            transmitQueue.removeAll { requests[$0]?.queued != true }
         }
     }
 

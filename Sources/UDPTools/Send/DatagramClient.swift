@@ -96,9 +96,11 @@ public struct DatagramClient: DatagramMachine {
     private var message: [UInt8] = []
     private var expectReply = true
     private var inFlight = false
-    // Each attempt's wait, drawn when the message starts; the attempt to send next, or the one awaited.
-    private var schedule: [Duration] = []
-    private var attempt = 0
+    // The attempts' waits and the policy's deadline, from the first attempt's send: UDPPatterns' schedule, as
+    // `RequestReplyClient` and the DNS stub query keep. Nil until the message's first attempt goes out.
+    private var schedule: RetrySchedule?
+    // The waits drawn for the message so far: the total its no-reply event reports when no deadline cut them.
+    private var waited = Duration.zero
     private var transmitDue = false
     private var waitEnd: MonotonicInstant?
     // When the message's first attempt went out (wall clock, from its send report): older replies are late.
@@ -135,8 +137,8 @@ public struct DatagramClient: DatagramMachine {
     public mutating func send(_ payload: [UInt8], expectReply: Bool = true) {
         message = payload
         self.expectReply = expectReply
-        schedule = policy.waits(using: &generator)
-        attempt = 0
+        schedule = nil
+        waited = .zero
         transmitDue = true
         waitEnd = nil
         sentAt = nil
@@ -158,7 +160,11 @@ public struct DatagramClient: DatagramMachine {
         transmitDue = false
         let datagram = sealing == nil ? message : sealing!.seal(message)
         if expectReply {
-            waitEnd = now + schedule[attempt]
+            var schedule = self.schedule ?? RetrySchedule(policy: policy, start: now)
+            let end = schedule.recordAttempt(now: now, using: &generator)
+            waited += end - now
+            waitEnd = end
+            self.schedule = schedule
         } else {
             finish(answered: true)
         }
@@ -171,6 +177,8 @@ public struct DatagramClient: DatagramMachine {
         switch report {
         case .sent(_, _, let time, _):
             counters.sent += 1
+            // The attempt just sent, from 0; a message sent without waiting has no schedule and one attempt.
+            let attempt = max((schedule?.attemptsSent ?? 1) - 1, 0)
             if attempt == 0 { sentAt = time }
             post(.sent(size: message.count, attempt: attempt))
         case .failed(_, _, let error):
@@ -217,16 +225,26 @@ public struct DatagramClient: DatagramMachine {
 
     /// The end of an attempt's wait: the message is answered (a group's replies came), resent, or given up.
     public mutating func handleTimeout(at now: MonotonicInstant) {
-        guard inFlight, let waitEnd, now >= waitEnd else { return }
+        guard inFlight, let waitEnd, now >= waitEnd, let schedule else { return }
         self.waitEnd = nil
         if replies > 0 { return finish(answered: true) }
-        attempt += 1
-        if attempt < schedule.count {
+        switch schedule.decision(now: now) {
+        case .send:
             transmitDue = true
-            return
+        case .wait(let until):
+            self.waitEnd = until
+        case .giveUp(let error):
+            // Out of attempts, or past the deadline: either way nothing answered. The total is the policy's: its
+            // deadline when that cut the waits short (not the clock's reading, a little later), else their sum.
+            let total: Duration
+            if case .deadlineExceeded = error, let deadline = policy.deadline {
+                total = deadline
+            } else {
+                total = waited
+            }
+            post(.noReply(total: total, attempts: schedule.attemptsSent))
+            finish(answered: false)
         }
-        post(.noReply(total: schedule.reduce(Duration.zero, +), attempts: schedule.count))
-        finish(answered: false)
     }
 
     /// The next event, in order.
