@@ -30,11 +30,11 @@ public struct ReceiveInfo: Sendable, Hashable {
     /// is the loss in between. Linux attaches the count only once it is above zero, so nil means "no drop
     /// yet" when the option is on.
     public var kernelDropCount: UInt32?
-    /// When the kernel received the datagram, in nanoseconds since 1970 (`CLOCK_REALTIME`), when receive
-    /// timestamps are on (``UDPSocket/setReceiveTimestamps(_:)``). A wall-clock time: compare it with other
-    /// kernel timestamps or ``WallClock/now()``, never with a monotonic clock, and expect a clock step to
-    /// make an interval wrong, even negative.
-    public var timestamp: UInt64?
+    /// When the kernel received the datagram (`CLOCK_REALTIME`), when receive timestamps are on
+    /// (``UDPSocket/setReceiveTimestamps(_:)``). A wall-clock time: compare it with other kernel timestamps or
+    /// ``WallClockTime/now()``, never with a ``MonotonicInstant``, and expect a clock step to make an interval
+    /// wrong, even negative.
+    public var timestamp: WallClockTime?
 
     /// Creates a report from its parts: for tests, and for code that receives by other means (an event loop
     /// that adopted the descriptor). The library's own receives fill it in; a field left nil was not reported.
@@ -46,7 +46,7 @@ public struct ReceiveInfo: Sendable, Hashable {
         destination: IPAddress? = nil,
         interfaceIndex: UInt32? = nil,
         kernelDropCount: UInt32? = nil,
-        timestamp: UInt64? = nil,
+        timestamp: WallClockTime? = nil,
         replySource: IPAddress? = nil,
         hopLimit: UInt8? = nil
     ) {

@@ -23,24 +23,13 @@ public struct SendTimestamp: Sendable, Hashable {
     /// Which datagram: 0 for the first sent after send timestamps were turned on, then 1, 2, … (the kernel's
     /// `SOF_TIMESTAMPING_OPT_ID` counter; a send the kernel refused may still take a number).
     public var id: UInt32
-    /// When it left, in nanoseconds since 1970 (`CLOCK_REALTIME`), comparable with
-    /// ``ReceiveInfo/timestamp``.
-    public var time: UInt64
+    /// When it left (`CLOCK_REALTIME`), comparable with ``ReceiveInfo/timestamp``.
+    public var time: WallClockTime
 
     /// Creates a timestamp from its parts, for tests; ``UDPSocket/receiveErrorQueue()`` reads the real ones.
-    public init(id: UInt32, time: UInt64) {
+    public init(id: UInt32, time: WallClockTime) {
         self.id = id
         self.time = time
-    }
-}
-
-/// The wall clock the kernel's timestamps use.
-public enum WallClock {
-    /// Now, in nanoseconds since 1970 (`CLOCK_REALTIME`).
-    public static func now() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }
 

@@ -160,10 +160,16 @@ public struct NTPPacket: Hashable, Sendable {
         return bytes
     }
 
-    /// ``rootDelay`` in seconds.
-    public var rootDelaySeconds: Double { Double(rootDelay) / 65_536 }
-    /// ``rootDispersion`` in seconds.
-    public var rootDispersionSeconds: Double { Double(rootDispersion) / 65_536 }
+    /// ``rootDelay`` as a duration (the field counts 2⁻¹⁶ s).
+    public var rootDelayDuration: Duration { Self.duration(shortFormat: rootDelay) }
+    /// ``rootDispersion`` as a duration (the field counts 2⁻¹⁶ s).
+    public var rootDispersionDuration: Duration { Self.duration(shortFormat: rootDispersion) }
+
+    /// An NTP short-format value (16 bits of seconds, 16 of fraction) as a duration, exactly: 2⁻¹⁶ s is
+    /// 15 258 789 062 500 attoseconds.
+    private static func duration(shortFormat value: UInt32) -> Duration {
+        Duration(secondsComponent: Int64(value >> 16), attosecondsComponent: Int64(value & 0xFFFF) * 15_258_789_062_500)
+    }
 
     /// The reference ID as ntpq prints it: the four letters of a kiss code (stratum 0) or a reference clock
     /// (stratum 1), otherwise dotted like an IPv4 address (`127.127.1.1`; for an IPv6 upstream, a hash of it).

@@ -9,35 +9,27 @@ import UDP
 /// `offset = ((T2 − T1) + (T3 − T4)) / 2`, positive when the server is ahead; `delay = (T4 − T1) − (T3 − T2)`,
 /// the round trip less the server's own time.
 public struct NTPSample: Hashable, Sendable {
-    /// The server's clock minus this host's, in seconds.
-    public var offset: Double
-    /// The round trip, less the time the server held the request, in seconds (never below 0).
-    public var delay: Double
+    /// The server's clock minus this host's: negative when the server is behind.
+    public var offset: Duration
+    /// The round trip, less the time the server held the request (never below zero).
+    public var delay: Duration
     /// The reply.
     public var reply: NTPPacket
-
-    /// - Parameters:
-    ///   - reply: The server's reply, judged valid (``SNTPRequest/check(_:)``).
-    ///   - sentAt: T1, in nanoseconds since 1970.
-    ///   - receivedAt: T4, in nanoseconds since 1970.
-    public init(reply: NTPPacket, sentAt: UInt64, receivedAt: UInt64) {
-        let t1 = NTPTimestamp(unixNanoseconds: sentAt)
-        let t4 = NTPTimestamp(unixNanoseconds: receivedAt)
-        let t2 = reply.receiveTimestamp
-        let t3 = reply.transmitTimestamp
-        offset = (t2.seconds(since: t1) + t3.seconds(since: t4)) / 2
-        // A server whose clock ran between T2 and T3 in the other direction than the client's can make this a
-        // little negative (RFC 5905 clamps it to the precision): no round trip is shorter than nothing.
-        delay = max(0, t4.seconds(since: t1) - t3.seconds(since: t2))
-        self.reply = reply
-    }
 
     /// - Parameters:
     ///   - reply: The server's reply, judged valid (``SNTPRequest/check(_:)``).
     ///   - sentAt: T1, when the request left: this host's clock just before the send, or the kernel's stamp.
     ///   - receivedAt: T4, when the reply arrived: the kernel's stamp, or this host's clock just after.
     public init(reply: NTPPacket, sentAt: WallClockTime, receivedAt: WallClockTime) {
-        self.init(reply: reply, sentAt: sentAt.nanosecondsSince1970, receivedAt: receivedAt.nanosecondsSince1970)
+        let t1 = NTPTimestamp(sentAt)
+        let t4 = NTPTimestamp(receivedAt)
+        let t2 = reply.receiveTimestamp
+        let t3 = reply.transmitTimestamp
+        offset = (t2.duration(since: t1) + t3.duration(since: t4)) / 2
+        // A server whose clock ran between T2 and T3 in the other direction than the client's can make this a
+        // little negative (RFC 5905 clamps it to the precision): no round trip is shorter than nothing.
+        delay = max(.zero, t4.duration(since: t1) - t3.duration(since: t2))
+        self.reply = reply
     }
 
     /// The sample NTP's clock filter would choose (RFC 5905 §10): the one with the least delay, whose offset

@@ -8,7 +8,7 @@
 ///
 /// ```swift
 /// let request = SNTPRequest()
-/// let sentAt = WallClock.now()  // T1, read just before the send, or the kernel's transmit timestamp
+/// let sentAt = WallClockTime.now()  // T1, read just before the send, or the kernel's transmit timestamp
 /// try socket.send(request.packet.encoded, to: server)
 /// // … a datagram from the server arrives at receivedAt …
 /// switch request.check(datagram: bytes) {
@@ -51,7 +51,7 @@ public struct SNTPRequest: Hashable, Sendable {
     }
 
     /// The most root distance (root delay / 2 + root dispersion) a usable server may claim: RFC 5905's MAXDISP.
-    public static let maximumRootDistance = 16.0
+    public static let maximumRootDistance = Duration.seconds(16)
 
     /// The request as sent.
     public let packet: NTPPacket
@@ -86,7 +86,7 @@ public struct SNTPRequest: Hashable, Sendable {
         guard (1...4).contains(reply.version) else { return .invalid(.badVersion) }
         guard reply.leap != .unsynchronised, reply.stratum < 16 else { return .invalid(.unsynchronised) }
         guard reply.transmitTimestamp != .zero, reply.receiveTimestamp != .zero else { return .invalid(.noTime) }
-        guard reply.rootDelaySeconds / 2 + reply.rootDispersionSeconds <= Self.maximumRootDistance else {
+        guard reply.rootDelayDuration / 2 + reply.rootDispersionDuration <= Self.maximumRootDistance else {
             return .invalid(.rootDistance)
         }
         return .reply(reply)

@@ -55,7 +55,7 @@ extension NamespacePair {
 
 /// A server reply to `request` as a well-behaved stratum-2 server would send it, with this host's time.
 private func reply(to request: NTPPacket) -> NTPPacket {
-    let now = NTPTimestamp(unixNanoseconds: WallClock.now())
+    let now = NTPTimestamp(WallClockTime.now())
     return NTPPacket(
         mode: .server,
         stratum: 2,

@@ -150,7 +150,7 @@ struct NetworkTextTests {
         // ESC [ 2 J as a kiss code (stratum 0), or as the reference ID of a stratum-1 server.
         let datagram = try #require(try server.receive(timeout: .seconds(5)), "no request came")
         let request = try #require(NTPPacket(decoding: datagram.payload))
-        let now = NTPTimestamp(unixNanoseconds: WallClock.now())
+        let now = NTPTimestamp(WallClockTime.now())
         let reply = NTPPacket(
             mode: .server,
             stratum: stratum,

@@ -1,4 +1,5 @@
 import Testing
+import UDP
 
 @testable import UDPNTP
 
@@ -26,7 +27,7 @@ import Testing
         // Whole extension fields after the header are skipped; fewer than 48 bytes are no packet.
         #expect(NTPPacket(decoding: bytes + [0, 1, 0, 16] + [UInt8](repeating: 7, count: 12)) == packet)
         #expect(NTPPacket(decoding: bytes.dropLast()) == nil)
-        #expect(packet.rootDelaySeconds == 1.5 && packet.rootDispersionSeconds == 0.25)
+        #expect(packet.rootDelayDuration == .milliseconds(1_500) && packet.rootDispersionDuration == .milliseconds(250))
     }
 
     /// `length` bytes of one extension field of type 0x0104 that claims `claimed` bytes.
@@ -82,19 +83,22 @@ import Testing
 
     @Test func unixTimeConvertsToNTPTime() {
         // 1970 is 2,208,988,800 s after 1900; half a second is 2^31 of the fraction.
-        let stamp = NTPTimestamp(unixNanoseconds: 500_000_000)
+        let stamp = NTPTimestamp(WallClockTime(nanosecondsSince1970: 500_000_000))
         #expect(stamp.rawValue == UInt64(2_208_988_800) << 32 | 1 << 31)
         #expect(stamp.description == "83aa7e80.80000000")
+        #expect(stamp.wallClockTime == WallClockTime(nanosecondsSince1970: 500_000_000))
     }
 
     @Test func differencesHoldAcrossTheEraBoundaryOf2036() {
         // The last second of era 0 and the first of era 1 (7 February 2036).
         let before = NTPTimestamp(rawValue: 0xFFFF_FFFF << 32)
         let after = NTPTimestamp(rawValue: 1 << 32)
-        #expect(after.seconds(since: before) == 2)
-        #expect(before.seconds(since: after) == -2)
-        let unixAfter = NTPTimestamp(unixNanoseconds: (0x1_0000_0000 - 2_208_988_800 + 1) * 1_000_000_000)
+        #expect(after.duration(since: before) == .seconds(2))
+        #expect(before.duration(since: after) == .seconds(-2))
+        let unixAfterTime = WallClockTime(nanosecondsSince1970: (0x1_0000_0000 - 2_208_988_800 + 1) * 1_000_000_000)
+        let unixAfter = NTPTimestamp(unixAfterTime)
         #expect(unixAfter == after)
+        #expect(after.wallClockTime == unixAfterTime, "a time before 1970 reads as the next era")
     }
 }
 
@@ -110,8 +114,8 @@ import Testing
             rootDispersion: 0x10,
             referenceID: 0x7F7F_0101,
             originTimestamp: request.packet.transmitTimestamp,
-            receiveTimestamp: NTPTimestamp(unixNanoseconds: 1_000_000_000_000),
-            transmitTimestamp: NTPTimestamp(unixNanoseconds: 1_000_000_100_000)
+            receiveTimestamp: NTPTimestamp(WallClockTime(nanosecondsSince1970: 1_000_000_000_000)),
+            transmitTimestamp: NTPTimestamp(WallClockTime(nanosecondsSince1970: 1_000_000_100_000))
         )
     }
 
@@ -166,32 +170,41 @@ import Testing
 @Suite struct NTPSampleTests {
     static let second: UInt64 = 1_000_000_000
 
+    /// `nanoseconds` after 1970.
+    func time(_ nanoseconds: UInt64) -> WallClockTime { WallClockTime(nanosecondsSince1970: nanoseconds) }
+
+    /// `duration` in seconds, to compare within a tolerance.
+    func seconds(_ duration: Duration) -> Double { duration / .seconds(1) }
+
     @Test func offsetAndDelayComeFromTheFourTimestamps() {
         // Sent at 100 s, the server (2 s ahead) took it at its 102.1 s and answered at 102.2 s, back at 100.3 s:
         // 0.1 s each way, 0.1 s at the server.
         let reply = NTPPacket(
             mode: .server,
             stratum: 2,
-            receiveTimestamp: NTPTimestamp(unixNanoseconds: 102_100_000_000),
-            transmitTimestamp: NTPTimestamp(unixNanoseconds: 102_200_000_000)
+            receiveTimestamp: NTPTimestamp(WallClockTime(nanosecondsSince1970: 102_100_000_000)),
+            transmitTimestamp: NTPTimestamp(WallClockTime(nanosecondsSince1970: 102_200_000_000))
         )
-        let sample = NTPSample(reply: reply, sentAt: 100 * Self.second, receivedAt: 100_300_000_000)
-        #expect(abs(sample.offset - 2.0) < 1e-6)
-        #expect(abs(sample.delay - 0.2) < 1e-6)
+        let sample = NTPSample(reply: reply, sentAt: time(100 * Self.second), receivedAt: time(100_300_000_000))
+        #expect(abs(seconds(sample.offset) - 2.0) < 1e-6)
+        #expect(abs(seconds(sample.delay) - 0.2) < 1e-6)
         // A server behind gives a negative offset.
-        let behind = NTPSample(reply: reply, sentAt: 104 * Self.second, receivedAt: 104_300_000_000)
-        #expect(abs(behind.offset + 2.0) < 1e-6)
+        let behind = NTPSample(reply: reply, sentAt: time(104 * Self.second), receivedAt: time(104_300_000_000))
+        #expect(abs(seconds(behind.offset) + 2.0) < 1e-6)
     }
 
     @Test func theClockFilterTakesTheLeastDelay() {
-        func sample(_ delay: Double, _ offset: Double) -> NTPSample {
-            var sample = NTPSample(reply: NTPPacket(mode: .server), sentAt: 0, receivedAt: 0)
+        func sample(_ delay: Duration, _ offset: Duration) -> NTPSample {
+            var sample = NTPSample(reply: NTPPacket(mode: .server), sentAt: time(0), receivedAt: time(0))
             sample.delay = delay
             sample.offset = offset
             return sample
         }
-        let best = NTPSample.best(of: [sample(0.3, 1), sample(0.1, 2), sample(0.2, 3)])
-        #expect(best?.offset == 2)
+        let best = NTPSample.best(of: [
+            sample(.milliseconds(300), .seconds(1)), sample(.milliseconds(100), .seconds(2)),
+            sample(.milliseconds(200), .seconds(3)),
+        ])
+        #expect(best?.offset == .seconds(2))
         #expect(NTPSample.best(of: []) == nil)
     }
 }

@@ -26,10 +26,10 @@ import Testing
         #expect(try receiver.receiveTimestamps)
         try waitUntilArrivalsAreStamped(receiver)
         let sender = try loopbackSocket(family)
-        let before = WallClock.now()
+        let before = WallClockTime.now()
         try sender.send(bytes("stamped"), to: receiver.localAddress)
         let datagram = try receiver.receive()
-        let after = WallClock.now()
+        let after = WallClockTime.now()
         let stamp = try #require(datagram.info.timestamp)
         #expect(stamp >= before && stamp <= after, "\(before) ≤ \(stamp) ≤ \(after)")
 
@@ -46,7 +46,7 @@ import Testing
         for index in 0..<4 { try sender.send([UInt8(index)], to: receiver.localAddress) }
         var batch = DatagramBatch(capacity: 8, bufferSize: 16)
         var received = 0
-        var stamps: [UInt64] = []
+        var stamps: [WallClockTime] = []
         while received < 4 {
             received += try receiver.receive(into: &batch)
             stamps += (0..<batch.count).compactMap { batch.info(at: $0).timestamp }
@@ -63,7 +63,7 @@ import Testing
         let sender = try loopbackSocket(family)
         try sender.setSendTimestamps(true)
         #expect(try sender.sendTimestamps)
-        let before = WallClock.now()
+        let before = WallClockTime.now()
         for index in 0..<3 { try sender.send([UInt8(index)], to: receiver.localAddress) }
         var sent: [SendTimestamp] = []
         while sent.count < 3, try sender.waitUntilReadable(timeout: receiveTimeout) {

@@ -43,29 +43,29 @@ import UDP
             payloadSize: 64,
             window: 1,
             rate: 0,
-            lossTimeout: 1_000_000_000,
-            start: 5_000_000_000,
-            end: 7_000_000_000,
+            lossTimeout: .seconds(1),
+            start: MonotonicInstant(nanoseconds: 5_000_000_000),
+            end: MonotonicInstant(nanoseconds: 7_000_000_000),
             live: false,
             offload: false
         )
         var results: [BenchWorker.Result] = []
         for (index, stoppedAt) in [7_000_000_000, 6_500_000_000].enumerated() {
-            var result = BenchWorker.Result(latency: LatencyRecorder(highest: 1_000_000_000))
+            var result = BenchWorker.Result(latency: LatencyRecorder(highest: .seconds(1)))
             result.counts.sent = 10 * (index + 1)
             result.counts.received = 9 * (index + 1)
             result.counts.lost = index + 1
             result.foreign = index
             result.errors = 2
-            result.latency.record(UInt64(1_000 * (index + 1)))
-            result.stoppedAt = UInt64(stoppedAt)
+            result.latency.record(.nanoseconds(1_000 * (index + 1)))
+            result.stoppedAt = MonotonicInstant(nanoseconds: UInt64(stoppedAt))
             results.append(result)
         }
         let summary = BenchRun.summary(of: results, configuration)
         #expect(summary.counts.sent == 30 && summary.counts.received == 27 && summary.counts.lost == 3)
         #expect(summary.foreign == 1 && summary.errors == 4)
-        #expect(summary.latency.count == 2 && summary.latency.maximum >= 2_000)
-        #expect(summary.duration == 2)
+        #expect(summary.latency.count == 2 && summary.latency.maximum ?? .zero >= .microseconds(2))
+        #expect(summary.duration == .seconds(2))
         #expect(summary.payloadSize == 64)
     }
 
@@ -82,16 +82,16 @@ import UDP
                 return reflector.counters.replied
             },
             test: {
-                let start = MonotonicClock.now()
+                let start = MonotonicInstant.now()
                 var run = BenchRun(
                     configuration: BenchWorker.Configuration(
                         destination: target,
                         payloadSize: 64,
                         window: 8,
                         rate: 2_000,
-                        lossTimeout: 500_000_000,
+                        lossTimeout: .milliseconds(500),
                         start: start,
-                        end: start + 400_000_000,
+                        end: start + .milliseconds(400),
                         live: false,
                         offload: true
                     ),
@@ -111,7 +111,7 @@ import UDP
 
     @Test("a worker that cannot reach its server fails the run with its words")
     func failure() throws {
-        let start = MonotonicClock.now()
+        let start = MonotonicInstant.now()
         let run = BenchRun(
             configuration: BenchWorker.Configuration(
                 // Port 0 cannot be connected to: the worker fails at once.
@@ -119,9 +119,9 @@ import UDP
                 payloadSize: 64,
                 window: 1,
                 rate: 0,
-                lossTimeout: 100_000_000,
+                lossTimeout: .milliseconds(100),
                 start: start,
-                end: start + 100_000_000,
+                end: start + .milliseconds(100),
                 live: false,
                 offload: false
             ),

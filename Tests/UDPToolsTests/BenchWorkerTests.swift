@@ -19,22 +19,22 @@ import UDPTools
                 return reflector.counters.replied
             },
             test: {
-                let start = MonotonicClock.now()
+                let start = MonotonicInstant.now()
                 let configuration = BenchWorker.Configuration(
                     destination: target,
                     payloadSize: 64,
                     window: 16,
                     rate: rate,
-                    lossTimeout: 1_000_000_000,
+                    lossTimeout: .seconds(1),
                     start: start,
-                    end: start + 300_000_000,
+                    end: start + .milliseconds(300),
                     live: false,
                     offload: offload
                 )
                 result = BenchWorker.run(
                     configuration,
                     index: 0,
-                    board: try BenchBoard(workers: 1, highest: 1_000_000_000)
+                    board: try BenchBoard(workers: 1, highest: .seconds(1))
                 )
             }
         )

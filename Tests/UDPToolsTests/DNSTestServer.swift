@@ -58,14 +58,11 @@ func runProbe(
     onEvent: (DNSPingSession.Event) -> Void = { _ in }
 ) throws -> LatencySummary {
     let sockets = try querySockets(DNSPingSession.socketCount, for: session.server)
-    let highest =
-        session.timeout.components.seconds * 1_000_000_000 + session.timeout.components.attoseconds / 1_000_000_000
-    var latency = LatencyRecorder(highest: UInt64(highest))
+    var latency = LatencyRecorder(highest: session.timeout)
     let started = MonotonicInstant.now()
     let ending = try MachineDriver(stop: stop).run(&session, on: sockets) { event in
         if case .answered(_, let answer) = event {
-            let (seconds, attoseconds) = answer.roundTrip.components
-            latency.record(UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000))
+            latency.record(answer.roundTrip)
         }
         onEvent(event)
     }
@@ -75,14 +72,13 @@ func runProbe(
     counts.sent = session.sent
     counts.received = session.received
     counts.lost = session.lost
-    let (seconds, attoseconds) = started.duration(to: .now()).components
     return LatencySummary(
         counts: counts,
         foreign: session.ignored.total,
         icmpErrors: session.icmpErrors,
         latency: latency,
         timestamps: PingSession.Timestamps.user.rawValue,
-        duration: Double(seconds) + Double(attoseconds) / 1e18,
+        duration: started.duration(to: .now()),
         payloadSize: session.querySize
     )
 }

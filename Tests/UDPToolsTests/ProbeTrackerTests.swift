@@ -55,15 +55,16 @@ import UDPTools
     }
 
     @Test("the latency recorder's percentiles and mean match the values recorded")
-    func latencyRecorder() {
-        var recorder = LatencyRecorder(highest: 1_000_000)
-        for value in 1...1_000 { recorder.record(UInt64(value) * 100) }
+    func latencyRecorder() throws {
+        var recorder = LatencyRecorder(highest: .milliseconds(1))
+        for value in 1...1_000 { recorder.record(.nanoseconds(value * 100)) }
         #expect(recorder.count == 1_000)
-        #expect(recorder.minimum == 100)
-        #expect(recorder.maximum >= 99_900 && recorder.maximum <= 100_100)
-        let median = recorder.percentile(50) ?? 0
-        #expect(median >= 49_000 && median <= 51_000)
-        let mean = recorder.mean ?? 0
-        #expect(abs(mean - 50_050) < 500)
+        #expect(recorder.minimum == .nanoseconds(100))
+        let maximum = try #require(recorder.maximum)
+        #expect(maximum >= .nanoseconds(99_900) && maximum <= .nanoseconds(100_100))
+        let median = try #require(recorder.percentile(50))
+        #expect(median >= .nanoseconds(49_000) && median <= .nanoseconds(51_000))
+        let mean = try #require(recorder.mean)
+        #expect(mean > .nanoseconds(50_050 - 500) && mean < .nanoseconds(50_050 + 500))
     }
 }

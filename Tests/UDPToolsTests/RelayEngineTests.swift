@@ -6,7 +6,13 @@ import UDPTools
 @Suite struct RelayEngineTests {
     @Test("the same seed gives the same fate to every datagram, and the fates follow the probabilities")
     func faultScheduleFollowsTheSeed() {
-        let impairment = Impairment(loss: 0.2, duplicate: 0.1, reorder: 0.05, delay: 1_000_000, jitter: 500_000)
+        let impairment = Impairment(
+            loss: 0.2,
+            duplicate: 0.1,
+            reorder: 0.05,
+            delay: .milliseconds(1),
+            jitter: .microseconds(500)
+        )
         var first = SeededGenerator(seed: 7)
         var second = SeededGenerator(seed: 7)
         var lost = 0
@@ -167,7 +173,7 @@ extension RelayEngineTests {
         let relay = try RelayEngine(
             listen: .loopbackV4(port: 0),
             target: try server.localAddress,
-            up: Impairment(delay: 60_000_000_000),
+            up: Impairment(delay: .seconds(60)),
             maximumHeld: bound
         )
         let relayAddress = SocketAddress.loopbackV4(port: try relay.port)
@@ -177,7 +183,7 @@ extension RelayEngineTests {
         let counters = try withEngine(
             { stop in
                 // Tells the test once all 20 are in: nothing else says so while every copy waits a minute.
-                box.run(stop, reportInterval: 1_000_000) { counters in
+                box.run(stop, reportInterval: .milliseconds(1)) { counters in
                     guard counters.up.received == 20 else { return }
                     _ = try? UDPSocket(family: .inet).send([1], to: doneAddress)
                 }
@@ -200,7 +206,7 @@ private final class RelayBox: @unchecked Sendable {
 
     func run(
         _ stop: StopSignal,
-        reportInterval: UInt64? = nil,
+        reportInterval: Duration? = nil,
         report: (RelayEngine.Counters) -> Void = { _ in }
     ) -> Result<RelayEngine.Counters, UDPError> {
         Result { () throws(UDPError) in

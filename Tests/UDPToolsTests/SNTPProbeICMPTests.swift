@@ -65,7 +65,7 @@ import UDPTools
 
     /// The server's reply to `request`.
     func answer(_ request: NTPPacket) -> NTPPacket {
-        let now = NTPTimestamp(unixNanoseconds: WallClock.now())
+        let now = NTPTimestamp(WallClockTime.now())
         return NTPPacket(
             mode: .server,
             stratum: 2,

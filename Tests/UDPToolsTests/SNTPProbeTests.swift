@@ -95,7 +95,7 @@ func runSNTPProbe(
                     let request = try #require(try server.receive(timeout: .seconds(5)), "request \(index + 1)")
                     let asked = try #require(NTPPacket(decoding: request.payload))
                     #expect(asked.mode == .client && asked.version == 4)
-                    let now = NTPTimestamp(unixNanoseconds: WallClock.now())
+                    let now = NTPTimestamp(WallClockTime.now())
                     var answer = NTPPacket(
                         mode: .server,
                         stratum: 3,
@@ -121,7 +121,7 @@ func runSNTPProbe(
         let kinds = outcome.events.map { event -> String in
             switch event {
             case .sample(let index, let sample, _):
-                #expect(abs(sample.offset) < 0.01 && sample.reply.stratum == 3)
+                #expect(abs(sample.offset / .seconds(1)) < 0.01 && sample.reply.stratum == 3)
                 return "sample \(index)"
             case .timeout(let index): return "timeout \(index)"
             case .ignored: return "ignored"

@@ -23,15 +23,17 @@ import Glibc
     func datagramOrDeadline() throws {
         let stop = try StopSignal()
         let socket = try UDPSocket(bindingTo: .loopbackV4(port: 0))
-        #expect(try stop.wait(forReadable: socket.descriptor, until: MonotonicClock.now() + 1_000_000) == false)
+        #expect(
+            try stop.wait(forReadable: socket.descriptor, until: MonotonicInstant.now() + .milliseconds(1)) == false
+        )
         let client = try UDPSocket(family: .inet)
         try client.send([1], to: try socket.localAddress)
-        #expect(try stop.wait(forReadable: socket.descriptor, until: MonotonicClock.now() + 5_000_000_000))
+        #expect(try stop.wait(forReadable: socket.descriptor, until: MonotonicInstant.now() + .seconds(5)))
         #expect(!stop.isRequested)
         stop.request()
         stop.request()
         #expect(stop.isRequested)
-        #expect(try stop.sleep(until: MonotonicClock.now() + 5_000_000_000))
+        #expect(try stop.sleep(until: MonotonicInstant.now() + .seconds(5)))
     }
 
     @Test("a failed thread start releases its body: the shared socket it held is closed")

@@ -158,15 +158,15 @@ func benchRun(_ benchmark: Benchmark, seconds: Double, offload: Bool) throws {
     echo.start()
     defer { echo.stopAndJoin() }
     for _ in benchmark.scaledIterations {
-        let start = MonotonicClock.now()
+        let start = MonotonicInstant.now()
         let configuration = BenchWorker.Configuration(
             destination: address,
             payloadSize: 64,
             window: 64,
             rate: 0,
-            lossTimeout: 200_000_000,
+            lossTimeout: .milliseconds(200),
             start: start,
-            end: start + MonotonicClock.nanoseconds(seconds: seconds),
+            end: start + .seconds(seconds),
             live: false,
             offload: offload
         )

@@ -1,4 +1,5 @@
 import FuzzDriver
+import UDP
 import UDPNTP
 
 // Any bytes decode as an NTP header or are too short: never a crash. What decodes, written out and decoded
@@ -14,8 +15,12 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     }
     let request = SNTPRequest(nonce: packet.originTimestamp.rawValue)
     if case .reply(let reply) = request.check(packet) {
-        let sample = NTPSample(reply: reply, sentAt: 1_700_000_000_000_000_000, receivedAt: 1_700_000_000_000_100_000)
-        precondition(sample.delay >= 0 && sample.offset.isFinite)
+        let sample = NTPSample(
+            reply: reply,
+            sentAt: WallClockTime(nanosecondsSince1970: 1_700_000_000_000_000_000),
+            receivedAt: WallClockTime(nanosecondsSince1970: 1_700_000_000_000_100_000)
+        )
+        precondition(sample.delay >= .zero)
     }
     _ = packet.referenceIDText
     return 0

@@ -41,7 +41,7 @@ struct CheckedPing: DatagramMachine {
         self.now = now
         if !session.isFinished { datagramsTaken += 1 }
         var datagram = datagram
-        if kernelStamps { datagram.info.timestamp = datagram.receivedAt.nanosecondsSince1970 }
+        if kernelStamps { datagram.info.timestamp = datagram.receivedAt }
         session.handleDatagram(datagram, at: now)
     }
 

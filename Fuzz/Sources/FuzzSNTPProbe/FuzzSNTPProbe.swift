@@ -105,7 +105,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         guard probe.interval >= interval, probe.interval <= SNTPProbe.longestInterval else {
             fatalError("interval \(probe.interval)")
         }
-        guard probe.samples.allSatisfy({ $0.sample.delay >= 0 && $0.sample.offset.isFinite }) else {
+        guard probe.samples.allSatisfy({ $0.sample.delay >= .zero }) else {
             fatalError("a sample out of range")
         }
         if probe.isFinished {

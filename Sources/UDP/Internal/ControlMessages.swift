@@ -50,7 +50,7 @@ struct ReceivedControl {
     var specificDestination: IPv4Address?
     var kernelDropCount: UInt32?
     var hopLimit: UInt8?
-    var timestamp: UInt64?
+    var timestamp: WallClockTime?
 
     init(_ message: UnsafeMutablePointer<msghdr>) {
         guard message.pointee.msg_controllen > 0 else { return }
@@ -118,12 +118,12 @@ func parseControlMessages(_ message: UnsafeMutablePointer<msghdr>, into info: in
     info.timestamp = control.timestamp
 }
 
-/// The software stamp of a `struct scm_timestamping` (three `timespec`s, the first one software), in
-/// nanoseconds since 1970; nil when it is zero (the kernel took none).
-func softwareTimestamp(_ data: UnsafeRawPointer) -> UInt64? {
+/// The software stamp of a `struct scm_timestamping` (three `timespec`s, the first one software), a
+/// wall-clock time; nil when it is zero (the kernel took none).
+func softwareTimestamp(_ data: UnsafeRawPointer) -> WallClockTime? {
     let stamp = data.loadUnaligned(as: timespec.self)
     guard stamp.tv_sec > 0 || stamp.tv_nsec > 0 else { return nil }
-    return UInt64(stamp.tv_sec) * 1_000_000_000 + UInt64(stamp.tv_nsec)
+    return WallClockTime(nanosecondsSince1970: UInt64(stamp.tv_sec) * 1_000_000_000 + UInt64(stamp.tv_nsec))
 }
 
 /// Writes one control message carrying `payload` into `control`; returns the space it takes.
@@ -186,7 +186,7 @@ func parseErrorQueueMessage(
     destination: SocketAddress,
     quoted: [UInt8]
 ) -> UDPSocket.ErrorQueueEntry {
-    var timestamp: UInt64?
+    var timestamp: WallClockTime?
     var header = cudp_cmsg_firsthdr(message)
     while let cmsg = header {
         if cmsg.pointee.cmsg_level == SOL_SOCKET && cmsg.pointee.cmsg_type == cudp_SO_TIMESTAMPING {

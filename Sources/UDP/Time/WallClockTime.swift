@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A time on the wall clock (`CLOCK_REALTIME`), in nanoseconds since 1970: what NTP exchanges and what the
 /// kernel stamps datagrams with. A type of its own so that it is never mixed with a ``MonotonicInstant``:
 /// the wall clock steps (NTP, an administrator), so an interval between two wall-clock times can be wrong, even
@@ -11,9 +19,14 @@ public struct WallClockTime: Sendable, Hashable, Comparable {
         self.nanosecondsSince1970 = nanosecondsSince1970
     }
 
-    /// Now, as ``WallClock/now()`` reads it. A machine never calls this: its driver does.
+    /// Now. A machine never calls this: its driver does.
+    ///
+    /// The corresponding C function is `clock_gettime(2)` with `CLOCK_REALTIME`, the clock the kernel's
+    /// datagram timestamps use.
     public static func now() -> WallClockTime {
-        WallClockTime(nanosecondsSince1970: WallClock.now())
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return WallClockTime(nanosecondsSince1970: UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec))
     }
 
     /// The time from this one to `other`: negative when `other` is earlier (or the clock stepped back).

@@ -20,10 +20,9 @@ public final class BenchBoard: Sendable {
 
     /// - Parameters:
     ///   - workers: How many workers will publish (indices `0..<workers`) and call ``finished()``.
-    ///   - highest: The largest round trip expected, in nanoseconds (the loss timeout), for the shared
-    ///     ``LatencyRecorder``.
+    ///   - highest: The largest round trip expected (the loss timeout), for the shared ``LatencyRecorder``.
     /// - Throws: `UDPError` when the ``allFinished`` signal's eventfd (or pipe) cannot be made.
-    public init(workers: Int, highest: UInt64) throws(UDPError) {
+    public init(workers: Int, highest: Duration) throws(UDPError) {
         tally = Mutex(Tally(counts: Array(repeating: ProbeCounts(), count: workers), latency: .init(highest: highest)))
         running = Atomic(workers)
         allFinished = try StopSignal()
@@ -41,7 +40,7 @@ public final class BenchBoard: Sendable {
 
     /// The counts of all workers so far, and the 99th percentile of the round trips published since the last
     /// call (which starts a new window).
-    public func takeWindow() -> (counts: ProbeCounts, p99: UInt64?) {
+    public func takeWindow() -> (counts: ProbeCounts, p99: Duration?) {
         tally.withLock { tally in
             var total = ProbeCounts()
             for counts in tally.counts { total += counts }

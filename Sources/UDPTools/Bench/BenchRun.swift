@@ -6,7 +6,7 @@ import UDP
 /// ```swift
 /// let run = BenchRun(configuration: configuration, workers: 2)
 /// let summary = try run.run { progress in print(progress.packetsPerSecond) }
-/// print(summary.counts.received, summary.latency.percentile(99) ?? 0)
+/// print(summary.counts.received, summary.latency.percentile(99) ?? .zero)
 /// ```
 public struct BenchRun: Sendable {
     /// What each worker does; ``BenchWorker/Configuration/rate`` is each worker's share of the rate, and
@@ -62,7 +62,7 @@ public struct BenchRun: Sendable {
         var summary = LatencySummary(
             counts: ProbeCounts(),
             latency: LatencyRecorder(highest: configuration.lossTimeout),
-            duration: Double((results.map(\.stoppedAt).max() ?? start) - start) / 1e9,
+            duration: (results.map(\.stoppedAt).max() ?? start) - start,
             payloadSize: configuration.payloadSize
         )
         for result in results {
@@ -77,22 +77,21 @@ public struct BenchRun: Sendable {
     /// Hands `progress` what the workers did every interval until the last of them finishes.
     private func report(_ board: BenchBoard, to progress: (BenchProgress) -> Void) throws(UDPError) {
         let start = configuration.start
-        let interval = MonotonicClock.nanoseconds(progressInterval)
         var last = (counts: ProbeCounts(), at: start)
-        var nextTick = start + interval
+        var nextTick = start + progressInterval
         // Sleeps until the next tick; the last worker to finish wakes it at once.
         while try !board.allFinished.sleep(until: nextTick) {
-            let now = MonotonicClock.now()
+            let now = MonotonicInstant.now()
             guard now >= nextTick else { continue }
-            nextTick += interval
+            nextTick += progressInterval
             let (counts, p99) = board.takeWindow()
             progress(
                 BenchProgress(
                     counts: counts,
                     since: last.counts,
-                    over: MonotonicClock.duration(nanoseconds: now - last.at),
-                    elapsed: MonotonicClock.duration(nanoseconds: now - start),
-                    p99: p99.map { MonotonicClock.duration(nanoseconds: $0) },
+                    over: now - last.at,
+                    elapsed: now - start,
+                    p99: p99,
                     payloadSize: configuration.payloadSize
                 )
             )

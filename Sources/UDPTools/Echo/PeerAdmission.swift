@@ -90,7 +90,7 @@ public struct PeerAdmission {
     ///   - datagrams: How many came (a GRO train counts each).
     ///   - requestBytes: Their bytes in all.
     ///   - replyBytes: The bytes of the replies they would get, in all.
-    ///   - now: Monotonic nanoseconds (``PeerAdmission/now()``).
+    ///   - now: When they came.
     ///   - validated: The source proved it owns its address (it sealed the datagram with the key): the
     ///     amplification guard does not apply to it, the rate limit still does.
     public mutating func admit(
@@ -98,9 +98,11 @@ public struct PeerAdmission {
         datagrams: Int,
         requestBytes: Int,
         replyBytes: Int,
-        now: UInt64,
+        now instant: MonotonicInstant,
         validated: Bool = false
     ) -> Verdict {
+        // Kept as integers: the reflector asks once per received datagram.
+        let now = instant.nanoseconds
         var peer = peers[source] ?? newPeer(now: now)
         if now &- peer.lastSeen > idleNanoseconds { peer = Peer(tokens: policy.burst, refilledAt: now, lastSeen: now) }
         peer.lastSeen = now
@@ -139,7 +141,4 @@ public struct PeerAdmission {
         }
         return Peer(tokens: policy.burst, refilledAt: now, lastSeen: now)
     }
-
-    /// Monotonic nanoseconds, the clock ``admit(_:datagrams:requestBytes:replyBytes:now:validated:)`` expects.
-    public static func now() -> UInt64 { MonotonicClock.now() }
 }

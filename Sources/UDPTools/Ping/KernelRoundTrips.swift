@@ -52,7 +52,7 @@ struct KernelRoundTrips {
         let sequence = sequencesByNumber[Int(stamp.id) % sequencesByNumber.count]
         let index = Int(sequence % UInt64(entries.count))
         guard entries[index].sequence == sequence else { return }
-        entries[index].sentAt = stamp.time
+        entries[index].sentAt = stamp.time.nanosecondsSince1970
     }
 
     /// The round trip of probe `sequence`, whose reply the kernel stamped at `receivedAt`.

@@ -30,7 +30,7 @@ extension PingSession {
                 endIfDone(at: now)
             }
         case .kernelTimestamp(let id, _, let time):
-            kernelRoundTrips.record(SendTimestamp(id: id, time: time.nanosecondsSince1970))
+            kernelRoundTrips.record(SendTimestamp(id: id, time: time))
         }
     }
 
@@ -59,7 +59,13 @@ extension PingSession {
             emit(.ignored(sender: sender, length: length, reason: .noProbe))
             return
         }
-        handleReply(sender, length, sequence: sequence, kernelStamp: datagram.info.timestamp, at: now)
+        handleReply(
+            sender,
+            length,
+            sequence: sequence,
+            kernelStamp: datagram.info.timestamp?.nanosecondsSince1970,
+            at: now
+        )
         endIfDone(at: now)
     }
 
@@ -103,8 +109,12 @@ extension PingSession {
         let kind: ReplyKind
         switch changingTracker().tracker.handleReply(sequence: sequence, at: now.nanoseconds) {
         case .received(let roundTrip, _):
-            userLatency.record(roundTrip)
-            if timestamps == .user { latency.record(roundTrip) } else if let kernel { latency.record(kernel) }
+            userLatency.record(nanoseconds: roundTrip)
+            if timestamps == .user {
+                latency.record(nanoseconds: roundTrip)
+            } else if let kernel {
+                latency.record(nanoseconds: kernel)
+            }
             kind = .first(roundTrip: Self.duration(kernel ?? roundTrip))
         case .duplicate(let roundTrip):
             kind = .duplicate(roundTrip: Self.duration(kernel ?? roundTrip))

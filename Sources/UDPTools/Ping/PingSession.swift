@@ -120,8 +120,8 @@ public struct PingSession: DatagramMachine {
         let capacity = max(64, Int(min(inFlight, Double(1 << 20))))
         probe = Probe(runID: runID)
         trackerBox = ProbeTrackerBox(ProbeTracker(capacity: capacity, lossTimeout: timeoutNanoseconds))
-        latency = LatencyRecorder(highest: timeoutNanoseconds)
-        userLatency = LatencyRecorder(highest: timeoutNanoseconds)
+        latency = LatencyRecorder(highestNanoseconds: timeoutNanoseconds)
+        userLatency = LatencyRecorder(highestNanoseconds: timeoutNanoseconds)
         kernelRoundTrips = KernelRoundTrips(capacity: capacity)
         events = MachineQueue(limit: trackerBox.tracker.capacity + 64)
         request = probe.payload(sequence: 0, size: size)
@@ -140,7 +140,7 @@ public struct PingSession: DatagramMachine {
             userLatency: userLatency,
             timestamps: timestamps.rawValue,
             clockSteps: clockSteps,
-            duration: end > start ? Double(end.nanoseconds - start.nanoseconds) / 1e9 : 0,
+            duration: end > start ? end - start : .zero,
             payloadSize: size
         )
     }

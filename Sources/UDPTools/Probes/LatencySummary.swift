@@ -16,8 +16,8 @@ public struct LatencySummary: Sendable {
     public var timestamps: String?
     /// Kernel round trips dropped because the wall clock stepped between the two stamps.
     public var clockSteps = 0
-    /// Seconds from the first probe to the end of sending.
-    public var duration: Double
+    /// The time from the first probe to the end of sending.
+    public var duration: Duration
     /// Bytes of payload in each probe.
     public var payloadSize: Int
 
@@ -32,7 +32,7 @@ public struct LatencySummary: Sendable {
     ///   - userLatency: The same round trips by the user-space clock, when `latency` holds the kernel's.
     ///   - timestamps: Which clock `latency` used: "kernel" or "user"; nil where the choice does not arise.
     ///   - clockSteps: Kernel round trips dropped because the wall clock stepped.
-    ///   - duration: Seconds from the first probe to the end of sending.
+    ///   - duration: The time from the first probe to the end of sending.
     ///   - payloadSize: Bytes of payload in each probe.
     public init(
         counts: ProbeCounts,
@@ -43,7 +43,7 @@ public struct LatencySummary: Sendable {
         userLatency: LatencyRecorder? = nil,
         timestamps: String? = nil,
         clockSteps: Int = 0,
-        duration: Double,
+        duration: Duration,
         payloadSize: Int
     ) {
         self.counts = counts
@@ -63,11 +63,16 @@ public struct LatencySummary: Sendable {
         (50, "p50", "p50_us"), (90, "p90", "p90_us"), (99, "p99", "p99_us"), (99.9, "p99.9", "p999_us"),
     ]
 
+    /// ``duration`` in seconds, for the rates and the output: from whole nanoseconds, the clock's unit.
+    package var durationSeconds: Double { Double(MonotonicClock.nanoseconds(duration)) / 1e9 }
+
     /// Lost probes as a share of those sent, in percent.
     public var lossPercent: Double { counts.sent > 0 ? Double(counts.lost) * 100 / Double(counts.sent) : 0 }
 
     /// Replies (first ones, within the timeout) per second of the run.
-    public var packetsPerSecond: Double { duration > 0 ? Double(counts.received) / duration : 0 }
+    public var packetsPerSecond: Double {
+        durationSeconds > 0 ? Double(counts.received) / durationSeconds : 0
+    }
 
     /// Payload bits of those replies per second, in millions: the goodput, without UDP and IP headers.
     public var megabitsPerSecond: Double { packetsPerSecond * Double(payloadSize) * 8 / 1e6 }

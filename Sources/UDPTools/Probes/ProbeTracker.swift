@@ -39,9 +39,9 @@ public struct ProbeCounts: Sendable, Equatable {
 /// A probe is lost when no reply comes within `lossTimeout`, or, if sooner, when `capacity` later probes
 /// have been sent (its slot is needed again). Its slot is kept after it is answered or lost, until reused, so
 /// a duplicate or a late reply is still recognised as one.
-public struct ProbeTracker: ~Copyable {
+package struct ProbeTracker: ~Copyable {
     /// What a reply turned out to be, from ``handleReply(sequence:at:)``; round trips are in nanoseconds.
-    public enum Outcome: Equatable {
+    package enum Outcome: Equatable {
         /// The first reply to a probe in flight: `roundTrip` nanoseconds after it was sent.
         case received(roundTrip: UInt64, reordered: Bool)
         /// A further reply to a probe already answered.
@@ -65,15 +65,15 @@ public struct ProbeTracker: ~Copyable {
 
     /// Slots in the ring: the capacity asked for, rounded up to a power of two. A probe is counted lost when
     /// this many later probes have been sent, whatever its timeout.
-    public let capacity: Int
+    package let capacity: Int
     /// Nanoseconds a probe may wait for its reply.
-    public let lossTimeout: UInt64
+    package let lossTimeout: UInt64
     private let mask: UInt64
     private let slots: UnsafeMutablePointer<Slot>
     /// What became of the probes so far.
-    public private(set) var counts = ProbeCounts()
+    package private(set) var counts = ProbeCounts()
     /// The sequence number the next probe gets.
-    public private(set) var nextSequence: UInt64 = 1
+    package private(set) var nextSequence: UInt64 = 1
     /// The lowest sequence number that may still be in flight; every probe below it is answered or lost.
     private var oldest: UInt64 = 1
     private var highestReceived: UInt64 = 0
@@ -81,7 +81,7 @@ public struct ProbeTracker: ~Copyable {
     /// - Parameters:
     ///   - capacity: Slots, rounded up to a power of two; at least the most probes in flight at once.
     ///   - lossTimeout: Nanoseconds after which an unanswered probe is lost.
-    public init(capacity: Int, lossTimeout: UInt64) {
+    package init(capacity: Int, lossTimeout: UInt64) {
         precondition(capacity > 0 && capacity <= 1 << 24)
         var size = 1
         while size < capacity { size <<= 1 }
@@ -92,12 +92,19 @@ public struct ProbeTracker: ~Copyable {
         slots.initialize(repeating: Slot(), count: size)
     }
 
+    /// - Parameters:
+    ///   - capacity: Slots, rounded up to a power of two; at least the most probes in flight at once.
+    ///   - lossTimeout: How long an unanswered probe waits before it is lost.
+    package init(capacity: Int, lossTimeout: Duration) {
+        self.init(capacity: capacity, lossTimeout: MonotonicClock.nanoseconds(lossTimeout))
+    }
+
     deinit {
         slots.deallocate()
     }
 
     /// Probes sent and not yet answered or lost.
-    public var inFlight: Int { counts.sent - counts.received - counts.lost }
+    package var inFlight: Int { counts.sent - counts.received - counts.lost }
 
     /// A tracker of its own with this one's probes, counts and ring: for a machine that holds a tracker and is
     /// copied (``PingSession``'s copy on write).
@@ -112,13 +119,13 @@ public struct ProbeTracker: ~Copyable {
     }
 
     /// When the oldest probe in flight is lost if no reply comes first; nil with nothing in flight.
-    public var nextDeadline: UInt64? {
+    package var nextDeadline: UInt64? {
         guard oldest < nextSequence else { return nil }
         return slots[Int(oldest & mask)].sentAt + lossTimeout
     }
 
     /// Records that the next `count` probes (``nextSequence`` on) were sent at `now`.
-    public mutating func sent(_ count: Int, at now: UInt64) {
+    package mutating func sent(_ count: Int, at now: UInt64) {
         for _ in 0..<count {
             if nextSequence - oldest == UInt64(capacity) {
                 // The slot is needed again while its probe is still in flight: count it lost now.
@@ -133,7 +140,7 @@ public struct ProbeTracker: ~Copyable {
 
     /// Counts every probe in flight whose deadline is at or before `now` as lost, calling `onLost` with each
     /// one's sequence number.
-    public mutating func expire(now: UInt64, onLost: (UInt64) -> Void = { _ in }) {
+    package mutating func expire(now: UInt64, onLost: (UInt64) -> Void = { _ in }) {
         while oldest < nextSequence {
             let slot = slots[Int(oldest & mask)]
             guard slot.sentAt + lossTimeout <= now else { return }
@@ -144,7 +151,7 @@ public struct ProbeTracker: ~Copyable {
     }
 
     /// Counts every probe still in flight as lost: the run is over.
-    public mutating func finish() {
+    package mutating func finish() {
         while oldest < nextSequence {
             markLost(oldest)
             advanceOldest()
@@ -152,7 +159,7 @@ public struct ProbeTracker: ~Copyable {
     }
 
     /// Classifies a reply carrying probe `sequence`, received at `now`, and counts it.
-    public mutating func handleReply(sequence: UInt64, at now: UInt64) -> Outcome {
+    package mutating func handleReply(sequence: UInt64, at now: UInt64) -> Outcome {
         guard sequence > 0, sequence < nextSequence else { return .unknown }
         guard nextSequence - sequence <= UInt64(capacity) else {
             counts.late += 1  // so old that its slot was reused: it was counted lost then

@@ -41,11 +41,10 @@ extension HostUDPCounters {
         _ body: (HostUDPCounters) -> Void
     ) throws {
         precondition(interval > .zero, "a watch needs an interval above zero")
-        let step = MonotonicClock.nanoseconds(interval)
         var previous = first
-        var next = MonotonicClock.now()
+        var next = MonotonicInstant.now()
         while true {
-            next += step
+            next += interval
             if try stop.sleep(until: next) { return }
             let now = try read()
             body(now.changes(since: previous))

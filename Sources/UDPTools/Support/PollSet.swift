@@ -30,11 +30,11 @@ struct PollSet {
     }
 
     /// Sleeps until a watched socket is readable, the stop signal is raised, or `deadline` (on
-    /// ``MonotonicClock``) passes; nil waits for ever.
+    /// ``MonotonicClock``) passes; nil waits for ever. Without a stop signal only a socket or the deadline wakes it.
     ///
     /// - Returns: False when it woke for no socket: the deadline passed, or a stop was requested.
-    mutating func wait(until deadline: UInt64?, stop: StopSignal) throws(UDPError) -> Bool {
-        entries[0].fd = stop.descriptor
+    mutating func wait(until deadline: UInt64?, stop: StopSignal?) throws(UDPError) -> Bool {
+        entries[0].fd = stop?.descriptor ?? -1
         let entryCount = nfds_t(entries.count)
         let ready = try entries.withUnsafeMutableBufferPointer { buffer throws(UDPError) in
             try waitForReadable(buffer.baseAddress!, entryCount, until: deadline)
@@ -56,17 +56,17 @@ struct PollSet {
 
 extension StopSignal {
     /// Sleeps until `descriptor` is readable (a datagram, or an error the kernel queued for it), this signal
-    /// is raised, or `deadline` (on ``MonotonicClock``) passes; nil waits for ever.
+    /// is raised, or `deadline` passes; nil waits for ever.
     ///
     /// - Returns: True when `descriptor` is readable; false when the deadline passed or a stop was requested.
-    public func wait(forReadable descriptor: CInt, until deadline: UInt64?) throws(UDPError) -> Bool {
+    public func wait(forReadable descriptor: CInt, until deadline: MonotonicInstant?) throws(UDPError) -> Bool {
         var entries = (
             pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
         )
         return try withUnsafeMutablePointer(to: &entries) { pair throws(UDPError) in
             try pair.withMemoryRebound(to: pollfd.self, capacity: 2) { entries throws(UDPError) in
-                _ = try waitForReadable(entries, 2, until: deadline)
+                _ = try waitForReadable(entries, 2, until: deadline?.nanoseconds)
                 return entries[0].revents != 0
             }
         }
@@ -74,12 +74,12 @@ extension StopSignal {
 }
 
 extension StopSignal {
-    /// Sleeps until `deadline` (on ``MonotonicClock``) or a stop request, whichever comes first.
+    /// Sleeps until `deadline` or a stop request, whichever comes first.
     ///
     /// - Returns: True when it woke because a stop was requested.
-    public func sleep(until deadline: UInt64) throws(UDPError) -> Bool {
+    public func sleep(until deadline: MonotonicInstant) throws(UDPError) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        _ = try waitForReadable(&entry, 1, until: deadline)
+        _ = try waitForReadable(&entry, 1, until: deadline.nanoseconds)
         return isRequested
     }
 }

@@ -1,0 +1,64 @@
+import UDPPatterns
+
+extension LatencySummary {
+    /// The fields `ping` and `bench` print with `--json`, added to `object`.
+    package func addFields(to object: inout JSONObject) {
+        object.add("sent", counts.sent)
+        object.add("received", counts.received)
+        object.add("lost", counts.lost)
+        object.add("loss_pct", lossPercent, decimals: 6)
+        object.add("duplicates", counts.duplicates)
+        object.add("reordered", counts.reordered)
+        object.add("late", counts.late)
+        object.add("foreign", foreign)
+        object.add("errors", errors)
+        object.add("icmp_errors", icmpErrors)
+        object.add("pps", packetsPerSecond, decimals: 1)
+        object.add("mbps", megabitsPerSecond, decimals: 3)
+        object.add(
+            "min_us",
+            Self.microseconds(latency.count > 0 ? Double(latency.minimumNanoseconds) : nil),
+            decimals: 3
+        )
+        object.add("avg_us", Self.microseconds(latency.meanNanoseconds), decimals: 3)
+        object.add("mdev_us", Self.microseconds(latency.meanDeviationNanoseconds), decimals: 3)
+        for (percentile, _, key) in Self.percentiles {
+            object.add(
+                key,
+                Self.microseconds(latency.percentileNanoseconds(percentile).map { Double($0) }),
+                decimals: 3
+            )
+        }
+        object.add(
+            "max_us",
+            Self.microseconds(latency.count > 0 ? Double(latency.maximumNanoseconds) : nil),
+            decimals: 3
+        )
+        if let timestamps {
+            // ping: which clock the keys above used, and the user-space figures beside them.
+            let user = userLatency ?? latency
+            object.add("timestamps", timestamps)
+            object.add(
+                "user_min_us",
+                Self.microseconds(user.count > 0 ? Double(user.minimumNanoseconds) : nil),
+                decimals: 3
+            )
+            for (percentile, key) in [(50.0, "user_p50_us"), (99.0, "user_p99_us")] {
+                object.add(
+                    key,
+                    Self.microseconds(user.percentileNanoseconds(percentile).map { Double($0) }),
+                    decimals: 3
+                )
+            }
+            object.add(
+                "user_max_us",
+                Self.microseconds(user.count > 0 ? Double(user.maximumNanoseconds) : nil),
+                decimals: 3
+            )
+            object.add("clock_steps", clockSteps)
+        }
+        object.add("duration_s", durationSeconds, decimals: 6)
+    }
+
+    private static func microseconds(_ nanoseconds: Double?) -> Double? { nanoseconds.map { $0 / 1000 } }
+}
