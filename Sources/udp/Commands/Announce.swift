@@ -71,7 +71,7 @@ struct Announce: ParsableCommand {
             guard !instance.isEmpty, instance.utf8.count <= 63 else {
                 throw ValidationError("INSTANCE must be 1 to 63 bytes (got \(instance.utf8.count))")
             }
-            guard serviceTypeName(type) != nil else {
+            guard DNSName.serviceType(type) != nil else {
                 throw ValidationError("'\(type)' is not a service type: write it as _NAME._udp or _NAME._tcp")
             }
         }
@@ -82,7 +82,7 @@ struct Announce: ParsableCommand {
     }
 
     /// `box` or `box.local` as `box.local`; the machine's own name (its first label) by default.
-    private var hostName: DNSName? { localHostName(host ?? machineName) }
+    private var hostName: DNSName? { DNSName.localHost(host ?? DNSName.machineName) }
 
     /// Every session, mDNS's before SSDP's (a socket each), as one machine for one driver.
     typealias Sessions = MachinePair<MachineGroup<MDNSAnnounceSession>, MachineGroup<SSDPAnnounceSession>>
@@ -101,7 +101,12 @@ struct Announce: ParsableCommand {
         var sessions = try open(links, sockets: &sockets)
         // 9000 bytes: a jumbo frame, the largest datagram the engines ever read whole on a link.
         let driver = MachineDriver(stop: stop, receiveBufferSize: 9_000)
-        let onEvent = { (event: Sessions.Event) in Console.line(Self.describe(event)) }
+        let onEvent = { (event: Sessions.Event) in
+            switch event {
+            case .first(let mdns): Console.line(mdns.event.text)
+            case .second(let ssdp): Console.line(ssdp.event.text)
+            }
+        }
         let ran = Result { () throws(UDPError) in try driver.run(&sessions, on: sockets, onEvent: onEvent) }
         // Stopped (or failed): every session queues its goodbyes, which go out before the end.
         let now = MonotonicInstant.now()
@@ -126,7 +131,7 @@ struct Announce: ParsableCommand {
         if announcesMDNS {
             let service = MDNSService(
                 instance: instance!,
-                type: serviceTypeName(type!)!,
+                type: DNSName.serviceType(type!)!,
                 port: UInt16(port!),
                 txt: txt.map { Array($0.utf8) },
                 host: hostName!,
@@ -144,7 +149,7 @@ struct Announce: ParsableCommand {
         }
         if ssdp.ssdp {
             let advertised = SSDPResponder.advertisements(
-                uuid: ssdp.uuid ?? randomUUID(),
+                uuid: ssdp.uuid ?? SSDPResponder.randomUUID(),
                 type: ssdp.st!,
                 location: ssdp.location!,
                 server: "Linux UPnP/1.1 swift-udp/\(UDPCommand.version)",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPPatterns
 import UDPTools
 
 struct Bench: ParsableCommand {
@@ -69,11 +70,7 @@ struct Bench: ParsableCommand {
         guard duration > 0, duration <= 86_400 else {
             throw ValidationError("--duration must be a number of seconds above 0, at most 86400 (got \(duration))")
         }
-        guard (Probe.headerSize...65_507).contains(size) else {
-            throw ValidationError(
-                "--size \(size) is out of range \(Probe.headerSize)-65507 (a probe's header takes \(Probe.headerSize) bytes)"
-            )
-        }
+        try OptionChecks.probeSize(size)
         if let overhead = key.sealedOverhead, size + overhead > 65_507 {
             throw ValidationError(
                 "--size \(size) is too large to seal: the envelope adds \(overhead) bytes, up to 65507 in all"
@@ -97,15 +94,15 @@ struct Bench: ParsableCommand {
         let histogramFile = try histogram.map { try OutputFile(path: $0) }
         let stop = try StopSignal.catchingInterrupts()
         let live = LiveLine()
-        let start = MonotonicClock.now()
+        let start = MonotonicInstant.now()
         var configuration = BenchWorker.Configuration(
             destination: target,
             payloadSize: size,
             window: window,
             rate: rate / Double(workers),
-            lossTimeout: MonotonicClock.nanoseconds(seconds: lossTimeout),
+            lossTimeout: MonotonicClock.duration(seconds: lossTimeout),
             start: start,
-            end: start + MonotonicClock.nanoseconds(seconds: duration),
+            end: start + MonotonicClock.duration(seconds: duration),
             live: live.isEnabled,
             offload: !noOffload,
             stopRequested: { stop.isRequested }
@@ -115,12 +112,13 @@ struct Bench: ParsableCommand {
         do {
             defer { live.clear() }
             summary = try BenchRun(configuration: configuration, workers: workers).run(
-                progress: live.isEnabled ? { live.show(progressLine($0)) } : nil
+                progress: live.isEnabled ? { live.show($0.description) } : nil
             )
         } catch let failure as BenchFailure {
             throw RuntimeFailure(failure.description)
         }
-        printSummary(summary, target: target)
+        let lines = summary.benchLines(target: destination.address, workers: workers, window: window, rate: rate)
+        lines.forEach(Console.line)
         if let histogramFile { try histogramFile.write(summary.latency.percentileDistribution) }
         if json {
             var object = JSONObject()
@@ -133,48 +131,5 @@ struct Bench: ParsableCommand {
             Console.line(object.text)
         }
         if summary.counts.received == 0 { throw ExitCode.failure }
-    }
-
-    /// The live line: `3 s: 41234 pps, 21.1 Mbit/s, loss 0%, p99 52.1 us`.
-    private func progressLine(_ progress: BenchProgress) -> String {
-        let elapsed = Double(MonotonicClock.nanoseconds(progress.elapsed)) / 1e9
-        var line = "\(NumberFormat.fixed(elapsed, 0)) s: \(NumberFormat.fixed(progress.packetsPerSecond, 0)) pps, "
-        line += "\(NumberFormat.fixed(progress.megabitsPerSecond, 1)) Mbit/s, "
-        line += "loss \(NumberFormat.percent(progress.lossPercent))%"
-        if let p99 = progress.p99 {
-            line += ", p99 \(NumberFormat.fixed(Double(MonotonicClock.nanoseconds(p99)) / 1000, 1)) us"
-        }
-        return line
-    }
-
-    private func printSummary(_ summary: LatencySummary, target: SocketAddress) {
-        let counts = summary.counts
-        let pace = rate > 0 ? "\(NumberFormat.trimmed(rate, maximumDecimals: 3)) probes/s" : "unpaced"
-        Console.line("--- \(destination.address) udp bench statistics ---")
-        Console.line(
-            "\(workers) worker\(workers == 1 ? "" : "s"), window \(window), \(size)-byte payloads, \(pace), "
-                + "\(NumberFormat.fixed(summary.duration, 3)) s"
-        )
-        var line = "sent \(counts.sent), received \(counts.received), lost \(counts.lost) "
-        line += "(\(NumberFormat.percent(summary.lossPercent))%), duplicates \(counts.duplicates), "
-        line += "reordered \(counts.reordered)"
-        for (count, name) in [(counts.late, "late"), (summary.foreign, "foreign"), (summary.errors, "errors")]
-        where count > 0 {
-            line += ", \(name) \(count)"
-        }
-        Console.line(line)
-        Console.line(
-            "\(NumberFormat.fixed(summary.packetsPerSecond, 0)) pps, "
-                + "\(NumberFormat.fixed(summary.megabitsPerSecond, 3)) Mbit/s of payload"
-        )
-        let latency = summary.latency
-        guard latency.count > 0 else { return }
-        let values =
-            [latency.minimum] + LatencySummary.percentiles.map { latency.percentile($0.percentile) ?? 0 }
-            + [latency.maximum]
-        let labels = (["min"] + LatencySummary.percentiles.map(\.label) + ["max"]).joined(separator: "/")
-        Console.line(
-            "rtt \(labels) = " + values.map { NumberFormat.fixed(Double($0) / 1000, 1) }.joined(separator: "/") + " us"
-        )
     }
 }

@@ -115,14 +115,10 @@ struct DNS: ParsableCommand {
     func validate() throws {
         _ = try query()
         guard (1...10).contains(tries) else { throw ValidationError("--tries \(tries) is out of range 1-10") }
-        guard timeout > 0, timeout <= 60 else {
-            throw ValidationError("--timeout must be a number of seconds above 0, at most 60 (got \(timeout))")
-        }
+        try OptionChecks.timeout(timeout)
         guard backoff >= 1, backoff <= 10 else { throw ValidationError("--backoff must be between 1 and 10") }
         if let count, count < 0 { throw ValidationError("--count must be 0 (until Ctrl-C) or more, not \(count)") }
-        guard interval >= 0.01, interval <= 3600 else {
-            throw ValidationError("--interval must be between 0.01 and 3600 seconds (got \(interval))")
-        }
+        try OptionChecks.interval(interval, minimum: 0.01)
     }
 
     /// The question and the server: `@…` is the server wherever it stands; of the other words the first is
@@ -136,7 +132,7 @@ struct DNS: ParsableCommand {
                     : "ask one server at a time, not \(servers.joined(separator: " "))"
             )
         }
-        let server = try DNSServer(parsing: String(servers[0].dropFirst()))
+        let server = try DNSServer(argument: String(servers[0].dropFirst()))
         if port != nil, case .address(_, explicitPort: true) = server {
             throw ValidationError("give the port once: -p or @SERVER:PORT, not both")
         }
@@ -171,7 +167,7 @@ struct DNS: ParsableCommand {
 
     func run() throws {
         let query = try query()
-        let server = try query.server.resolve(port: port)
+        let server = try query.server.address(port: port)
         let question = DNSQuestion(name: query.name, type: query.type)
         let stop = try StopSignal.catchingInterrupts()
         let edns: EDNS? = noEdns ? nil : EDNS()
@@ -186,44 +182,30 @@ struct DNS: ParsableCommand {
             edns: edns,
             policy: RetryPolicy(attempts: tries, timeout: .seconds(timeout), backoff: backoff)
         )
-        let sockets = try Self.sockets(stub.socketsNeeded, for: server)
+        let sockets = try SharedUDPSocket.queryClients(stub.socketsNeeded, for: server)
         let ports = try sockets.map { try $0.socket.localAddress.port }
-        try MachineDriver(stop: stop).run(&stub, on: sockets) { show($0, ports: ports) }
-        var object = JSONObject()
-        object.add("server", server.description)
-        object.add("name", query.name.presentation)
-        object.add("type", query.type.description)
+        try MachineDriver(stop: stop).run(&stub, on: sockets) { show(DNSText.verboseLine($0, ports: ports)) }
+        var answer: DNSStubQuery.Answer?
         switch stub.outcome {
-        case .answered(let answer):
-            DNSText.reply(answer, question: question).forEach(Console.line)
+        case .answered(let answered):
+            answer = answered
+            DNSText.reply(answered, question: question).forEach(Console.line)
             if !stub.ignored.description.isEmpty { Console.line(";; " + stub.ignored.description) }
-            answer.addFields(to: &object)
         case .noReply(let tries, let lastError):
-            DNSAnswerJSON.addNoReply(to: &object)
-            if !json { throw RuntimeFailure(DNSText.noReply(server, tries: tries, lastError, ignored: stub.ignored)) }
-            Console.error("udp: " + DNSText.noReply(server, tries: tries, lastError, ignored: stub.ignored))
+            let failure = DNSText.noReply(server, tries: tries, lastError, ignored: stub.ignored)
+            if !json { throw RuntimeFailure(failure) }
+            Console.error("udp: " + failure)
         case .sendFailed(let error, _):
             throw error
         case nil:
-            DNSAnswerJSON.addNoReply(to: &object)
+            break
         }
         if json {
-            stub.ignored.addFields(to: &object)
-            Console.line(object.text)
+            Console.line(
+                DNSAnswerJSON.object(server: server, question: question, answer: answer, ignored: stub.ignored).text
+            )
         }
-        guard case .answered = stub.outcome else { throw ExitCode.failure }
-    }
-
-    /// A socket per try (or per probe slot), each on a port of the kernel's choosing (RFC 5452), reading its
-    /// error queue: the ICMP error for a try names who refused it.
-    private static func sockets(_ count: Int, for server: SocketAddress) throws(UDPError) -> [SharedUDPSocket] {
-        var sockets: [SharedUDPSocket] = []
-        for _ in 0..<count {
-            let socket = SharedUDPSocket(try UDPSocket(bindingTo: .any(server.family)))
-            try? socket.socket.setReceiveErrors(true)
-            sockets.append(socket)
-        }
-        return sockets
+        if answer == nil { throw ExitCode.failure }
     }
 
     /// `--count`: the probe, a line per query, `udp ping`'s statistics.
@@ -243,44 +225,29 @@ struct DNS: ParsableCommand {
             recursionDesired: !noRecurse,
             edns: edns
         )
-        let sockets = try Self.sockets(DNSPingSession.socketCount, for: server)
+        let sockets = try SharedUDPSocket.queryClients(DNSPingSession.socketCount, for: server)
         let ports = try sockets.map { try $0.socket.localAddress.port }
-        var latency = LatencyRecorder(highest: MonotonicClock.nanoseconds(seconds: timeout))
+        var latency = LatencyRecorder(highestNanoseconds: MonotonicClock.nanoseconds(seconds: timeout))
         Console.line("DNS PING \(server): \(question.name.presentation) \(question.type)")
         let timeoutText = NumberFormat.trimmed(timeout, maximumDecimals: 3)
         let started = MonotonicInstant.now()
         let ending = try MachineDriver(stop: stop).run(&session, on: sockets) { event in
-            switch event {
-            case .answered(let sequence, let answer):
-                latency.record(DNSText.nanoseconds(answer.roundTrip))
-                Console.line(DNSText.probeLine(answer, sequence: sequence))
-            case .lost(let sequence, let error?):
-                Console.line("seq=\(sequence): \(error)")
-            case .lost(let sequence, nil):
-                Console.line("no reply to seq=\(sequence) within \(timeoutText) seconds")
-            case .query(_, let event):
-                show(event, ports: ports)
-            }
+            if case .answered(_, let answer) = event { latency.record(answer.roundTrip) }
+            let line = DNSText.pingLine(event, timeout: timeoutText, ports: ports)
+            if case .query = event { show(line) } else { Console.line(line) }
         }
         if ending == .stopped { session.stop() }
         if let failure = session.sendFailure { throw failure }
         let summary = session.summary(latency: latency, duration: started.duration(to: .now()))
-        Console.line("")
-        Console.line("--- \(server) udp dns statistics ---")
-        Console.line(summary.countsLine(noun: "queries") + ", time \(Int((summary.duration * 1000).rounded()))ms")
-        for line in summary.roundTripLines { Console.line(line) }
+        summary.statisticsLines(of: server.description, tool: "dns", noun: "queries").forEach(Console.line)
         if !session.ignored.description.isEmpty { Console.line(session.ignored.description) }
         if json {
-            var object = JSONObject()
-            object.add("server", server.description)
-            object.add("name", question.name.presentation)
-            object.add("type", question.type.description)
-            if let answer = session.lastAnswer {
-                answer.addFields(to: &object)
-            } else {
-                DNSAnswerJSON.addNoReply(to: &object)
-            }
-            session.ignored.addFields(to: &object)
+            var object = DNSAnswerJSON.object(
+                server: server,
+                question: question,
+                answer: session.lastAnswer,
+                ignored: session.ignored
+            )
             summary.addFields(to: &object)
             Console.line(object.text)
         }
@@ -288,7 +255,7 @@ struct DNS: ParsableCommand {
     }
 
     /// Under --verbose, each try and each ignored datagram on stderr.
-    private func show(_ event: DNSStubQuery.Event, ports: [UInt16]) {
-        if verbose { Console.error(DNSText.verboseLine(event, ports: ports)) }
+    private func show(_ line: String) {
+        if verbose { Console.error(line) }
     }
 }

@@ -81,7 +81,7 @@ struct Discover: ParsableCommand {
         guard timeout > 0, timeout <= 86_400 else {
             throw ValidationError("--timeout must be above 0 seconds, at most a day (got \(timeout))")
         }
-        if let type, serviceTypeName(type) == nil {
+        if let type, DNSName.serviceType(type) == nil {
             throw ValidationError("'\(type)' is not a service type: write it as _NAME._udp or _NAME._tcp")
         }
         guard !(ssdp && all) else { throw ValidationError("--ssdp and --all exclude each other: --all is both") }
@@ -116,7 +116,10 @@ struct Discover: ParsableCommand {
         let ran = Result { () throws(UDPError) in
             try driver.run(&sessions, on: sockets, until: deadline) { event in
                 found += 1
-                Console.line(Self.line(event, json: json))
+                switch event {
+                case .first(let mdns): Console.line(json ? mdns.event.json : mdns.event.text)
+                case .second(let ssdp): Console.line(json ? ssdp.event.json : ssdp.event.text)
+                }
             }
         }
         if stats { printCounters(of: sessions) }
@@ -133,7 +136,7 @@ struct Discover: ParsableCommand {
         var mdns = MachineGroup<MDNSBrowseSession>([])
         var ssdp = MachineGroup<SSDPSearchSession>([], socketsPerMember: SSDPSearchSession.socketCount)
         var generator = SystemRandomNumberGenerator()
-        let types = type.flatMap(serviceTypeName).map { [$0] }
+        let types = type.flatMap(DNSName.serviceType).map { [$0] }
         for (family, interfaces) in links where !self.ssdp {
             let group = MDNSBrowseSession.group(family)
             sockets.append(SharedUDPSocket(try .multicastDNS(group: group, interfaces: interfaces)))
@@ -159,7 +162,4 @@ struct Discover: ParsableCommand {
         if !interface.isEmpty { return try interface.map { name throws in try NetworkInterface(named: name).index } }
         return NetworkInterface.linkInterfaces(for: family, among: try NetworkInterface.addresses()).keys.sorted()
     }
-
-    /// `ipv4` or `ipv6`, as the JSON lines and the --stats lines name a family.
-    static func familyName(_ family: AddressFamily) -> String { family == .inet ? "ipv4" : "ipv6" }
 }

@@ -142,10 +142,10 @@ struct Echo: ParsableCommand {
         } share: { member, counters in
             // Each socket's share shows how the kernel spread the peers (workers) or the addresses asked.
             if echo.members.count > 1 && (verbose || stats) {
-                Console.error(label(member.role, echo) + Self.describe(counters))
+                Console.error(label(member.role, echo) + counters.description)
             }
         }
-        if verbose || stats { Console.error(Self.describe(total)) }
+        if verbose || stats { Console.error(total.description) }
     }
 
     /// A socket's name before its counters: `worker 1: `, `[::1]: `, `127.0.0.1 worker 0: `, or nothing for the
@@ -176,10 +176,12 @@ struct Echo: ParsableCommand {
         try reflector.run(
             shared.socket,
             until: stop,
-            reportInterval: stats ? 1_000_000_000 : nil,
-            report: { Console.error(label + Self.describe($0)) },
+            reportInterval: stats ? .seconds(1) : nil,
+            report: { Console.error(label + $0.description) },
             observe: verbose
-                ? { (batch: borrowing DatagramBatch, slots: Int) in Self.report(batch, slots, format) } : nil,
+                ? { (batch: borrowing DatagramBatch, slots: Int) in
+                    batch.receivedLines(slots, format: format).forEach(Console.line)
+                } : nil,
             sendFailed: verbose ? { (error: UDPError) in Console.error("udp: \(error)") } : nil
         )
         return reflector.counters
@@ -196,38 +198,24 @@ struct Echo: ParsableCommand {
     /// `--framed`: each request is answered through an idempotent server, a datagram at a time; replies to
     /// a retried request id come from its cache (30 s, 4096 entries).
     private func serveFramed(_ shared: SharedUDPSocket, _ stop: StopSignal) throws(UDPError) -> Reflector.Counters {
-        try FramedEchoServer.prepare(shared.socket)
         var server = FramedEchoServer(
             prefix: Array((self.prefix ?? "").utf8),
             reportInterval: stats ? .seconds(1) : nil,
             start: .now()
         )
-        var driver = MachineDriver(stop: stop)
-        driver.reportsEverySendError = true
-        try driver.run(&server, on: shared.socket) { [verbose] event in
+        try server.serve(on: shared.socket, until: stop) { [verbose] event in
             switch event {
             case .answered(let peer, let size):
                 if verbose { Console.line("from \(peer.unmapped): \(size) bytes, framed") }
             case .notFramed(let peer):
                 if verbose { Console.error("udp: from \(peer.unmapped): not a framed request") }
-            case .report(let counters, let cache): Console.error(Self.describeFramed(counters, cache))
+            case .report(let counters, let cache): Console.error(counters.framedDescription(cache))
             }
         }
         if verbose || stats {
             Console.error("handled \(server.cacheCounters.handled), from cache \(server.cacheCounters.servedFromCache)")
         }
         return server.counters
-    }
-
-    /// The framed path's counters: datagrams, and how many requests ran the handler or came from the cache.
-    private static func describeFramed(
-        _ counters: Reflector.Counters,
-        _ server: IdempotentServer<SocketAddress>.Counters
-    )
-        -> String
-    {
-        "received \(counters.received), replied \(counters.replied), failed \(counters.failed), "
-            + "handled \(server.handled), from cache \(server.servedFromCache)"
     }
 
     /// The per-source rules asked for, or nil.
@@ -239,27 +227,5 @@ struct Echo: ParsableCommand {
             amplificationLimit: amplificationLimit,
             maximumPeers: maxPeers
         )
-    }
-
-    static func describe(_ counters: Reflector.Counters) -> String {
-        var text = "received \(counters.received), replied \(counters.replied), failed \(counters.failed)"
-        if counters.rateLimited > 0 { text += ", rate-limited \(counters.rateLimited)" }
-        if counters.amplificationLimited > 0 { text += ", amplification-limited \(counters.amplificationLimited)" }
-        if counters.rejected > 0 { text += ", rejected by authentication \(counters.rejected)" }
-        if counters.truncated > 0 { text += ", truncated \(counters.truncated)" }
-        if counters.icmpErrors.total > 0 { text += ", icmp errors \(counters.icmpErrors)" }
-        return text + ", kernel drops \(counters.kernelDrops)"
-    }
-
-    /// `from PEER: PAYLOAD` for each datagram of a received batch, trains included.
-    private static func report(_ batch: borrowing DatagramBatch, _ slots: Int, _ format: PayloadFormat) {
-        for slot in 0..<slots {
-            let info = batch.info(at: slot)
-            for segment in 0..<batch.segmentCount(at: slot) {
-                var line = "from \(info.sender.unmapped): \(format.singleLine(batch.segment(segment, at: slot)))"
-                if info.isTruncated { line += " (truncated: \(info.length) bytes)" }
-                Console.line(line)
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPPatterns
 import UDPTools
 
 struct Listen: ParsableCommand {
@@ -92,9 +93,7 @@ struct Listen: ParsableCommand {
         let bindFamily = groups.first?.family
         var local = try server.bindAddress(family: server.host == "0.0.0.0" ? nil : bindFamily)
         if let bindFamily, server.host == "0.0.0.0" { local = .any(bindFamily, port: UInt16(server.port)) }
-        let socket = try UDPSocket(family: local.family)
-        if !groups.isEmpty { try socket.setReuseAddress(true) }
-        try socket.bind(to: local)
+        let socket = try UDPSocket(bindingTo: local, reuseAddress: !groups.isEmpty)
         for group in groups {
             try socket.joinMulticastGroup(group, interface: multicastInterface ?? .any, source: sourceAddress)
         }
@@ -122,23 +121,7 @@ struct Listen: ParsableCommand {
                 Console.line("from \(peer): rejected (\(reason))")
             }
         }
-        printSummary(listener.peers)
+        listener.peers.summaryLines.forEach(Console.line)
         if let summary = sealing?.rejectionSummary(of: listener) { Console.line(summary) }
-    }
-
-    private func printSummary(_ peers: PeerTable) {
-        let total = peers.totalDatagrams
-        let peerCount = peers.entries.count + peers.evictedPeers
-        Console.line(
-            "--- \(total) datagram\(total == 1 ? "" : "s") from \(peerCount) peer\(peerCount == 1 ? "" : "s") ---"
-        )
-        for (peer, entry) in peers.peersInOrder {
-            Console.line("\(peer): \(entry.datagrams) datagram\(entry.datagrams == 1 ? "" : "s"), \(entry.bytes) bytes")
-        }
-        if peers.evictedPeers > 0 {
-            Console.line(
-                "other peers (\(peers.evictedPeers), forgotten past --max-peers): \(peers.evicted.datagrams) datagrams, \(peers.evicted.bytes) bytes"
-            )
-        }
     }
 }

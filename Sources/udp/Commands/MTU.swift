@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPPatterns
 import UDPTools
 
 struct MTU: ParsableCommand {
@@ -48,9 +49,7 @@ struct MTU: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard timeout > 0, timeout <= 60 else {
-            throw ValidationError("--timeout must be a number of seconds above 0, at most 60 (got \(timeout))")
-        }
+        try OptionChecks.timeout(timeout)
         for (name, value) in [("--min", min), ("--max", max)] {
             guard let value else { continue }
             guard (Probe.headerSize...65_527).contains(value) else {
@@ -65,27 +64,19 @@ struct MTU: ParsableCommand {
         let family = target.unmapped.family
         let socket = try UDPSocket(family: target.family)
         try socket.connect(to: target)
-        let headers = family == .inet ? 28 : 48
-        let protocolMaximum = family == .inet ? 65_507 : 65_527
-        let low = min ?? (family == .inet ? 548 : 1232)
-        let routeMTU = Swift.max((try? socket.pathMTU) ?? 1500, 1500)
-        let high = max ?? Swift.min(routeMTU - headers, protocolMaximum)
+        let (low, high) = PathMTUSearch.sizes(family: family, routeMTU: try? socket.pathMTU, minimum: min, maximum: max)
         guard low <= high else {
             throw RuntimeFailure("--min \(low) is above the largest size to try, \(high): lower --min or raise --max")
         }
         let stop = try StopSignal.catchingInterrupts()
         Console.line(
-            "MTU \(destination.address): udp payload \(low)-\(high) bytes, \(timeout.trimmedSeconds) s per probe"
+            "MTU \(destination.address): udp payload \(low)-\(high) bytes, \(NumberFormat.trimmed(timeout, maximumDecimals: 3)) s per probe"
         )
         try PathMTUProber.prepare(socket)
         var prober = PathMTUProber(destination: target, range: low...high, timeout: .seconds(timeout))
         try MachineDriver(stop: stop).run(&prober, on: socket) { event in
-            switch event {
-            case .probe(let size, let attempt, let outcome, let roundTrip):
-                Console.line(Self.describe(size, attempt, outcome, roundTrip))
-            case .ignored(let error):
-                if verbose { Console.error("ignored: \(error), quoting no probe in flight") }
-            }
+            guard case .ignored = event else { return Console.line(event.description) }
+            if verbose { Console.error(event.description) }
         }
         if let error = prober.error {
             guard let event = error.deliveryError else { throw error }
@@ -96,40 +87,6 @@ struct MTU: ParsableCommand {
         if let failure = search.failure { throw RuntimeFailure("\(failure)") }
         guard let result = search.result else { throw ExitCode.failure }  // stopped before an answer
         Console.line(result.description)
-        if json {
-            var object = JSONObject()
-            object.add("target", target.description)
-            object.add("family", family == .inet ? "ipv4" : "ipv6")
-            object.add("udp_payload", result.udpPayload)
-            object.add("ip_mtu", result.ipMTU)
-            object.add("probes", result.probes)
-            object.add("ptb_from", result.ptbFrom.map { "\($0)" })
-            object.add("black_hole", result.blackHole)
-            Console.line(object.text)
-        }
+        if json { Console.line(result.json(target: target)) }
     }
-
-    /// `1472 bytes: too big, ptb from 198.18.1.1 (ip mtu 1400), 0.210 ms`.
-    static func describe(
-        _ size: Int,
-        _ attempt: Int,
-        _ outcome: PathMTUSearch.Outcome,
-        _ roundTrip: Duration?
-    ) -> String {
-        var line = "\(size) bytes: "
-        switch outcome {
-        case .echoed: line += "echoed"
-        case .tooBig(let mtu, let from?): line += "too big, ptb from \(from)" + (mtu.map { " (ip mtu \($0))" } ?? "")
-        case .tooBig(let mtu, nil): line += "too big for the local link" + (mtu.map { " (ip mtu \($0))" } ?? "")
-        case .lost:
-            line += "lost (try \(attempt) of \(PathMTUSearch.maximumTries))"
-        }
-        if let roundTrip, roundTrip > .zero { line += ", \(NumberFormat.roundTrip(roundTrip)) ms" }
-        return line
-    }
-}
-
-extension Double {
-    /// `1`, `0.5`, `0.25`: seconds as people write them.
-    fileprivate var trimmedSeconds: String { NumberFormat.trimmed(self, maximumDecimals: 3) }
 }

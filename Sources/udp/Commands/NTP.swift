@@ -1,6 +1,7 @@
 import ArgumentParser
 import UDP
 import UDPNTP
+import UDPPatterns
 import UDPTools
 
 struct NTP: ParsableCommand {
@@ -38,11 +39,7 @@ struct NTP: ParsableCommand {
     )
     var server: String
 
-    @Flag(name: .customShort("4"), help: "Resolve the host name to IPv4 only.")
-    var ipv4 = false
-
-    @Flag(name: .customShort("6"), help: "Resolve the host name to IPv6 only.")
-    var ipv6 = false
+    @OptionGroup var resolution: ResolveFamilyOptions
 
     @Option(name: [.customShort("c"), .long], help: "Requests to send, 1-100.")
     var count = 4
@@ -68,31 +65,13 @@ struct NTP: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
         guard (1...100).contains(count) else { throw ValidationError("--count must be 1-100, not \(count)") }
-        guard interval >= 0.01, interval <= 3_600 else {
-            throw ValidationError("--interval must be between 0.01 and 3600 seconds (got \(interval))")
-        }
-        guard timeout > 0, timeout <= 60 else {
-            throw ValidationError("--timeout must be a number of seconds above 0, at most 60 (got \(timeout))")
-        }
-    }
-
-    /// `HOST` or a bare IPv6 address with the NTP port added; `HOST:PORT` and `[IPV6]:PORT` as they are.
-    static func withDefaultPort(_ text: String) -> String {
-        if text.hasPrefix("[") { return text.contains("]:") ? text : text + ":123" }
-        switch text.filter({ $0 == ":" }).count {
-        case 0: return text + ":123"
-        case 1: return text
-        default: return "[\(text)]:123"
-        }
+        try OptionChecks.interval(interval, minimum: 0.01)
+        try OptionChecks.timeout(timeout)
     }
 
     func run() throws {
-        let address = try SocketAddress(
-            resolving: Self.withDefaultPort(server),
-            family: ipv4 ? .inet : ipv6 ? .inet6 : nil
-        )
+        let address = try SocketAddress(resolving: server, defaultPort: 123, family: resolution.family)
         guard address.port != 0 else { throw ValidationError("port 0 is not an NTP server's port") }
         let socket = try UDPSocket.sntpClient(for: address)
         let stop = try StopSignal.catchingInterrupts()
@@ -107,108 +86,20 @@ struct NTP: ParsableCommand {
         Console.line("NTP \(address)")
         // A reply is 48 bytes and a few extension fields: a longer datagram is judged by its first 2 KB.
         try MachineDriver(stop: stop, receiveBufferSize: 2_048).run(&probe, on: socket) { event in
-            Self.show(event, verbose: verbose)
+            guard case .ignored = event else { return Console.line(event.text) }
+            if verbose { Console.error(event.text) }
         }
         if let error = probe.sendError { throw error }
         if let reason = timestampsUnavailable {
             Console.line("kernel timestamps unavailable (\(reason)): local times by this process's clock")
         }
-        let ignored = Self.ignored(probe.ignoredByReason, server: address)
-        if !ignored.isEmpty { Console.line(Self.ignoredLine(ignored)) }
-        guard let best = probe.best else {
-            if json { Console.line(Self.json(best: nil, probe: probe, server: address)) }
-            throw RuntimeFailure("no valid reply from \(address): \(probe.lastFailure.map(Self.words) ?? "stopped")")
+        if let line = probe.ignoredLine { Console.line(line) }
+        guard let summary = probe.summaryLine else {
+            if json { Console.line(probe.json) }
+            throw RuntimeFailure("no valid reply from \(address): \(probe.lastFailure.map(\.description) ?? "stopped")")
         }
-        Console.line(Self.summary(best, samples: probe.samples.count))
-        if json { Console.line(Self.json(best: best, probe: probe, server: address)) }
-    }
-
-    /// `failure` in words: `no reply within 1.0 s`, `kiss-o'-death DENY`, `port unreachable (from 198.18.2.2)`.
-    static func words(_ failure: SNTPProbe.Failure) -> String {
-        switch failure {
-        case .noReply(let timeout): "no reply within \(Double(MonotonicClock.nanoseconds(timeout)) / 1e9) s"
-        case .kissOfDeath(let code): "kiss-o'-death \(code)"
-        case .deliveryError(let error): "\(error.kind)" + (error.offender.map { " (from \($0))" } ?? "")
-        case .unsent(let tries): "the request could not be sent past \(tries) ICMP errors"
-        }
-    }
-
-    /// The ignored counts keyed by their words, for printing: `not from 192.0.2.1:123`, `wrong origin timestamp`.
-    static func ignored(_ counts: SNTPIgnoredCounts, server: SocketAddress) -> [String: Int] {
-        var text: [String: Int] = [:]
-        for (reason, count) in counts.byReason {
-            text[reason == .wrongSource ? "not from \(server)" : reason.description] = count
-        }
-        return text
-    }
-
-    static func signed(_ seconds: Double) -> String { (seconds < 0 ? "" : "+") + NumberFormat.fixed(seconds, 6) }
-
-    static func show(_ event: SNTPProbe.Event, verbose: Bool) {
-        switch event {
-        case .sample(let index, let sample, let clock):
-            Console.line(
-                "sample \(index + 1): offset \(signed(sample.offset)) s, delay \(NumberFormat.fixed(sample.delay, 6)) s"
-                    + " (\(clock == .kernel ? "kernel timestamps" : "user clock"))"
-            )
-        case .timeout(let index):
-            Console.line("sample \(index + 1): no valid reply in time")
-        case .kissOfDeath(let index, let code, let next):
-            let then =
-                next.map {
-                    let seconds = Double(MonotonicClock.nanoseconds($0)) / 1e9
-                    return "backing off: one request every \(NumberFormat.trimmed(seconds, maximumDecimals: 3)) s"
-                } ?? "stopping"
-            Console.line("sample \(index + 1): kiss-o'-death \(NetworkText(code.description)): \(then)")
-        case .deliveryError(let index, let error):
-            Console.line("sample \(index + 1): \(error)")
-        case .ignored(let sender, let reason):
-            if verbose { Console.error("ignored a datagram from \(sender): \(reason)") }
-        }
-    }
-
-    static func ignoredLine(_ ignored: [String: Int]) -> String {
-        let total = ignored.values.reduce(0, +)
-        let reasons = ignored.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        return "ignored \(total) \(total == 1 ? "reply" : "replies"): \(reasons)"
-    }
-
-    static func summary(_ best: (sample: NTPSample, clock: SNTPProbe.Timestamps), samples: Int) -> String {
-        let reply = best.sample.reply
-        return "offset \(signed(best.sample.offset)) s, delay \(NumberFormat.fixed(best.sample.delay, 6)) s, "
-            + "stratum \(reply.stratum), refid \(NetworkText(reply.referenceIDText)), leap \(reply.leap) "
-            + "(\(samples) \(samples == 1 ? "sample" : "samples"), "
-            + "\(best.clock == .kernel ? "kernel timestamps" : "user clock"))"
-    }
-
-    static func json(
-        best: (sample: NTPSample, clock: SNTPProbe.Timestamps)?,
-        probe: SNTPProbe,
-        server: SocketAddress
-    ) -> String {
-        let ignoredText = Self.ignored(probe.ignoredByReason, server: server)
-        var object = JSONObject()
-        object.add("server", "\(server)")
-        object.add("offset_s", best?.sample.offset, decimals: 9)
-        object.add("delay_s", best?.sample.delay, decimals: 9)
-        if let reply = best?.sample.reply {
-            object.add("stratum", Int(reply.stratum))
-            object.add("refid", NetworkText(reply.referenceIDText))
-            object.add("leap", "\(reply.leap)")
-        } else {
-            object.addRaw("stratum", "null")
-            object.add("refid", nil as String?)
-            object.add("leap", nil as String?)
-        }
-        object.add("root_delay_s", best?.sample.reply.rootDelaySeconds, decimals: 6)
-        object.add("root_dispersion_s", best?.sample.reply.rootDispersionSeconds, decimals: 6)
-        object.add("samples", probe.samples.count)
-        object.add("timestamps", best.map { $0.clock.rawValue })
-        object.add("ignored", ignoredText.values.reduce(0, +))
-        let reasons = ignoredText.sorted { $0.key < $1.key }.map { JSONObject.quoted($0.key) + ": \($0.value)" }
-        object.addRaw("ignored_reasons", "{" + reasons.joined(separator: ", ") + "}")
-        object.add("failure", best == nil ? probe.lastFailure.map(words) : nil)
-        return object.text
+        Console.line(summary)
+        if json { Console.line(probe.json) }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UDP
+import UDPPatterns
 import UDPTools
 
 struct Ping: ParsableCommand {
@@ -89,18 +90,10 @@ struct Ping: ParsableCommand {
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be 0 (until Ctrl-C) or more, not \(count)") }
-        guard interval >= 0.001, interval <= 3600 else {
-            throw ValidationError("--interval must be between 0.001 and 3600 seconds (got \(interval))")
-        }
-        guard (Probe.headerSize...65_507).contains(size) else {
-            throw ValidationError(
-                "--size \(size) is out of range \(Probe.headerSize)-65507 (a probe's header takes \(Probe.headerSize) bytes)"
-            )
-        }
+        try OptionChecks.interval(interval, minimum: 0.001)
+        try OptionChecks.probeSize(size)
         if let ttl, !(1...255).contains(ttl) { throw ValidationError("--ttl must be 1-255, not \(ttl)") }
-        guard timeout > 0, timeout <= 60 else {
-            throw ValidationError("--timeout must be a number of seconds above 0, at most 60 (got \(timeout))")
-        }
+        try OptionChecks.timeout(timeout)
     }
 
     func run() throws {
@@ -128,18 +121,16 @@ struct Ping: ParsableCommand {
         var driver = MachineDriver(stop: stop)
         driver.reportsEverySendError = true
         let ending = try driver.run(&session, on: socket) { event in
-            Self.show(event, target: target, verbose: verbose, timeoutText: timeoutText, requested: requested)
+            let line = event.text(target: target, requested: requested, timeout: timeoutText)
+            if !event.isDetail { Console.line(line) } else if verbose { Console.error(line) }
         }
         if ending != .finished { session.stop(at: .now()) }
         if let error = session.error { throw error }
         let summary = session.summary
-        Console.line("")
-        Console.line("--- \(destination.address) udp ping statistics ---")
-        Console.line(summary.countsLine() + ", time \(Int((summary.duration * 1000).rounded()))ms")
-        if let unavailable {
-            Console.line("kernel timestamps unavailable (\(unavailable.reason)): round trips by the user-space clock")
+        let note = unavailable.map {
+            "kernel timestamps unavailable (\($0.reason)): round trips by the user-space clock"
         }
-        for line in summary.roundTripLines { Console.line(line) }
+        summary.statisticsLines(of: destination.address, tool: "ping", note: note).forEach(Console.line)
         if json {
             var object = JSONObject()
             object.add("target", target.description)
@@ -148,49 +139,6 @@ struct Ping: ParsableCommand {
             Console.line(object.text)
         }
         if summary.counts.received == 0 { throw ExitCode.failure }
-    }
-
-    /// One line per event, as ping(8) prints them: replies on stdout, lost and ignored ones on stderr
-    /// under --verbose.
-    private static func show(
-        _ event: PingSession.Event,
-        target: SocketAddress,
-        verbose: Bool,
-        timeoutText: String,
-        requested: PingSession.Timestamps
-    ) {
-        switch event {
-        case .reply(let sender, let length, let sequence, let kind, let clock):
-            let line = "\(length) bytes from \(sender): seq=\(sequence)"
-            // Under --timestamps kernel, a reply measured by the user-space clock instead says so.
-            let note = clock != requested ? " (\(clock.rawValue) clock)" : ""
-
-            switch kind {
-            case .first(let roundTrip):
-                Console.line(line + " time=\(NumberFormat.roundTrip(roundTrip)) ms" + note)
-            case .duplicate(let roundTrip):
-                Console.line(line + " time=\(NumberFormat.roundTrip(roundTrip)) ms (DUP!)" + note)
-            case .late(let roundTrip?):
-                Console.line(line + " time=\(NumberFormat.roundTrip(roundTrip)) ms (late)")
-            case .late(nil):
-                Console.line(line + " (late)")
-            }
-        case .lost(let sequence):
-            if verbose { Console.error("no reply to seq=\(sequence) within \(timeoutText) seconds") }
-        case .ignored(let sender, let length, let reason):
-            guard verbose else { return }
-            let why =
-                switch reason {
-                case .noProbe: "no probe of this run"
-                case .didNotOpen: "did not open"
-                case .neverSent(let sequence): "seq=\(sequence) was never sent"
-                }
-            Console.error("ignored \(length) bytes from \(sender): \(why)")
-        case .icmpError(let event):
-            Console.line("\(event)")
-        case .pathError(let error):
-            Console.line("from \(target): \(error.errno?.description ?? "\(error.code)")")
-        }
     }
 }
 

@@ -101,8 +101,8 @@ struct Relay: ParsableCommand {
         impairment.loss = pick(loss, up ? lossUp : lossDown)?.value ?? 0
         impairment.duplicate = pick(duplicate, up ? duplicateUp : duplicateDown)?.value ?? 0
         impairment.reorder = pick(reorder, up ? reorderUp : reorderDown)?.value ?? 0
-        impairment.delay = UInt64((pick(delay, up ? delayUp : delayDown) ?? 0) * milliseconds)
-        impairment.jitter = UInt64((pick(jitter, up ? jitterUp : jitterDown) ?? 0) * milliseconds)
+        impairment.delay = .nanoseconds(Int64((pick(delay, up ? delayUp : delayDown) ?? 0) * milliseconds))
+        impairment.jitter = .nanoseconds(Int64((pick(jitter, up ? jitterUp : jitterDown) ?? 0) * milliseconds))
         impairment.rate = pick(rate, up ? rateUp : rateDown) ?? 0
         return impairment
     }
@@ -121,15 +121,15 @@ struct Relay: ParsableCommand {
             up: impairment(up: true),
             down: impairment(up: false),
             seed: seed,
-            idleTimeout: MonotonicClock.nanoseconds(seconds: idle),
+            idleTimeout: MonotonicClock.duration(seconds: idle),
             maxClients: clientLimit
         )
         let stop = try StopSignal.catchingInterrupts()
         Console.line("listening on udp/\(try engine.port)")
         Console.error(
-            "relay \(listenAddress) -> \(target), seed \(seed); up: \(engine.up.text); down: \(engine.down.text)"
+            "relay \(listenAddress) -> \(target), seed \(seed); up: \(engine.up); down: \(engine.down)"
         )
-        try engine.run(until: stop, reportInterval: stats ? 1_000_000_000 : nil) { counters in
+        try engine.run(until: stop, reportInterval: stats ? .seconds(1) : nil) { counters in
             for line in counters.lines { Console.error(line) }
         }
         for line in engine.counters.lines { Console.error(line) }

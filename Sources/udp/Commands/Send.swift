@@ -128,21 +128,18 @@ struct Send: ParsableCommand {
         let local = try bind.map { text throws(UDPError) in
             try SocketAddress(resolving: text, family: destination.family)
         }
-        let socket = try UDPSocket(family: destination.family)
-        if let local { try socket.bind(to: local) }
-        if broadcast { try socket.setBroadcast(true) }
-        if let multicastTTL { try socket.setMulticastHops(multicastTTL) }
-        if let multicastInterface { try socket.setMulticastInterface(MulticastInterface(parsing: multicastInterface)) }
-        // Connecting lets the kernel filter out strangers and report ICMP port unreachable; replies to a group
-        // or a broadcast come from other addresses, so those stay unconnected.
+        let socket = try UDPSocket.datagramClient(
+            for: destination,
+            local: local,
+            broadcast: broadcast,
+            multicastHops: multicastTTL,
+            multicastInterface: try multicastInterface.map { text throws(UDPError) in
+                try MulticastInterface(parsing: text)
+            }
+        )
+        // Replies to a group or a broadcast come from other addresses: only a unicast destination is connected.
         let manyRepliers = isGroup || broadcast
-        if !manyRepliers { try explainingErrors(for: destination) { try socket.connect(to: destination) } }
-        // The error queue names the router or host behind a refusal or an unreachable network.
-        if !manyRepliers { try? socket.setReceiveErrors(true) }
-
-        // Kernel receive stamps tell a late reply to an earlier message (queued before this one went out).
-        try? socket.setReceiveTimestamps(true)
-
+        if !manyRepliers { try explainingErrors(for: destination) { try socket.connectForReplies(to: destination) } }
         let format: PayloadFormat = hex ? .hex : .text
         let driver = MachineDriver(stop: try StopSignal())
         var failed = 0
@@ -153,7 +150,9 @@ struct Send: ParsableCommand {
             var client = FramedClient(destination: destination, policy: retryPolicy)
             try forEachMessage { payload in
                 let outcome = try explainingErrors(for: destination) {
-                    try client.exchange(payload, on: socket, driver: driver) { show($0) }
+                    try client.exchange(payload, on: socket, driver: driver) {
+                        if verbose { Console.error($0.description) }
+                    }
                 }
                 if case .success(let reply)? = outcome { Self.print(reply, format: format) } else { failed += 1 }
                 if case .failure(let failure)? = outcome { Console.error("\(failure)") }
@@ -173,36 +172,11 @@ struct Send: ParsableCommand {
         if failed > 0 { throw ExitCode.failure }
     }
 
-    /// Prints one event of the framed client, under --verbose.
-    private func show(_ event: FramedClient.Event) {
-        guard verbose else { return }
-        switch event {
-        case .sent(let id, let attempt): Console.error("sent request \(id), attempt \(attempt)")
-        case .ignored(let reason): Console.error("ignored a datagram: \(reason)")
-        }
-    }
-
-    /// Prints one event of the plain client: replies on stdout, the rest on stderr.
+    /// Prints one event of the plain client: replies on stdout, the rest on stderr (under --verbose but the end
+    /// of a wait).
     private func show(_ event: DatagramClient.Event, format: PayloadFormat, destination: SocketAddress) {
-        switch event {
-        case .sent(let size, let attempt):
-            if verbose {
-                Console.error("sent \(size) bytes to \(destination)" + (attempt > 0 ? " (retry \(attempt))" : ""))
-            }
-        case .reply(let datagram):
-            if verbose { Console.error("reply from \(datagram.sender.unmapped): \(datagram.length) bytes") }
-            Self.print(datagram, format: format)
-        case .rejected(let sender, let reason):
-            if verbose { Console.error("ignored a reply from \(sender): \(reason)") }
-        case .ignored(let sender, .late):
-            if verbose { Console.error("discarded a late reply from \(sender)") }
-        case .ignored(let sender, let reason):
-            if verbose { Console.error("ignored a datagram from \(sender): \(reason)") }
-        case .noReply(let total, let attempts):
-            Console.error(
-                "no reply within \(Self.seconds(total)) seconds" + (attempts == 1 ? "" : " (\(attempts) attempts)")
-            )
-        }
+        if verbose || !event.isDetail { Console.error(event.text(destination: destination)) }
+        if case .reply(let datagram) = event { Self.print(datagram, format: format) }
     }
 
     /// A reply's payload: as it is when it is printable text (with a newline added), in a block otherwise.
@@ -223,17 +197,6 @@ struct Send: ParsableCommand {
         } else {
             Console.line(format.block(payload))
         }
-    }
-
-    /// Seconds as a person writes them: rounded to the millisecond, no trailing zeros.
-    static func seconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        // Rounded, not truncated: 0.3 + 0.6 + 1.2 s add up to 2.0999… in binary and must print as 2.1.
-        let milliseconds = Int(seconds) * 1000 + Int((attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
-        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
-        var text = String(Double(milliseconds) / 1000)
-        while text.hasSuffix("0") { text.removeLast() }
-        return text
     }
 
     /// Runs `body`, turning the failures a person can act on into sentences: EACCES (a broadcast address

@@ -6,19 +6,11 @@ struct DestinationOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("Destination: HOST:PORT, or [IPV6]:PORT.", valueName: "address"))
     var address: String
 
-    @Flag(name: .customShort("4"), help: "Resolve the host name to IPv4 only.")
-    var ipv4 = false
-
-    @Flag(name: .customShort("6"), help: "Resolve the host name to IPv6 only.")
-    var ipv6 = false
-
-    func validate() throws {
-        guard !(ipv4 && ipv6) else { throw ValidationError("-4 and -6 exclude each other") }
-    }
+    @OptionGroup var resolution: ResolveFamilyOptions
 
     /// The address: a literal as is, a name resolved (IPv4 first unless -4 or -6 says otherwise).
     func resolve() throws(UDPError) -> SocketAddress {
-        let destination = try SocketAddress(resolving: address, family: ipv4 ? .inet : ipv6 ? .inet6 : nil)
+        let destination = try SocketAddress(resolving: address, family: resolution.family)
         guard destination.port != 0 else {
             // The kernel would answer EINVAL ("invalid argument"), which does not say what to change.
             throw UDPError(

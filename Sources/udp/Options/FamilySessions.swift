@@ -23,9 +23,9 @@ func printCounters<MDNS: FamilySession, SSDP: FamilySession>(
     of sessions: MachinePair<MachineGroup<MDNS>, MachineGroup<SSDP>>
 ) {
     for session in sessions.first.members {
-        Console.error("udp: mdns \(Discover.familyName(session.family)): \(session.counters)")
+        Console.error("udp: mdns \(session.family.lowercasedName): \(session.counters)")
     }
     for session in sessions.second.members {
-        Console.error("udp: ssdp \(Discover.familyName(session.family)): \(session.counters)")
+        Console.error("udp: ssdp \(session.family.lowercasedName): \(session.counters)")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import UDPPatterns
 
 /// A probability written `0.2` or `20%`, checked to lie in 0…1.
 struct Probability: ExpressibleByArgument, CustomStringConvertible {

@@ -1,10 +1,5 @@
 import UDP
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import UDPTools
 
 /// `udp send`'s input: MESSAGE, the file of --file, or the lines of stdin, each one datagram.
 extension Send {
@@ -30,27 +25,11 @@ extension Send {
         }
     }
 
-    /// The bytes of `path`, refused at once when they cannot be one datagram.
+    /// The bytes of `path`, refused in the command's words when they cannot be one datagram.
     private static func datagram(inFile path: String) throws -> [UInt8] {
-        let limit = AddressFamily.inet6.maximumPayloadSize
-        do {
-            return try FileIO.readAll(path: path, limit: limit)
-        } catch {
-            if error.errno == .fileTooLarge {
-                // The read stops at the limit; a regular file's size is known without reading the rest.
-                let size = fileSize(path).map { "\($0) bytes" } ?? "over \(limit) bytes"
-                throw RuntimeFailure(
-                    "\(path) is \(size), larger than one datagram can carry (\(limit) bytes at most)"
-                )
-            }
-            throw RuntimeFailure("\(path): \(error.reason)")
-        }
-    }
-
-    /// The size of the regular file at `path`; nil for a pipe or a device, whose size is not known ahead.
-    private static func fileSize(_ path: String) -> Int? {
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
-        return Int(info.st_size)
+        do { return try DatagramFile.read(path: path) } catch .tooLarge(let size, let limit) {
+            let size = size.map { "\($0) bytes" } ?? "over \(limit) bytes"
+            throw RuntimeFailure("\(path) is \(size), larger than one datagram can carry (\(limit) bytes at most)")
+        } catch .unreadable(let reason) { throw RuntimeFailure("\(path): \(reason)") }
     }
 }

@@ -1,4 +1,5 @@
 import UDP
+import UDPPatterns
 
 #if canImport(Glibc)
 import Glibc

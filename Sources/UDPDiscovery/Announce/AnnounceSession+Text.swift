@@ -1,25 +1,15 @@
 import UDP
 import UDPDNS
-import UDPDiscovery
+import UDPPatterns
 
 // What `udp announce` prints for each event: where the service was announced, or renamed after a conflict.
 
-extension Announce {
-    /// The line for an event of either protocol's sessions.
-    static func describe(_ event: Sessions.Event) -> String {
+extension MDNSAnnounceSession.Event {
+    /// `announced on eth0 IPv4: Web Server._http._tcp.local port 8080 host box.local 192.0.2.7`, or
+    /// `conflict on eth0 IPv4: … is taken, now …`.
+    package var text: String {
+        let place = announcePlace(interfaceIndex, family)
         switch event {
-        case .first(let mdns): describe(mdns.event)
-        case .second(let ssdp): describe(ssdp.event)
-        }
-    }
-
-    private static func place(_ interfaceIndex: UInt32, _ family: AddressFamily) -> String {
-        "\(NetworkInterface.name(ofIndex: interfaceIndex) ?? "\(interfaceIndex)") \(family)"
-    }
-
-    static func describe(_ event: MDNSAnnounceSession.Event) -> String {
-        let place = place(event.interfaceIndex, event.family)
-        switch event.event {
         case .announced(let service):
             let addresses = service.addresses.map { "\($0)" }.joined(separator: " ")
             return "announced on \(place): \((try? service.instanceName).map { "\($0)" } ?? service.instance) "
@@ -29,15 +19,23 @@ extension Announce {
             return "conflict on \(place): \(NetworkText(name: from)) is taken, now \(NetworkText(name: to))"
         }
     }
+}
 
-    static func describe(_ event: SSDPAnnounceSession.Event) -> String {
-        switch event.kind {
+extension SSDPAnnounceSession.Event {
+    /// `announced on eth0 IPv4: ssdp uuid:… st upnp:rootdevice … location http://…`.
+    package var text: String {
+        switch kind {
         case .announced(let advertisements):
             // The device's own advertisement is the one whose USN is its bare uuid:.
             let device = advertisements.first { $0.uniqueServiceName == $0.target }?.uniqueServiceName ?? "?"
             let targets = advertisements.map(\.target).filter { $0 != device }.joined(separator: " ")
-            return "announced on \(place(event.interfaceIndex, event.family)): ssdp \(device) st \(targets) "
+            return "announced on \(announcePlace(interfaceIndex, family)): ssdp \(device) st \(targets) "
                 + "location \(advertisements.first?.location ?? "")"
         }
     }
+}
+
+/// `eth0 IPv4`: the interface by name (its index when it has none now) and the family.
+private func announcePlace(_ interfaceIndex: UInt32, _ family: AddressFamily) -> String {
+    "\(NetworkInterface.name(ofIndex: interfaceIndex) ?? "\(interfaceIndex)") \(family)"
 }

@@ -1,10 +1,10 @@
-import UDPDNS
-import UDPTools
+import UDP
+import UDPPatterns
 
 extension DNSStubQuery.Answer {
     /// The reply's fields of `udp dns --json`: `id`, `opcode`, `rcode`, `flags`, `truncated`, the sections
     /// (records as `name`, `type`, `class`, `ttl`, `data` in dig's form), `rtt_us`, `try`, `size`.
-    func addFields(to object: inout JSONObject) {
+    package func addFields(to object: inout JSONObject) {
         let message = reply.message
         object.add("id", Int(message.id))
         object.add("opcode", DNSMessage.opcodeName(message.opcode))
@@ -14,16 +14,33 @@ extension DNSStubQuery.Answer {
         object.addRaw("answers", DNSAnswerJSON.records(message.answers))
         object.addRaw("authority", DNSAnswerJSON.records(message.authorities))
         object.addRaw("additional", DNSAnswerJSON.records(message.additionals.filter { $0.type != .opt }))
-        object.add("rtt_us", Double(DNSText.nanoseconds(roundTrip)) / 1000, decimals: 3)
+        object.add("rtt_us", roundTrip > .zero ? roundTrip / .microseconds(1) : 0, decimals: 3)
         object.add("try", attempt)
         object.add("size", reply.size)
     }
 }
 
 /// The JSON pieces of `udp dns` that are not one reply's.
-enum DNSAnswerJSON {
+package enum DNSAnswerJSON {
+    /// The object `udp dns --json` prints: `server`, `name`, `type`, the reply's fields (``DNSStubQuery/Answer``'s,
+    /// or the same keys null and empty without one), `ignored` and `ignored_reasons`.
+    package static func object(
+        server: SocketAddress,
+        question: DNSQuestion,
+        answer: DNSStubQuery.Answer?,
+        ignored: DNSIgnoredCounts
+    ) -> JSONObject {
+        var object = JSONObject()
+        object.add("server", server.description)
+        object.add("name", question.name.presentation)
+        object.add("type", question.type.description)
+        if let answer { answer.addFields(to: &object) } else { addNoReply(to: &object) }
+        ignored.addFields(to: &object)
+        return object
+    }
+
     /// Records as an array of objects.
-    static func records(_ records: [DNSRecord]) -> String {
+    package static func records(_ records: [DNSRecord]) -> String {
         let objects = records.map { record in
             var object = JSONObject()
             object.add("name", NetworkText(record.name.presentation))
@@ -37,7 +54,7 @@ enum DNSAnswerJSON {
     }
 
     /// The reply's keys when no reply came: null or empty, so a script reads the same keys either way.
-    static func addNoReply(to object: inout JSONObject) {
+    package static func addNoReply(to object: inout JSONObject) {
         object.add("id", nil as String?)
         object.add("opcode", nil as String?)
         object.add("rcode", nil as String?)
@@ -50,29 +67,9 @@ enum DNSAnswerJSON {
     }
 }
 
-extension DNSPingSession {
-    /// The statistics of `--count`, in `udp ping`'s terms: each query is a probe, the ignored datagrams are
-    /// `foreign`, the round trips (recorded from the answers) are by this process's clock.
-    func summary(latency: LatencyRecorder, duration: Duration) -> LatencySummary {
-        var counts = ProbeCounts()
-        counts.sent = sent
-        counts.received = received
-        counts.lost = lost
-        return LatencySummary(
-            counts: counts,
-            foreign: ignored.total,
-            icmpErrors: icmpErrors,
-            latency: latency,
-            timestamps: PingSession.Timestamps.user.rawValue,
-            duration: Double(DNSText.nanoseconds(duration)) / 1e9,
-            payloadSize: querySize
-        )
-    }
-}
-
 extension DNSIgnoredCounts {
     /// `"ignored": 3, "ignored_reasons": {"wrong_id": 2, "wrong_source": 1}`.
-    func addFields(to object: inout JSONObject) {
+    package func addFields(to object: inout JSONObject) {
         object.add("ignored", total)
         var reasons = JSONObject()
         for (reason, count) in byReason { reasons.add(reason.rawValue, count) }

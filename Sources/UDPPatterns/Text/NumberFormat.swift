@@ -1,8 +1,8 @@
 /// Decimal text for the numbers in summaries and JSON, without Foundation.
-enum NumberFormat {
+package enum NumberFormat {
     /// `value` with exactly `decimals` digits after the point, rounded half away from zero:
     /// `fixed(0.0712, 3)` is `0.071`. Infinity and NaN, which no summary should produce, print as `0`.
-    static func fixed(_ value: Double, _ decimals: Int) -> String {
+    package static func fixed(_ value: Double, _ decimals: Int) -> String {
         precondition((0...9).contains(decimals))
         guard value.isFinite else { return "0" }
         var scale: UInt64 = 1
@@ -21,7 +21,7 @@ enum NumberFormat {
     }
 
     /// Like ``fixed(_:_:)`` without trailing zeros or a bare point: `16.667`, `0.5`, `100`.
-    static func trimmed(_ value: Double, maximumDecimals: Int) -> String {
+    package static func trimmed(_ value: Double, maximumDecimals: Int) -> String {
         var text = fixed(value, maximumDecimals)
         guard text.contains(".") else { return text }
         while text.hasSuffix("0") { text.removeLast() }
@@ -31,18 +31,18 @@ enum NumberFormat {
 
     /// A percentage for people: up to 3 decimals (`16.667`, `0`, `100`), and up to 6 for a share so small
     /// that 3 would show it as `0` (`0.0001`): some loss never reads as none.
-    static func percent(_ value: Double) -> String {
+    package static func percent(_ value: Double) -> String {
         let text = trimmed(value, maximumDecimals: 3)
         return text == "0" && value > 0 ? trimmed(value, maximumDecimals: 6) : text
     }
 
     /// Nanoseconds as milliseconds with 3 decimals (`71_400` is `0.071`), as ping(8) prints its summary.
-    static func milliseconds(nanoseconds: Double) -> String {
+    package static func milliseconds(nanoseconds: Double) -> String {
         fixed(nanoseconds / 1e6, 3)
     }
 
     /// `duration` as ``roundTrip(nanoseconds:)`` writes it (0 for a negative one).
-    static func roundTrip(_ duration: Duration) -> String {
+    package static func roundTrip(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         guard duration > .zero else { return roundTrip(nanoseconds: 0) }
         return roundTrip(nanoseconds: UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000))
@@ -50,7 +50,7 @@ enum NumberFormat {
 
     /// One round-trip time the way ping(8) prints it: 3 significant decimals below 1 ms, fewer above
     /// (`0.071`, `1.23`, `12.3`, `123`), in milliseconds, from microsecond precision.
-    static func roundTrip(nanoseconds: UInt64) -> String {
+    package static func roundTrip(nanoseconds: UInt64) -> String {
         let microseconds = (nanoseconds + 500) / 1000
         let whole = String(microseconds / 1000)
         let fraction = microseconds % 1000
@@ -65,5 +65,18 @@ enum NumberFormat {
     private static func padded(_ value: UInt64, _ digits: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+}
+
+extension NumberFormat {
+    /// Seconds as a person writes them: rounded to the millisecond, no trailing zeros (`2`, `0.5`, `2.1`).
+    package static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        // Rounded, not truncated: 0.3 + 0.6 + 1.2 s add up to 2.0999… in binary and must print as 2.1.
+        let milliseconds = Int(seconds) * 1000 + Int((attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
+        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
+        var text = String(Double(milliseconds) / 1000)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
     }
 }

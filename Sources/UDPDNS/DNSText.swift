@@ -1,11 +1,12 @@
 import UDP
-import UDPDNS
+import UDPPatterns
 
-/// What `udp dns` prints for a reply, in dig's layout: UDPDNS writes each line (header, question, records,
-/// EDNS), this puts them in dig's sections with dig's footer.
-enum DNSText {
+/// What `udp dns` prints for a stub query, in dig's layout: the message writes each line (header, question,
+/// records, EDNS), this puts them in dig's sections with dig's footer, and words the probe lines, the verbose
+/// lines and the failure.
+package enum DNSText {
     /// The reply as dig prints it without options, up to `;; MSG SIZE  rcvd: 55`.
-    static func reply(_ answer: DNSStubQuery.Answer, question: DNSQuestion) -> [String] {
+    package static func reply(_ answer: DNSStubQuery.Answer, question: DNSQuestion) -> [String] {
         let reply = answer.reply
         let message = reply.message
         var lines: [String] = []
@@ -39,7 +40,7 @@ enum DNSText {
         lines.append("")
         let attempt = answer.attempt > 1 ? " (try \(answer.attempt))" : ""
         lines.append(
-            ";; Query time: \(NumberFormat.roundTrip(nanoseconds: nanoseconds(answer.roundTrip))) msec\(attempt)"
+            ";; Query time: \(NumberFormat.roundTrip(answer.roundTrip)) msec\(attempt)"
         )
         lines.append(";; SERVER: \(answer.server.ip)#\(answer.server.port)(\(answer.server.ip)) (UDP)")
         lines.append(";; MSG SIZE  rcvd: \(reply.size)")
@@ -47,22 +48,27 @@ enum DNSText {
     }
 
     /// One `--count` line: `55 bytes from 198.18.0.53:53: seq=1 time=0.312 ms NOERROR 1 answer`.
-    static func probeLine(_ answer: DNSStubQuery.Answer, sequence: Int) -> String {
+    package static func probeLine(_ answer: DNSStubQuery.Answer, sequence: Int) -> String {
         let reply = answer.reply
         let answers = reply.message.answers.count
         var line = "\(reply.size) bytes from \(answer.server): seq=\(sequence) "
-        line += "time=\(NumberFormat.roundTrip(nanoseconds: nanoseconds(answer.roundTrip))) ms "
+        line += "time=\(NumberFormat.roundTrip(answer.roundTrip)) ms "
         line += DNSMessage.responseCodeName(reply.responseCode)
         line += " \(answers) answer" + (answers == 1 ? "" : "s")
         if reply.message.isTruncated { line += " (truncated)" }
         return line
     }
 
-    /// A round trip in whole nanoseconds, as the printed and JSON forms take it (0 for a negative one).
-    static func nanoseconds(_ duration: Duration) -> UInt64 {
-        guard duration > .zero else { return 0 }
-        let (seconds, attoseconds) = duration.components
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    /// The `--count` line for `event`: the reply (``probeLine(_:sequence:)``), or the query lost (`seq=3: port
+    /// unreachable from …`, `no reply to seq=3 within 2 seconds`); for a query's own event, its `--verbose`
+    /// line (``verboseLine(_:ports:)``).
+    package static func pingLine(_ event: DNSPingSession.Event, timeout: String, ports: [UInt16]) -> String {
+        switch event {
+        case .answered(let sequence, let answer): probeLine(answer, sequence: sequence)
+        case .lost(let sequence, let error?): "seq=\(sequence): \(error)"
+        case .lost(let sequence, nil): "no reply to seq=\(sequence) within \(timeout) seconds"
+        case .query(_, let event): verboseLine(event, ports: ports)
+        }
     }
 
     /// The server as dig takes it: `@198.18.0.53`, with `-p PORT` unless it is 53.
@@ -72,7 +78,7 @@ enum DNSText {
 
     /// A `--verbose` line on stderr: `;; try 1: 45 bytes, id 4660, from port 40312`, `;; ignored 4 bytes from
     /// 198.18.0.53:53: malformed`, `;; try 1: From 198.18.0.53: port unreachable`.
-    static func verboseLine(_ event: DNSStubQuery.Event, ports: [UInt16]) -> String {
+    package static func verboseLine(_ event: DNSStubQuery.Event, ports: [UInt16]) -> String {
         switch event {
         case .sent(let attempt, let id, let socket, let size):
             ";; try \(attempt): \(size) bytes, id \(id), from port \(ports[socket])"
@@ -84,7 +90,7 @@ enum DNSText {
     }
 
     /// `no reply from 198.18.0.53:53 (3 tries; port unreachable from 198.18.0.53; ignored 1 reply: wrong id)`.
-    static func noReply(
+    package static func noReply(
         _ server: SocketAddress,
         tries: Int,
         _ lastError: DeliveryError?,

@@ -1,8 +1,7 @@
-import UDPDNS
-
-/// A string a peer chose, byte for byte: a payload, an SSDP header, a TXT string, a name, a reference ID. It
+/// A string a peer chose, byte for byte, for the package's presentation code (the protocol modules' text and
+/// JSON forms and the `udp` tool): a payload, an SSDP header, a TXT string, a name, a reference ID. It
 /// has two renderings and no others, `description` for a terminal and `json` for JSON, so output code that
-/// holds one can only print it escaped; and ``Console`` escapes, with the same notation, any control
+/// holds one can only print it escaped; and the `udp` tool's `Console` escapes, with the same notation, any control
 /// character that reaches it some other way.
 ///
 /// **On a terminal** the text is shown as it is when it is valid UTF-8 with no control character; otherwise
@@ -17,39 +16,36 @@ import UDPDNS
 /// **In JSON** it is a string escaped as RFC 8259 §7 asks, and more: `\uXXXX` for every control character
 /// above, not only those below U+0020, so a JSON line shown on a terminal is as safe as the text. Invalid
 /// UTF-8 becomes U+FFFD (a JSON string holds Unicode, not bytes); the text output shows the exact bytes.
-struct NetworkText: Hashable, Sendable, CustomStringConvertible {
+package struct NetworkText: Hashable, Sendable, CustomStringConvertible {
     private let bytes: [UInt8]
 
     /// Bytes as received: a payload, a TXT string.
-    init(bytes: some Sequence<UInt8>) { self.bytes = Array(bytes) }
+    package init(bytes: some Sequence<UInt8>) { self.bytes = Array(bytes) }
 
     /// Text a decoder made from what was received: an SSDP header, a TXT key.
-    init(_ text: String) { bytes = Array(text.utf8) }
-
-    /// A DNS name, in ``DNSName``'s text form (`Web Server._http._tcp.local`, non-printable bytes as `\DDD`).
-    init(name: DNSName) { self.init(name.description) }
+    package init(_ text: String) { bytes = Array(text.utf8) }
 
     /// The text on one line: line breaks escaped with everything else.
-    var description: String { Self.shown(bytes, allowNewlines: false) }
+    package var description: String { Self.shown(bytes, allowNewlines: false) }
 
     /// The text as a block: line breaks (LF, CRLF) and tabs kept, other controls escaped.
-    var block: String { Self.shown(bytes, allowNewlines: true) }
+    package var block: String { Self.shown(bytes, allowNewlines: true) }
 
     /// The one-line form in double quotes, `"` and `\` escaped: a value among other fields on a line.
-    var quoted: String { JSONObject.quoted(description) }
+    package var quoted: String { JSONObject.quoted(description) }
 
     /// A JSON string, quotes included.
-    var json: String { JSONObject.quoted(String(decoding: bytes, as: UTF8.self)) }
+    package var json: String { JSONObject.quoted(String(decoding: bytes, as: UTF8.self)) }
 
     /// `bytes` as is when they are printable (``printable(_:allowNewlines:)``), else all of them escaped
     /// (``escaped(_:)``): the one rule, for a ``NetworkText`` and for a payload alike.
-    static func shown(_ bytes: some Collection<UInt8>, allowNewlines: Bool) -> String {
+    package static func shown(_ bytes: some Collection<UInt8>, allowNewlines: Bool) -> String {
         printable(bytes, allowNewlines: allowNewlines) ?? escaped(bytes)
     }
 
     /// Whether `scalar` is one of the control characters that are never written raw: C0, DEL, C1, U+2028,
     /// U+2029, U+202A-202E and U+2066-2069.
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         return value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
             || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
@@ -57,7 +53,7 @@ struct NetworkText: Hashable, Sendable, CustomStringConvertible {
 
     /// The text if `bytes` are valid UTF-8 without control characters (tab allowed, and line breaks when
     /// `allowNewlines`), else nil.
-    static func printable(_ bytes: some Collection<UInt8>, allowNewlines: Bool) -> String? {
+    package static func printable(_ bytes: some Collection<UInt8>, allowNewlines: Bool) -> String? {
         var scalars = String.UnicodeScalarView()
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
@@ -82,7 +78,7 @@ struct NetworkText: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Printable ASCII as is, `\\`, `\n`, `\r`, `\t`, and `\xHH` for every other byte: pure ASCII out.
-    static func escaped(_ bytes: some Collection<UInt8>) -> String {
+    package static func escaped(_ bytes: some Collection<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count)
         for byte in bytes { appendEscaped(byte, to: &out) }
@@ -90,9 +86,9 @@ struct NetworkText: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `text` with each control character but tab written in the notation of ``escaped(_:)``, byte by byte:
-    /// what ``Console`` writes, so that no caller can put a raw control byte on a terminal. Tab stays, as it
+    /// what the `udp` tool's `Console` writes, so that no caller can put a raw control byte on a terminal. Tab stays, as it
     /// only moves the cursor forward and dig's layout needs it.
-    static func terminalSafe(_ text: String) -> String {
+    package static func terminalSafe(_ text: String) -> String {
         // Nearly every line is printable ASCII: checked by byte, returned without a copy.
         guard text.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 || $0 >= 0x7F }) else { return text }
         guard text.unicodeScalars.contains(where: { isControl($0) && $0 != "\t" }) else { return text }
