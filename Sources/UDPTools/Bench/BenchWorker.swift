@@ -1,7 +1,8 @@
 import UDP
 
 /// One `udp bench` worker: a connected socket of its own, a window of probes in flight, batch sends and
-/// receives, and a tracker that times every reply; run on a thread of its own.
+/// receives, and a tracker that times every reply; a ``BatchMachine`` that ``run(_:index:board:)`` runs on a
+/// ``BatchDriver``, on a thread of its own.
 ///
 /// The steady state allocates nothing: both batches, the tracker's ring and the histograms are allocated
 /// before the first send, probes are written in place into the send batch, and replies are read where
@@ -18,13 +19,12 @@ public struct BenchWorker: ~Copyable {
         public var window: Int
         /// Probes per second for this worker; 0 sends as fast as the window allows.
         public var rate: Double
-        /// Nanoseconds after which a probe with no reply is lost, freeing its place in the window.
-        public var lossTimeout: UInt64
-        /// When to start sending, in nanoseconds on ``MonotonicClock``: the pacer's first release.
-        public var start: UInt64
-        /// When to stop sending, in nanoseconds on ``MonotonicClock``; the probes then in flight get their
-        /// ``lossTimeout`` to come back.
-        public var end: UInt64
+        /// How long a probe may go without a reply before it is lost, freeing its place in the window.
+        public var lossTimeout: Duration
+        /// When to start sending: the pacer's first release.
+        public var start: MonotonicInstant
+        /// When to stop sending; the probes then in flight get their ``lossTimeout`` to come back.
+        public var end: MonotonicInstant
         /// Whether to publish counts to the board for the live line.
         public var live: Bool
         /// Whether probes go out as GSO trains and replies may come in as GRO trains.
@@ -42,9 +42,9 @@ public struct BenchWorker: ~Copyable {
         ///   - payloadSize: Bytes of each probe before sealing, at least ``Probe/headerSize``.
         ///   - window: Probes in flight at most.
         ///   - rate: Probes per second for this worker; 0 sends as fast as the window allows.
-        ///   - lossTimeout: Nanoseconds after which a probe with no reply is lost.
-        ///   - start: When to start sending, in nanoseconds on ``MonotonicClock``.
-        ///   - end: When to stop sending, in nanoseconds on ``MonotonicClock``.
+        ///   - lossTimeout: How long a probe may go without a reply before it is lost.
+        ///   - start: When to start sending.
+        ///   - end: When to stop sending.
         ///   - live: Whether to publish counts to the board for the live line.
         ///   - offload: Whether probes go out as GSO trains and replies may come in as GRO trains.
         ///   - stopRequested: Asked before each send: true stops the run early.
@@ -53,9 +53,9 @@ public struct BenchWorker: ~Copyable {
             payloadSize: Int,
             window: Int,
             rate: Double,
-            lossTimeout: UInt64,
-            start: UInt64,
-            end: UInt64,
+            lossTimeout: Duration,
+            start: MonotonicInstant,
+            end: MonotonicInstant,
             live: Bool,
             offload: Bool,
             stopRequested: @escaping @Sendable () -> Bool = { false }
@@ -85,10 +85,10 @@ public struct BenchWorker: ~Copyable {
         /// Errors the kernel reported instead of a send or a receive: ICMP port unreachable, as
         /// `connection refused`.
         public var errors = 0
-        /// The round trip of every first reply within the loss timeout, in nanoseconds.
+        /// The round trip of every first reply within the loss timeout.
         public var latency: LatencyRecorder
         /// When it stopped sending: at the end of the duration, or earlier on SIGINT.
-        public var stoppedAt: UInt64 = 0
+        public var stoppedAt = MonotonicInstant.zero
         /// Why it stopped early: the socket error that ended it.
         public var failure: UDPError?
     }
@@ -123,6 +123,14 @@ public struct BenchWorker: ~Copyable {
     private var errors = 0
     private var stoppedAt: UInt64 = 0
     private var nextPublication: UInt64 = 0
+    /// Whether probes still go out; after the end, the probes in flight have until `drainUntil` to come back.
+    private var sending = true
+    private var drainUntil: UInt64 = 0
+    private var finished = false
+    /// When ``advance(at:send:)`` is next due: at once while the window has room.
+    private var wakeAt = MonotonicInstant.zero
+    /// The error that ended the run: a send that no retry could help.
+    private var failure: UDPError?
 
     /// Runs worker `index` to the end of the configured time, and returns its counts and round trips.
     public static func run(_ configuration: Configuration, index: Int, board: BenchBoard) -> Result {
@@ -136,7 +144,9 @@ public struct BenchWorker: ~Copyable {
             try socket.setReceiveTimeout(.milliseconds(100))
             // Replies to trains come back as trains from GSO servers; GRO hands each over in one buffer.
             if configuration.offload { try? socket.setGenericReceiveOffload(true) }
-            try worker.loop(socket)
+            // Ended by the clock, the caller's stop and the board, all of which the worker itself looks at.
+            try BatchDriver(stop: nil).run(&worker, on: socket) { _ in }
+            if let failure = worker.failure { throw failure }
             return worker.result(failure: nil)
         } catch {
             board.abort()
@@ -178,47 +188,47 @@ public struct BenchWorker: ~Copyable {
             foreign: foreign,
             errors: errors,
             latency: latency,
-            stoppedAt: stoppedAt,
+            stoppedAt: MonotonicInstant(nanoseconds: stoppedAt),
             failure: failure
         )
     }
 
-    private mutating func loop(_ socket: borrowing UDPSocket) throws(UDPError) {
-        var sending = true
-        var drainUntil: UInt64 = 0
-        while true {
-            let now = MonotonicClock.now()
-            tracker.expire(now: now)
-            if sending && (now >= configuration.end || configuration.stopRequested() || board.isAborted) {
-                // Stop sending, and give the probes in flight their full timeout to come back.
-                sending = false
-                stoppedAt = now
-                drainUntil = now + configuration.lossTimeout
-            }
-            if !sending && (tracker.inFlight == 0 || now >= drainUntil || board.isAborted) { break }
-            if configuration.live && now >= nextPublication {
-                board.publish(worker: index, counts: tracker.counts, latency: &recent)
-                nextPublication = now + Self.publishInterval
-            }
-            var roomLeft = false
-            if sending {
-                try sendWhatTheWindowAllows(socket, now: now)
-                roomLeft = tracker.inFlight < configuration.window && pacer.available(at: now) > 0
-            }
-            var wake = min(now + Self.wakeInterval, sending ? configuration.end : drainUntil)
-            if let deadline = tracker.nextDeadline { wake = min(wake, deadline) }
-            if sending, let release = pacer.nextRelease { wake = min(wake, release) }
-            let wait = roomLeft || wake <= now ? 0 : wake - now
-            if try socket.waitUntilReadable(timeout: MonotonicClock.duration(nanoseconds: wait)) {
-                try receiveReplies(socket)
-            }
+    /// Expires what is overdue, ends the sending at the end of the run and the run once the replies are in,
+    /// publishes, sends what the window allows, and works out when it must next be woken.
+    private mutating func advance(at instant: MonotonicInstant, send: BatchSend) {
+        let now = instant.nanoseconds
+        tracker.expire(now: now)
+        if sending && (now >= configuration.end.nanoseconds || configuration.stopRequested() || board.isAborted) {
+            // Stop sending, and give the probes in flight their full timeout to come back.
+            sending = false
+            stoppedAt = now
+            drainUntil = now + MonotonicClock.nanoseconds(configuration.lossTimeout)
         }
-        tracker.finish()
-        if configuration.live { board.publish(worker: index, counts: tracker.counts, latency: &recent) }
+        if !sending && (tracker.inFlight == 0 || now >= drainUntil || board.isAborted) {
+            tracker.finish()
+            if configuration.live { board.publish(worker: index, counts: tracker.counts, latency: &recent) }
+            finished = true
+            return
+        }
+        if configuration.live && now >= nextPublication {
+            board.publish(worker: index, counts: tracker.counts, latency: &recent)
+            nextPublication = now + Self.publishInterval
+        }
+        var roomLeft = false
+        if sending {
+            sendWhatTheWindowAllows(send, now: now)
+            roomLeft = tracker.inFlight < configuration.window && pacer.available(at: now) > 0
+        }
+        // Room left in the window (a full send queue cut the sending short): a look at the replies that does
+        // not wait, then more.
+        var wake = min(now + Self.wakeInterval, sending ? configuration.end.nanoseconds : drainUntil)
+        if let deadline = tracker.nextDeadline { wake = min(wake, deadline) }
+        if sending, let release = pacer.nextRelease { wake = min(wake, release) }
+        wakeAt = MonotonicInstant(nanoseconds: roomLeft ? now : wake)
     }
 
     /// Fills the window (or what the pacer allows) with probes, a batch at a time.
-    private mutating func sendWhatTheWindowAllows(_ socket: borrowing UDPSocket, now: UInt64) throws(UDPError) {
+    private mutating func sendWhatTheWindowAllows(_ send: BatchSend, now: UInt64) {
         var room = min(configuration.window - tracker.inFlight, pacer.available(at: now))
         while room > 0 {
             let count = min(room, outgoing.capacity * probesPerSlot)
@@ -228,7 +238,7 @@ public struct BenchWorker: ~Copyable {
             while next < outgoing.count {
                 let sentAt = MonotonicClock.now()
                 do throws(UDPError) {
-                    let sent = try socket.send(&outgoing, startingAt: next)
+                    let sent = try send(&outgoing, next, 0)
                     var probes = 0
                     for slot in next..<next + sent { probes += slotProbes[slot] }
                     tracker.sent(probes, at: sentAt)
@@ -244,7 +254,9 @@ public struct BenchWorker: ~Copyable {
                     } else if error.code == .timedOut || error.code == .wouldBlock || error.errno == .noBufferSpace {
                         return  // the send queue is full: let replies drain it
                     } else {
-                        throw error
+                        failure = error
+                        finished = true
+                        return
                     }
                 }
             }
@@ -299,19 +311,9 @@ public struct BenchWorker: ~Copyable {
         zeroedSlots = max(zeroed, slot)
     }
 
-    private mutating func receiveReplies(_ socket: borrowing UDPSocket) throws(UDPError) {
-        let received: Int
-        do throws(UDPError) {
-            received = try socket.receive(into: &incoming)
-        } catch {
-            if error.code == .connectionRefused {
-                errors += 1
-                return
-            }
-            if error.code == .timedOut || error.code == .wouldBlock { return }
-            throw error
-        }
-        let now = MonotonicClock.now()
+    /// Finds the probe in each reply, and counts its round trip; then sends what the freed window allows.
+    private mutating func handleReplies(_ received: Int, at instant: MonotonicInstant, send: BatchSend) {
+        let now = instant.nanoseconds
         let size = configuration.payloadSize
         for slot in 0..<received {
             for segment in 0..<incoming.segmentCount(at: slot) {
@@ -330,8 +332,8 @@ public struct BenchWorker: ~Copyable {
                 }
                 switch tracker.handleReply(sequence: sequence, at: now) {
                 case .received(let roundTrip, _):
-                    latency.record(roundTrip)
-                    if configuration.live { recent.record(roundTrip) }
+                    latency.record(nanoseconds: roundTrip)
+                    if configuration.live { recent.record(nanoseconds: roundTrip) }
                 case .unknown:
                     foreign += 1
                 case .duplicate, .late:
@@ -339,5 +341,42 @@ public struct BenchWorker: ~Copyable {
                 }
             }
         }
+        advance(at: instant, send: send)
     }
+}
+
+extension BenchWorker: BatchMachine {
+    /// A worker tells nothing as it goes: its board has the live counts, and its result the rest.
+    public typealias Event = Never
+
+    /// The batch replies are received into, sized for what the server sends back.
+    public mutating func withReceiveBatch<Output: ~Copyable, Failure: Error>(
+        _ body: (inout DatagramBatch) throws(Failure) -> Output
+    ) throws(Failure) -> Output {
+        try body(&incoming)
+    }
+
+    /// Takes the replies in slots `0..<count`, then sends what the window has room for.
+    public mutating func handleReceived(_ count: Int, socket: Int, at now: MonotonicInstant, send: BatchSend) {
+        handleReplies(count, at: now, send: send)
+    }
+
+    /// Counts an ICMP error (port unreachable, most often: no server) that failed a receive.
+    public mutating func handleDeliveryError(_ error: DeliveryError?, socket: Int, at now: MonotonicInstant) {
+        errors += 1
+    }
+
+    /// Expires, publishes, and sends what the window and the pacer allow.
+    public mutating func handleTimeout(at now: MonotonicInstant, send: BatchSend) {
+        advance(at: now, send: send)
+    }
+
+    /// When the worker must look again: a loss timeout, the pacer's next release, the end, or at once.
+    public var nextDeadline: MonotonicInstant? { wakeAt }
+
+    /// Whether the run is over: the end came and the replies are in, or their time ran out.
+    public var isFinished: Bool { finished }
+
+    /// Never an event.
+    public mutating func pollEvent() -> Never? { nil }
 }

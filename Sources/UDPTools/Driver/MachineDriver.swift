@@ -214,7 +214,7 @@ extension MachineDriver {
                 return true
             }
             guard let info = received else { return false }
-            let receivedAt = info.timestamp.map(WallClockTime.init(nanosecondsSince1970:)) ?? .now()
+            let receivedAt = info.timestamp ?? .now()
             let datagram = InboundDatagram(
                 payload: buffer[..<info.count],
                 info: info,
@@ -242,8 +242,7 @@ extension MachineDriver {
                 case nil: return
                 case .deliveryError(let error): machine.handleDeliveryError(error, socket: index, at: now)
                 case .sendTimestamp(let stamp):
-                    let time = WallClockTime(nanosecondsSince1970: stamp.time)
-                    machine.handleSendReport(.kernelTimestamp(id: stamp.id, socket: index, time: time), at: now)
+                    machine.handleSendReport(.kernelTimestamp(id: stamp.id, socket: index, time: stamp.time), at: now)
                 }
                 try flush(&machine, at: now, onEvent, withSocket)
             }

@@ -2,7 +2,7 @@ import UDP
 
 extension Reflector {
     /// Answers datagrams on `socket` until `stop` is requested, each from the address it was sent to (see
-    /// ``answerFromTheAddressAsked(on:)``, which this calls first).
+    /// ``answerFromTheAddressAsked(on:)``, which this calls first): the reflector on a ``BatchDriver``.
     ///
     /// An idle server makes no system calls and wakes for nothing but a datagram, a stop, or its next report.
     /// On a blocking socket with no `reportInterval`, it blocks in `recvmmsg` and the stop shuts the socket for
@@ -13,41 +13,25 @@ extension Reflector {
     /// - Parameters:
     ///   - socket: The server's socket.
     ///   - stop: Ends the run when requested.
-    ///   - reportInterval: How often, in nanoseconds, `report` gets the counters; nil never.
+    ///   - reportInterval: How often `report` gets the counters; nil never.
     ///   - report: Called with the running counters about every `reportInterval` (for `--stats`).
     ///   - observe: Called with each received batch and its slot count before the replies go out.
     ///   - sendFailed: Called for each datagram that could not be answered, with the reason.
     public mutating func run(
         _ socket: borrowing UDPSocket,
         until stop: StopSignal,
-        reportInterval: UInt64? = nil,
+        reportInterval: Duration? = nil,
         report: (Counters) -> Void = { _ in },
         observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
         sendFailed: ((UDPError) -> Void)? = nil
     ) throws(UDPError) {
         try Self.answerFromTheAddressAsked(on: socket)
-        // With nothing to report on a timer, a blocking socket waits in its receive, which the stop ends by
-        // shutting the socket for reading: no poll(2) per batch (measured: 13 % of the CPU per reply with
-        // 1200-byte trains). Otherwise, and for a non-blocking socket, the loop sleeps in poll(2).
-        if reportInterval == nil && !socket.isNonBlocking {
-            let blocked = try stop.watching(socket) { (watched) throws(UDPError) -> Bool in
-                guard watched else { return false }
-                while !stop.isRequested {
-                    _ = try reflect(socket, waiting: true, stop: stop, observe: observe, sendFailed: sendFailed)
-                }
-                return true
+        self.report(every: reportInterval, from: .now())
+        try BatchDriver(stop: stop).run(&self, on: socket, observe: observe) { event in
+            switch event {
+            case .report(let counters): report(counters)
+            case .sendFailed(let error): sendFailed?(error)
             }
-            if blocked { return }
-        }
-        var reports = ReportClock(interval: reportInterval)
-        while !stop.isRequested {
-            if reports.isDue() { report(counters) }
-            // After a batch that emptied the queue, sleep until the next datagram instead of asking for it
-            // (measured: a look before the poll costs more under a flood than it saves in ping-pong).
-            if queueDrained {
-                guard try stop.wait(forReadable: socket.descriptor, until: reports.deadline) else { continue }
-            }
-            _ = try reflect(socket, waiting: false, observe: observe, sendFailed: sendFailed)
         }
     }
 }

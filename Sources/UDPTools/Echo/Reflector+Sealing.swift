@@ -1,5 +1,6 @@
 #if Sealing
 import UDP
+import UDPPatterns
 import UDPSeal
 
 extension Reflector {
@@ -41,11 +42,10 @@ extension Reflector {
     fileprivate mutating func answerSealed(
         _ slots: Int,
         with sealing: inout Sealing,
-        _ socket: borrowing UDPSocket,
-        _ sendFailed: ((UDPError) -> Void)?
+        at now: MonotonicInstant,
+        send: BatchSend
     ) {
         replies.removeAll()
-        let now = admission == nil ? 0 : PeerAdmission.now()
         for slot in 0..<slots {
             for segment in 0..<incoming.segmentCount(at: slot) {
                 guard let opened = try? sealing.opener.open(incoming.segment(segment, at: slot)) else {
@@ -71,12 +71,12 @@ extension Reflector {
                 let replySize = prefix.count + opened.payload.count + SealedEnvelope.overhead
                 guard replySize <= Self.replyLimit else {
                     counters.failed += 1
-                    sendFailed?(Self.replyTooLarge(replySize, to: incoming.peer(at: slot)))
+                    events.append(.sendFailed(Self.replyTooLarge(replySize, to: incoming.peer(at: slot))))
                     continue
                 }
                 let reply = sealing.sealer.seal(prefix + opened.payload)
                 if replies.count == replies.capacity {
-                    Self.sendAll(&replies, socket, &counters, sendFailed)
+                    Self.sendAll(&replies, send, &counters, &events)
                     replies.removeAll()
                 }
                 replies.appendReply(to: slot, of: incoming) { buffer in
@@ -86,18 +86,13 @@ extension Reflector {
                 }
             }
         }
-        Self.sendAll(&replies, socket, &counters, sendFailed)
+        Self.sendAll(&replies, send, &counters, &events)
     }
 }
 
 extension Reflector.Sealing: ReflectorSealing {
-    mutating func answer(
-        _ slots: Int,
-        of reflector: inout Reflector,
-        _ socket: borrowing UDPSocket,
-        _ sendFailed: ((UDPError) -> Void)?
-    ) {
-        reflector.answerSealed(slots, with: &self, socket, sendFailed)
+    mutating func answer(_ slots: Int, of reflector: inout Reflector, at now: MonotonicInstant, send: BatchSend) {
+        reflector.answerSealed(slots, with: &self, at: now, send: send)
     }
 }
 #endif

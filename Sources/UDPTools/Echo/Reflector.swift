@@ -1,4 +1,5 @@
 import UDP
+import UDPPatterns
 
 /// The engine of `udp echo`: receives a batch of datagrams (GRO trains included) and answers every datagram
 /// to its own sender, with buffers allocated once, so the steady state allocates nothing per datagram.
@@ -71,9 +72,12 @@ public struct Reflector: ~Copyable {
     var admission: PeerAdmission?
     /// The sealed path, with the package trait `Sealing` (Reflector+Sealing.swift); nil answers in the clear.
     var sealing: (any ReflectorSealing)?
-    /// Whether the last receive emptied the socket's queue (it filled fewer slots than the batch has, or
-    /// found nothing): then the next one had better wait for readiness than ask and find nothing.
-    private(set) var queueDrained = true
+    /// What it has to tell: reports, and datagrams it could not answer. Drained by its driver after every
+    /// batch, so it holds one batch's failures at most; bounded all the same.
+    var events = MachineQueue<Event>(limit: 4096)
+    /// How often a ``Event/report(_:)`` is due, and when the next one is.
+    var reportInterval: Duration?
+    var nextReport: MonotonicInstant?
 
     /// Where the counters are published, if anywhere; set ``metrics`` to start.
     public var metrics: ReflectorMetrics?
@@ -113,7 +117,8 @@ public struct Reflector: ~Copyable {
         return true
     }
 
-    /// Receives one batch from `socket` and answers it.
+    /// Receives one batch from `socket` — waiting for it as long as the socket's receive timeout lets it — and
+    /// answers it: a step at a time, for a caller with a loop of its own.
     ///
     /// - Parameters:
     ///   - socket: The server's socket.
@@ -127,73 +132,52 @@ public struct Reflector: ~Copyable {
         observe: ((borrowing DatagramBatch, Int) -> Void)? = nil,
         sendFailed: ((UDPError) -> Void)? = nil
     ) throws(UDPError) -> Int? {
-        try reflect(socket, waiting: true, observe: observe, sendFailed: sendFailed)
+        let before = counters.received
+        let slots = try BatchDriver(stop: nil).receiveNextBatch(&self, on: socket, observe: observe) { event in
+            if case .sendFailed(let error) = event { sendFailed?(error) }
+        }
+        return slots.map { _ in counters.received - before }
     }
 
-    /// Receives a batch — waiting for its first datagram, or only taking what is queued — and answers it.
-    ///
-    /// - Parameter stop: When it has been requested by the time the receive returns, the batch is dropped
-    ///   unanswered: a stop that shut the socket for reading fills it with empty datagrams from nowhere.
-    mutating func reflect(
-        _ socket: borrowing UDPSocket,
-        waiting: Bool,
-        stop: StopSignal? = nil,
-        observe: ((borrowing DatagramBatch, Int) -> Void)?,
-        sendFailed: ((UDPError) -> Void)?
-    ) throws(UDPError) -> Int? {
+    /// Asks for a ``Event/report(_:)`` of the counters every `interval` from `start`; nil asks for none.
+    public mutating func report(every interval: Duration?, from start: MonotonicInstant) {
+        reportInterval = interval
+        nextReport = interval.map { start + $0 }
+    }
+
+    /// Answers slots `0..<count` of the received batch: sent straight back when nothing changes a reply (no
+    /// prefix, no admission policy, no sealing), copied into replies otherwise.
+    public mutating func handleReceived(_ count: Int, socket: Int, at now: MonotonicInstant, send: BatchSend) {
         let before = counters
         defer { metrics?.record(from: before, to: counters) }
-        var slots = 0
-        do throws(UDPError) {
-            slots = waiting ? try socket.receive(into: &incoming) : try socket.receiveIfQueued(into: &incoming)
-        } catch {
-            if let event = error.deliveryError {
-                // The error queue is on and a reply drew an ICMP error: count it and everything queued with it.
-                counters.icmpErrors.add(event.kind)
-                counters.icmpErrors.drain(socket)
-            } else if error.code != .timedOut && error.code != .wouldBlock && error.code != .connectionRefused {
-                throw error
-            }
-        }
-        // Woken with nothing to read: poll(2) reports a non-empty error queue too, and stays awake until it is
-        // read (a no-op, one call, on a socket without the queue).
-        if slots == 0 && !waiting { counters.icmpErrors.drain(socket) }
-        // Fewer than the batch holds: the queue ran dry (recvmmsg stops early only then).
-        queueDrained = slots < incoming.capacity
-        guard slots > 0, stop?.isRequested != true else { return nil }
         var datagrams = 0
-        for slot in 0..<slots {
+        for slot in 0..<count {
             datagrams += incoming.segmentCount(at: slot)
             if incoming.isTruncated(at: slot) { counters.truncated += 1 }
         }
         counters.received += datagrams
         // The drop counter is cumulative, so the batch's last datagram carries the newest value; one look a
         // batch, not a datagram.
-        if let drops = incoming.info(at: slots - 1).kernelDropCount { counters.kernelDrops = Int(drops) }
-        observe?(incoming, slots)
+        if let drops = incoming.info(at: count - 1).kernelDropCount { counters.kernelDrops = Int(drops) }
         if sealing != nil {
             // Moved out while it answers, so that it may use the reflector's batches and counters.
             var sealed = sealing.take()!
-            sealed.answer(slots, of: &self, socket, sendFailed)
+            sealed.answer(count, of: &self, at: now, send: send)
             sealing = sealed
-            return datagrams
-        }
-        if prefix.isEmpty && admission == nil {
-            Self.sendAll(&incoming, socket, &counters, sendFailed)
+        } else if prefix.isEmpty && admission == nil {
+            Self.sendAll(&incoming, send, &counters, &events)
         } else {
             replies.removeAll()
-            let now = admission == nil ? 0 : PeerAdmission.now()
-            for slot in 0..<slots {
+            for slot in 0..<count {
                 if admission != nil && !admit(slot, now: now) { continue }
-                Self.addPrefixedReplies(prefix, to: slot, of: incoming, into: &replies, socket, &counters, sendFailed)
+                Self.addPrefixedReplies(prefix, to: slot, of: incoming, into: &replies, send, &counters, &events)
             }
-            Self.sendAll(&replies, socket, &counters, sendFailed)
+            Self.sendAll(&replies, send, &counters, &events)
         }
-        return datagrams
     }
 
     /// Asks the admission policy about slot `index` (a datagram or a whole train), counting a refusal.
-    private mutating func admit(_ index: Int, now: UInt64) -> Bool {
+    private mutating func admit(_ index: Int, now: MonotonicInstant) -> Bool {
         let datagrams = incoming.segmentCount(at: index)
         let requestBytes = incoming.payload(at: index).count
         let verdict = admission!.admit(
@@ -225,15 +209,15 @@ public struct Reflector: ~Copyable {
         to index: Int,
         of incoming: borrowing DatagramBatch,
         into replies: inout DatagramBatch,
-        _ socket: borrowing UDPSocket,
+        _ send: BatchSend,
         _ counters: inout Counters,
-        _ sendFailed: ((UDPError) -> Void)?
+        _ events: inout MachineQueue<Event>
     ) {
         let segments = incoming.segmentCount(at: index)
         let longest = (incoming.segmentSize(at: index) ?? incoming.payload(at: index).count) + prefix.count
         guard longest <= replyLimit else {
             counters.failed += segments
-            sendFailed?(replyTooLarge(longest, to: incoming.peer(at: index)))
+            events.append(.sendFailed(replyTooLarge(longest, to: incoming.peer(at: index))))
             return
         }
         // A train's replies stay a train; one GSO send carries at most 64 datagrams and 65507 bytes.
@@ -242,7 +226,7 @@ public struct Reflector: ~Copyable {
         while next < segments {
             let take = min(perSend, segments - next)
             if replies.count == replies.capacity {
-                sendAll(&replies, socket, &counters, sendFailed)
+                sendAll(&replies, send, &counters, &events)
                 replies.removeAll()
             }
             let first = next
@@ -263,19 +247,19 @@ public struct Reflector: ~Copyable {
     /// Sends every slot of `batch`; one that fails (a peer gone, a full queue) is counted and skipped.
     static func sendAll(
         _ batch: inout DatagramBatch,
-        _ socket: borrowing UDPSocket,
+        _ send: BatchSend,
         _ counters: inout Counters,
-        _ sendFailed: ((UDPError) -> Void)?
+        _ events: inout MachineQueue<Event>
     ) {
         var next = 0
         while next < batch.count {
             do throws(UDPError) {
-                let sent = try socket.send(&batch, startingAt: next)
+                let sent = try send(&batch, next, 0)
                 for slot in next..<next + sent { counters.replied += batch.segmentCount(at: slot) }
                 next += sent
             } catch {
                 counters.failed += batch.segmentCount(at: next)
-                sendFailed?(error)
+                events.append(.sendFailed(error))
                 next += 1
             }
         }
@@ -288,10 +272,5 @@ public struct Reflector: ~Copyable {
 protocol ReflectorSealing: Sendable {
     /// Opens each datagram of slots `0..<slots` of `reflector`'s received batch, and answers those that
     /// authenticate with a sealed reply, counting the rest.
-    mutating func answer(
-        _ slots: Int,
-        of reflector: inout Reflector,
-        _ socket: borrowing UDPSocket,
-        _ sendFailed: ((UDPError) -> Void)?
-    )
+    mutating func answer(_ slots: Int, of reflector: inout Reflector, at now: MonotonicInstant, send: BatchSend)
 }
