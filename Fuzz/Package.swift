@@ -135,6 +135,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzReflector",
+            dependencies: [
+                "FuzzDriver", .product(name: "UDPTools", package: "swift-udp"),
+                .product(name: "UDPPatterns", package: "swift-udp"), .product(name: "UDP", package: "swift-udp"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzRelayMachine",
             dependencies: [
                 "FuzzDriver", .product(name: "UDPTools", package: "swift-udp"),

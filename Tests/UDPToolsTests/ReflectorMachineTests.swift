@@ -43,6 +43,14 @@ import UDPTools
         #expect(sent.map(\.payload) == [Array("ack: hi".utf8)])
     }
 
+    @Test("an empty datagram gets an empty reply behind an admission policy too (it once divided by its size)")
+    func emptyDatagramWithAdmission() {
+        var reflector = Reflector(admission: PeerAdmission.Policy(ratePerSecond: 100))
+        let sent = reflect([[], [7]], &reflector)
+        #expect(sent.map(\.payload) == [[], [7]])
+        #expect(reflector.counters.replied == 2)
+    }
+
     @Test("a reply past the datagram limit is not sent: counted failed, and told as an event")
     func replyTooLarge() throws {
         var reflector = Reflector(prefix: [UInt8](repeating: 0x61, count: 100))

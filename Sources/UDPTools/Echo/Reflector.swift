@@ -220,8 +220,9 @@ public struct Reflector: ~Copyable {
             events.append(.sendFailed(replyTooLarge(longest, to: incoming.peer(at: index))))
             return
         }
-        // A train's replies stay a train; one GSO send carries at most 64 datagrams and 65507 bytes.
-        let perSend = min(DatagramBatch.maximumSegments, replyLimit / longest)
+        // A train's replies stay a train; one GSO send carries at most 64 datagrams and 65507 bytes. An empty
+        // datagram with no prefix has an empty reply: one a send (its size must not divide).
+        let perSend = min(DatagramBatch.maximumSegments, replyLimit / max(longest, 1))
         var next = 0
         while next < segments {
             let take = min(perSend, segments - next)
