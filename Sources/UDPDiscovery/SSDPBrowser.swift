@@ -121,7 +121,9 @@ public struct SSDPBrowser: Sendable {
 
     private mutating func refresh(_ advertisement: SSDPAdvertisement, at now: MonotonicInstant) -> [Event] {
         let age = advertisement.maximumAge ?? Self.defaultMaximumAge
-        let expiry = now + .seconds(min(max(age, 0), 86_400))
+        // At least a second: `max-age=0` would be a deadline due the instant it is set, which a driver would
+        // wake for at once (the fuzz target found it); the device is still shown, and gone a second later.
+        let expiry = now + .seconds(min(max(age, 1), 86_400))
         let key = advertisement.uniqueServiceName
         if var known = entries[key] {
             // An update (`ssdp:update`) or a byebye need not repeat the location: keep what is known.

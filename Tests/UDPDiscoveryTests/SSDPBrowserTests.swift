@@ -41,6 +41,15 @@ import Testing
         #expect(browser.nextExpiry == nil)
     }
 
+    @Test("max-age=0 keeps a device for a second, never a deadline due the instant it is set")
+    func zeroMaxAgeLastsASecond() {
+        var browser = SSDPBrowser()
+        let device = advertisement(maximumAge: 0)
+        #expect(browser.receive(.response(device), at: fakeTime(5 * Self.second)) == [.appeared(device)])
+        #expect(browser.nextExpiry == fakeTime(6 * Self.second))
+        #expect(browser.expire(now: fakeTime(6 * Self.second)) == [.removed(device)])
+    }
+
     @Test func aNewLocationIsReportedAsLeavingAndComingBack() {
         var browser = SSDPBrowser()
         let old = advertisement()
