@@ -15,7 +15,7 @@ if [[ $SECONDS_EACH == --build-only ]]; then
     exit 0
 fi
 status=0
-for target in $(sed -n 's/.*name: "\(Fuzz[A-Za-z]*\)".*/\1/p' Package.swift | grep -v -e FuzzDriver -e FuzzMachine); do
+for target in $(sed -n 's/.*name: "\(Fuzz[A-Za-z]*\)".*/\1/p' Package.swift | grep -v -x -e FuzzDriver -e FuzzMachine); do
     corpus=$(mktemp -d)
     # Seeds, where a target has them (Fuzz/Corpus/TARGET): a reply with every record type the DNS codec decodes
     # starts the run where blind mutation would take minutes to get (an SOA, an MX).
