@@ -38,8 +38,13 @@ public struct BatchDriver {
 
     /// Runs `machine` on `socket` (socket 0) until it finishes or `stop` is raised.
     ///
-    /// - Parameter observe: Called with the receive batch and its slot count before the machine takes it
-    ///   (for logging what arrived).
+    /// - Parameters:
+    ///   - machine: The machine to run.
+    ///   - socket: Its socket.
+    ///   - observe: Called with the receive batch and its slot count before the machine takes it (for logging
+    ///     what arrived).
+    ///   - onEvent: Called with each event the machine gives.
+    /// - Returns: Why the run ended.
     @discardableResult
     public func run<Machine: BatchMachine & ~Copyable>(
         _ machine: inout Machine,
@@ -66,6 +71,13 @@ public struct BatchDriver {
 
     /// Runs `machine` on the sockets of `table`, whichever it holds at each wait, until the machine finishes
     /// or `stop` is raised. A send on a socket no longer in the table fails with `EBADF`.
+    ///
+    /// - Parameters:
+    ///   - machine: The machine to run.
+    ///   - table: Its sockets, by number.
+    ///   - observe: Called with the receive batch and its slot count before the machine takes it.
+    ///   - onEvent: Called with each event the machine gives.
+    /// - Returns: Why the run ended.
     @discardableResult
     public func run<Machine: BatchMachine & ~Copyable>(
         _ machine: inout Machine,
@@ -83,6 +95,11 @@ public struct BatchDriver {
     /// Receives one batch from `socket` — waiting for it as long as the socket's receive timeout lets it — and
     /// hands it to `machine`: a step at a time, for a caller with a loop of its own.
     ///
+    /// - Parameters:
+    ///   - machine: The machine to hand the batch to.
+    ///   - socket: The socket to receive from.
+    ///   - observe: Called with the receive batch and its slot count before the machine takes it.
+    ///   - onEvent: Called with each event the machine gives.
     /// - Returns: The slots received, or nil when the receive only timed out or reported an ICMP error (which
     ///   went to the machine).
     public func receiveNextBatch<Machine: BatchMachine & ~Copyable>(

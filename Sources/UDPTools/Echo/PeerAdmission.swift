@@ -90,7 +90,7 @@ public struct PeerAdmission {
     ///   - datagrams: How many came (a GRO train counts each).
     ///   - requestBytes: Their bytes in all.
     ///   - replyBytes: The bytes of the replies they would get, in all.
-    ///   - now: When they came.
+    ///   - instant: When they came.
     ///   - validated: The source proved it owns its address (it sealed the datagram with the key): the
     ///     amplification guard does not apply to it, the rate limit still does.
     public mutating func admit(
